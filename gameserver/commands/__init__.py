@@ -1,0 +1,1 @@
+"""One module per ``gameserver`` subcommand: each has ``configure(parser)`` and ``run(args) -> int``."""

@@ -1,0 +1,1 @@
+"""The game wire protocol: message classes, the msgpack codec and validation."""

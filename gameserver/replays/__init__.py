@@ -1,0 +1,1 @@
+"""The match log: format, recorder, loader and deterministic re-simulation."""

@@ -1,0 +1,1 @@
+"""Authoritative rooms, lobby, matchmaking, clocks and sessions."""
