@@ -1,0 +1,417 @@
+"""The sans-IO WebSocket connection: bytes in, events out; calls in, bytes out.
+
+Feed transport bytes to :meth:`Connection.receive_data` (and EOF to
+:meth:`Connection.receive_eof`), then drain :meth:`Connection.events_received` and
+write :meth:`Connection.data_to_send` to the transport; close the transport once
+:attr:`Connection.should_close_transport` is True. Nothing here does I/O.
+
+State transitions (all of them live in ``_TRANSITIONS``):
+
+- OPEN --we send close--> CLOSING (we wait for the peer's close)
+- OPEN --peer's close arrives--> CLOSED (our answering close is queued at once)
+- CLOSING --peer's close arrives--> CLOSED
+- OPEN/CLOSING --peer violates the protocol--> CLOSED (a close with the code is queued
+  unless ours was already sent)
+- OPEN/CLOSING --transport EOF--> CLOSED (close code 1006 unless a close arrived)
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+
+from .codes import CloseCode, Opcode, is_valid_close_code
+from .deflate import DeflateCodec, DeflateParams
+from .events import BinaryMessage, CloseReceived, Event, Ping, Pong, TextMessage
+from .exceptions import LocalProtocolError, ProtocolError
+from .frames import MAX_CONTROL_PAYLOAD, FrameHeader, encode_frame, parse_header
+from .mask import apply_mask, rotate_mask
+from .utf8 import Utf8Decoder, decode_utf8
+
+__all__ = ["Role", "ConnectionState", "Connection", "DEFAULT_MAX_MESSAGE_SIZE"]
+
+# Invariant 6 (every input has a limit): 16 MiB covers Autobahn's largest messages
+# while keeping one connection from holding unbounded memory.
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 2**20
+
+# A close payload is a 2-byte code plus a reason, within the 125-byte control limit.
+_MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2
+
+
+class Role(enum.Enum):
+    """Which end of the connection we are; decides who masks (RFC 6455 section 5.1)."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class ConnectionState(enum.Enum):
+    """Where the close handshake stands."""
+
+    OPEN = "open"
+    """Messages flow both ways."""
+    CLOSING = "closing"
+    """We sent our close and wait for the peer's; we may still receive messages."""
+    CLOSED = "closed"
+    """The close handshake is over (or the connection failed); nothing more flows."""
+
+
+class _Trigger(enum.Enum):
+    SEND_CLOSE = "send close"
+    RECEIVE_CLOSE = "receive close"
+    FAIL = "fail"
+    EOF = "eof"
+
+
+_OPEN, _CLOSING, _CLOSED = ConnectionState.OPEN, ConnectionState.CLOSING, ConnectionState.CLOSED
+
+_TRANSITIONS: dict[tuple[ConnectionState, _Trigger], ConnectionState] = {
+    (_OPEN, _Trigger.SEND_CLOSE): _CLOSING,
+    (_OPEN, _Trigger.RECEIVE_CLOSE): _CLOSED,
+    (_OPEN, _Trigger.FAIL): _CLOSED,
+    (_OPEN, _Trigger.EOF): _CLOSED,
+    (_CLOSING, _Trigger.RECEIVE_CLOSE): _CLOSED,
+    (_CLOSING, _Trigger.FAIL): _CLOSED,
+    (_CLOSING, _Trigger.EOF): _CLOSED,
+    (_CLOSED, _Trigger.FAIL): _CLOSED,
+    (_CLOSED, _Trigger.EOF): _CLOSED,
+}
+
+
+def _truncate_utf8(text: str, limit: int) -> bytes:
+    """Encode ``text`` cut to at most ``limit`` bytes without splitting a character."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return data
+    return data[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
+class Connection:
+    """One WebSocket connection's protocol state, for either role.
+
+    ``max_message_size`` bounds every incoming message after reassembly and
+    decompression (1009 when exceeded); ``deflate`` is the permessage-deflate agreement
+    from the handshake, or None when the extension is not in use.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        deflate: DeflateParams | None = None,
+    ) -> None:
+        if max_message_size < 0:
+            raise ValueError("max_message_size must be >= 0")
+        self.role = role
+        self.max_message_size = max_message_size
+        self.deflate = deflate
+        self._codec = (
+            DeflateCodec(deflate, is_server=role is Role.SERVER) if deflate is not None else None
+        )
+        self._state = ConnectionState.OPEN
+        self.close_code: int | None = None
+        """The peer's close code (1005: close without code; 1006: EOF without close)."""
+        self.close_reason: str = ""
+        """The peer's close reason."""
+        self.failure: ProtocolError | None = None
+        """Set when we failed the connection because the peer broke the protocol."""
+        self.should_close_transport = False
+        """True once the transport should be closed (after flushing data_to_send)."""
+        self._close_sent = False
+        self._receiving = True
+        self._events: list[Event] = []
+        self._out: list[bytes] = []
+        # Incoming frame parsing.
+        self._buf = bytearray()
+        self._header: FrameHeader | None = None
+        self._frame_offset = 0
+        # Incoming message reassembly.
+        self._msg_opcode: Opcode | None = None
+        self._msg_compressed = False
+        self._msg_size = 0
+        self._msg_parts: list[bytes] = []
+        self._text_parts: list[str] = []
+        self._utf8: Utf8Decoder | None = None
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """Where the close handshake stands."""
+        return self._state
+
+    @property
+    def close_sent(self) -> bool:
+        """True once our close frame is queued; sending anything more raises."""
+        return self._close_sent
+
+    def _transition(self, trigger: _Trigger) -> None:
+        try:
+            self._state = _TRANSITIONS[self._state, trigger]
+        except KeyError:
+            raise LocalProtocolError(
+                f"cannot {trigger.value} in state {self._state.name}"
+            ) from None
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the transport, then drain events and data to send.
+
+        Never raises for bad peer input: the connection fails instead (see
+        :attr:`failure`). Bytes after the peer's close, or after a failure, are ignored.
+        """
+        if not self._receiving or not data:
+            return
+        self._buf += data
+        try:
+            self._parse()
+        except ProtocolError as exc:
+            self._fail(exc)
+
+    def receive_eof(self) -> None:
+        """Tell the connection the transport reached EOF; then close the transport."""
+        if self.close_code is None:
+            self.close_code = CloseCode.ABNORMAL_CLOSURE
+        self._receiving = False
+        self._buf.clear()
+        self._transition(_Trigger.EOF)
+        self.should_close_transport = True
+
+    def events_received(self) -> list[Event]:
+        """Return (and forget) the events parsed so far, in arrival order."""
+        events, self._events = self._events, []
+        return events
+
+    def _fail(self, exc: ProtocolError) -> None:
+        self.failure = exc
+        self._receiving = False
+        self._buf.clear()
+        if not self._close_sent:
+            self._queue_close(exc.code, exc.message)
+        self._transition(_Trigger.FAIL)
+        self.should_close_transport = True
+
+    def _parse(self) -> None:
+        buf = self._buf
+        while self._receiving:
+            header = self._header
+            if header is None:
+                header = parse_header(buf, allow_rsv1=self._codec is not None)
+                if header is None:
+                    return
+                del buf[: header.header_length]
+                self._start_frame(header)
+                self._header = header
+                self._frame_offset = 0
+            need = header.length - self._frame_offset
+            if header.opcode & 0x8:
+                if len(buf) < need:
+                    return
+                payload = bytes(buf[:need])
+                del buf[:need]
+                self._header = None
+                if header.mask is not None:
+                    payload = apply_mask(payload, header.mask)
+                self._handle_control(header.opcode, payload)
+                continue
+            take = min(need, len(buf))
+            if take == 0 and need > 0:
+                return
+            chunk = bytes(buf[:take])
+            del buf[:take]
+            if header.mask is not None:
+                chunk = apply_mask(chunk, rotate_mask(header.mask, self._frame_offset))
+            self._frame_offset += take
+            frame_done = self._frame_offset == header.length
+            if frame_done:
+                self._header = None
+            self._message_data(chunk, message_done=frame_done and header.fin)
+
+    def _start_frame(self, header: FrameHeader) -> None:
+        """Check a new frame's header against the connection state (1002 / 1009)."""
+        if self.role is Role.SERVER and header.mask is None:
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, "client frame is not masked")
+        if self.role is Role.CLIENT and header.mask is not None:
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, "server frame is masked")
+        opcode = header.opcode
+        if opcode & 0x8:
+            return
+        if opcode is Opcode.CONTINUATION:
+            if self._msg_opcode is None:
+                raise ProtocolError(
+                    CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
+                )
+            if header.rsv1:
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, "RSV1 set on a continuation frame")
+        else:
+            if self._msg_opcode is not None:
+                raise ProtocolError(
+                    CloseCode.PROTOCOL_ERROR, "new data frame inside a fragmented message"
+                )
+            self._msg_opcode = opcode
+            self._msg_compressed = header.rsv1
+            self._msg_size = 0
+            if opcode is Opcode.TEXT:
+                self._utf8 = Utf8Decoder()
+        if not self._msg_compressed and self._msg_size + header.length > self.max_message_size:
+            raise ProtocolError(
+                CloseCode.MESSAGE_TOO_BIG,
+                f"message of at least {self._msg_size + header.length} bytes exceeds "
+                f"the limit of {self.max_message_size} bytes",
+            )
+
+    def _message_data(self, chunk: bytes, *, message_done: bool) -> None:
+        """Add a piece of payload to the current message; emit it when it is whole."""
+        if self._msg_compressed:
+            assert self._codec is not None
+            budget = self.max_message_size - self._msg_size
+            if chunk:
+                chunk = self._codec.decompress(chunk, budget)
+            if message_done:
+                chunk += self._codec.finish_message(budget - len(chunk))
+            self._msg_size += len(chunk)
+        elif not self._msg_compressed:
+            self._msg_size += len(chunk)
+        utf8 = self._utf8
+        if utf8 is not None:
+            if chunk:
+                self._text_parts.append(utf8.feed(chunk))
+            if message_done:
+                self._text_parts.append(utf8.finish())
+                self._events.append(TextMessage("".join(self._text_parts)))
+                self._text_parts = []
+                self._utf8 = None
+        else:
+            if chunk:
+                self._msg_parts.append(chunk)
+            if message_done:
+                self._events.append(BinaryMessage(b"".join(self._msg_parts)))
+                self._msg_parts = []
+        if message_done:
+            self._msg_opcode = None
+            self._msg_compressed = False
+
+    def _handle_control(self, opcode: Opcode, payload: bytes) -> None:
+        if opcode is Opcode.PING:
+            self._events.append(Ping(payload))
+            if not self._close_sent:
+                self._queue_frame(Opcode.PONG, payload)
+        elif opcode is Opcode.PONG:
+            self._events.append(Pong(payload))
+        else:
+            self._handle_close(payload)
+
+    def _handle_close(self, payload: bytes) -> None:
+        if len(payload) == 0:
+            code, reason = int(CloseCode.NO_STATUS_RCVD), ""
+        elif len(payload) == 1:
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, "close payload of 1 byte")
+        else:
+            code = int.from_bytes(payload[:2], "big")
+            if not is_valid_close_code(code):
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
+            reason = decode_utf8(payload[2:], "close reason")
+        self.close_code = code
+        self.close_reason = reason
+        self._events.append(CloseReceived(code, reason))
+        self._receiving = False
+        self._buf.clear()
+        if not self._close_sent:
+            # Section 5.5.1: answer with a close, echoing the peer's code.
+            if code == CloseCode.NO_STATUS_RCVD:
+                self._queue_frame(Opcode.CLOSE, b"")
+            else:
+                self._queue_frame(Opcode.CLOSE, code.to_bytes(2, "big"))
+            self._close_sent = True
+        self._transition(_Trigger.RECEIVE_CLOSE)
+        self.should_close_transport = True
+
+    # -- sending -----------------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Return (and forget) the bytes to write to the transport; b"" when none."""
+        out = self._out
+        if not out:
+            return b""
+        self._out = []
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def _check_can_send(self) -> None:
+        if self._close_sent:
+            raise LocalProtocolError("cannot send after the close frame was sent")
+        if self._state is _CLOSED:
+            raise LocalProtocolError("cannot send on a closed connection")
+
+    def _queue_frame(self, opcode: Opcode, payload: bytes, *, rsv1: bool = False) -> None:
+        mask = os.urandom(4) if self.role is Role.CLIENT else None
+        self._out.append(encode_frame(opcode, payload, rsv1=rsv1, mask=mask))
+
+    def _send_message(self, opcode: Opcode, payload: bytes) -> None:
+        self._check_can_send()
+        if self._codec is not None:
+            self._queue_frame(opcode, self._codec.compress(payload), rsv1=True)
+        else:
+            self._queue_frame(opcode, payload)
+
+    def send_text(self, text: str) -> None:
+        """Queue a text message (compressed when permessage-deflate is in use)."""
+        self._send_message(Opcode.TEXT, text.encode("utf-8"))
+
+    def send_binary(self, data: bytes) -> None:
+        """Queue a binary message (compressed when permessage-deflate is in use)."""
+        self._send_message(Opcode.BINARY, bytes(data))
+
+    def send_frame_bytes(self, frame: bytes) -> None:
+        """Queue a frame already built with :func:`~gameserver.ws.frames.encode_frame`.
+
+        For fan-out: a server encodes a message once (unmasked, uncompressed) and queues
+        the same bytes on every connection. The caller vouches for the frame's validity.
+        """
+        self._check_can_send()
+        self._out.append(frame)
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        """Queue a ping (payload at most 125 bytes); the peer answers with a Pong."""
+        self._check_can_send()
+        self._check_control_payload(payload)
+        self._queue_frame(Opcode.PING, bytes(payload))
+
+    def send_pong(self, payload: bytes = b"") -> None:
+        """Queue an unsolicited pong (a heartbeat); pings are already answered."""
+        self._check_can_send()
+        self._check_control_payload(payload)
+        self._queue_frame(Opcode.PONG, bytes(payload))
+
+    @staticmethod
+    def _check_control_payload(payload: bytes) -> None:
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise LocalProtocolError("control frame payloads are at most 125 bytes")
+
+    def send_close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
+        """Start the close handshake; then wait for the peer's close (or a timeout).
+
+        ``code`` must be sendable (1000-1003, 1007-1014, 3000-4999), or 1005 to send a
+        close without a code (``reason`` must then be empty). The reason must fit in
+        123 UTF-8 bytes. Raises :class:`LocalProtocolError` when a close was already sent.
+        """
+        self._check_can_send()
+        if code == CloseCode.NO_STATUS_RCVD:
+            if reason:
+                raise LocalProtocolError("a close without a code cannot carry a reason")
+        elif not is_valid_close_code(code):
+            raise LocalProtocolError(f"close code {code} may not be sent")
+        encoded = reason.encode("utf-8")
+        if len(encoded) > _MAX_CLOSE_REASON:
+            raise LocalProtocolError("close reason longer than 123 UTF-8 bytes")
+        self._queue_close(code, reason)
+        self._transition(_Trigger.SEND_CLOSE)
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        if code == CloseCode.NO_STATUS_RCVD:
+            payload = b""
+        else:
+            payload = int(code).to_bytes(2, "big") + _truncate_utf8(reason, _MAX_CLOSE_REASON)
+        self._queue_frame(Opcode.CLOSE, payload)
+        self._close_sent = True
