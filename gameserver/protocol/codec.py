@@ -1,0 +1,405 @@
+"""The msgpack codec: protocol messages to bytes and back, with validation.
+
+The wire form of a message is one msgpack map: ``{"type": TYPE, <field>: <value>, ...}``
+with the attrs field names as keys. Decoding is strict and never raises anything but
+:class:`~gameserver.protocol.errors.RequestError`:
+
+1. size of the whole message (``too_large``);
+2. msgpack parsing with ``raw=False`` and ``strict_map_key`` and msgpack's own length
+   caps set from the limits (``bad_message``, ``too_large``, ``too_deep``);
+3. a walk over the whole value: nesting depth (``too_deep``), str-only map keys and
+   plain data only, no extension types (``invalid_field``);
+4. ``type`` lookup (``unknown_type``) and per-field conversion driven by the attrs
+   classes' type annotations (``invalid_field``, naming the field path).
+
+Unknown extra keys are ignored, so a newer client can talk to an older server. Every
+integer in a request must be a non-negative integer below 2**53 (safe in JavaScript).
+
+Server side: ``decode_client_message`` and ``encode``. SDK side: ``encode_client_message``,
+``decode_server_message`` and ``decode_result``.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import attrs
+import msgpack
+
+from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
+from gameserver.protocol.messages import (
+    CLIENT_MESSAGE_TYPES,
+    SERVER_MESSAGE_TYPES,
+    ClientMessage,
+    Result,
+    ServerMessage,
+)
+
+__all__ = [
+    "decode_client_message",
+    "decode_result",
+    "decode_server_message",
+    "encode",
+    "encode_client_message",
+    "to_wire",
+]
+
+_R = TypeVar("_R", bound=Result)
+
+# Largest integer a JavaScript client can hold exactly (Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+_PLAIN_SCALARS = (str, int, float, bool, bytes, type(None))
+
+
+# ---------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------
+
+
+def encode(message: ServerMessage) -> bytes:
+    """Encode a server message into the payload of one binary WebSocket message.
+
+    Encode once and send the same bytes to every recipient of an identical message.
+    Raises ``TypeError`` if a free-form field (a view, an option) holds data msgpack
+    cannot represent, which is a bug in the caller.
+    """
+    return _pack(message)
+
+
+def encode_client_message(message: ClientMessage) -> bytes:
+    """Encode a request (SDK side) into the payload of one binary WebSocket message."""
+    return _pack(message)
+
+
+def to_wire(message: ServerMessage | ClientMessage) -> dict[str, Any]:
+    """Return the wire map of ``message`` (what ``encode`` packs), e.g. for logging."""
+    wire: dict[str, Any] = {"type": message.TYPE}
+    wire.update(_record_to_wire(message))
+    return wire
+
+
+def _pack(message: ServerMessage | ClientMessage) -> bytes:
+    packed: bytes = msgpack.packb(to_wire(message), use_bin_type=True)
+    return packed
+
+
+def _record_to_wire(record: Any) -> dict[str, Any]:
+    wire: dict[str, Any] = {}
+    for name, free in _field_plan(type(record)):
+        value = getattr(record, name)
+        wire[name] = value if free else _value_to_wire(value)
+    return wire
+
+
+def _value_to_wire(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if attrs.has(type(value)):
+        return _record_to_wire(value)
+    if isinstance(value, (tuple, list)):
+        return [_value_to_wire(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _value_to_wire(item) for key, item in value.items()}
+    return value
+
+
+_FIELD_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _field_plan(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(field name, is free-form data) for every field of an attrs class (cached)."""
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        hints = _hints(cls)
+        plan = tuple((field.name, _is_free(hints[field.name])) for field in attrs.fields(cls))
+        _FIELD_PLANS[cls] = plan
+    return plan
+
+
+def _is_free(hint: Any) -> bool:
+    return hint is Any
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+# ---------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------
+
+
+def decode_client_message(
+    data: bytes, limits: DecodeLimits = CLIENT_MESSAGE_LIMITS
+) -> ClientMessage:
+    """Decode and validate one request received by the server.
+
+    Raises :class:`RequestError` with the matching code for any malformed input; its
+    ``request_id`` is set whenever the ``id`` could be read, so the caller can answer
+    with an ``error`` echoing it and keep the connection open.
+    """
+    raw = _unpack_map(data, limits)
+    request_id = _read_request_id(raw)
+    try:
+        _check_plain(raw, limits)
+        cls = _lookup_type(raw, CLIENT_MESSAGE_TYPES)
+        if request_id is None:
+            raise _invalid("id", "must be a non-negative integer below 2**53", raw.get("id"))
+        message: ClientMessage = _convert_record(raw, cls, cls.TYPE, signed=False)
+        return message
+    except RequestError as error:
+        raise error.with_request_id(request_id) from None
+
+
+def decode_server_message(
+    data: bytes, limits: DecodeLimits = SERVER_MESSAGE_LIMITS
+) -> ServerMessage:
+    """Decode and validate one message received from the server (SDK side).
+
+    ``Reply.result`` comes back as a plain map; pass it to :func:`decode_result` with
+    the result class of the request it answers. Raises :class:`RequestError` on
+    malformed input (the SDK treats that as a broken server).
+    """
+    raw = _unpack_map(data, limits)
+    _check_plain(raw, limits)
+    cls = _lookup_type(raw, SERVER_MESSAGE_TYPES)
+    message: ServerMessage = _convert_record(raw, cls, cls.TYPE, signed=True)
+    return message
+
+
+def decode_result(cls: type[_R], result: Result | Mapping[str, Any]) -> _R:
+    """Turn the ``result`` of a decoded ``Reply`` into the record ``cls``.
+
+    Raises :class:`RequestError` (``invalid_field``) when the map does not fit ``cls``.
+    """
+    if isinstance(result, cls):
+        return result
+    if not isinstance(result, Mapping):
+        raise _invalid("result", f"must be a map for {cls.__name__}", result)
+    record: _R = _convert_record(result, cls, "result", signed=True)
+    return record
+
+
+def _unpack_map(data: bytes, limits: DecodeLimits) -> dict[str, Any]:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise RequestError(ErrorCode.BAD_MESSAGE, "messages must be binary msgpack, not text")
+    if len(data) > limits.max_message_bytes:
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"message is {len(data)} bytes; the limit is {limits.max_message_bytes}",
+        )
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            use_list=True,
+            max_str_len=limits.max_str_len,
+            max_bin_len=limits.max_bin_len,
+            max_array_len=limits.max_array_len,
+            max_map_len=limits.max_map_len,
+            max_ext_len=0,
+        )
+    except msgpack.StackError:
+        raise RequestError(
+            ErrorCode.TOO_DEEP, f"nesting exceeds the limit of {limits.max_depth}"
+        ) from None
+    except msgpack.ExtraData:
+        raise RequestError(
+            ErrorCode.BAD_MESSAGE, "trailing bytes after the msgpack value"
+        ) from None
+    except UnicodeDecodeError:
+        raise RequestError(ErrorCode.BAD_MESSAGE, "a string is not valid UTF-8") from None
+    except ValueError as error:
+        text = str(error)
+        if "exceeds max_ext_len" in text:
+            raise RequestError(
+                ErrorCode.BAD_MESSAGE, "msgpack extension types are not allowed"
+            ) from None
+        if "exceeds max_" in text:
+            raise RequestError(ErrorCode.TOO_LARGE, _length_message(text, limits)) from None
+        if "strict_map_key" in text:
+            raise RequestError(
+                ErrorCode.INVALID_FIELD, "map keys must be strings"
+            ) from None
+        raise RequestError(ErrorCode.BAD_MESSAGE, "not a valid msgpack value") from None
+    except Exception:
+        raise RequestError(ErrorCode.BAD_MESSAGE, "not a valid msgpack value") from None
+    if not isinstance(value, dict):
+        raise RequestError(
+            ErrorCode.BAD_MESSAGE, f"a message must be a msgpack map, not {_kind(value)}"
+        )
+    return value
+
+
+def _length_message(text: str, limits: DecodeLimits) -> str:
+    for kind, limit in (
+        ("str", limits.max_str_len),
+        ("bin", limits.max_bin_len),
+        ("array", limits.max_array_len),
+        ("map", limits.max_map_len),
+    ):
+        if f"max_{kind}_len" in text:
+            return f"a {kind} is longer than the limit of {limit}"
+    return "a value is longer than the limit"
+
+
+def _read_request_id(raw: Mapping[str, Any]) -> int | None:
+    request_id = raw.get("id")
+    if isinstance(request_id, int) and not isinstance(request_id, bool):
+        if 0 <= request_id <= MAX_SAFE_INTEGER:
+            return request_id
+    return None
+
+
+def _check_plain(root: dict[str, Any], limits: DecodeLimits) -> None:
+    """Walk the whole value (iteratively): depth, key types and plain-data leaves."""
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise RequestError(
+                ErrorCode.TOO_DEEP, f"nesting exceeds the limit of {limits.max_depth}"
+            )
+        if isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RequestError(ErrorCode.INVALID_FIELD, "map keys must be strings")
+                children.append(item)
+        else:
+            children = value
+        for item in children:
+            if isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+            elif not isinstance(item, _PLAIN_SCALARS):
+                raise RequestError(
+                    ErrorCode.INVALID_FIELD,
+                    f"only plain msgpack data is allowed, not {_kind(item)}",
+                )
+
+
+def _lookup_type(raw: Mapping[str, Any], table: Mapping[str, type[Any]]) -> Any:
+    message_type = raw.get("type")
+    if message_type is None:
+        raise RequestError(ErrorCode.INVALID_FIELD, "field 'type' is missing")
+    if not isinstance(message_type, str):
+        raise _invalid("type", "must be a string", message_type)
+    try:
+        return table[message_type]
+    except KeyError:
+        shown = message_type if len(message_type) <= 40 else message_type[:40] + "..."
+        raise RequestError(
+            ErrorCode.UNKNOWN_TYPE, f"unknown message type {shown!r}"
+        ) from None
+
+
+def _convert_record(raw: Mapping[str, Any], cls: type[Any], path: str, *, signed: bool) -> Any:
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        name = field.name
+        field_path = f"{path}.{name}"
+        if name in raw:
+            kwargs[name] = _convert(raw[name], hints[name], field_path, signed)
+        elif field.default is attrs.NOTHING:
+            raise RequestError(ErrorCode.INVALID_FIELD, f"field {field_path!r} is missing")
+    return cls(**kwargs)
+
+
+def _convert(value: Any, hint: Any, path: str, signed: bool) -> Any:
+    if hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    if origin is types.UnionType or origin is typing.Union:
+        return _convert_union(value, typing.get_args(hint), path, signed)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _invalid(path, "must be a boolean", value)
+        return value
+    if hint is int:
+        low = -MAX_SAFE_INTEGER if signed else 0
+        if not _is_int(value) or not low <= value <= MAX_SAFE_INTEGER:
+            what = "an integer" if signed else "a non-negative integer"
+            raise _invalid(path, f"must be {what} below 2**53", value)
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise _invalid(path, "must be a string", value)
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _invalid(path, "must be an array", value)
+        item_hint = typing.get_args(hint)[0]
+        return tuple(
+            _convert(item, item_hint, f"{path}[{index}]", signed)
+            for index, item in enumerate(value)
+        )
+    if origin is Mapping or origin is dict:
+        if not isinstance(value, dict):
+            raise _invalid(path, "must be a map", value)
+        return value
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            allowed = ", ".join(repr(member.value) for member in hint)
+            raise _invalid(path, f"must be one of {allowed}", value) from None
+    if isinstance(hint, type) and attrs.has(hint):
+        if not isinstance(value, dict):
+            raise _invalid(path, "must be a map", value)
+        return _convert_record(value, hint, path, signed=signed)
+    raise AssertionError(f"no wire conversion for {hint!r} at {path}")  # pragma: no cover
+
+
+def _convert_union(value: Any, options: tuple[Any, ...], path: str, signed: bool) -> Any:
+    if value is None:
+        if type(None) in options:
+            return None
+        raise _invalid(path, "must not be null", value)
+    rest = [option for option in options if option is not type(None)]
+    # ``Result | Mapping[str, Any]`` arrives as a plain map; decode_result types it.
+    mapping = [option for option in rest if typing.get_origin(option) is Mapping]
+    if mapping:
+        return _convert(value, mapping[0], path, signed)
+    return _convert(value, rest[0], path, signed)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a map"
+    return type(value).__name__
+
+
+def _invalid(path: str, requirement: str, value: Any) -> RequestError:
+    return RequestError(
+        ErrorCode.INVALID_FIELD, f"field {path!r} {requirement}, got {_kind(value)}"
+    )
