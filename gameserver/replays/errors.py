@@ -1,0 +1,62 @@
+"""Exceptions raised by the match log.
+
+::
+
+    ReplayError                  root: anything that goes wrong with a match log
+     ├── CorruptReplay           the file is not a readable match log (missing file, wrong
+     │    │                      magic, torn or malformed header); nothing can be loaded
+     │    └── UnsupportedVersion the header names a format version newer than this code
+     ├── CorruptRecord           one record frame is whole but its content is not a valid
+     │                           record; the loader treats it as the end of the usable log
+     ├── RecorderError           the recorder cannot append (closed, ended, or a failed write)
+     └── ReplayMismatch          re-simulation disagrees with the log (``.index`` says where)
+
+A torn or corrupt *tail* is never an exception: ``load_match`` reports it in
+``LoadedMatch.torn_tail`` and returns every whole record before it.
+"""
+
+from __future__ import annotations
+
+
+class ReplayError(Exception):
+    """Root of every match-log error."""
+
+
+class CorruptReplay(ReplayError):
+    """The file cannot be used at all: no magic, or no whole, valid header record.
+
+    Callers listing or recovering many files should log this and skip the file.
+    """
+
+
+class UnsupportedVersion(CorruptReplay):
+    """The file was written by a newer format version than this code reads.
+
+    Upgrade the server to read it; the file itself may be perfectly sound.
+    """
+
+
+class CorruptRecord(ReplayError):
+    """A whole frame (its CRC matched) holds something that is not a valid record."""
+
+
+class RecorderError(ReplayError):
+    """The recorder refused an append: it is closed, the match has ended, or a write failed.
+
+    After a failed write the recorder is closed; the file keeps every record appended
+    before the failure and loads normally.
+    """
+
+
+class ReplayMismatch(ReplayError):
+    """Re-simulating the log through the game disagrees with what the log recorded.
+
+    ``index`` is the position of the offending record in ``LoadedMatch.records``
+    (-1 when the match cannot even be set up: unknown game or invalid options);
+    ``reason`` says what disagreed.
+    """
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"record {index}: {reason}")
+        self.index = index
+        self.reason = reason

@@ -1,0 +1,130 @@
+"""Loading match logs: whole records up to the first damage, never a crash for a bad tail."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+
+from . import framing
+from .codec import header_from_data, record_from_data, unpack
+from .errors import CorruptRecord, CorruptReplay
+from .records import STATE_EVENTS, Ended, Header, Record
+
+logger = logging.getLogger(__name__)
+
+#: File name suffix of a match log: ``<match_id>.gsr``.
+SUFFIX = ".gsr"
+
+
+@attrs.frozen
+class LoadedMatch:
+    """A match log as read from disk."""
+
+    #: Where it was read from (None when parsed from bytes).
+    path: Path | None
+    header: Header
+    #: Every whole, valid record after the header, in order.
+    records: tuple[Record, ...]
+    #: Offset just past the last usable record; an appender truncates to here first.
+    valid_bytes: int
+    #: True if bytes after ``valid_bytes`` were ignored (torn write, damage, bad record).
+    torn_tail: bool
+    #: What was wrong with the ignored tail, or None.
+    tail_error: str | None = None
+
+    @property
+    def end(self) -> Ended | None:
+        """The end record, if the match finished."""
+        for record in reversed(self.records):
+            if isinstance(record, Ended):
+                return record
+        return None
+
+    @property
+    def complete(self) -> bool:
+        """True if the log has its end record."""
+        return self.end is not None
+
+    @property
+    def moves(self) -> int:
+        """How many state-changing events (moves, timeouts, resignations) were recorded."""
+        return sum(isinstance(record, STATE_EVENTS) for record in self.records)
+
+
+def parse_match(data: bytes, path: Path | None = None) -> LoadedMatch:
+    """Parse a whole log from memory; raise ``CorruptReplay`` if it has no valid header."""
+    where = str(path) if path is not None else "log"
+    if not framing.has_magic(data):
+        raise CorruptReplay(f"{where}: not a match log (bad magic)")
+    scan = framing.scan(data)
+    if not scan.payloads:
+        raise CorruptReplay(f"{where}: no whole header record ({scan.tail.value})")
+    try:
+        header = header_from_data(unpack(scan.payloads[0]))
+    except CorruptRecord as exc:
+        raise CorruptReplay(f"{where}: malformed header: {exc}") from None
+    except CorruptReplay as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+    records: list[Record] = []
+    valid_bytes = scan.end
+    tail_error = None if scan.tail is framing.Tail.CLEAN else f"{scan.tail.value} tail"
+    for payload, offset in zip(scan.payloads[1:], scan.offsets[1:]):
+        try:
+            records.append(record_from_data(unpack(payload), header.format_version))
+        except CorruptRecord as exc:
+            valid_bytes = offset
+            tail_error = f"invalid record at byte {offset}: {exc}"
+            break
+    if tail_error is not None:
+        logger.warning("%s: ignoring everything after byte %d (%s)", where, valid_bytes, tail_error)
+    return LoadedMatch(
+        path=path,
+        header=header,
+        records=tuple(records),
+        valid_bytes=valid_bytes,
+        torn_tail=tail_error is not None,
+        tail_error=tail_error,
+    )
+
+
+def load_match(path: str | os.PathLike[str]) -> LoadedMatch:
+    """Read one log; raise ``CorruptReplay`` if it is missing, unreadable or has no valid header.
+
+    A torn or damaged tail is not an error: check ``torn_tail``.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptReplay(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_match(data, path)
+
+
+def match_paths(directory: str | os.PathLike[str]) -> list[Path]:
+    """Every ``*.gsr`` file in ``directory``, sorted by name (not recursive)."""
+    return sorted(p for p in Path(directory).iterdir() if p.suffix == SUFFIX and p.is_file())
+
+
+def iter_matches(
+    directory: str | os.PathLike[str],
+    *,
+    on_error: Callable[[Path, CorruptReplay], None] | None = None,
+) -> Iterator[LoadedMatch]:
+    """Yield every readable log in ``directory``, sorted by file name.
+
+    Unreadable files are skipped: each is logged as a warning and passed to ``on_error``
+    if given. Raises ``OSError`` only if ``directory`` itself cannot be listed.
+    """
+    for path in match_paths(directory):
+        try:
+            loaded = load_match(path)
+        except CorruptReplay as exc:
+            logger.warning("skipping %s", exc)
+            if on_error is not None:
+                on_error(path, exc)
+            continue
+        yield loaded

@@ -1,0 +1,228 @@
+"""``MatchRecorder``: appends one match's records durably to its log file.
+
+The API is synchronous so a room can run it in a worker thread without blocking the
+event loop::
+
+    recorder = await trio.to_thread.run_sync(
+        functools.partial(MatchRecorder.create, directory, header))
+    ...
+    await trio.to_thread.run_sync(recorder.append, moved)
+    if recorder.hash_due:
+        await trio.to_thread.run_sync(recorder.append, StateHash(...))
+    ...  # broadcast only after append returned (the log is the source of truth)
+    await trio.to_thread.run_sync(recorder.append_many, [final_hash, ended])
+    recorder.close()
+
+``AsyncMatchRecorder`` in ``async_recorder.py`` does exactly this for you.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from . import framing
+from .codec import encode_header, encode_record
+from .errors import RecorderError
+from .loader import SUFFIX, LoadedMatch, load_match
+from .records import STATE_EVENTS, Ended, Header, Record, StateHash
+
+#: A state hash is due after this many state-changing events (and always before the end).
+HASH_EVERY = 10
+
+# Match ids become file names: no separators, no dot files, bounded length.
+_MATCH_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+
+
+class FsyncPolicy(enum.Enum):
+    """When the recorder forces written records to stable storage."""
+
+    #: After every append: a move is durable before its result is broadcast.
+    ALWAYS = "always"
+    #: Only at creation and at the end record (faster; a crash may lose recent moves).
+    END = "end"
+    #: Never (tests and benchmarks; the OS flushes eventually).
+    NEVER = "never"
+
+
+def log_path(directory: str | os.PathLike[str], match_id: str) -> Path:
+    """The file a match's log lives in; raise ``ValueError`` for an unusable match id."""
+    if not _MATCH_ID.fullmatch(match_id):
+        raise ValueError(f"match id {match_id!r} is not usable as a file name")
+    return Path(directory) / f"{match_id}{SUFFIX}"
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Make the new directory entry itself durable; not every platform allows it.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class MatchRecorder:
+    """Writes one match log. Use ``create`` for a new match or ``reopen`` after a restart.
+
+    Thread-safe; every method may block on disk I/O, so call them from a worker thread
+    inside async code.
+    """
+
+    def __init__(self, path: Path, file: BinaryIO, fsync: FsyncPolicy, *, end: int) -> None:
+        """Internal: use ``create`` or ``reopen``. ``end`` is where the next record goes."""
+        self.path = path
+        self.fsync = fsync
+        self._file: BinaryIO | None = file
+        self._lock = threading.Lock()
+        self._end = end
+        self._ended = False
+        self._since_hash = 0
+
+    @classmethod
+    def create(
+        cls,
+        directory: str | os.PathLike[str],
+        header: Header,
+        *,
+        fsync: FsyncPolicy = FsyncPolicy.ALWAYS,
+    ) -> MatchRecorder:
+        """Create ``<directory>/<match_id>.gsr`` and write the header durably.
+
+        Raises ``FileExistsError`` if the match already has a log, ``ValueError`` for an
+        unusable match id and ``OSError`` if the file cannot be written. Then ``append``.
+        """
+        path = log_path(directory, header.match_id)
+        data = framing.MAGIC + framing.frame(encode_header(header))
+        file = open(path, "xb")
+        try:
+            file.write(data)
+            file.flush()
+            if fsync is not FsyncPolicy.NEVER:
+                os.fsync(file.fileno())
+                _fsync_directory(path.parent)
+        except BaseException:
+            file.close()
+            path.unlink(missing_ok=True)
+            raise
+        return cls(path, file, fsync, end=len(data))
+
+    @classmethod
+    def reopen(
+        cls, loaded: LoadedMatch | str | os.PathLike[str], *, fsync: FsyncPolicy = FsyncPolicy.ALWAYS
+    ) -> MatchRecorder:
+        """Continue an existing log: cut off any torn tail, then append after the last record.
+
+        Raises ``CorruptReplay`` if the file has no valid header, ``RecorderError`` if the
+        match already ended.
+        """
+        if not isinstance(loaded, LoadedMatch):
+            loaded = load_match(loaded)
+        if loaded.path is None:
+            raise RecorderError("cannot reopen a log that was not loaded from a file")
+        if loaded.complete:
+            raise RecorderError(f"{loaded.path}: the match has already ended")
+        file = open(loaded.path, "r+b")
+        try:
+            file.truncate(loaded.valid_bytes)
+            file.seek(loaded.valid_bytes)
+            if fsync is not FsyncPolicy.NEVER:
+                os.fsync(file.fileno())
+        except BaseException:
+            file.close()
+            raise
+        recorder = cls(loaded.path, file, fsync, end=loaded.valid_bytes)
+        for record in loaded.records:
+            recorder._count(record)
+        return recorder
+
+    @property
+    def closed(self) -> bool:
+        return self._file is None
+
+    @property
+    def hash_due(self) -> bool:
+        """True once ``HASH_EVERY`` state-changing events were appended since the last hash.
+
+        Append a ``StateHash`` of the current state when this is true.
+        """
+        return self._since_hash >= HASH_EVERY
+
+    def append(self, record: Record) -> None:
+        """Write one record and flush it (and fsync, per policy). Then broadcast the update.
+
+        Raises ``RecorderError`` if closed, after the end record, or if the write fails
+        (the recorder is then closed and the file keeps every earlier record).
+        """
+        self.append_many((record,))
+
+    def append_many(self, records: Iterable[Record]) -> None:
+        """Write several records with one flush (and at most one fsync), in order."""
+        records = tuple(records)
+        data = b"".join(framing.frame(encode_record(record)) for record in records)
+        with self._lock:
+            file = self._file
+            if file is None:
+                raise RecorderError(f"{self.path}: the recorder is closed")
+            if self._ended:
+                raise RecorderError(f"{self.path}: the match has already ended")
+            ends = any(isinstance(record, Ended) for record in records)
+            try:
+                file.write(data)
+                file.flush()
+                if self.fsync is FsyncPolicy.ALWAYS or (ends and self.fsync is FsyncPolicy.END):
+                    os.fsync(file.fileno())
+            except OSError as exc:
+                self._abandon(file)
+                raise RecorderError(f"{self.path}: write failed: {exc}") from exc
+            self._end += len(data)
+            for record in records:
+                self._count(record)
+
+    def _count(self, record: Record) -> None:
+        if isinstance(record, STATE_EVENTS):
+            self._since_hash += 1
+        elif isinstance(record, StateHash):
+            self._since_hash = 0
+        elif isinstance(record, Ended):
+            self._ended = True
+
+    def _abandon(self, file: BinaryIO) -> None:
+        # Best effort: drop a partial record so the file ends on a whole one.
+        self._file = None
+        try:
+            file.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            os.truncate(self.path, self._end)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Flush and close the file. Safe to call twice."""
+        with self._lock:
+            file, self._file = self._file, None
+            if file is None:
+                return
+            try:
+                file.flush()
+                if self.fsync is FsyncPolicy.ALWAYS:
+                    os.fsync(file.fileno())
+            finally:
+                file.close()
+
+    def __enter__(self) -> MatchRecorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

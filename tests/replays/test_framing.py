@@ -1,0 +1,58 @@
+"""Framing: whole frames come back, any damage is a reported tail, never an exception."""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gameserver.replays.framing import MAGIC, MAX_PAYLOAD, Tail, frame, has_magic, scan
+
+payloads = st.lists(st.binary(max_size=40), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(payloads)
+def test_frames_scan_back_to_the_same_payloads(items: list[bytes]) -> None:
+    data = MAGIC + b"".join(frame(p) for p in items)
+    result = scan(data)
+    assert list(result.payloads) == items
+    assert result.end == len(data)
+    assert result.tail is Tail.CLEAN
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_after_the_magic_never_raise(junk: bytes) -> None:
+    result = scan(MAGIC + junk)
+    assert len(MAGIC) <= result.end <= len(MAGIC) + len(junk)
+
+
+def test_frame_layout_is_length_crc_payload() -> None:
+    framed = frame(b"abc")
+    length, _crc = struct.unpack(">II", framed[:8])
+    assert length == 3 and framed[8:] == b"abc"
+
+
+def test_impossible_length_is_corrupt_and_short_data_is_truncated() -> None:
+    whole = frame(b"xyz")
+    huge = struct.pack(">II", MAX_PAYLOAD + 1, 0)
+    assert scan(MAGIC + whole + huge + b"\x00" * 10).tail is Tail.CORRUPT
+    result = scan(MAGIC + whole + frame(b"hello")[:-1])
+    assert result.tail is Tail.TRUNCATED
+    assert result.payloads == (b"xyz",)
+    assert result.end == len(MAGIC) + len(whole)
+    assert scan(MAGIC + whole + b"\x00\x00").tail is Tail.TRUNCATED
+
+
+def test_zero_filled_tail_is_not_taken_for_an_empty_record() -> None:
+    result = scan(MAGIC + frame(b"a") + b"\x00" * 16)
+    assert result.payloads == (b"a",)
+    assert result.tail is Tail.CORRUPT
+
+
+def test_magic() -> None:
+    assert has_magic(MAGIC + b"rest")
+    assert not has_magic(b"GSRLOG\n")
+    assert not has_magic(b"")

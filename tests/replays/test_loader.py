@@ -1,0 +1,114 @@
+"""Loading: every whole record back, torn or damaged tails ignored, bad headers refused."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from gameserver.replays import framing
+from gameserver.replays.codec import encode_record, pack
+from gameserver.replays.errors import CorruptReplay
+from gameserver.replays.loader import iter_matches, load_match, parse_match
+from gameserver.replays.records import Ended, Moved, StateHash
+
+from .conftest import eventful_tictactoe
+
+
+def test_a_finished_log_loads_whole(eventful_log: Path) -> None:
+    loaded = load_match(eventful_log)
+    assert loaded.complete and not loaded.torn_tail
+    assert loaded.tail_error is None
+    assert loaded.valid_bytes == eventful_log.stat().st_size
+    assert loaded.header.game == "tictactoe"
+    assert loaded.moves == 9
+    assert isinstance(loaded.records[-1], Ended)
+    assert isinstance(loaded.records[-2], StateHash)
+
+
+def test_truncation_at_every_byte_offset_keeps_every_whole_record(eventful_log: Path) -> None:
+    data = eventful_log.read_bytes()
+    full = load_match(eventful_log)
+    boundaries = set(framing.scan(data).offsets[1:]) | {len(data)}
+    header_end = min(boundaries)
+    for cut in range(len(data) + 1):
+        if cut < header_end:
+            with pytest.raises(CorruptReplay):
+                parse_match(data[:cut])
+            continue
+        loaded = parse_match(data[:cut])
+        whole = sum(1 for b in boundaries if b <= cut) - 1
+        assert loaded.records == full.records[:whole], cut
+        assert loaded.torn_tail == (cut not in boundaries), cut
+        assert loaded.valid_bytes == max(b for b in boundaries if b <= cut)
+        assert loaded.complete == (cut == len(data))
+
+
+def test_a_flipped_byte_in_the_last_record_is_detected(eventful_log: Path) -> None:
+    data = eventful_log.read_bytes()
+    last_start = framing.scan(data).offsets[-1]
+    full = load_match(eventful_log)
+    for pos in range(last_start, len(data)):
+        for bit in (0x01, 0x80):
+            damaged = bytearray(data)
+            damaged[pos] ^= bit
+            loaded = parse_match(bytes(damaged))
+            assert loaded.torn_tail, (pos, bit)
+            assert loaded.records == full.records[:-1]
+            assert not loaded.complete
+            assert loaded.valid_bytes == last_start
+
+
+def test_a_flipped_byte_mid_file_stops_loading_there(eventful_log: Path) -> None:
+    data = bytearray(eventful_log.read_bytes())
+    offsets = framing.scan(bytes(data)).offsets
+    data[offsets[4] + 12] ^= 0xFF
+    loaded = parse_match(bytes(data))
+    assert len(loaded.records) == 3
+    assert loaded.torn_tail and loaded.tail_error == "corrupt tail"
+
+
+def test_a_whole_frame_with_an_invalid_record_ends_the_usable_log(eventful_log: Path) -> None:
+    data = eventful_log.read_bytes()
+    bogus = framing.frame(pack({"t": "move", "seat": "zero"}))
+    loaded = parse_match(data + bogus + framing.frame(encode_record(Moved(at=1, seat=0, version=1, move=1))))
+    assert loaded.records == load_match(eventful_log).records
+    assert loaded.torn_tail
+    assert loaded.valid_bytes == len(data)
+    assert loaded.tail_error is not None and "invalid record at byte" in loaded.tail_error
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "bad magic"),
+        (b"PK\x03\x04whatever", "bad magic"),
+        (framing.MAGIC, "no whole header record"),
+        (framing.MAGIC + framing.frame(b"\xc1"), "malformed header: not valid msgpack"),
+        (framing.MAGIC + framing.frame(pack({"t": "header"})), "not a gameserver-replay header"),
+    ],
+)
+def test_missing_or_corrupt_header_raises_corrupt_replay(data: bytes, message: str) -> None:
+    with pytest.raises(CorruptReplay, match=message):
+        parse_match(data)
+
+
+def test_missing_file_is_corrupt_replay(tmp_path: Path) -> None:
+    with pytest.raises(CorruptReplay, match="cannot read"):
+        load_match(tmp_path / "absent.gsr")
+
+
+def test_iter_matches_skips_and_reports_bad_files(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    eventful_tictactoe(tmp_path, "b-good")
+    eventful_tictactoe(tmp_path, "a-good")
+    (tmp_path / "c-bad.gsr").write_bytes(b"garbage")
+    (tmp_path / "notes.txt").write_text("not a log")
+    errors: list[Path] = []
+    with caplog.at_level(logging.WARNING):
+        found = list(iter_matches(tmp_path, on_error=lambda path, exc: errors.append(path)))
+    assert [m.header.match_id for m in found] == ["a-good", "b-good"]
+    assert errors == [tmp_path / "c-bad.gsr"]
+    assert "c-bad.gsr" in caplog.text
