@@ -1,0 +1,260 @@
+"""The WebSocket server: listeners, the opening handshake, one handler task per connection.
+
+Plain HTTP requests on the same port go to an optional HTTP handler (the browser
+client, ``/healthz``, ``/metrics``), one request per TCP connection.
+
+A handler's end decides the close code: returning closes with 1000, raising closes
+with 1011 (and logs the error), cancellation (server shutdown) closes with 1001.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn
+
+import attrs
+import trio
+
+from gameserver.ws import handshake
+from gameserver.ws.config import ServerConfig
+from gameserver.ws.connection import Connection, Role
+from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
+from gameserver.ws.http import HeadReader, HTTPRequest, HTTPResponse, parse_request_head
+from gameserver.ws.websocket import WebSocket, peer_address
+
+__all__ = ["Handler", "HTTPHandler", "WebSocketServer", "serve_websocket"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[WebSocket], Awaitable[None]]
+"""Runs one WebSocket connection; its end decides the close code (see module doc)."""
+
+HTTPHandler = Callable[[HTTPRequest], Awaitable[HTTPResponse]]
+"""Answers one plain (non-upgrade) HTTP request."""
+
+Listener = trio.SocketListener | trio.SSLListener[trio.SocketStream]
+
+
+@attrs.define
+class WebSocketServer:
+    """A running server, as reported by ``await nursery.start(serve_websocket, ...)``."""
+
+    listeners: list[Listener]
+    """The bound listeners (one per address family/interface)."""
+
+    config: ServerConfig
+    """The limits in force."""
+
+    connections: int = 0
+    """Connections currently open (handshaking, HTTP or WebSocket)."""
+
+    per_ip: dict[str, int] = attrs.field(factory=dict)
+    """Open connections per remote IP address."""
+
+    @property
+    def port(self) -> int:
+        """The TCP port of the first listener (the one to use when binding port 0)."""
+        listener: trio.abc.Listener[Any] = self.listeners[0]
+        if isinstance(listener, trio.SSLListener):
+            listener = listener.transport_listener
+        assert isinstance(listener, trio.SocketListener)
+        return int(listener.socket.getsockname()[1])
+
+
+async def _send_response(stream: trio.abc.Stream, response: HTTPResponse) -> None:
+    """Write ``response`` best-effort: the client may already be gone."""
+    try:
+        await stream.send_all(response.to_bytes())
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+
+
+async def _read_request(
+    stream: trio.abc.Stream, config: ServerConfig
+) -> tuple[HTTPRequest, bytes] | None:
+    """Read one request head; None when the client left first. Raises HandshakeError."""
+    reader = HeadReader(config.max_header_bytes)
+    while True:
+        try:
+            data = await stream.receive_some(65536)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return None
+        if not data:
+            return None
+        head = reader.feed(bytes(data))
+        if head is not None:
+            request = parse_request_head(head, max_headers=config.max_headers)
+            return request, reader.trailing
+
+
+class _ConnectionRunner:
+    """Everything one server needs to turn an accepted stream into a connection."""
+
+    def __init__(
+        self,
+        server: WebSocketServer,
+        handler: Handler,
+        *,
+        subprotocols: Sequence[str],
+        http_handler: HTTPHandler | None,
+        origin_check: handshake.OriginCheck | None,
+    ) -> None:
+        self.server = server
+        self.handler = handler
+        self.subprotocols = tuple(subprotocols)
+        self.http_handler = http_handler
+        self.origin_check = origin_check
+
+    async def __call__(self, stream: trio.abc.Stream) -> None:
+        server = self.server
+        config = server.config
+        address = peer_address(stream)
+        ip = str(address[0]) if address else "?"
+        server.connections += 1
+        server.per_ip[ip] = server.per_ip.get(ip, 0) + 1
+        try:
+            if server.connections > config.max_connections:
+                logger.warning("refusing %s: %d connections open", ip, server.connections)
+                await _send_response(stream, HTTPResponse.text(503, "too many connections"))
+                return
+            if server.per_ip[ip] > config.max_connections_per_ip:
+                logger.warning("refusing %s: too many connections from this address", ip)
+                await _send_response(
+                    stream, HTTPResponse.text(503, "too many connections from your address")
+                )
+                return
+            await self._serve(stream, address)
+        except Exception:
+            logger.exception("unexpected error serving %s", address)
+        finally:
+            server.connections -= 1
+            server.per_ip[ip] -= 1
+            if not server.per_ip[ip]:
+                del server.per_ip[ip]
+            await trio.aclose_forcefully(stream)
+
+    async def _serve(self, stream: trio.abc.Stream, address: Any) -> None:
+        config = self.server.config
+        accepted: handshake.Accepted | None = None
+        try:
+            with trio.fail_after(config.handshake_timeout):
+                read = await _read_request(stream, config)
+                if read is None:
+                    return
+                request, trailing = read
+                if handshake.is_websocket_request(request):
+                    deflate = config.deflate if config.compression else None
+                    accepted = handshake.accept(
+                        request,
+                        subprotocols=self.subprotocols,
+                        origin_check=self.origin_check,
+                        compression=deflate,
+                    )
+                    await stream.send_all(accepted.response.to_bytes())
+        except HandshakeError as exc:
+            logger.info("refused handshake from %s: %s %s", address, exc.status, exc.reason)
+            await _send_response(stream, handshake.reject(exc))
+            return
+        except trio.TooSlowError:
+            logger.info("handshake from %s timed out", address)
+            await _send_response(stream, HTTPResponse.text(408, "handshake timed out"))
+            return
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            logger.info("connection from %s lost during the handshake: %s", address, exc)
+            return
+        if accepted is None:
+            await self._serve_http(stream, request)
+            return
+
+        connection = Connection(
+            Role.SERVER, max_message_size=config.max_message_size, deflate=accepted.deflate
+        )
+        ws = WebSocket(
+            stream,
+            connection,
+            config=config.websocket_config(),
+            subprotocol=accepted.subprotocol,
+            request=request,
+            response=accepted.response,
+            remote_address=address,
+            initial_data=trailing,
+        )
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ws.run)
+            await self._run_handler(ws)
+
+    async def _serve_http(self, stream: trio.abc.Stream, request: HTTPRequest) -> None:
+        if self.http_handler is None:
+            response = HTTPResponse.text(
+                426, "this endpoint speaks WebSocket only", (("Upgrade", "websocket"),)
+            )
+        else:
+            try:
+                response = await self.http_handler(request)
+            except Exception:
+                logger.exception("HTTP handler failed on %s %s", request.method, request.target)
+                response = HTTPResponse.text(500, "internal server error")
+        await _send_response(stream, response)
+
+    async def _run_handler(self, ws: WebSocket) -> None:
+        try:
+            await self.handler(ws)
+        except ConnectionClosed:
+            return
+        except Exception:
+            if ws.closed is None:
+                logger.exception("handler failed for %s", ws.remote_address)
+                with trio.CancelScope(shield=True):
+                    await ws.close(1011, "internal error")
+            else:
+                logger.debug("handler ended after the connection closed", exc_info=True)
+            return
+        # Cancellation (server shutdown) propagates: the reader task closes with 1001.
+        await ws.close(1000)
+
+
+async def serve_websocket(
+    handler: Handler,
+    host: str | None,
+    port: int,
+    *,
+    subprotocols: Sequence[str] = (),
+    http_handler: HTTPHandler | None = None,
+    origin_check: handshake.OriginCheck | None = None,
+    config: ServerConfig | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
+) -> NoReturn:
+    """Listen on ``host``:``port`` and run ``handler(ws)`` for each WebSocket connection.
+
+    Start it with ``server = await nursery.start(serve_websocket, handler, host, 0)``
+    and read ``server.port``. ``subprotocols`` lists supported subprotocols in
+    preference order; ``http_handler`` answers plain HTTP requests (426 without one);
+    ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``.
+    Runs until cancelled; cancelling closes every connection with 1001.
+    """
+    config = config or ServerConfig()
+    socket_listeners = await trio.open_tcp_listeners(port, host=host)
+    listeners: list[Listener] = list(socket_listeners)
+    if ssl_context is not None:
+        listeners = [
+            trio.SSLListener(listener, ssl_context, https_compatible=True)
+            for listener in socket_listeners
+        ]
+    server = WebSocketServer(listeners, config)
+    runner = _ConnectionRunner(
+        server,
+        handler,
+        subprotocols=subprotocols,
+        http_handler=http_handler,
+        origin_check=origin_check,
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(trio.serve_listeners, runner, listeners)
+        for listener in socket_listeners:
+            logger.info("listening on %s", listener.socket.getsockname())
+        task_status.started(server)
+        await trio.sleep_forever()
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,382 @@
+"""The Trio adapter: one WebSocket endpoint over any ``trio.abc.Stream``.
+
+A :class:`WebSocket` wraps a sans-IO :class:`~gameserver.ws.connection.Connection`.
+A background task (started by the server or the client, see :meth:`WebSocket.run`)
+reads the stream, feeds the connection, queues whole messages for :meth:`receive`,
+answers pings and sends keepalive pings. Writers drain ``data_to_send`` under one
+lock, so whatever accumulated is written with a single ``send_all``.
+
+How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers:
+
+- the peer sent a close frame: its code and reason (1005 when it gave no code);
+- the peer broke the protocol: the code we closed with (1002, 1007, 1009, ...);
+- a keepalive pong did not arrive in time: 1011 "keepalive ping timeout";
+- the stream ended or broke without a close frame, or our close was never answered:
+  1006.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import trio
+
+from gameserver.ws.config import WebSocketConfig
+from gameserver.ws.connection import Connection, ConnectionState, Role
+from gameserver.ws.events import BinaryMessage, Pong, TextMessage
+from gameserver.ws.exceptions import ConnectionClosed
+from gameserver.ws.http import HTTPRequest, HTTPResponse
+
+__all__ = ["WebSocket", "Message", "OK_CLOSE_CODES", "peer_address"]
+
+logger = logging.getLogger(__name__)
+
+Message = str | bytes
+"""A whole WebSocket message: text as ``str``, binary as ``bytes``."""
+
+# Close codes that end ``async for`` quietly: normal closure, going away, no code given.
+OK_CLOSE_CODES = frozenset({1000, 1001, 1005})
+
+# 64 KiB per read: large enough to take many small frames in one go, small enough
+# to stay below malloc's mmap threshold so each read is cheap.
+_RECEIVE_SIZE = 65536
+
+_OPEN = ConnectionState.OPEN
+
+
+def peer_address(stream: trio.abc.Stream) -> Any:
+    """The peer's socket address, or None when ``stream`` is not (over) a socket."""
+    while isinstance(stream, trio.SSLStream):
+        stream = stream.transport_stream
+    if isinstance(stream, trio.SocketStream):
+        try:
+            return stream.socket.getpeername()
+        except OSError:
+            return None
+    return None
+
+
+class WebSocket:
+    """One open WebSocket connection; use it from any number of tasks.
+
+    Do not construct it directly: :func:`~gameserver.ws.server.serve_websocket` hands
+    one to each handler, :func:`~gameserver.ws.client.open_websocket` yields one.
+    """
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        connection: Connection,
+        *,
+        config: WebSocketConfig | None = None,
+        subprotocol: str | None = None,
+        request: HTTPRequest | None = None,
+        response: HTTPResponse | None = None,
+        remote_address: Any = None,
+        initial_data: bytes = b"",
+    ) -> None:
+        self._stream = stream
+        self._conn = connection
+        self.config = config or WebSocketConfig()
+        self.subprotocol = subprotocol
+        """The negotiated subprotocol, or None."""
+        self.request = request
+        """The opening request (path, query, headers): what the client asked for."""
+        self.response = response
+        """The opening response (client side: what the server answered)."""
+        self.remote_address = remote_address
+        """The peer's socket address (e.g. ``("127.0.0.1", 50123)``), None when unknown."""
+        self.closed: ConnectionClosed | None = None
+        """None while the connection lives; afterwards, how it ended (see module doc)."""
+        self._initial_data = initial_data
+        self._send_lock = trio.Lock()
+        self._messages: deque[Message] = deque()
+        self._message_arrived = trio.Event()
+        self._room_for_messages = trio.Event()
+        self._closed_event = trio.Event()
+        self._pings: dict[bytes, trio.Event] = {}
+        self._local_failure: ConnectionClosed | None = None
+        self._close_called = False
+
+    # -- receiving ---------------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        """Return the next whole message: ``str`` for text, ``bytes`` for binary.
+
+        Raises :class:`ConnectionClosed` once the connection is over and every message
+        that arrived before the end has been returned.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while not self._messages:
+            if self.closed is not None:
+                raise self.closed
+            if self._message_arrived.is_set():
+                self._message_arrived = trio.Event()
+            await self._message_arrived.wait()
+        message = self._messages.popleft()
+        if len(self._messages) < self.config.max_queued_messages:
+            self._room_for_messages.set()
+        return message
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Message]:
+        """Yield messages until the peer closes normally (1000, 1001, 1005).
+
+        Any other ending is raised as :class:`ConnectionClosed`.
+        """
+        while True:
+            try:
+                message = await self.receive()
+            except ConnectionClosed as exc:
+                if exc.code in OK_CLOSE_CODES:
+                    return
+                raise
+            yield message
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        """Send one message: ``str`` as text, ``bytes`` (or bytearray) as binary.
+
+        Returns once the bytes are handed to the stream. Raises
+        :class:`ConnectionClosed` when the connection is closing or closed.
+        """
+        if self._conn.close_sent or self._conn.state is not _OPEN:
+            await self._raise_closed()
+        if isinstance(message, str):
+            self._conn.send_text(message)
+        else:
+            self._conn.send_binary(message)
+        await self._write()
+
+    async def send_frame_bytes(self, frame: bytes) -> None:
+        """Send a frame already built by :func:`~gameserver.ws.frames.encode_frame`.
+
+        For fan-out: encode once, then call this on every recipient. Raises
+        :class:`ConnectionClosed` like :meth:`send`.
+        """
+        if self._conn.close_sent or self._conn.state is not _OPEN:
+            await self._raise_closed()
+        self._conn.send_frame_bytes(frame)
+        await self._write()
+
+    async def ping(self, payload: bytes | None = None) -> None:
+        """Send a ping and wait for its pong (a random 4-byte payload when None).
+
+        Wrap it in ``trio.move_on_after`` to bound the wait. Raises
+        :class:`ConnectionClosed` if the connection ends first.
+        """
+        if payload is None:
+            payload = os.urandom(4)
+            while payload in self._pings:
+                payload = os.urandom(4)
+        if self._conn.close_sent or self._conn.state is not _OPEN:
+            await self._raise_closed()
+        event = self._pings.get(payload)
+        if event is None:
+            event = self._pings[payload] = trio.Event()
+        self._conn.send_ping(payload)
+        await self._write()
+        await event.wait()
+        if self._pings.get(payload) is event:  # woken by the end, not by the pong
+            await self._raise_closed()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection with ``code`` and ``reason`` and wait until it is closed.
+
+        Waits at most ``close_timeout`` for the peer's answer, then drops the stream.
+        Safe to call more than once and after the peer has closed. Messages arriving
+        after this call are discarded.
+        """
+        self._close_called = True
+        self._room_for_messages.set()
+        if self.closed is None:
+            if self._conn.state is _OPEN and not self._conn.close_sent:
+                self._conn.send_close(code, reason)
+                try:
+                    await self._write()
+                except ConnectionClosed:
+                    pass
+            with trio.move_on_after(self.config.close_timeout):
+                await self._closed_event.wait()
+            if not self._closed_event.is_set():
+                logger.debug("close handshake timed out; dropping the stream")
+                await trio.aclose_forcefully(self._stream)
+                await self._closed_event.wait()
+
+    async def aclose(self) -> None:
+        """Close with 1000 (normal closure); the ``trio.abc.AsyncResource`` spelling."""
+        await self.close()
+
+    # -- writing -----------------------------------------------------------------------
+
+    async def _write(self) -> None:
+        """Write everything the connection has queued; wait for the send lock first."""
+        async with self._send_lock:
+            await self._drain()
+
+    async def _write_if_idle(self) -> None:
+        """Write queued bytes unless a writer is busy (it drains again before leaving)."""
+        if not self._send_lock.locked():
+            async with self._send_lock:
+                await self._drain()
+
+    async def _drain(self) -> None:
+        data = self._conn.data_to_send()
+        while data:
+            try:
+                await self._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                # The reader notices the dead stream and records how the connection ended.
+                await trio.aclose_forcefully(self._stream)
+                await self._raise_closed()
+            data = self._conn.data_to_send()
+
+    async def _raise_closed(self) -> None:
+        """Wait until the connection is fully closed, then raise how it ended."""
+        await self._closed_event.wait()
+        assert self.closed is not None
+        raise self.closed
+
+    # -- the background task -----------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read, answer pings, keep alive; return once the stream is closed.
+
+        The server and client start this in the connection's nursery. If cancelled
+        (e.g. the server shuts down) it closes with 1001 "going away" first, waiting at
+        most ``close_timeout`` for the peer's answer.
+        """
+        try:
+            async with trio.open_nursery() as nursery:
+                if self.config.ping_interval is not None:
+                    nursery.start_soon(self._keepalive, self.config.ping_interval)
+                try:
+                    await self._read_until_closed()
+                except trio.Cancelled:
+                    with trio.CancelScope(shield=True):
+                        await self._go_away()
+                    raise
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._finish()
+
+    async def _go_away(self) -> None:
+        with trio.move_on_after(self.config.close_timeout):
+            if self._conn.state is _OPEN and not self._conn.close_sent:
+                self._conn.send_close(1001, "going away")
+                await self._write_if_idle()
+            await self._read_until_closed()
+
+    async def _read_until_closed(self) -> None:
+        conn = self._conn
+        data, self._initial_data = self._initial_data, b""
+        eof = False
+        while True:
+            if data:
+                conn.receive_data(data)
+            elif eof:
+                conn.receive_eof()
+            self._dispatch()
+            if conn.should_close_transport:
+                break
+            await self._write_if_idle()
+            while (
+                len(self._messages) >= self.config.max_queued_messages
+                and not self._close_called
+            ):
+                self._room_for_messages = trio.Event()
+                await self._room_for_messages.wait()
+            try:
+                chunk = await self._stream.receive_some(_RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                chunk = b""
+            data = chunk if type(chunk) is bytes else bytes(chunk)
+            eof = not data
+        # Write our close answer (or the close of a failure) before the stream goes.
+        await self._flush_final()
+        if conn.role is Role.CLIENT and not eof:
+            # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
+            with trio.move_on_after(self.config.close_timeout):
+                try:
+                    while await self._stream.receive_some(_RECEIVE_SIZE):
+                        pass
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+
+    async def _flush_final(self) -> None:
+        try:
+            async with self._send_lock:
+                data = self._conn.data_to_send()
+                if data:
+                    await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    def _dispatch(self) -> None:
+        arrived = False
+        for event in self._conn.events_received():
+            kind = type(event)
+            if kind is TextMessage or kind is BinaryMessage:
+                if not self._close_called:
+                    self._messages.append(event.data)  # type: ignore[attr-defined]
+                    arrived = True
+            elif kind is Pong:
+                self._pong(event.payload)  # type: ignore[attr-defined]
+        if arrived:
+            self._message_arrived.set()
+
+    def _pong(self, payload: bytes) -> None:
+        """Wake the ping with this payload and every earlier one (section 5.5.3)."""
+        if payload not in self._pings:
+            return
+        for key in list(self._pings):
+            self._pings.pop(key).set()
+            if key == payload:
+                break
+
+    async def _keepalive(self, interval: float) -> None:
+        while True:
+            await trio.sleep(interval)
+            if self._conn.close_sent or self._conn.state is not _OPEN:
+                return
+            with trio.move_on_after(self.config.ping_timeout):
+                try:
+                    await self.ping()
+                except ConnectionClosed:
+                    return
+                continue
+            logger.info("keepalive ping timed out; closing %s", self.remote_address)
+            self._local_failure = ConnectionClosed(1011, "keepalive ping timeout")
+            if self._conn.state is _OPEN and not self._conn.close_sent:
+                self._conn.send_close(1011, "keepalive ping timeout")
+                with trio.move_on_after(self.config.close_timeout):
+                    await self._write_if_idle()
+            await trio.aclose_forcefully(self._stream)
+            return
+
+    async def _finish(self) -> None:
+        await trio.aclose_forcefully(self._stream)
+        conn = self._conn
+        if self._local_failure is not None:
+            closed = self._local_failure
+        elif conn.failure is not None:
+            closed = ConnectionClosed(conn.failure.code, conn.failure.message)
+        elif conn.close_code is not None:
+            closed = ConnectionClosed(conn.close_code, conn.close_reason)
+        else:
+            closed = ConnectionClosed(1006, "connection lost without a close frame")
+        self.closed = closed
+        logger.debug("connection %s closed: %s", self.remote_address, closed)
+        self._closed_event.set()
+        self._message_arrived.set()
+        self._room_for_messages.set()
+        for event in self._pings.values():
+            event.set()
