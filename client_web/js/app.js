@@ -1,0 +1,239 @@
+// The browser client's entry point: owns the connection, keeps the latest data per room,
+// and routes between screens by the URL hash:
+//   #/                lobby            #/room/<id>       a room (play or watch)
+//   #/join/<code>     join by invite   #/replays         finished matches
+//   #/replays/<id>    replay viewer (optionally ?seat=K|all)
+
+import { Connection } from "./connection.js";
+import { h, replace } from "./dom.js";
+import { mountLobby } from "./lobby.js";
+import { mountRoom } from "./room.js";
+import { mountReplayList, mountReplayViewer } from "./replays.js";
+
+const TOAST_MS = 6000;
+
+export class App extends EventTarget {
+  constructor() {
+    super();
+    this.conn = new Connection();
+    this.viewEl = document.getElementById("view");
+    this.rooms = new Map(); // room_id -> {state, summary, chat: [], over, invite}
+    this.mySeats = new Map(); // room_id -> seat held by this player
+    this.unmount = null;
+    this.welcomed = false;
+  }
+
+  boot() {
+    this.conn.addEventListener("status", (e) => this._showStatus(e.detail));
+    this.conn.addEventListener("push", (e) => this._onPush(e.detail));
+    this.conn.addEventListener("welcome", (e) => this._onWelcome(e.detail));
+    window.addEventListener("hashchange", () => this.route());
+    if (this.conn.hasSession()) this._connect(this.conn.name).catch(() => {});
+    this._showStatus(this.conn.status);
+    this.route();
+  }
+
+  /** Room data for `roomId`, created empty when unknown. */
+  room(roomId) {
+    let data = this.rooms.get(roomId);
+    if (!data) {
+      data = { state: null, summary: null, chat: [], over: null, invite: null };
+      this.rooms.set(roomId, data);
+    }
+    return data;
+  }
+
+  navigate(hash) {
+    if (location.hash === hash) this.route();
+    else location.hash = hash;
+  }
+
+  /** Show a transient message; errors carry their server code in data-code. */
+  toast(text, { kind = "error", code = null } = {}) {
+    const el = h("div", { class: `toast toast-${kind}`, role: "alert", data: { code } }, text);
+    document.getElementById("toasts").appendChild(el);
+    setTimeout(() => el.remove(), TOAST_MS);
+  }
+
+  /** Report a failed request to the player in plain words. */
+  showError(err) {
+    this.toast(err.message || String(err), { code: err.code || "client_error" });
+  }
+
+  /** Resolves once this tab is connected and identified. */
+  whenReady() {
+    if (this.welcomed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.addEventListener("ready", () => resolve(), { once: true });
+    });
+  }
+
+  async _connect(name) {
+    const result = await this.conn.start(name);
+    document.getElementById("player-name").textContent = result.name || name;
+    return result;
+  }
+
+  _onWelcome(result) {
+    for (const ref of result.seats || []) this.mySeats.set(ref.room_id, ref.seat);
+    this.welcomed = true;
+    document.getElementById("player-name").textContent = result.name || this.conn.name;
+    this.dispatchEvent(new CustomEvent("ready"));
+    this.dispatchEvent(new CustomEvent("welcome", { detail: result }));
+  }
+
+  _onPush(message) {
+    switch (message.type) {
+      case "state": {
+        const data = this.room(message.room_id);
+        if (data.state && data.state.match === message.match && data.state.version > message.version) {
+          return; // an older snapshot overtaken by a newer one
+        }
+        if (!data.state || data.state.match !== message.match) data.over = null;
+        data.state = message;
+        if (message.seat !== null && message.seat !== undefined) {
+          this.mySeats.set(message.room_id, message.seat);
+        }
+        this._changed(message.room_id);
+        break;
+      }
+      case "room": {
+        this.room(message.room.room_id).summary = message.room;
+        this._changed(message.room.room_id);
+        break;
+      }
+      case "chat": {
+        this.room(message.room_id).chat.push(message);
+        this._changed(message.room_id);
+        break;
+      }
+      case "match_over": {
+        this.room(message.room_id).over = message;
+        this._changed(message.room_id);
+        break;
+      }
+      case "lobby":
+        this.dispatchEvent(new CustomEvent("lobby", { detail: message }));
+        break;
+      case "error":
+        this.toast(message.message || "Server error", { code: message.code });
+        break;
+      default:
+        break;
+    }
+  }
+
+  _changed(roomId) {
+    this.dispatchEvent(new CustomEvent("roomchange", { detail: roomId }));
+  }
+
+  _showStatus(status) {
+    const el = document.getElementById("net-status");
+    el.dataset.status = status;
+    el.textContent = { online: "Online", connecting: "Connecting…", offline: "Offline" }[status];
+    const inSession = this.conn.hasSession() && !this.conn.stopped;
+    document.getElementById("offline-banner").hidden = status === "online" || !inSession;
+  }
+
+  route() {
+    if (this.unmount) {
+      this.unmount();
+      this.unmount = null;
+    }
+    const raw = location.hash.replace(/^#\/?/, "");
+    const [path, query = ""] = raw.split("?");
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    const params = new URLSearchParams(query);
+    for (const link of document.querySelectorAll("[data-nav]")) {
+      const active = (parts[0] === "replays") === (link.dataset.nav === "replays");
+      link.classList.toggle("active", active);
+    }
+    if (parts[0] === "replays") {
+      this.unmount = parts[1]
+        ? mountReplayViewer(this.viewEl, this, parts[1], params)
+        : mountReplayList(this.viewEl, this);
+      return;
+    }
+    if (!this.conn.hasSession() || this.conn.stopped) {
+      this._askName();
+      return;
+    }
+    if (parts[0] === "room" && parts[1]) this.unmount = mountRoom(this.viewEl, this, parts[1]);
+    else if (parts[0] === "join" && parts[1]) this._joinInvite(parts[1]);
+    else this.unmount = mountLobby(this.viewEl, this);
+  }
+
+  async _joinInvite(code) {
+    replace(this.viewEl, h("p", { class: "muted" }, "Joining the private room…"));
+    try {
+      await this.whenReady();
+      const result = await this.conn.request("join_room", { invite_code: code });
+      this.acceptJoin(result);
+    } catch (err) {
+      this.showError(err);
+      this.navigate("#/");
+    }
+  }
+
+  /** Record a JoinResult (create/join/quick match/spectate) and open its room. */
+  acceptJoin(result) {
+    const roomId = result.room.room_id;
+    const data = this.room(roomId);
+    data.summary = result.room;
+    if (result.invite_code) data.invite = result.invite_code;
+    if (result.seat !== null && result.seat !== undefined) this.mySeats.set(roomId, result.seat);
+    this.navigate(`#/room/${encodeURIComponent(roomId)}`);
+  }
+
+  _askName() {
+    const input = h("input", {
+      id: "name-input",
+      type: "text",
+      maxlength: "32",
+      autocomplete: "nickname",
+      required: true,
+      value: this.conn.name || localStorage.getItem("gs.lastName") || "",
+      "aria-label": "Your name",
+      placeholder: "Your name",
+    });
+    const error = h("p", { id: "name-error", class: "form-error", role: "alert" });
+    const form = h(
+      "form",
+      {
+        id: "name-form",
+        class: "card name-card",
+        on: {
+          submit: async (event) => {
+            event.preventDefault();
+            const name = input.value.trim();
+            if (!name) {
+              error.textContent = "Please enter a name.";
+              return;
+            }
+            error.textContent = "";
+            try {
+              await this._connect(name);
+              this.route();
+            } catch (err) {
+              this.conn.forget();
+              error.textContent = err.message || "The server refused this name.";
+              error.dataset.code = err.code || "";
+            }
+          },
+        },
+      },
+      h("h1", {}, "Welcome"),
+      h("p", { class: "muted" }, "Pick a name to play tic-tac-toe, connect four and liar's dice."),
+      h("label", { for: "name-input" }, "Name"),
+      h("div", { class: "row" }, input, h("button", { id: "name-submit", type: "submit", class: "primary" }, "Play")),
+      error,
+      h("p", { class: "muted small" }, h("a", { href: "#/replays" }, "Or watch replays of finished matches")),
+    );
+    replace(this.viewEl, form);
+    input.focus();
+  }
+}
+
+const app = new App();
+window.gameApp = app;
+app.boot();

@@ -1,0 +1,231 @@
+// The game connection: one WebSocket speaking the gameserver.v1 msgpack protocol, with
+// request/reply matching, server pushes, and automatic reconnection that resumes the
+// session (the token lives in sessionStorage, so every tab is its own player).
+
+import { encode, decode } from "../vendor/msgpack/index.mjs";
+
+export const SUBPROTOCOL = "gameserver.v1";
+
+// Reconnect backoff: start fast (a reload or a blip should resume at once), cap low so a
+// player coming back online is not kept waiting long.
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 4000;
+
+// Requests that are safe to send again with the same id after a reconnect: the server
+// applies a move at most once per request id and answers a retry with the first reply.
+const RETRY_ON_RECONNECT = new Set(["move"]);
+
+/** An error reply from the server (or a local failure) with a stable code and a message. */
+export class ServerError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.code = code;
+  }
+}
+
+function defaultUrl() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.host}/ws`;
+}
+
+/**
+ * Events (EventTarget): "status" (detail: "connecting" | "online" | "offline"),
+ * "welcome" (detail: the hello result, after every successful (re)connect), and
+ * "push" (detail: a server push message, e.g. {type: "state", ...}).
+ * Call start(name) once; then request() as needed. Pushes arrive while online.
+ */
+export class Connection extends EventTarget {
+  constructor({ url = defaultUrl(), storage = window.sessionStorage } = {}) {
+    super();
+    this.url = url;
+    this.storage = storage;
+    this.status = "offline";
+    this.name = storage.getItem("gs.name") || "";
+    this.playerId = null;
+    this.ws = null;
+    this.pending = new Map(); // id -> {message, resolve, reject, sent}
+    this.backoff = BACKOFF_FIRST_MS;
+    this.stopped = false;
+    this.welcomed = false;
+    this.firstWelcome = null;
+  }
+
+  get token() {
+    return this.storage.getItem("gs.token");
+  }
+
+  /** Has this tab already got a player session (so a reload can resume without asking)? */
+  hasSession() {
+    return Boolean(this.token && this.name);
+  }
+
+  /**
+   * Connect as `name` and keep the connection up until stop(). Resolves with the first
+   * hello result; rejects with ServerError when the server refuses the name.
+   */
+  start(name) {
+    this.name = name;
+    this.storage.setItem("gs.name", name);
+    localStorage.setItem("gs.lastName", name);
+    this.stopped = false;
+    this.firstWelcome = {};
+    const promise = new Promise((resolve, reject) => {
+      this.firstWelcome.resolve = resolve;
+      this.firstWelcome.reject = reject;
+    });
+    this._open();
+    return promise;
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.ws) this.ws.close(1000, "bye");
+  }
+
+  /** Forget the session (a new player next time). */
+  forget() {
+    this.storage.removeItem("gs.token");
+    this.storage.removeItem("gs.name");
+  }
+
+  _nextId() {
+    const id = Number(this.storage.getItem("gs.nextId") || "1");
+    this.storage.setItem("gs.nextId", String(id + 1));
+    return id;
+  }
+
+  /**
+   * Send a request `{type, id, ...fields}`; resolves with the reply's result, rejects with
+   * ServerError. Requests made while offline are sent once the session is resumed.
+   */
+  request(type, fields = {}) {
+    const id = this._nextId();
+    const message = { ...fields, type, id };
+    return new Promise((resolve, reject) => {
+      const entry = { message, resolve, reject, sent: false };
+      this.pending.set(id, entry);
+      if (this.welcomed) this._sendEntry(entry);
+    });
+  }
+
+  _sendEntry(entry) {
+    entry.sent = true;
+    this._send(entry.message);
+  }
+
+  _send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(encode(message));
+  }
+
+  _setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.dispatchEvent(new CustomEvent("status", { detail: status }));
+  }
+
+  _open() {
+    this._setStatus("connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url, SUBPROTOCOL);
+    } catch (err) {
+      this._scheduleReconnect();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.addEventListener("open", () => this._hello());
+    ws.addEventListener("message", (event) => this._receive(event.data));
+    ws.addEventListener("close", () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.welcomed = false;
+      this._failUnsent();
+      this._setStatus("offline");
+      if (!this.stopped) this._scheduleReconnect();
+    });
+  }
+
+  _scheduleReconnect() {
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    setTimeout(() => {
+      if (!this.stopped) this._open();
+    }, delay);
+  }
+
+  // Requests already on the wire when the connection dropped: retry the idempotent ones,
+  // fail the rest so the caller can tell the player.
+  _failUnsent() {
+    for (const [id, entry] of this.pending) {
+      if (entry.sent && !RETRY_ON_RECONNECT.has(entry.message.type)) {
+        this.pending.delete(id);
+        entry.reject(new ServerError("disconnected", "The connection was lost; please try again."));
+      }
+    }
+  }
+
+  _hello() {
+    const id = this._nextId();
+    const hello = { type: "hello", id, name: this.name };
+    const token = this.token;
+    if (token) hello.token = token;
+    this.pending.set(id, {
+      message: hello,
+      sent: true,
+      resolve: (result) => this._welcome(result),
+      reject: (err) => {
+        if (err.code === "bad_token") {
+          // The server does not know this session any more: start a fresh one.
+          this.storage.removeItem("gs.token");
+          this._hello();
+        } else if (this.firstWelcome) {
+          this.stopped = true;
+          this.firstWelcome.reject(err);
+          this.firstWelcome = null;
+          if (this.ws) this.ws.close(1000, "refused");
+        } else {
+          this.dispatchEvent(new CustomEvent("push", { detail: { type: "error", ...err } }));
+        }
+      },
+    });
+    this._send(hello);
+  }
+
+  _welcome(result) {
+    if (result.token) this.storage.setItem("gs.token", result.token);
+    this.playerId = result.player_id ?? null;
+    this.backoff = BACKOFF_FIRST_MS;
+    this.welcomed = true;
+    this._setStatus("online");
+    for (const entry of this.pending.values()) {
+      if (!entry.sent || RETRY_ON_RECONNECT.has(entry.message.type)) this._sendEntry(entry);
+    }
+    this.dispatchEvent(new CustomEvent("welcome", { detail: result }));
+    if (this.firstWelcome) {
+      this.firstWelcome.resolve(result);
+      this.firstWelcome = null;
+    }
+  }
+
+  _receive(data) {
+    let message;
+    try {
+      message = decode(new Uint8Array(data));
+    } catch (err) {
+      console.error("undecodable message from server", err);
+      return;
+    }
+    if (!message || typeof message !== "object") return;
+    const id = message.id;
+    if ((message.type === "reply" || message.type === "error") && id !== null && id !== undefined) {
+      const entry = this.pending.get(id);
+      if (!entry) return;
+      this.pending.delete(id);
+      if (message.type === "reply") entry.resolve(message.result ?? {});
+      else entry.reject(new ServerError(message.code, message.message));
+      return;
+    }
+    this.dispatchEvent(new CustomEvent("push", { detail: message }));
+  }
+}

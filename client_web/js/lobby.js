@@ -1,0 +1,252 @@
+// The lobby: one-click play against the computer, quick match, creating a room with
+// options, and the live list of public rooms to join or watch.
+
+import { h, replace } from "./dom.js";
+import { RENDERERS, rendererFor } from "../games/index.js";
+
+// Bot strengths offered for computer seats (every game has at least these strategies).
+export const STRENGTHS = [
+  { strategy: "best", label: "Computer (strong)" },
+  { strategy: "random", label: "Computer (easy)" },
+];
+
+// Time controls offered when creating a room (null = untimed).
+export const CLOCKS = [
+  { id: "none", label: "No clock", clock: null },
+  { id: "blitz", label: "1 min + 2 s per move", clock: { initial_ms: 60000, increment_ms: 2000, per_move_ms: null } },
+  { id: "rapid", label: "5 min + 5 s per move", clock: { initial_ms: 300000, increment_ms: 5000, per_move_ms: null } },
+  { id: "move15", label: "15 s per move", clock: { initial_ms: null, increment_ms: 0, per_move_ms: 15000 } },
+  { id: "move60", label: "60 s per move", clock: { initial_ms: null, increment_ms: 0, per_move_ms: 60000 } },
+];
+
+export function mountLobby(root, app) {
+  const roomsById = new Map();
+  const roomList = h("div", { id: "room-list", class: "room-list", data: { count: 0 } });
+
+  function busy(promise) {
+    return promise.then((result) => app.acceptJoin(result)).catch((err) => app.showError(err));
+  }
+
+  function playComputer(game) {
+    const renderer = RENDERERS[game];
+    const players = renderer.players.default || renderer.players.min;
+    const bots = [];
+    for (let seat = 1; seat < players; seat++) bots.push({ seat, strategy: "best" });
+    return busy(app.conn.request("create_room", { game, players, options: {}, private: false, bots, clock: null, seat: 0 }));
+  }
+
+  function quickMatch(game) {
+    const renderer = RENDERERS[game];
+    const players = renderer.players.default || renderer.players.min;
+    return busy(app.conn.request("quick_match", { game, players }));
+  }
+
+  const quick = h(
+    "section",
+    { class: "card", "aria-labelledby": "play-now-title" },
+    h("h2", { id: "play-now-title" }, "Play now"),
+    h(
+      "div",
+      { class: "game-tiles" },
+      Object.values(RENDERERS).map((r) =>
+        h(
+          "div",
+          { class: "game-tile", data: { game: r.name } },
+          h("h3", {}, r.title),
+          h("p", { class: "muted small" }, r.blurb || ""),
+          h(
+            "div",
+            { class: "row" },
+            h("button", { type: "button", class: "primary", data: { action: "vs-computer", game: r.name }, on: { click: () => playComputer(r.name) } }, "Play the computer"),
+            h("button", { type: "button", data: { action: "quick-match", game: r.name }, on: { click: () => quickMatch(r.name) } }, "Quick match"),
+          ),
+        ),
+      ),
+    ),
+  );
+
+  const create = createRoomForm(app, busy);
+
+  const list = h(
+    "section",
+    { class: "card", "aria-labelledby": "rooms-title" },
+    h("h2", { id: "rooms-title" }, "Open rooms"),
+    roomList,
+  );
+
+  replace(root, h("div", { class: "lobby", id: "lobby" }, quick, list, create));
+
+  function drawRooms() {
+    const rooms = [...roomsById.values()];
+    roomList.dataset.count = String(rooms.length);
+    if (!rooms.length) {
+      replace(roomList, h("p", { class: "muted" }, "No public rooms right now. Create one or play the computer."));
+      return;
+    }
+    const rows = rooms.map((room) => {
+      const open = room.seats.filter((s) => s.kind === "open").length;
+      const who = room.seats.map((s) => (s.kind === "open" ? "open seat" : s.kind === "bot" ? `${s.name || "computer"} (bot)` : s.name)).join(", ");
+      const mine = app.mySeats.has(room.room_id);
+      return h(
+        "tr",
+        { data: { roomId: room.room_id, status: room.status, game: room.game } },
+        h("td", {}, rendererFor(room.game).title),
+        h("td", {}, who),
+        h("td", {}, h("span", { class: `badge badge-${room.status}` }, room.status)),
+        h("td", { class: "num" }, String(room.spectators ?? 0)),
+        h(
+          "td",
+          { class: "actions" },
+          mine
+            ? h("a", { class: "button", href: `#/room/${encodeURIComponent(room.room_id)}`, data: { action: "open" } }, "Open")
+            : room.status === "waiting" && open > 0
+              ? h("button", { type: "button", class: "primary", data: { action: "join" }, on: { click: () => busy(app.conn.request("join_room", { room_id: room.room_id })) } }, "Join")
+              : null,
+          h("button", { type: "button", data: { action: "watch" }, on: { click: () => busy(app.conn.request("spectate", { room_id: room.room_id })) } }, "Watch"),
+        ),
+      );
+    });
+    replace(
+      roomList,
+      h(
+        "table",
+        { class: "rooms" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Game"), h("th", {}, "Players"), h("th", {}, "Status"), h("th", { class: "num" }, "Watching"), h("th", {}, ""))),
+        h("tbody", {}, rows),
+      ),
+    );
+  }
+
+  function onLobby(event) {
+    for (const room of event.detail.rooms || []) roomsById.set(room.room_id, room);
+    for (const id of event.detail.removed || []) roomsById.delete(id);
+    drawRooms();
+  }
+
+  async function watch() {
+    await app.whenReady();
+    try {
+      const result = await app.conn.request("watch_lobby", { on: true });
+      roomsById.clear();
+      for (const room of result.rooms || []) roomsById.set(room.room_id, room);
+      drawRooms();
+    } catch (err) {
+      if (err.code !== "disconnected") app.showError(err);
+    }
+  }
+
+  drawRooms();
+  watch();
+  app.addEventListener("lobby", onLobby);
+  app.addEventListener("welcome", watch);
+  return () => {
+    app.removeEventListener("lobby", onLobby);
+    app.removeEventListener("welcome", watch);
+    if (app.conn.status === "online") app.conn.request("watch_lobby", { on: false }).catch(() => {});
+  };
+}
+
+function createRoomForm(app, busy) {
+  const gameSelect = h(
+    "select",
+    { id: "create-game", name: "game" },
+    Object.values(RENDERERS).map((r) => h("option", { value: r.name }, r.title)),
+  );
+  const playersInput = h("input", { id: "create-players", type: "number", name: "players", min: 2, max: 2, value: 2 });
+  const optionsBox = h("div", { class: "options" });
+  const seatsBox = h("div", { class: "seats-config", id: "create-seats" });
+  const privateBox = h("input", { id: "create-private", type: "checkbox", name: "private" });
+  const clockSelect = h(
+    "select",
+    { id: "create-clock", name: "clock" },
+    CLOCKS.map((c) => h("option", { value: c.id }, c.label)),
+  );
+
+  function drawOptions() {
+    const renderer = RENDERERS[gameSelect.value];
+    playersInput.min = renderer.players.min;
+    playersInput.max = renderer.players.max;
+    const players = Math.min(renderer.players.max, Math.max(renderer.players.min, Number(playersInput.value) || renderer.players.min));
+    playersInput.value = players;
+    playersInput.disabled = renderer.players.min === renderer.players.max;
+    replace(
+      optionsBox,
+      renderer.options.map((opt) =>
+        h(
+          "label",
+          { class: "field" },
+          h("span", {}, opt.label),
+          h("input", { type: "number", name: `opt-${opt.key}`, data: { option: opt.key }, min: opt.min, max: opt.max, value: opt.value }),
+        ),
+      ),
+    );
+    const seats = [];
+    for (let seat = 0; seat < players; seat++) {
+      const select = h(
+        "select",
+        { data: { seat }, "aria-label": `Seat ${seat + 1}` },
+        seat === 0 ? h("option", { value: "me" }, "You") : null,
+        h("option", { value: "open" }, "Another player"),
+        STRENGTHS.map((s) => h("option", { value: `bot:${s.strategy}` }, s.label)),
+      );
+      if (seat > 0) select.value = "bot:best";
+      seats.push(h("label", { class: "field" }, h("span", {}, `Seat ${seat + 1}`), select));
+    }
+    replace(seatsBox, seats);
+  }
+
+  gameSelect.addEventListener("change", drawOptions);
+  playersInput.addEventListener("change", drawOptions);
+  drawOptions();
+
+  const form = h(
+    "form",
+    {
+      id: "create-form",
+      class: "card",
+      "aria-labelledby": "create-title",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const options = {};
+          for (const input of optionsBox.querySelectorAll("[data-option]")) {
+            options[input.dataset.option] = Number(input.value);
+          }
+          const bots = [];
+          let mySeat = null;
+          for (const select of seatsBox.querySelectorAll("select")) {
+            const seat = Number(select.dataset.seat);
+            if (select.value.startsWith("bot:")) bots.push({ seat, strategy: select.value.slice(4) });
+            if (select.value === "me") mySeat = seat;
+          }
+          const clock = CLOCKS.find((c) => c.id === clockSelect.value).clock;
+          busy(
+            app.conn.request("create_room", {
+              game: gameSelect.value,
+              players: Number(playersInput.value),
+              options,
+              private: privateBox.checked,
+              bots,
+              clock,
+              seat: mySeat,
+            }),
+          );
+        },
+      },
+    },
+    h("h2", { id: "create-title" }, "Create a room"),
+    h(
+      "div",
+      { class: "form-grid" },
+      h("label", { class: "field" }, h("span", {}, "Game"), gameSelect),
+      h("label", { class: "field" }, h("span", {}, "Players"), playersInput),
+      optionsBox,
+      h("label", { class: "field" }, h("span", {}, "Clock"), clockSelect),
+    ),
+    h("h3", {}, "Seats"),
+    seatsBox,
+    h("label", { class: "check" }, privateBox, " Private (join by invite link only)"),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-submit" }, "Create room")),
+  );
+  return form;
+}

@@ -1,0 +1,269 @@
+// Replays over HTTP: the list of finished matches and a step-by-step viewer with
+// autoplay, a move slider and a choice of perspective (one seat, or everything revealed).
+
+import { h, replace } from "./dom.js";
+import { rendererFor, SEAT_COLORS } from "../games/index.js";
+import { describeOutcome } from "./room.js";
+
+// Autoplay speeds: milliseconds between steps.
+const SPEEDS = [
+  { ms: 2000, label: "0.5×" },
+  { ms: 1000, label: "1×" },
+  { ms: 500, label: "2×" },
+  { ms: 250, label: "4×" },
+];
+
+async function fetchJson(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const err = new Error(body.message || `HTTP ${response.status}`);
+    err.code = body.error || `http_${response.status}`;
+    throw err;
+  }
+  return body;
+}
+
+function playersText(players) {
+  return players.map((p) => p.name + (p.kind === "bot" ? " (bot)" : "")).join(" vs ");
+}
+
+function resultText(summary) {
+  const r = summary.result;
+  if (r.aborted) return "Aborted";
+  const names = summary.players.map((p) => p.name);
+  return describeOutcome(r, null, names);
+}
+
+export function mountReplayList(root, app) {
+  const list = h("div", { id: "replay-list", class: "replay-list", data: { loaded: "false" } }, h("p", { class: "muted" }, "Loading…"));
+  replace(root, h("section", { class: "card" }, h("h1", {}, "Replays"), h("p", { class: "muted" }, "Finished matches, newest first. Open one to step through it."), list));
+  let alive = true;
+  fetchJson("/api/replays")
+    .then(({ replays }) => {
+      if (!alive) return;
+      list.dataset.loaded = "true";
+      list.dataset.count = String(replays.length);
+      if (!replays.length) {
+        replace(list, h("p", { class: "muted" }, "No finished matches yet. Play one!"));
+        return;
+      }
+      replace(
+        list,
+        h(
+          "table",
+          { class: "rooms" },
+          h("thead", {}, h("tr", {}, h("th", {}, "Game"), h("th", {}, "Players"), h("th", {}, "Result"), h("th", { class: "num" }, "Moves"), h("th", {}, "Date"), h("th", {}, ""))),
+          h(
+            "tbody",
+            {},
+            replays.map((r) =>
+              h(
+                "tr",
+                { data: { replayId: r.id, game: r.game } },
+                h("td", {}, rendererFor(r.game).title),
+                h("td", {}, playersText(r.players)),
+                h("td", {}, resultText(r)),
+                h("td", { class: "num" }, String(r.length)),
+                h("td", {}, new Date(r.started_at).toLocaleString()),
+                h("td", {}, h("a", { class: "button", href: `#/replays/${encodeURIComponent(r.id)}`, data: { action: "open-replay" } }, "Watch")),
+              ),
+            ),
+          ),
+        ),
+      );
+    })
+    .catch((err) => {
+      if (!alive) return;
+      list.dataset.loaded = "error";
+      replace(list, h("p", { class: "form-error", role: "alert" }, `Could not load replays: ${err.message}`));
+    });
+  return () => {
+    alive = false;
+  };
+}
+
+export function mountReplayViewer(root, app, replayId, params) {
+  let doc = null;
+  let step = 0;
+  let timer = null;
+  let speed = SPEEDS[1].ms;
+  let perspective = params.get("seat") || "all";
+  let alive = true;
+
+  const title = h("h1", { id: "replay-title" }, "Replay");
+  const meta = h("p", { class: "muted", id: "replay-meta" });
+  const board = h("div", { id: "replay-board", class: "board" });
+  const position = h("span", { id: "replay-position", class: "replay-position", role: "status", "aria-live": "polite" });
+  const slider = h("input", { id: "replay-slider", type: "range", min: 0, max: 0, value: 0, "aria-label": "Move" });
+  const perspectiveSelect = h("select", { id: "replay-seat", "aria-label": "Perspective" });
+  const speedSelect = h("select", { id: "replay-speed", "aria-label": "Autoplay speed" }, SPEEDS.map((s) => h("option", { value: s.ms, selected: s.ms === speed }, s.label)));
+  const playButton = h("button", { type: "button", id: "replay-play", class: "primary", "aria-label": "Play" }, "▶ Play");
+  const button = (id, label, text, onClick) => h("button", { type: "button", id, "aria-label": label, on: { click: onClick } }, text);
+  const moves = h("ol", { id: "replay-moves", class: "replay-moves", "aria-label": "Moves" });
+  const container = h(
+    "div",
+    { id: "replay", class: "replay", data: { replayId, step: 0, loaded: "false" } },
+    h("div", { class: "room-head" }, title, meta),
+    h(
+      "div",
+      { class: "room-body" },
+      h("div", { class: "board-wrap" }, board, h("div", { class: "replay-status" }, position)),
+      h(
+        "aside",
+        { class: "side" },
+        h(
+          "div",
+          { class: "replay-controls" },
+          h(
+            "div",
+            { class: "row" },
+            button("replay-first", "First position", "⏮", () => go(0)),
+            button("replay-prev", "Previous move", "◀", () => go(step - 1)),
+            playButton,
+            button("replay-next", "Next move", "▶", () => go(step + 1)),
+            button("replay-last", "Last position", "⏭", () => go(doc ? doc.steps.length - 1 : 0)),
+          ),
+          slider,
+          h("div", { class: "row" }, h("label", { class: "field inline" }, h("span", {}, "Speed"), speedSelect), h("label", { class: "field inline" }, h("span", {}, "Seen by"), perspectiveSelect)),
+        ),
+        moves,
+      ),
+    ),
+  );
+  replace(root, h("p", { class: "crumbs" }, h("a", { href: "#/replays" }, "← All replays")), container);
+
+  function names() {
+    return doc ? doc.header.players.map((p) => p.name) : [];
+  }
+
+  function describeStep(s) {
+    const who = s.seat === null || s.seat === undefined ? "" : `${names()[s.seat] || `Seat ${s.seat + 1}`}: `;
+    const renderer = rendererFor(doc.header.game);
+    if (s.kind === "start") return "Start";
+    if (s.kind === "timeout") return `${who}ran out of time`;
+    if (s.kind === "resign") return `${who}resigned`;
+    return who + (renderer.describeMove ? renderer.describeMove(s.move) : JSON.stringify(s.move));
+  }
+
+  function draw() {
+    if (!doc) return;
+    const s = doc.steps[step];
+    const last = doc.steps.length - 1;
+    container.dataset.step = String(step);
+    container.dataset.version = String(s.version);
+    slider.max = String(last);
+    slider.value = String(step);
+    position.textContent = step === 0 ? `Start · ${last} moves` : `Move ${step} of ${last} · ${describeStep(s)}`;
+    const renderer = rendererFor(doc.header.game);
+    const seat = perspective === "all" ? null : Number(perspective);
+    board.replaceChildren();
+    renderer.render(board, s.view, {
+      seat,
+      canAct: false,
+      legal: [],
+      move: () => {},
+      names: names(),
+      colors: SEAT_COLORS,
+      over: step === last,
+      allViews: s.views || null,
+      replay: true,
+    });
+    for (const item of moves.querySelectorAll("[data-step]")) {
+      const current = Number(item.dataset.step) === step;
+      item.classList.toggle("current", current);
+      if (current) item.setAttribute("aria-current", "step");
+      else item.removeAttribute("aria-current");
+    }
+    const atEnd = step >= last;
+    if (atEnd && timer) stop();
+  }
+
+  function go(target) {
+    if (!doc) return;
+    step = Math.max(0, Math.min(doc.steps.length - 1, target));
+    draw();
+  }
+
+  function play() {
+    if (!doc) return;
+    if (step >= doc.steps.length - 1) step = 0;
+    playButton.textContent = "⏸ Pause";
+    playButton.setAttribute("aria-label", "Pause");
+    container.dataset.playing = "true";
+    timer = setInterval(() => go(step + 1), speed);
+    draw();
+  }
+
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    playButton.textContent = "▶ Play";
+    playButton.setAttribute("aria-label", "Play");
+    container.dataset.playing = "false";
+  }
+
+  playButton.addEventListener("click", () => (timer ? stop() : play()));
+  slider.addEventListener("input", () => go(Number(slider.value)));
+  speedSelect.addEventListener("change", () => {
+    speed = Number(speedSelect.value);
+    if (timer) {
+      stop();
+      play();
+    }
+  });
+  perspectiveSelect.addEventListener("change", () => {
+    perspective = perspectiveSelect.value;
+    load();
+  });
+
+  function onKey(event) {
+    if (event.target.closest && event.target.closest("input[type=text], select, textarea")) return;
+    const keys = { ArrowLeft: () => go(step - 1), ArrowRight: () => go(step + 1), Home: () => go(0), End: () => go(doc.steps.length - 1), " ": () => (timer ? stop() : play()) };
+    if (keys[event.key] && doc && !(event.target === slider && event.key.startsWith("Arrow"))) {
+      event.preventDefault();
+      keys[event.key]();
+    }
+  }
+  document.addEventListener("keydown", onKey);
+
+  async function load() {
+    const seatParam = perspective === "all" ? "all" : String(Number(perspective));
+    try {
+      const fresh = await fetchJson(`/api/replays/${encodeURIComponent(replayId)}?seat=${seatParam}`);
+      if (!alive) return;
+      const first = !doc;
+      doc = fresh;
+      container.dataset.loaded = "true";
+      container.dataset.perspective = seatParam;
+      container.dataset.game = doc.header.game;
+      if (first) {
+        title.textContent = `${rendererFor(doc.header.game).title}: ${playersText(doc.header.players)}`;
+        meta.textContent = `${resultText(doc.header)} · ${new Date(doc.header.started_at).toLocaleString()}`;
+        replace(
+          perspectiveSelect,
+          h("option", { value: "all" }, "Everyone (all revealed)"),
+          doc.header.players.map((p) => h("option", { value: String(p.seat) }, p.name)),
+        );
+        perspectiveSelect.value = seatParam;
+        replace(
+          moves,
+          doc.steps.map((s, i) => h("li", { data: { step: i } }, h("button", { type: "button", class: "linklike", on: { click: () => go(i) } }, i === 0 ? "Start" : `${i}. ${describeStep(s)}`))),
+        );
+        step = Number(params.get("step") || 0);
+      }
+      go(step);
+    } catch (err) {
+      if (!alive) return;
+      container.dataset.loaded = "error";
+      replace(board, h("p", { class: "form-error", role: "alert" }, `Could not load this replay: ${err.message}`));
+    }
+  }
+  load();
+
+  return () => {
+    alive = false;
+    stop();
+    document.removeEventListener("keydown", onKey);
+  };
+}

@@ -1,0 +1,366 @@
+// A room: the board, whose turn it is, clocks, seats, chat, resign / rematch / leave.
+// Players and spectators share this screen; spectators simply cannot act.
+
+import { h, replace, keepFocus, formatClock } from "./dom.js";
+import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
+
+const CLOCK_TICK_MS = 100;
+const RESIGN_CONFIRM_MS = 4000;
+
+/** Remember which game a room plays, so a reloaded tab can draw it before any summary. */
+function rememberGame(roomId, game) {
+  if (game) sessionStorage.setItem(`gs.roomGame.${roomId}`, game);
+}
+
+function gameOf(roomId, data) {
+  const known = data.summary?.game || sessionStorage.getItem(`gs.roomGame.${roomId}`);
+  if (known) return known;
+  const view = data.state?.view;
+  if (view) {
+    for (const renderer of Object.values(RENDERERS)) {
+      if (renderer.detect && renderer.detect(view)) return renderer.name;
+    }
+  }
+  return null;
+}
+
+export function mountRoom(root, app, roomId) {
+  const data = app.room(roomId);
+  let pendingMove = false;
+  let receivedAt = performance.now();
+  let lastState = null;
+  let resignArmed = null;
+  let rematchAsked = false;
+
+  const title = h("h1", { id: "room-title" }, "Room");
+  const status = h("p", { id: "turn-status", class: "turn-status", role: "status", "aria-live": "polite" });
+  const board = h("div", { id: "board", class: "board", tabindex: "-1" });
+  const result = h("div", { id: "result", class: "result", hidden: true, role: "status" });
+  const seatsList = h("ol", { id: "seats", class: "seats", "aria-label": "Players" });
+  const invite = h("div", { id: "invite", class: "invite", hidden: true });
+  const resignButton = h("button", { type: "button", id: "resign", class: "danger", data: { action: "resign" } }, "Resign");
+  const rematchButton = h("button", { type: "button", id: "rematch", class: "primary", hidden: true, data: { action: "rematch" } }, "Rematch");
+  const leaveButton = h("button", { type: "button", id: "leave", data: { action: "leave" } }, "Leave");
+  const chatLog = h("ol", { id: "chat-log", class: "chat-log", "aria-live": "polite", "aria-label": "Chat" });
+  const chatInput = h("input", { id: "chat-input", type: "text", maxlength: "500", placeholder: "Say something…", "aria-label": "Chat message", autocomplete: "off" });
+  const chatForm = h("form", { id: "chat-form", class: "chat-form" }, chatInput, h("button", { type: "submit" }, "Send"));
+  const container = h(
+    "div",
+    { id: "room", class: "room", data: { roomId } },
+    h("div", { class: "room-head" }, title, status),
+    h(
+      "div",
+      { class: "room-body" },
+      h("div", { class: "board-wrap" }, board, result),
+      h(
+        "aside",
+        { class: "side" },
+        seatsList,
+        invite,
+        h("div", { class: "controls row" }, resignButton, rematchButton, leaveButton),
+        h("section", { class: "chat", "aria-label": "Chat" }, chatLog, chatForm),
+      ),
+    ),
+  );
+  replace(root, container);
+
+  function names() {
+    const seats = data.state?.seats || data.summary?.seats || [];
+    return seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`)));
+  }
+
+  function mySeat() {
+    const state = data.state;
+    if (state) return state.seat ?? null;
+    return app.mySeats.has(roomId) ? app.mySeats.get(roomId) : null;
+  }
+
+  function draw() {
+    const state = data.state;
+    const summary = data.summary;
+    const game = gameOf(roomId, data);
+    rememberGame(roomId, game);
+    const renderer = rendererFor(game || "unknown");
+    const seat = mySeat();
+    const outcome = state?.outcome || data.over?.outcome || null;
+    const toAct = state?.to_act || [];
+    const myTurn = Boolean(state && seat !== null && toAct.includes(seat) && !outcome);
+    const seatNames = names();
+
+    title.textContent = game ? renderer.title : "Room";
+    container.dataset.game = game || "";
+    container.dataset.seat = seat === null ? "spectator" : String(seat);
+    container.dataset.version = state ? String(state.version) : "";
+    container.dataset.match = state ? String(state.match) : "";
+    container.dataset.status = outcome ? "over" : state ? "playing" : summary?.status || "waiting";
+    container.dataset.myTurn = myTurn ? "true" : "false";
+    container.dataset.toAct = toAct.join(",");
+
+    // Whose turn / result line.
+    let text;
+    if (outcome) text = describeOutcome(outcome, seat, seatNames);
+    else if (!state) {
+      const open = (summary?.seats || []).filter((s) => s.kind === "open").length;
+      text = open ? `Waiting for ${open} more player${open > 1 ? "s" : ""}…` : "Waiting for the match to start…";
+    } else if (myTurn) text = "Your turn";
+    else if (seat === null) text = `${toAct.map((s) => seatNames[s]).join(" and ")} to move`;
+    else text = `Waiting for ${toAct.map((s) => seatNames[s]).join(" and ")}`;
+    if (state && !outcome && renderer.summary) {
+      const extra = renderer.summary(state.view, { seat, names: seatNames });
+      if (extra) text += ` · ${extra}`;
+    }
+    status.textContent = text;
+    status.classList.toggle("your-turn", myTurn);
+
+    // Board.
+    board.dataset.game = game || "";
+    keepFocus(board, () => {
+      board.replaceChildren();
+      if (!state) {
+        board.appendChild(h("p", { class: "muted board-placeholder" }, "The board appears when every seat is taken."));
+        return;
+      }
+      renderer.render(board, state.view, {
+        seat,
+        canAct: myTurn && !pendingMove,
+        legal: myTurn ? state.legal_moves ?? null : [],
+        move: sendMove,
+        names: seatNames,
+        colors: SEAT_COLORS,
+        over: Boolean(outcome),
+      });
+    });
+
+    // Result panel.
+    result.hidden = !outcome;
+    if (outcome) {
+      const replayId = data.over?.replay_id;
+      replace(
+        result,
+        h("strong", { data: { outcome: outcome.draw ? "draw" : (outcome.winners || []).includes(seat) ? "win" : seat === null ? "over" : "loss" } }, describeOutcome(outcome, seat, seatNames)),
+        replayId ? h("a", { href: `#/replays/${encodeURIComponent(replayId)}`, class: "button", data: { action: "replay" } }, "Watch the replay") : null,
+      );
+    }
+    result.dataset.winners = outcome ? (outcome.winners || []).join(",") : "";
+
+    // Seats with clocks.
+    const seats = state?.seats || summary?.seats || [];
+    replace(
+      seatsList,
+      seats.map((s) =>
+        h(
+          "li",
+          {
+            class: `seat${toAct.includes(s.seat) && !outcome ? " acting" : ""}`,
+            data: { seat: s.seat, kind: s.kind, connected: s.kind === "human" ? String(Boolean(s.connected)) : null, you: s.seat === seat ? "true" : null },
+          },
+          h("span", { class: "swatch", style: `background: ${SEAT_COLORS[s.seat % SEAT_COLORS.length]}`, "aria-hidden": "true" }, renderer.seatLabel ? renderer.seatLabel(s.seat) : ""),
+          h("span", { class: "seat-name" }, seatNames[s.seat] || "", s.seat === seat ? " (you)" : ""),
+          s.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
+          s.kind === "human" && !s.connected ? h("span", { class: "badge badge-away" }, "offline") : null,
+          h("span", { class: "clock", data: { clockSeat: s.seat } }),
+        ),
+      ),
+    );
+    drawClocks();
+
+    // Invite link for private rooms.
+    const code = data.invite;
+    invite.hidden = !code;
+    if (code) {
+      const link = `${location.origin}${location.pathname}#/join/${encodeURIComponent(code)}`;
+      const field = h("input", { id: "invite-link", type: "text", readonly: true, value: link, "aria-label": "Invite link" });
+      replace(
+        invite,
+        h("span", {}, "Invite a friend:"),
+        field,
+        h("button", { type: "button", on: { click: () => { field.select(); navigator.clipboard?.writeText(link).catch(() => {}); app.toast("Invite link copied", { kind: "info" }); } } }, "Copy"),
+      );
+    }
+
+    resignButton.hidden = seat === null || Boolean(outcome) || !state;
+    rematchButton.hidden = seat === null || !outcome;
+    rematchButton.disabled = rematchAsked;
+    rematchButton.textContent = rematchAsked ? "Rematch asked…" : "Rematch";
+    chatForm.hidden = false;
+
+    // Chat.
+    replace(
+      chatLog,
+      data.chat.map((m) =>
+        h(
+          "li",
+          { data: { seat: m.seat ?? "spectator" } },
+          h("span", { class: "chat-name", style: m.seat === null || m.seat === undefined ? null : `color: ${SEAT_COLORS[m.seat % SEAT_COLORS.length]}` }, m.name, ": "),
+          h("span", { class: "chat-text" }, m.text),
+        ),
+      ),
+    );
+    chatLog.scrollTop = chatLog.scrollHeight;
+  }
+
+  function drawClocks() {
+    const state = data.state;
+    const clock = state?.clock;
+    const outcome = state?.outcome;
+    const elapsed = performance.now() - receivedAt;
+    for (const el of seatsList.querySelectorAll("[data-clock-seat]")) {
+      const seat = Number(el.dataset.clockSeat);
+      if (!clock) {
+        el.textContent = "";
+        continue;
+      }
+      const running = !outcome && (clock.running || []).includes(seat);
+      const parts = [];
+      if (clock.banks_ms) {
+        const ms = clock.banks_ms[seat] - (running ? elapsed : 0);
+        parts.push(formatClock(ms));
+        el.dataset.ms = String(Math.max(0, Math.round(ms)));
+      }
+      if (clock.move_ms !== null && clock.move_ms !== undefined && running) {
+        parts.push(`${formatClock(clock.move_ms - elapsed)} to move`);
+      }
+      el.textContent = parts.join(" · ");
+      el.classList.toggle("running", running);
+      el.classList.toggle("low", running && clock.banks_ms && clock.banks_ms[seat] - elapsed < 10000);
+    }
+  }
+
+  async function sendMove(move) {
+    const state = data.state;
+    if (!state || pendingMove) return;
+    pendingMove = true;
+    draw();
+    try {
+      await app.conn.request("move", { room_id: roomId, version: state.version, move });
+    } catch (err) {
+      app.showError(err);
+    } finally {
+      pendingMove = false;
+      draw();
+    }
+  }
+
+  function onKey(event) {
+    if (event.target.closest && event.target.closest("input, textarea, select")) return;
+    const state = data.state;
+    if (!state) return;
+    const renderer = rendererFor(gameOf(roomId, data) || "unknown");
+    if (!renderer.onKey) return;
+    const seat = mySeat();
+    const myTurn = seat !== null && (state.to_act || []).includes(seat) && !state.outcome;
+    const handled = renderer.onKey(event, state.view, {
+      seat,
+      canAct: myTurn && !pendingMove,
+      legal: myTurn ? state.legal_moves ?? null : [],
+      move: sendMove,
+    });
+    if (handled) event.preventDefault();
+  }
+
+  resignButton.addEventListener("click", async () => {
+    if (!resignArmed) {
+      resignButton.textContent = "Click again to resign";
+      resignArmed = setTimeout(() => {
+        resignArmed = null;
+        resignButton.textContent = "Resign";
+      }, RESIGN_CONFIRM_MS);
+      return;
+    }
+    clearTimeout(resignArmed);
+    resignArmed = null;
+    resignButton.textContent = "Resign";
+    try {
+      await app.conn.request("resign", { room_id: roomId });
+    } catch (err) {
+      app.showError(err);
+    }
+  });
+
+  rematchButton.addEventListener("click", async () => {
+    rematchAsked = true;
+    draw();
+    try {
+      await app.conn.request("rematch", { room_id: roomId });
+    } catch (err) {
+      rematchAsked = false;
+      app.showError(err);
+      draw();
+    }
+  });
+
+  leaveButton.addEventListener("click", async () => {
+    try {
+      await app.conn.request("leave_room", { room_id: roomId });
+    } catch (err) {
+      if (err.code !== "not_in_room") app.showError(err);
+    }
+    app.mySeats.delete(roomId);
+    app.rooms.delete(roomId);
+    app.navigate("#/");
+  });
+
+  chatForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = chatInput.value.trim();
+    if (!text) return;
+    try {
+      await app.conn.request("chat", { room_id: roomId, text });
+      chatInput.value = "";
+    } catch (err) {
+      app.showError(err);
+    }
+  });
+
+  // Seated players get their state pushed after every (re)connect; spectators ask again.
+  async function attach() {
+    await app.whenReady();
+    if (app.mySeats.has(roomId)) return;
+    try {
+      const joined = await app.conn.request("spectate", { room_id: roomId });
+      data.summary = joined.room;
+      draw();
+    } catch (err) {
+      if (err.code !== "disconnected") app.showError(err);
+    }
+  }
+
+  function onRoomChange(event) {
+    if (event.detail !== roomId) return;
+    if (data.state !== lastState) {
+      if (lastState && data.state && data.state.match !== lastState.match) rematchAsked = false;
+      lastState = data.state;
+      receivedAt = performance.now();
+    }
+    draw();
+  }
+
+  const ticker = setInterval(drawClocks, CLOCK_TICK_MS);
+  app.addEventListener("roomchange", onRoomChange);
+  app.addEventListener("welcome", attach);
+  document.addEventListener("keydown", onKey);
+  lastState = data.state;
+  draw();
+  attach();
+
+  return () => {
+    clearInterval(ticker);
+    if (resignArmed) clearTimeout(resignArmed);
+    app.removeEventListener("roomchange", onRoomChange);
+    app.removeEventListener("welcome", attach);
+    document.removeEventListener("keydown", onKey);
+  };
+}
+
+/** A plain sentence for how the match ended, from the viewer's seat (null = spectator). */
+export function describeOutcome(outcome, seat, names) {
+  const reason = outcome.reason ? ` (${outcome.reason})` : "";
+  if (outcome.draw) return `Draw${reason}`;
+  const winners = outcome.winners || [];
+  if (seat !== null && seat !== undefined) {
+    if (winners.includes(seat)) return `You won${reason}`;
+    const who = winners.map((s) => names[s] || `Seat ${s + 1}`).join(" and ");
+    return `You lost — ${who} won${reason}`;
+  }
+  return `${winners.map((s) => names[s] || `Seat ${s + 1}`).join(" and ")} won${reason}`;
+}

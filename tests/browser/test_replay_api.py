@@ -1,0 +1,163 @@
+"""The replay HTTP API: listing finished matches and serving one match step by step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gameserver.games.registry import get_game
+from gameserver.replay_api import handle_replay_request
+from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
+from gameserver.ws.http import HTTPRequest, HTTPResponse
+
+TTT_MOVES = [(0, 4), (1, 0), (0, 2), (1, 6), (0, 3), (1, 1), (0, 5)]  # seat 0 wins: 3,4,5
+
+
+def ttt_match(directory: Path, match_id: str = "ttt-1", started_at: int = 1_767_225_600_000) -> None:
+    header = bot_header(
+        "tictactoe", ["best", "random"], seed=7, match_id=match_id, started_at=started_at
+    )
+    match = RecordingMatch(directory, header)
+    for seat, cell in TTT_MOVES:
+        match.move(seat, {"cell": cell})
+    match.finish()
+
+
+async def get(target: str, directory: Path | None, method: str = "GET") -> HTTPResponse:
+    response = await handle_replay_request(HTTPRequest(method, target), directory)
+    assert response is not None
+    return response
+
+
+def body(response: HTTPResponse) -> Any:
+    assert response.get("Content-Type") == "application/json; charset=utf-8"
+    return json.loads(response.body)
+
+
+async def test_other_paths_are_not_ours(tmp_path: Path) -> None:
+    for target in ("/", "/ws", "/api/replaysx", "/api", "/index.html"):
+        assert await handle_replay_request(HTTPRequest("GET", target), tmp_path) is None
+
+
+async def test_list_has_only_finished_matches_newest_first(tmp_path: Path) -> None:
+    ttt_match(tmp_path, "old", started_at=1_767_225_600_000)
+    ttt_match(tmp_path, "new", started_at=1_767_225_700_000)
+    running = RecordingMatch(tmp_path, bot_header("tictactoe", ["best", "best"], seed=1, match_id="running"))
+    running.move(0, {"cell": 4})
+    (tmp_path / "junk.gsr").write_bytes(b"not a log")
+    (tmp_path / "notes.txt").write_text("ignored")
+
+    listing = body(await get("/api/replays", tmp_path))["replays"]
+
+    assert [r["id"] for r in listing] == ["new", "old"]
+    first = listing[0]
+    assert first["game"] == "tictactoe"
+    assert first["title"] == "Tic-tac-toe"
+    assert first["players"] == [
+        {"seat": 0, "name": "best-0", "kind": "bot"},
+        {"seat": 1, "name": "random-1", "kind": "bot"},
+    ]
+    assert first["result"] == {
+        "winners": [0], "draw": False, "scores": None, "reason": "three in a row", "aborted": False
+    }
+    assert first["length"] == len(TTT_MOVES)
+    assert first["date"] == "2026-01-01T00:01:40Z"
+
+
+async def test_list_without_a_directory_is_empty(tmp_path: Path) -> None:
+    assert body(await get("/api/replays/", None)) == {"replays": []}
+    assert body(await get("/api/replays", tmp_path / "missing")) == {"replays": []}
+
+
+async def test_match_steps_show_the_board_at_every_move(tmp_path: Path) -> None:
+    ttt_match(tmp_path)
+
+    doc = body(await get("/api/replays/ttt-1?seat=0", tmp_path))
+
+    assert doc["seat"] == 0
+    assert doc["header"]["id"] == "ttt-1"
+    assert doc["header"]["options"] == {}
+    assert doc["header"]["clock"] == {"initial_ms": None, "increment_ms": 0, "per_move_ms": None}
+    steps = doc["steps"]
+    assert len(steps) == len(TTT_MOVES) + 1
+    assert steps[0]["kind"] == "start" and steps[0]["view"]["board"] == [None] * 9
+    board: list[int | None] = [None] * 9
+    for n, (seat, cell) in enumerate(TTT_MOVES, start=1):
+        board[cell] = seat
+        assert steps[n]["index"] == n
+        assert steps[n]["version"] == n
+        assert steps[n]["kind"] == "move"
+        assert steps[n]["seat"] == seat
+        assert steps[n]["move"] == {"cell": cell}
+        assert steps[n]["view"]["board"] == board
+        assert steps[n]["view"]["you"] == 0
+        assert "views" not in steps[n]
+    assert steps[-1]["view"]["line"] == [3, 4, 5]
+
+
+async def test_all_perspective_carries_every_seat_view(tmp_path: Path) -> None:
+    ttt_match(tmp_path)
+    for target in ("/api/replays/ttt-1", "/api/replays/ttt-1?seat=all"):
+        doc = body(await get(target, tmp_path))
+        assert doc["seat"] == "all"
+        step = doc["steps"][3]
+        assert step["view"]["you"] is None
+        assert [v["you"] for v in step["views"]] == [0, 1]
+
+
+async def test_step_views_are_exactly_the_game_views(tmp_path: Path) -> None:
+    """Every step's view is exactly what game.view gives that seat at that point."""
+    game = get_game("connect4")
+    match = play_match(tmp_path, bot_header("connect4", ["random", "random"], seed=3, match_id="c4"))
+    doc = body(await get("/api/replays/c4?seat=1", tmp_path))
+    assert doc["steps"][-1]["view"] == json.loads(json.dumps(game.view(match.state, 1)))
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "code"),
+    [
+        ("/api/replays/nope", 404, "not_found"),
+        ("/api/replays/running", 404, "not_found"),
+        ("/api/replays/..%2F..%2Fetc%2Fpasswd", 404, "not_found"),
+        ("/api/replays/../secrets", 404, "not_found"),
+        ("/api/replays/.hidden", 404, "not_found"),
+        ("/api/replays/a/b", 404, "not_found"),
+        ("/api/replays/" + "x" * 200, 404, "not_found"),
+        ("/api/replays/ttt-1?seat=2", 400, "invalid_field"),
+        ("/api/replays/ttt-1?seat=-1", 400, "invalid_field"),
+        ("/api/replays/ttt-1?seat=one", 400, "invalid_field"),
+        ("/api/replays/ttt-1?seat=0&seat=1", 400, "invalid_field"),
+    ],
+)
+async def test_bad_requests_get_clear_errors(
+    tmp_path: Path, target: str, status: int, code: str
+) -> None:
+    ttt_match(tmp_path)
+    running = RecordingMatch(tmp_path, bot_header("tictactoe", ["best", "best"], seed=1, match_id="running"))
+    running.move(0, {"cell": 4})
+    response = await get(target, tmp_path)
+    assert response.status == status
+    error = body(response)
+    assert error["error"] == code
+    assert error["message"]
+
+
+async def test_only_get_and_head(tmp_path: Path) -> None:
+    ttt_match(tmp_path)
+    response = await get("/api/replays", tmp_path, method="POST")
+    assert response.status == 405
+    assert response.get("Allow") == "GET, HEAD"
+    head = await get("/api/replays/ttt-1", tmp_path, method="HEAD")
+    full = await get("/api/replays/ttt-1", tmp_path)
+    assert head.status == 200 and head.body == b""
+    assert head.get("Content-Length") == str(len(full.body))
+
+
+async def test_a_damaged_log_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "broken.gsr").write_bytes(b"garbage")
+    response = await get("/api/replays/broken", tmp_path)
+    assert response.status == 500
+    assert body(response)["error"] == "corrupt_replay"
