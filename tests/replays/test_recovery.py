@@ -1,0 +1,111 @@
+"""Recovery: unfinished logs come back as matches that continue exactly as before."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import pytest
+
+from gameserver.games.base import state_hash
+from gameserver.replays.loader import load_match
+from gameserver.replays.records import ClockSettings, Moved, StateHash
+from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
+from gameserver.replays.recovery import RecoveryResult, find_unfinished, recover
+from gameserver.replays.selfplay import RecordingMatch, bot_header
+from gameserver.replays.simulate import resimulate
+
+from .conftest import eventful_tictactoe
+
+
+def _unfinished(directory: Path, match_id: str, game: str = "connect4") -> RecordingMatch:
+    header = bot_header(game, ["random", "random"], seed=99, match_id=match_id,
+                        clock=ClockSettings(initial_ms=90_000, increment_ms=2_000))
+    match = RecordingMatch(directory, header)
+    choices = random.Random(5)
+    for _ in range(6):
+        seat = min(match.game.to_act(match.state))
+        match.move(seat, choices.choice(match.game.legal_moves(match.state, seat)), 3_000)
+    match.disconnect(1)
+    match.recorder.close()  # the server dies here: no end record
+    return match
+
+
+def test_find_unfinished_returns_only_unfinished_matches_in_their_exact_state(
+    tmp_path: Path,
+) -> None:
+    eventful_tictactoe(tmp_path, "finished")
+    live = _unfinished(tmp_path, "running")
+    result = find_unfinished(tmp_path)
+    assert isinstance(result, RecoveryResult) and result.skipped == []
+    assert [m.header.match_id for m in result] == ["running"]
+    recovered = result[0]
+    assert recovered.version == live.version == 6
+    assert state_hash(recovered.game, recovered.state) == live.hash()
+    assert recovered.rng.getstate() == live.rng.getstate()
+    assert recovered.clocks == tuple(live.clocks or ())
+    assert recovered.last_at == live.now
+    assert recovered.disconnected == frozenset({1})
+    assert recovered.outcome is None
+    assert recovered.seats == live.header.seats
+
+
+def test_a_recovered_match_continues_and_its_log_verifies(tmp_path: Path) -> None:
+    live = _unfinished(tmp_path, "running")
+    with open(live.recorder.path, "ab") as file:
+        file.write(b"\x00\x00\x01")  # torn write at the crash
+    (recovered,) = find_unfinished(tmp_path)
+    assert recovered.loaded.torn_tail
+    recorder = MatchRecorder.reopen(recovered.loaded, fsync=FsyncPolicy.NEVER)
+    game, state, rng, version = recovered.game, recovered.state, recovered.rng, recovered.version
+    while game.outcome(state) is None:
+        seat = min(game.to_act(state))
+        move = game.legal_moves(state, seat)[0]
+        state = game.apply(state, seat, move, rng)
+        version += 1
+        recorder.append(Moved(at=version, seat=seat, version=version, move=move))
+    recorder.append(StateHash(at=version, version=version, hash=state_hash(game, state)))
+    recorder.close()
+    loaded = load_match(recovered.path)
+    assert not loaded.torn_tail
+    assert state_hash(game, resimulate(loaded).state) == state_hash(game, state)
+    # The game is over but the end record is missing: recovery says so instead of resuming.
+    (again,) = find_unfinished(tmp_path)
+    assert again.outcome is not None and again.version == version
+
+
+def test_corrupt_and_mismatching_logs_are_skipped_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _unfinished(tmp_path, "good")
+    (tmp_path / "garbage.gsr").write_bytes(b"\x00" * 40)
+    header = bot_header("tictactoe", ["random", "random"], seed=1, match_id="tampered")
+    with MatchRecorder.create(tmp_path, header, fsync=FsyncPolicy.NEVER) as recorder:
+        recorder.append(Moved(at=1, seat=0, version=1, move={"cell": 4}))
+        recorder.append(Moved(at=2, seat=1, version=2, move={"cell": 4}))
+    with caplog.at_level(logging.ERROR):
+        result = find_unfinished(tmp_path)
+    assert [m.header.match_id for m in result] == ["good"]
+    assert isinstance(result, RecoveryResult)
+    skipped = {s.path.name: s.reason for s in result.skipped}
+    assert set(skipped) == {"garbage.gsr", "tampered.gsr"}
+    assert "bad magic" in skipped["garbage.gsr"]
+    assert "record 1: Moved by seat 1 fails: cell 4 is already taken" in skipped["tampered.gsr"]
+    assert "garbage.gsr" in caplog.text and "tampered.gsr" in caplog.text
+
+
+def test_missing_directory_is_simply_empty(tmp_path: Path) -> None:
+    assert find_unfinished(tmp_path / "nope") == []
+
+
+def test_recover_reports_a_game_that_ended_without_its_end_record(tmp_path: Path) -> None:
+    header = bot_header("tictactoe", ["random", "random"], seed=3, match_id="won")
+    match = RecordingMatch(tmp_path, header)
+    for seat, cell in [(0, 0), (1, 3), (0, 1), (1, 4), (0, 2)]:
+        match.move(seat, {"cell": cell})
+    match.recorder.close()
+    recovered = recover(load_match(match.recorder.path))
+    assert recovered.version == 5
+    assert recovered.outcome is not None and recovered.outcome.winners == (0,)
+    assert recovered.game.to_act(recovered.state) == frozenset()
