@@ -1,0 +1,71 @@
+"""docs/protocol.md documents every message, field and error code the code defines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+
+from gameserver.protocol import messages as m
+from gameserver.protocol.errors import ErrorCode
+from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS
+from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+
+
+def _section(title_fragment: str) -> str:
+    start = DOC.index(title_fragment)
+    end = DOC.find("\n## ", start + 1)
+    return DOC[start : end if end != -1 else None]
+
+
+def test_every_error_code_has_a_row() -> None:
+    table = _section("## 12. Error codes")
+    for code in ErrorCode:
+        assert f"| `{code.value}` |" in table, code
+
+
+def test_every_message_type_has_a_heading_and_every_field_a_row() -> None:
+    for cls in (*m.CLIENT_MESSAGE_TYPES.values(), *m.SERVER_MESSAGE_TYPES.values()):
+        if cls in (m.Reply, m.Error):
+            continue
+        # "chat" is both a request and a push: one of its sections must fit the class
+        bodies = [
+            DOC[heading.end() : DOC.index("\n### ", heading.end())]
+            for heading in re.finditer(rf"^### `{cls.TYPE}`.*$", DOC, re.MULTILINE)
+        ]
+        assert bodies, cls.TYPE
+        fields = [f"| `{field.name}` |" for field in attrs.fields(cls) if field.name != "id"]
+        assert any(all(row in body for row in fields) for body in bodies), cls.TYPE
+
+
+def test_every_shared_record_field_is_documented() -> None:
+    records = _section("## 6. Shared records")
+    for cls in (m.RoomSummary, m.SeatInfo, m.ClockSettings, m.ClockState, m.OutcomeInfo):
+        for field in attrs.fields(cls):
+            assert f"| `{field.name}` |" in records, (cls.__name__, field.name)
+    for cls in (m.HelloResult, m.RoomsResult, m.JoinResult, m.MoveResult):
+        row = next(line for line in records.splitlines() if line.startswith(f"| {cls.__name__} |"))
+        for field in attrs.fields(cls):
+            assert field.name in row, (cls.__name__, field.name)
+
+
+def test_transport_and_limits_match_the_code() -> None:
+    assert f"**`{SUBPROTOCOL}`**" in DOC
+    assert f"**`{WS_PATH}`**" in DOC
+    limits = _section("## 13. Limits")
+    assert f"| {CLIENT_MESSAGE_LIMITS.max_message_bytes // 1024} KiB |" in limits
+    assert f"| {CLIENT_MESSAGE_LIMITS.max_depth} |" in limits
+    assert f"| {CLIENT_MESSAGE_LIMITS.max_str_len // 1024} KiB |" in limits
+    assert f"| {CLIENT_MESSAGE_LIMITS.max_array_len} |" in limits
+    assert f"| {CLIENT_MESSAGE_LIMITS.max_map_len} keys |" in limits
+
+
+def test_every_installed_game_has_a_section() -> None:
+    from gameserver.games.registry import GAMES
+
+    games = _section("## 16. Games")
+    for name in GAMES:
+        assert f"### `{name}`" in games, name
