@@ -1,0 +1,47 @@
+"""Settings of the rooms layer (one instance per server)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import attrs
+
+from gameserver.replays.recorder import FsyncPolicy
+
+
+class AbandonPolicy(enum.Enum):
+    """What happens to a seat whose player stays away past the grace period."""
+
+    FORFEIT = "forfeit"
+    """The seat resigns (``Game.resign``): a loss, or elimination in multi-player games."""
+    BOT = "bot"
+    """A built-in strategy plays the seat until the player resumes."""
+
+
+@attrs.frozen(kw_only=True)
+class RoomConfig:
+    """Limits and policies every room follows."""
+
+    # Long enough to survive a network blip or a page reload, short enough that an
+    # opponent is not left waiting for long.
+    grace_period: float = 60.0
+    """Seconds a disconnected player keeps its seat before ``abandon_policy`` applies."""
+    abandon_policy: AbandonPolicy = AbandonPolicy.FORFEIT
+    """What happens after the grace period."""
+    takeover_strategy: str = "best"
+    """Strategy that plays an abandoned seat under ``AbandonPolicy.BOT``."""
+    # A short pause makes bot moves visible to humans; 0 for tests and benchmarks.
+    bot_delay: float = 0.5
+    """Seconds a server-filled seat waits before moving."""
+    chat_max_length: int = 500
+    """Longest chat text, in characters."""
+    # Bounds the work one room can be asked to queue; a full inbox answers rate_limited.
+    inbox_size: int = 256
+    """Pending requests per room."""
+    dedupe_window: int = 256
+    """How many applied moves per room are remembered for at-most-once retries."""
+    replays_dir: Path | None = None
+    """Where match logs are written; None records nothing."""
+    fsync: FsyncPolicy = FsyncPolicy.ALWAYS
+    """When match logs are forced to disk."""

@@ -1,0 +1,280 @@
+"""The lobby: every room by id and invite code, room creation, quick match, live listing.
+
+All methods are synchronous (they never await), so each runs atomically with respect
+to every room task: two quick-match requests can never both take the last seat.
+Rooms run as tasks in the nursery given to the lobby.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import trio
+
+from gameserver.games.base import InvalidOptions, check_players
+from gameserver.games.registry import UnknownGame, get_game
+from gameserver.games.strategy import list_strategies
+from gameserver.protocol.codec import encode
+from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.protocol.messages import (
+    CreateRoom,
+    JoinResult,
+    JoinRoom,
+    LobbyUpdate,
+    QuickMatch,
+    RoomStatus,
+    RoomSummary,
+)
+from gameserver.rooms.clock import validate_clock
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.metrics import Metrics
+from gameserver.rooms.outbox import Payload
+from gameserver.rooms.players import Player
+from gameserver.rooms.room import Room
+
+log = logging.getLogger(__name__)
+
+# Invite codes avoid look-alike characters (0/O, 1/I/L) so they can be read aloud.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 8
+# Bounds the memory and tasks one server spends on rooms.
+DEFAULT_MAX_ROOMS = 10_000
+
+_LISTED = (RoomStatus.WAITING, RoomStatus.PLAYING)
+
+
+def _new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+class Lobby:
+    """Owns the set of rooms. Create it with the nursery the room tasks run in."""
+
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        config: RoomConfig,
+        metrics: Metrics,
+        *,
+        max_rooms: int = DEFAULT_MAX_ROOMS,
+    ) -> None:
+        self._nursery = nursery
+        self.config = config
+        self.metrics = metrics
+        self.max_rooms = max_rooms
+        self.rooms: dict[str, Room] = {}
+        self._invites: dict[str, Room] = {}
+        # player_id -> (player, game filter) of lobby watchers
+        self._watchers: dict[str, tuple[Player, str | None]] = {}
+        self._listed: set[str] = set()
+        #: False once the server is shutting down: no new rooms.
+        self.accepting = True
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def room(self, room_id: str) -> Room:
+        """Return the room ``room_id`` (private ones too); raise room_not_found."""
+        room = self.rooms.get(room_id)
+        if room is None or room.closed:
+            raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"no room {room_id!r}")
+        return room
+
+    def _public_room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None or room.closed or room.private:
+            raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"no room {room_id!r}")
+        return room
+
+    def _listed_room(self, room: Room) -> bool:
+        return not room.private and not room.closed and room.status in _LISTED
+
+    def list_rooms(self, game: str | None = None) -> tuple[RoomSummary, ...]:
+        """Public rooms that are waiting or playing, newest first, optionally of one game."""
+        rooms = [
+            room
+            for room in reversed(self.rooms.values())
+            if self._listed_room(room) and (game is None or room.game.name == game)
+        ]
+        return tuple(room.summary() for room in rooms)
+
+    # -- creating and joining -------------------------------------------------------------
+
+    def create_room(self, player: Player, request: CreateRoom) -> JoinResult:
+        """Validate ``request``, start the room and seat its creator (or let it watch)."""
+        if not self.accepting:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+        if len(self.rooms) >= self.max_rooms:
+            raise RequestError(ErrorCode.RATE_LIMITED, "too many rooms are open; try later")
+        try:
+            game = get_game(request.game)
+        except UnknownGame as exc:
+            raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
+        try:
+            check_players(game, request.players)
+            options = game.validate_options(dict(request.options))
+        except InvalidOptions as exc:
+            raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
+        bots: dict[int, str] = {}
+        for bot in request.bots:
+            if not 0 <= bot.seat < request.players:
+                raise RequestError(
+                    ErrorCode.INVALID_OPTIONS,
+                    f"bot seat {bot.seat} is not between 0 and {request.players - 1}",
+                )
+            if bot.seat in bots:
+                raise RequestError(ErrorCode.INVALID_OPTIONS, f"seat {bot.seat} has two bots")
+            if bot.strategy not in list_strategies(game.name):
+                known = ", ".join(list_strategies(game.name)) or "none"
+                raise RequestError(
+                    ErrorCode.UNKNOWN_STRATEGY,
+                    f"{game.name} has no strategy {bot.strategy!r} (known: {known})",
+                )
+            bots[bot.seat] = bot.strategy
+        clock = validate_clock(request.clock)
+        if request.seat is not None:
+            if not 0 <= request.seat < request.players:
+                raise RequestError(
+                    ErrorCode.INVALID_FIELD,
+                    f"seat must be between 0 and {request.players - 1}",
+                )
+            if request.seat in bots:
+                raise RequestError(ErrorCode.INVALID_OPTIONS, f"seat {request.seat} is a bot seat")
+        room = self._open_room(
+            game.name,
+            players=request.players,
+            options=options,
+            private=request.private,
+            bots=bots,
+            clock=clock,
+        )
+        if len(bots) == request.players:
+            room.spectate(player)
+            seat = None
+        else:
+            seat = room.join(player, request.seat)
+        return JoinResult(room=room.summary(), seat=seat, invite_code=room.invite_code)
+
+    def _open_room(self, game_name: str, *, quick: bool = False, **settings: Any) -> Room:
+        room_id = secrets.token_hex(6)
+        while room_id in self.rooms:
+            room_id = secrets.token_hex(6)
+        invite_code = None
+        if settings.get("private"):
+            invite_code = _new_invite_code()
+            while invite_code in self._invites:
+                invite_code = _new_invite_code()
+        room = Room(
+            room_id,
+            get_game(game_name),
+            host=self,
+            config=self.config,
+            invite_code=invite_code,
+            quick=quick,
+            **settings,
+        )
+        self.add_room(room)
+        return room
+
+    def add_room(self, room: Room) -> None:
+        """Register ``room`` and start its task (also used for recovered rooms)."""
+        self.rooms[room.room_id] = room
+        if room.invite_code is not None:
+            self._invites[room.invite_code] = room
+        self._nursery.start_soon(room.run)
+
+    def join_room(self, player: Player, request: JoinRoom) -> JoinResult:
+        """Seat ``player`` in a room found by id (public) or invite code."""
+        if (request.room_id is None) == (request.invite_code is None):
+            raise RequestError(
+                ErrorCode.INVALID_FIELD, "give exactly one of room_id and invite_code"
+            )
+        if request.invite_code is not None:
+            code = request.invite_code.strip().upper()
+            found = self._invites.get(code)
+            if found is None or found.closed:
+                raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
+            room = found
+        else:
+            assert request.room_id is not None
+            room = self._public_room(request.room_id)
+        seat = room.join(player, request.seat)
+        return JoinResult(room=room.summary(), seat=seat)
+
+    def quick_match(self, player: Player, request: QuickMatch) -> JoinResult:
+        """Seat ``player`` in the oldest waiting quick-match room that fits, or open one."""
+        for room in self.rooms.values():
+            if (
+                room.quick
+                and not room.closed
+                and room.game.name == request.game
+                and room.players == request.players
+                and room.open_seats > 0
+                and not room.is_member(player)
+            ):
+                seat = room.join(player)
+                return JoinResult(room=room.summary(), seat=seat)
+        if not self.accepting:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+        try:
+            game = get_game(request.game)
+            check_players(game, request.players)
+        except UnknownGame as exc:
+            raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
+        except InvalidOptions as exc:
+            raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
+        room = self._open_room(
+            game.name,
+            quick=True,
+            players=request.players,
+            options=game.validate_options({}),
+        )
+        seat = room.join(player)
+        return JoinResult(room=room.summary(), seat=seat)
+
+    def spectate(self, player: Player, room_id: str) -> JoinResult:
+        """Let ``player`` watch a public room."""
+        room = self._public_room(room_id)
+        room.spectate(player)
+        return JoinResult(room=room.summary(), seat=None)
+
+    # -- live listing ---------------------------------------------------------------------
+
+    def watch(self, player: Player, game: str | None, on: bool) -> tuple[RoomSummary, ...]:
+        """Start (or stop) lobby pushes for ``player``; return the current list when on."""
+        if not on:
+            self._watchers.pop(player.player_id, None)
+            return ()
+        self._watchers[player.player_id] = (player, game)
+        return self.list_rooms(game)
+
+    def unwatch(self, player: Player) -> None:
+        """Stop lobby pushes to ``player`` (its connection is gone)."""
+        self._watchers.pop(player.player_id, None)
+
+    def _push(self, room: Room, message: LobbyUpdate) -> None:
+        if not self._watchers:
+            return
+        payload = Payload(encode(message))
+        key = f"lobby:{room.room_id}"
+        for player, game in self._watchers.values():
+            if game is None or game == room.game.name:
+                player.send(payload, key=key)
+
+    def room_changed(self, room: Room) -> None:
+        """A room's summary changed: tell lobby watchers."""
+        if self._listed_room(room):
+            self._listed.add(room.room_id)
+            self._push(room, LobbyUpdate(rooms=(room.summary(),)))
+        elif room.room_id in self._listed:
+            self._listed.discard(room.room_id)
+            self._push(room, LobbyUpdate(removed=(room.room_id,)))
+
+    def room_closed(self, room: Room) -> None:
+        """A room's task ended: forget it."""
+        if self.rooms.get(room.room_id) is room:
+            del self.rooms[room.room_id]
+        if room.invite_code is not None and self._invites.get(room.invite_code) is room:
+            del self._invites[room.invite_code]
+        self.room_changed(room)

@@ -1,0 +1,116 @@
+"""One match of one game (sans-IO): state, version, rng and rule calls with wire errors.
+
+The room drives a ``Match`` and does everything else (recording, broadcasting, clocks).
+Each successful transition bumps ``version`` by one. Failed moves leave the state, the
+version and the rng exactly as they were, so a replay re-simulates identically.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from gameserver.games.base import (
+    Game,
+    IllegalMove,
+    MalformedMove,
+    MoveError,
+    NotYourTurn,
+    Outcome,
+    State,
+)
+from gameserver.protocol.errors import ErrorCode, RequestError
+
+
+class Match:
+    """The running state of one match; every mutation goes through a method here."""
+
+    def __init__(
+        self,
+        game: Game,
+        players: int,
+        options: Mapping[str, Any],
+        seed: int,
+        *,
+        version: int = 0,
+    ) -> None:
+        self.game = game
+        self.players = players
+        self.options = dict(options)
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.state: State = game.setup(players, self.rng, self.options)
+        #: Bumped on every applied move, timeout or resignation.
+        self.version = version
+        #: Number of transitions applied in this match (the match log index).
+        self.ply = 0
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the match ended, or None while it runs."""
+        return self.game.outcome(self.state)
+
+    @property
+    def over(self) -> bool:
+        """True once the match has an outcome."""
+        return self.outcome is not None
+
+    def to_act(self) -> frozenset[int]:
+        """Seats that may act now."""
+        return self.game.to_act(self.state)
+
+    def view(self, seat: int | None) -> dict[str, Any]:
+        """What ``seat`` (None: spectators) may see now."""
+        return self.game.view(self.state, seat)
+
+    def legal_moves(self, seat: int) -> list[Any]:
+        """The moves ``seat`` may make now."""
+        return self.game.legal_moves(self.state, seat)
+
+    def _commit(self, state: State) -> None:
+        self.state = state
+        self.version += 1
+        self.ply += 1
+
+    def apply(self, seat: int, move: Any) -> None:
+        """Apply ``seat``'s ``move``; raise ``RequestError`` with the matching code on refusal."""
+        if self.over:
+            raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
+        saved = self.rng.getstate()
+        try:
+            state = self.game.apply(self.state, seat, move, self.rng)
+        except MoveError as exc:
+            self.rng.setstate(saved)
+            raise RequestError(_move_error_code(exc), exc.reason) from None
+        self._commit(state)
+
+    def timeout(self, seat: int) -> None:
+        """Apply the game's timeout rule for ``seat``."""
+        saved = self.rng.getstate()
+        try:
+            state = self.game.on_timeout(self.state, seat, self.rng)
+        except MoveError:
+            self.rng.setstate(saved)
+            raise
+        self._commit(state)
+
+    def resign(self, seat: int) -> None:
+        """``seat`` resigns (or is forfeited); raise ``RequestError`` if it cannot."""
+        if self.over:
+            raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
+        try:
+            state = self.game.resign(self.state, seat)
+        except MoveError as exc:
+            raise RequestError(_move_error_code(exc), exc.reason) from None
+        self._commit(state)
+
+
+def _move_error_code(exc: MoveError) -> ErrorCode:
+    if isinstance(exc, NotYourTurn):
+        return ErrorCode.NOT_YOUR_TURN
+    if isinstance(exc, MalformedMove):
+        return ErrorCode.MALFORMED_MOVE
+    if isinstance(exc, IllegalMove):
+        return ErrorCode.ILLEGAL_MOVE
+    return ErrorCode.ILLEGAL_MOVE

@@ -1,0 +1,117 @@
+"""Per-connection bounded outbox with coalescing of superseded updates.
+
+Rooms and the lobby never await a client: they ``put`` already-encoded payloads into the
+recipient's outbox and move on. The connection's writer task ``await get()``s them and
+writes them to the socket at whatever pace the client reads.
+
+Updates that carry a ``key`` (e.g. ``"state:<room_id>"``) supersede any queued update with
+the same key: the old one is dropped and the new one goes to the back of the queue, so a
+stalled client costs at most one queued state per room. Items without a key (replies,
+chat) count against ``limit``; when a client falls that far behind, the outbox marks
+itself ``overflowed`` and the writer must close the connection (the player can resume).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from itertools import count
+
+import attrs
+import trio
+
+from gameserver.rooms.errors import OutboxOverflow
+from gameserver.ws.codes import Opcode
+from gameserver.ws.frames import encode_frame
+
+# Enough for bursts of replies and chat; a client this far behind is not reading.
+DEFAULT_OUTBOX_LIMIT = 256
+
+
+@attrs.define(eq=False)
+class Payload:
+    """One encoded server message, shared by every recipient of identical bytes."""
+
+    data: bytes
+    """The msgpack message."""
+    _frame: bytes | None = attrs.field(default=None, alias="_frame")
+
+    @property
+    def frame(self) -> bytes:
+        """The unmasked binary WebSocket frame for ``data``, encoded once and cached."""
+        if self._frame is None:
+            self._frame = encode_frame(Opcode.BINARY, self.data)
+        return self._frame
+
+
+class Outbox:
+    """Bounded, coalescing queue of payloads for one connection.
+
+    ``put`` never blocks. ``get`` waits for the next payload and raises
+    ``trio.EndOfChannel`` once the outbox is closed and drained.
+    """
+
+    def __init__(self, limit: int = DEFAULT_OUTBOX_LIMIT) -> None:
+        self.limit = limit
+        # seq or key -> payload, in send order
+        self._items: OrderedDict[object, Payload] = OrderedDict()
+        self._seq = count()
+        self._unkeyed = 0
+        self._event = trio.Event()
+        self.closed = False
+        #: True once an unkeyed put found the outbox full; the writer closes the connection.
+        self.overflowed = False
+        #: Payloads dropped because a newer one with the same key replaced them.
+        self.coalesced = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, payload: Payload, *, key: str | None = None) -> bool:
+        """Queue ``payload``; return False when it was not queued (closed or overflowed)."""
+        if self.closed or self.overflowed:
+            return False
+        if key is None:
+            if self._unkeyed >= self.limit:
+                self.overflowed = True
+                self._wake()
+                return False
+            self._unkeyed += 1
+            self._items[next(self._seq)] = payload
+        else:
+            slot = ("key", key)
+            if self._items.pop(slot, None) is not None:
+                self.coalesced += 1
+            self._items[slot] = payload
+        self._wake()
+        return True
+
+    def _wake(self) -> None:
+        self._event.set()
+
+    def close(self) -> None:
+        """Stop accepting payloads; ``get`` drains what is queued, then ends."""
+        self.closed = True
+        self._wake()
+
+    def get_nowait(self) -> Payload | None:
+        """Return the next queued payload, or None when the outbox is empty."""
+        if not self._items:
+            return None
+        slot, payload = self._items.popitem(last=False)
+        if not isinstance(slot, tuple):
+            self._unkeyed -= 1
+        return payload
+
+    async def get(self) -> Payload:
+        """Wait for the next payload; raise ``trio.EndOfChannel`` when closed and empty,
+        or ``OutboxOverflow`` when the client fell too far behind."""
+        while True:
+            if self.overflowed:
+                raise OutboxOverflow()
+            payload = self.get_nowait()
+            if payload is not None:
+                return payload
+            if self.closed:
+                raise trio.EndOfChannel
+            self._event = trio.Event()
+            await self._event.wait()

@@ -1,0 +1,76 @@
+"""Players and their live connections.
+
+A ``Player`` outlives connections: it is who sits in seats, identified by ``player_id``
+and resumable with a token. A ``Client`` is one authenticated connection of that player
+with its outbox. Rooms and the lobby only ever ``player.send(...)``: the payload goes to
+the player's current connection, or nowhere while the player is disconnected (it gets
+a full snapshot when it resumes).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from gameserver.rooms.outbox import Outbox, Payload
+
+
+@attrs.define(eq=False)
+class Client:
+    """One live, authenticated connection."""
+
+    outbox: Outbox
+    """Where everything sent to this connection is queued."""
+    kicked: tuple[int, str] | None = None
+    """Close code and reason once the server decided to end this connection."""
+
+    def kick(self, code: int, reason: str) -> None:
+        """End this connection: its writer flushes what is queued, then closes with ``code``."""
+        self.kicked = (code, reason)
+        self.outbox.close()
+
+
+@attrs.define(eq=False)
+class Player:
+    """A person (or SDK bot) known to this server."""
+
+    player_id: str
+    """Stable id; the session token is bound to it."""
+    name: str
+    """Validated display name."""
+    client: Client | None = None
+    """The current connection, or None while disconnected."""
+    rooms: set[str] = attrs.Factory(set)
+    """Ids of rooms where this player holds a seat or watches."""
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is attached."""
+        return self.client is not None
+
+    def send(self, payload: Payload, *, key: str | None = None) -> None:
+        """Queue ``payload`` on the current connection (dropped while disconnected)."""
+        if self.client is not None:
+            self.client.outbox.put(payload, key=key)
+
+
+class PlayerRegistry:
+    """Every player seen since the server started, by id."""
+
+    def __init__(self) -> None:
+        self._players: dict[str, Player] = {}
+
+    def __len__(self) -> int:
+        return len(self._players)
+
+    def get(self, player_id: str) -> Player | None:
+        """Return the player with ``player_id`` or None."""
+        return self._players.get(player_id)
+
+    def add(self, player: Player) -> Player:
+        """Register ``player`` (replacing nothing: ids are unique) and return it."""
+        self._players[player.player_id] = player
+        return player
+
+    def connected_count(self) -> int:
+        """Number of players with a live connection."""
+        return sum(1 for player in self._players.values() if player.connected)

@@ -1,0 +1,308 @@
+"""The game service: one handler per WebSocket connection, speaking the game protocol.
+
+For each connection, a reader task decodes requests and answers them (lobby requests
+directly, room requests through the room's inbox), and a writer task drains the
+connection's bounded outbox to the socket. The two meet only in the outbox, so a client
+that stops reading blocks nothing but its own writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import attrs
+import trio
+
+from gameserver.protocol.codec import decode_client_message, encode
+from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
+from gameserver.protocol.messages import (
+    Chat,
+    ClientMessage,
+    CreateRoom,
+    Error,
+    Hello,
+    HelloResult,
+    JoinRoom,
+    LeaveRoom,
+    ListRooms,
+    Move,
+    QuickMatch,
+    Rematch,
+    Reply,
+    Resign,
+    Result,
+    RoomsResult,
+    SeatRef,
+    Spectate,
+    WatchLobby,
+)
+from gameserver.rooms.commands import (
+    Attached,
+    ChatRequest,
+    Detached,
+    LeaveRequest,
+    MoveRequest,
+    RematchRequest,
+    ResignRequest,
+)
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.errors import OutboxOverflow
+from gameserver.rooms.lobby import Lobby
+from gameserver.rooms.metrics import Metrics
+from gameserver.rooms.names import validate_name
+from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
+from gameserver.rooms.players import Client, Player, PlayerRegistry
+from gameserver.rooms.ratelimit import TokenBucket
+from gameserver.rooms.tokens import TokenSigner, new_player_id
+from gameserver.ws.codes import CloseCode
+from gameserver.ws.exceptions import ConnectionClosed
+from gameserver.ws.websocket import WebSocket
+
+log = logging.getLogger(__name__)
+
+# Application close code (4000-4999): the player connected again elsewhere.
+CLOSE_REPLACED = 4000
+
+
+@attrs.frozen(kw_only=True)
+class ServiceConfig:
+    """Per-connection limits of the game service."""
+
+    outbox_limit: int = DEFAULT_OUTBOX_LIMIT
+    """Unanswered replies/chat queued for one client before it is cut off (1008)."""
+    # Human play needs a few messages a second; bots and scripts rarely more than 50.
+    message_rate: float = 50.0
+    """Sustained requests per second per connection."""
+    message_burst: float = 100.0
+    """Requests a connection may send at once after being idle."""
+    # A client that keeps ignoring rate_limited is abusive or broken.
+    max_rate_strikes: int = 200
+    """Refused requests in a row after which the connection is closed with 1008."""
+    token_ttl: float = 7 * 24 * 3600.0
+    """Seconds a session token stays valid."""
+    limits: DecodeLimits = CLIENT_MESSAGE_LIMITS
+    """Decode limits for requests."""
+    rooms: RoomConfig = attrs.field(factory=RoomConfig)
+    """Room policies (grace period, bots, chat, replays)."""
+    max_rooms: int = 10_000
+    """Rooms open at once."""
+    data_dir: Path | None = None
+    """Where the token secret lives (None: a fresh secret per process)."""
+
+
+class _Session:
+    """The per-connection state of the reader."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.player: Player | None = None
+
+
+class GameService:
+    """Everything the game needs besides sockets; ``handle`` serves one connection."""
+
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        signer: TokenSigner,
+        config: ServiceConfig | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config = config or ServiceConfig()
+        self.metrics = metrics or Metrics()
+        self.signer = signer
+        self.players = PlayerRegistry()
+        self.lobby = Lobby(nursery, self.config.rooms, self.metrics, max_rooms=self.config.max_rooms)
+        self.connections = 0
+        self.metrics.gauge(
+            "gameserver_connections", "Open game connections.", lambda: self.connections
+        )
+        self.metrics.gauge(
+            "gameserver_rooms", "Open rooms.", lambda: len(self.lobby.rooms)
+        )
+        self.metrics.gauge(
+            "gameserver_players_connected", "Players with a live connection.",
+            self.players.connected_count,
+        )
+
+    # -- the connection ---------------------------------------------------------------
+
+    async def handle(self, ws: WebSocket) -> None:
+        """Serve one WebSocket connection until it closes; never raises on client faults."""
+        client = Client(Outbox(self.config.outbox_limit))
+        session = _Session(client)
+        self.connections += 1
+        self.metrics.connections_total += 1
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._writer, ws, client)
+                try:
+                    await self._reader(ws, session)
+                except ConnectionClosed:
+                    pass
+                nursery.cancel_scope.cancel()
+        finally:
+            self.connections -= 1
+            client.outbox.close()
+            self._detach(session)
+
+    async def _writer(self, ws: WebSocket, client: Client) -> None:
+        try:
+            while True:
+                payload = await client.outbox.get()
+                # Unmasked, uncompressed frames are valid with or without
+                # permessage-deflate, so identical payloads share one frame.
+                await ws.send_frame_bytes(payload.frame)
+                self.metrics.messages_out += 1
+                self.metrics.bytes_out += len(payload.data)
+        except OutboxOverflow:
+            self.metrics.outbox_overflows += 1
+            await ws.close(CloseCode.POLICY_VIOLATION, "client reads too slowly")
+        except trio.EndOfChannel:
+            if client.kicked is not None:
+                await ws.close(*client.kicked)
+        except ConnectionClosed:
+            pass
+
+    async def _reader(self, ws: WebSocket, session: _Session) -> None:
+        bucket = TokenBucket(self.config.message_rate, self.config.message_burst, trio.current_time())
+        while True:
+            data = await ws.receive()
+            self.metrics.messages_in += 1
+            if not bucket.take(trio.current_time()):
+                if bucket.strikes >= self.config.max_rate_strikes:
+                    await ws.close(CloseCode.POLICY_VIOLATION, "too many messages")
+                    return
+                self._send_error(
+                    session, RequestError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+                )
+                continue
+            if isinstance(data, str):
+                self._send_error(
+                    session,
+                    RequestError(
+                        ErrorCode.BAD_MESSAGE, "text messages are not accepted; send binary msgpack"
+                    ),
+                )
+                continue
+            try:
+                message = decode_client_message(data, self.config.limits)
+            except RequestError as error:
+                self._send_error(session, error)
+                continue
+            try:
+                result = self._dispatch(session, message)
+            except RequestError as error:
+                self._send_error(session, error.with_request_id(message.id))
+                continue
+            except Exception:
+                log.exception("request %s failed", message.TYPE)
+                self._send_error(
+                    session,
+                    RequestError(
+                        ErrorCode.INTERNAL_ERROR, "the server failed this request", message.id
+                    ),
+                )
+                continue
+            if result is not None:
+                session.client.outbox.put(Payload(encode(Reply(id=message.id, result=result))))
+
+    def _send_error(self, session: _Session, error: RequestError) -> None:
+        self.metrics.error(error.code.value)
+        message = Error(id=error.request_id, code=error.code.value, message=error.message)
+        session.client.outbox.put(Payload(encode(message)))
+
+    def _detach(self, session: _Session) -> None:
+        player = session.player
+        if player is None or player.client is not session.client:
+            return
+        player.client = None
+        self.lobby.unwatch(player)
+        for room_id in list(player.rooms):
+            room = self.lobby.rooms.get(room_id)
+            if room is not None and not room.closed:
+                room.submit(Detached(player))
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _dispatch(self, session: _Session, message: ClientMessage) -> Result | None:
+        """Serve one request; return its result, or None when a room will answer it."""
+        if isinstance(message, Hello):
+            self._hello(session, message)
+            return None
+        player = session.player
+        if player is None:
+            raise RequestError(ErrorCode.NOT_AUTHENTICATED, "say hello first")
+        lobby = self.lobby
+        if isinstance(message, ListRooms):
+            return RoomsResult(rooms=lobby.list_rooms(message.game))
+        if isinstance(message, WatchLobby):
+            return RoomsResult(rooms=lobby.watch(player, message.game, message.on))
+        if isinstance(message, CreateRoom):
+            return lobby.create_room(player, message)
+        if isinstance(message, JoinRoom):
+            return lobby.join_room(player, message)
+        if isinstance(message, QuickMatch):
+            return lobby.quick_match(player, message)
+        if isinstance(message, Spectate):
+            return lobby.spectate(player, message.room_id)
+        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
+            room = lobby.room(message.room_id)
+            if not room.is_member(player):
+                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
+            if isinstance(message, Move):
+                room.submit(MoveRequest(player, message.id, message.version, message.move))
+            elif isinstance(message, Chat):
+                room.submit(ChatRequest(player, message.id, message.text))
+            elif isinstance(message, Resign):
+                room.submit(ResignRequest(player, message.id))
+            elif isinstance(message, Rematch):
+                room.submit(RematchRequest(player, message.id))
+            else:
+                room.submit(LeaveRequest(player, message.id))
+            return None
+        raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
+
+    def _hello(self, session: _Session, message: Hello) -> None:
+        if session.player is not None:
+            raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
+        name = validate_name(message.name)
+        resumed = False
+        player: Player | None = None
+        if message.token is not None:
+            player_id = self.signer.verify(message.token)
+            player = self.players.get(player_id)
+            if player is None:
+                # A valid token from before a restart: the same player comes back.
+                player = self.players.add(Player(player_id, name))
+            resumed = True
+        if player is None:
+            player = self.players.add(Player(new_player_id(), name))
+        player.name = name
+        previous = player.client
+        if previous is not None:
+            previous.kick(CLOSE_REPLACED, "connected again elsewhere")
+        player.client = session.client
+        session.player = player
+        seats: list[SeatRef] = []
+        rooms = []
+        for room_id in sorted(player.rooms):
+            room = self.lobby.rooms.get(room_id)
+            if room is None or room.closed:
+                continue
+            rooms.append(room)
+            seat = room.seat_of(player)
+            if seat is not None:
+                seats.append(SeatRef(room_id=room_id, seat=seat.index))
+        result = HelloResult(
+            player_id=player.player_id,
+            name=name,
+            token=self.signer.issue(player.player_id),
+            resumed=resumed,
+            seats=tuple(seats),
+        )
+        session.client.outbox.put(Payload(encode(Reply(id=message.id, result=result))))
+        for room in rooms:
+            room.submit(Attached(player))

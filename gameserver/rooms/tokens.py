@@ -1,0 +1,110 @@
+"""Session tokens: HMAC-SHA256 signed, expiring, bound to one player id.
+
+A token is ``<body>.<signature>`` where ``body`` is base64url of
+``"<player_id>:<expires_unix_seconds>"`` and ``signature`` is base64url of
+HMAC-SHA256(secret, body). The secret lives in the data directory so tokens survive
+restarts (and crash recovery can let players resume).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gameserver.protocol.errors import ErrorCode, RequestError
+
+SECRET_FILE = "token_secret"
+# 256 bits, the HMAC-SHA256 block-size sweet spot.
+SECRET_BYTES = 32
+# Tokens longer than this cannot be ours; refuse them before any decoding work.
+MAX_TOKEN_LENGTH = 256
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    """Return the server secret from ``data_dir``, creating it (mode 0600) on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_FILE
+    try:
+        secret = path.read_bytes()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(SECRET_BYTES)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, secret)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        return secret
+    if len(secret) < 16:
+        raise ValueError(f"{path} holds a secret that is too short; delete it to regenerate")
+    return secret
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenSigner:
+    """Issue and verify session tokens with one secret.
+
+    ``issue(player_id)`` returns a token to hand to the client; ``verify(token)`` returns
+    the player id it was issued for or raises ``RequestError(ErrorCode.BAD_TOKEN)``.
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        ttl: float = 7 * 24 * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._secret = secret
+        self._ttl = ttl
+        self._clock = clock
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest())
+
+    def issue(self, player_id: str) -> str:
+        """Return a fresh token for ``player_id``, valid for the signer's ``ttl``."""
+        expires = int(self._clock() + self._ttl)
+        body = _b64(f"{player_id}:{expires}".encode())
+        return f"{body}.{self._sign(body)}"
+
+    def verify(self, token: object) -> str:
+        """Return the player id ``token`` was issued for; raise ``RequestError`` if invalid."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+            raise RequestError(ErrorCode.BAD_TOKEN, "token is malformed")
+        body, signature = token.split(".")
+        try:
+            body.encode("ascii")
+            expected = self._sign(body)
+        except UnicodeEncodeError:
+            raise RequestError(ErrorCode.BAD_TOKEN, "token is malformed") from None
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
+            raise RequestError(ErrorCode.BAD_TOKEN, "token signature is invalid")
+        try:
+            player_id, expires_text = _unb64(body).decode("utf-8").rsplit(":", 1)
+            expires = int(expires_text)
+        except (ValueError, UnicodeDecodeError):
+            raise RequestError(ErrorCode.BAD_TOKEN, "token is malformed") from None
+        if expires < self._clock():
+            raise RequestError(ErrorCode.BAD_TOKEN, "token has expired; say hello without a token")
+        return player_id
+
+
+def new_player_id() -> str:
+    """Return a fresh random player id (opaque, URL-safe)."""
+    return secrets.token_hex(8)
