@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from gameserver.games import connect4, tictactoe
+from gameserver.games import connect4, liarsdice, tictactoe
 from gameserver.games.base import Game, GameError
 
 
@@ -14,7 +14,7 @@ class UnknownGame(GameError):
 
 
 GAMES: Mapping[str, Game] = MappingProxyType(
-    {game.name: game for game in (tictactoe.GAME, connect4.GAME)}
+    {game.name: game for game in (tictactoe.GAME, connect4.GAME, liarsdice.GAME)}
 )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from gameserver.games.base import GameError, Move
-from gameserver.games.strategies import connect4, tictactoe
+from gameserver.games.strategies import connect4, liarsdice, tictactoe
 from gameserver.games.strategies.random_play import RandomStrategy
 
 
@@ -33,6 +33,7 @@ class Strategy(Protocol):
 _STRATEGIES: dict[str, dict[str, Callable[[], Strategy]]] = {
     "tictactoe": {"random": RandomStrategy, "best": tictactoe.PerfectStrategy},
     "connect4": {"random": RandomStrategy, "best": connect4.AlphaBetaStrategy},
+    "liarsdice": {"random": RandomStrategy, "best": liarsdice.ProbabilityStrategy},
 }
 
 

@@ -1,0 +1,73 @@
+"""No seat ever sees another seat's current dice; spectators see none until the reveal."""
+
+from __future__ import annotations
+
+import random
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gameserver.games.liarsdice import GAME, LiarsDiceState
+
+from .strategies import run, scripts
+
+
+def scrambled(state: LiarsDiceState, keep: int | None) -> LiarsDiceState:
+    """``state`` with every hand except ``keep``'s replaced by other faces."""
+    dice = tuple(
+        hand if seat == keep else tuple(sorted(d % 6 + 1 for d in hand))
+        for seat, hand in enumerate(state.dice)
+    )
+    return attrs.evolve(state, dice=dice)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_views_do_not_depend_on_dice_the_viewer_may_not_see(data: st.DataObject) -> None:
+    script = data.draw(scripts("liarsdice"))
+    for state in run(script):
+        spectator = GAME.view(state, None)
+        assert spectator == GAME.view(scrambled(state, None), None)
+        assert spectator["dice"] is None
+        for seat in range(script.players):
+            view = GAME.view(state, seat)
+            assert view == GAME.view(scrambled(state, seat), seat)
+            assert view["dice"] == list(state.dice[seat])
+        # The only dice anyone sees besides their own are the previous round's reveal.
+        if state.last_round is not None:
+            assert spectator["last_round"]["dice"] == [list(h) for h in state.last_round.dice]
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_each_reveal_shows_the_dice_of_the_round_that_was_called(data: st.DataObject) -> None:
+    script = data.draw(scripts("liarsdice", resigns=False))
+    states = run(script)
+    for before, after in zip(states, states[1:]):
+        if after.last_round is not before.last_round and after.last_round is not None:
+            assert after.last_round.dice == before.dice
+            assert after.last_round.round == before.round
+            if after.outcome is None:
+                assert after.round == before.round + 1
+                assert [len(h) for h in after.dice] == list(after.counts)
+
+
+def test_spectator_view_before_the_first_reveal_is_only_public_numbers() -> None:
+    state = GAME.setup(3, random.Random(4), {"dice": 5})
+    assert GAME.view(state, None) == {
+        "you": None,
+        "players": 3,
+        "dice": None,
+        "counts": [5, 5, 5],
+        "total_dice": 15,
+        "turn": 0,
+        "round": 1,
+        "bid": None,
+        "bidder": None,
+        "bids": [],
+        "last_round": None,
+        "eliminated": [],
+        "ones_wild": True,
+        "spot_on": True,
+    }
