@@ -1,0 +1,232 @@
+"""``gameserver replay``: list, show, verify and export recorded matches.
+
+Exit codes: 0 success; 1 a log failed verification or could not be read; 2 bad usage
+(e.g. ``--move`` or ``--seat`` out of range).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import attrs
+
+from gameserver.replays.errors import ReplayError
+from gameserver.replays.export import export_data
+from gameserver.replays.loader import LoadedMatch, iter_matches, load_match, match_paths
+from gameserver.replays.records import STATE_EVENTS, Record
+from gameserver.replays.render import render_view
+from gameserver.replays.simulate import Position, iter_positions, resimulate
+from gameserver.replays.summary import format_time, summarize
+
+HELP = "list, show, verify and export recorded matches"
+
+#: The directory ``list`` reads when none is given.
+DEFAULT_DIR = "replays"
+#: ``verify`` draws a progress bar on a terminal from this many files on.
+PROGRESS_FROM = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``list`` / ``show`` / ``verify`` / ``export`` subcommands."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = sub.add_parser("list", help="one line per match: game, players, result, length, date")
+    listing.add_argument("directory", nargs="?", default=DEFAULT_DIR, metavar="DIR")
+    listing.set_defaults(_action=_list)
+
+    show = sub.add_parser("show", help="draw the board at a move, as a seat or spectator saw it")
+    show.add_argument("file", type=Path, metavar="FILE")
+    show.add_argument(
+        "--move", type=int, metavar="N", help="state after N moves (default: the final state)"
+    )
+    show.add_argument("--seat", type=int, metavar="K", help="view as seat K (default: spectator)")
+    show.set_defaults(_action=_show)
+
+    verify = sub.add_parser("verify", help="re-simulate logs and check every state hash")
+    verify.add_argument("files", type=Path, nargs="+", metavar="FILE", help="logs or directories")
+    bar = verify.add_mutually_exclusive_group()
+    bar.add_argument("--progress", action="store_true", default=None, help="always draw the bar")
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    verify.add_argument(
+        "--strict", action="store_true", help="also fail logs with a torn tail or no end record"
+    )
+    verify.set_defaults(_action=_verify)
+
+    export = sub.add_parser("export", help="the whole log as JSON on stdout")
+    export.add_argument("file", type=Path, metavar="FILE")
+    export.add_argument("--json", action="store_true", required=True, help="JSON output")
+    export.add_argument(
+        "--views", action="store_true", help="add every position's views (re-simulates)"
+    )
+    export.set_defaults(_action=_export)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen action; return the exit code."""
+    # The commands report torn tails and skipped files themselves, in their own words.
+    logging.getLogger("gameserver.replays").setLevel(logging.ERROR)
+    try:
+        code: int = args._action(args)
+    except BrokenPipeError:
+        # The reader went away (e.g. ``| head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _error(message: str) -> None:
+    print(f"gameserver replay: {message}", file=sys.stderr)
+
+
+# -- list -------------------------------------------------------------------------------
+
+
+def _list(args: argparse.Namespace) -> int:
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        _error(f"{directory}: not a directory")
+        return 1
+    bad: list[str] = []
+    summaries = [
+        summarize(loaded)
+        for loaded in iter_matches(directory, on_error=lambda path, exc: bad.append(str(exc)))
+    ]
+    rows = [("MATCH", "GAME", "PLAYERS", "RESULT", "MOVES", "DATE (UTC)")]
+    for s in summaries:
+        result = s.result + (" [torn tail]" if s.torn_tail else "")
+        rows.append(
+            (s.match_id, s.game, ", ".join(s.players), result, str(s.moves), format_time(s.started_at))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for message in bad:
+        _error(f"skipped {message}")
+    return 0
+
+
+# -- show -------------------------------------------------------------------------------
+
+
+def _describe(record: Record | None) -> str:
+    if record is None:
+        return "start"
+    kind = type(record).__name__
+    fields = attrs.asdict(record, recurse=False)
+    details = {k: v for k, v in fields.items() if k not in ("at", "version", "clocks")}
+    inner = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in details.items())
+    return f"{kind}({inner})"
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_match(args.file)
+    except ReplayError as exc:
+        _error(str(exc))
+        return 1
+    players = len(loaded.header.seats)
+    if args.seat is not None and not 0 <= args.seat < players:
+        _error(f"--seat must be between 0 and {players - 1}")
+        return 2
+    total = loaded.moves
+    target = total if args.move is None else args.move
+    if not 0 <= target <= total:
+        _error(f"--move must be between 0 and {total}")
+        return 2
+    chosen: Position | None = None
+    try:
+        for position in iter_positions(loaded):
+            if position.version > target:
+                break
+            # The first record that reaches the version: the move itself, not later events.
+            if position.version == target and chosen is None:
+                chosen = position
+    except ReplayError as exc:
+        _error(f"{args.file}: {exc}")
+        return 1
+    assert chosen is not None
+    summary = summarize(loaded)
+    print(f"{summary.match_id}: {summary.game}, {', '.join(summary.players)}")
+    print(f"started {format_time(summary.started_at)} UTC; result: {summary.result}")
+    print(f"after move {target} of {total}: {_describe(chosen.record)}")
+    print(render_view(loaded.header.game, chosen.views[args.seat]))
+    return 0
+
+
+# -- verify -----------------------------------------------------------------------------
+
+
+def _expand(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from match_paths(path)
+        else:
+            yield path
+
+
+def _progress(stream: TextIO, done: int, total: int, name: str) -> None:
+    width = 30
+    filled = width * done // total
+    bar = "#" * filled + "-" * (width - filled)
+    end = "\n" if done == total else ""
+    stream.write(f"\r[{bar}] {done}/{total} {name[-40:]:<40}{end}")
+    stream.flush()
+
+
+def _verify_one(path: Path, strict: bool) -> tuple[bool, str]:
+    try:
+        loaded: LoadedMatch = load_match(path)
+        sim = resimulate(loaded)
+    except ReplayError as exc:
+        return False, str(exc)
+    notes = []
+    if loaded.torn_tail:
+        notes.append(f"ignored {loaded.tail_error}")
+    if not loaded.complete:
+        notes.append("no end record")
+    ok = not (strict and notes)
+    moves = sum(isinstance(r, STATE_EVENTS) for r in loaded.records)
+    detail = f"{moves} moves, {sim.hashes_checked} hashes checked"
+    return ok, detail + "".join(f"; {note}" for note in notes)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    files = list(_expand(args.files))
+    if not files:
+        _error("no match logs to verify")
+        return 1
+    show_bar = args.progress
+    if show_bar is None:
+        show_bar = len(files) >= PROGRESS_FROM and sys.stderr.isatty()
+    failures = 0
+    for done, path in enumerate(files, start=1):
+        ok, detail = _verify_one(path, args.strict)
+        failures += not ok
+        if not ok or not show_bar:
+            print(f"{'OK  ' if ok else 'FAIL'} {path}: {detail}", flush=True)
+        if show_bar:
+            _progress(sys.stderr, done, len(files), path.name)
+    print(f"{len(files) - failures} of {len(files)} logs verified", file=sys.stderr)
+    return 0 if failures == 0 else 1
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        data = export_data(load_match(args.file), views=args.views)
+    except ReplayError as exc:
+        _error(str(exc))
+        return 1
+    json.dump(data, sys.stdout, indent=1, sort_keys=False)
+    sys.stdout.write("\n")
+    return 0

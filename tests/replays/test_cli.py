@@ -1,0 +1,166 @@
+"""``gameserver replay`` run as a real subprocess on the sample logs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+
+from gameserver.replays import framing
+from gameserver.replays.codec import encode_record
+from gameserver.replays.loader import load_match
+from gameserver.replays.records import Moved
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "replays"
+
+
+def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gameserver", "replay", *map(str, args)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+
+
+def test_list_shows_game_players_result_length_and_date() -> None:
+    run = replay("list", SAMPLES)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["MATCH", "GAME", "PLAYERS", "RESULT", "MOVES", "DATE", "(UTC)"]
+    row = next(line for line in lines if line.startswith("v1-tictactoe-takeover-resign"))
+    assert "ann, bob -> stand-in [bot:best]" in row
+    assert "stand-in won (resigned)" in row
+    assert "2026-01-01 00:00:00" in row
+    crashed = next(line for line in lines if line.startswith("v1-connect4-crashed"))
+    assert "unfinished [torn tail]" in crashed
+    assert len(lines) == 1 + len(list(SAMPLES.glob("*.gsr")))
+
+
+def test_list_reports_corrupt_files_on_stderr(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "v1-tictactoe-timeout.gsr", tmp_path)
+    (tmp_path / "broken.gsr").write_bytes(b"GSRLOG\r\n\x00")
+    run = replay("list", tmp_path)
+    assert run.returncode == 0
+    assert "v1-tictactoe-timeout" in run.stdout and "broken" not in run.stdout
+    assert "skipped" in run.stderr and "broken.gsr" in run.stderr
+    assert replay("list", tmp_path / "missing").returncode == 1
+
+
+def test_show_draws_the_board_at_a_move_as_a_seat_or_spectator() -> None:
+    run = replay("show", SAMPLES / "v1-tictactoe-takeover-resign.gsr", "--move", "2")
+    assert run.returncode == 0, run.stderr
+    assert "after move 2 of 5" in run.stdout
+    assert " O  .  .     0 1 2\n .  X  .     3 4 5\n .  .  .     6 7 8" in run.stdout
+    assert "viewing as: spectator" in run.stdout
+
+    c4 = replay("show", SAMPLES / "v1-connect4-random-vs-best.gsr")
+    assert c4.returncode == 0 and "  0  1  2  3  4  5  6" in c4.stdout
+    assert "[" in c4.stdout  # the winning four is marked
+
+
+def test_show_liars_dice_hides_other_cups_per_seat() -> None:
+    path = SAMPLES / "v1-liarsdice-three-bots.gsr"
+    spectator = replay("show", path, "--move", "1")
+    seat1 = replay("show", path, "--move", "1", "--seat", "1")
+    assert spectator.returncode == seat1.returncode == 0
+    assert "seat 1: ? ? ? ? ?" in spectator.stdout
+    assert "seat 1: ? ? ? ? ?" not in seat1.stdout
+    assert "seat 0: ? ? ? ? ?" in seat1.stdout
+    assert "viewing as: seat 1" in seat1.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--move", "99"), "--move must be between 0 and 5"),
+        (("--move", "-1"), "--move must be between 0 and 5"),
+        (("--seat", "2"), "--seat must be between 0 and 1"),
+    ],
+)
+def test_show_rejects_out_of_range_arguments(args: tuple[str, ...], message: str) -> None:
+    run = replay("show", SAMPLES / "v1-tictactoe-best-vs-random.gsr", *args)
+    assert run.returncode == 2
+    assert message in run.stderr
+
+
+def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> None:
+    run = replay("verify", SAMPLES)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("OK ") == len(list(SAMPLES.glob("*.gsr")))
+    assert "ignored truncated tail; no end record" in run.stdout
+
+    good = SAMPLES / "v1-connect4-random-vs-best.gsr"
+    data = bytearray(good.read_bytes())
+    # Change the last move's column inside its msgpack (and fix the CRC): a valid but
+    # different record, which re-simulation must reject.
+    loaded = load_match(good)
+    scan = framing.scan(bytes(data))
+    moves = [i for i, r in enumerate(loaded.records) if isinstance(r, Moved)]
+    index = moves[-1]
+    start = scan.offsets[index + 1]
+    end = scan.offsets[index + 2]
+    record = loaded.records[index]
+    assert isinstance(record, Moved)
+    changed = attrs.evolve(record, move={"column": (record.move["column"] + 1) % 7})
+    bad = tmp_path / "tampered.gsr"
+    bad.write_bytes(bytes(data[:start]) + framing.frame(encode_record(changed)) + bytes(data[end:]))
+    run = replay("verify", good, bad)
+    assert run.returncode == 1
+    # The changed move is legal, so the final state hash right after it catches it.
+    assert f"FAIL {bad}: record {index + 1}: state hash at version 14 is" in run.stdout
+    assert f"OK   {good}" in run.stdout
+
+
+def test_verify_strict_fails_torn_and_unfinished_logs() -> None:
+    run = replay("verify", "--strict", SAMPLES / "v1-connect4-crashed.gsr")
+    assert run.returncode == 1 and "FAIL" in run.stdout
+
+
+def test_verify_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None:
+    for path in SAMPLES.glob("*.gsr"):
+        for copy in range(3):
+            shutil.copy(path, tmp_path / f"{copy}-{path.name}")
+    run = replay("verify", "--progress", tmp_path)
+    assert run.returncode == 0
+    total = 3 * len(list(SAMPLES.glob("*.gsr")))
+    assert f"[{'#' * 30}] {total}/{total}" in run.stderr
+    assert f"{total} of {total} logs verified" in run.stderr
+    assert run.stdout == ""  # with the bar, only failures are listed
+
+
+def test_verify_missing_or_garbage_files_fail(tmp_path: Path) -> None:
+    (tmp_path / "x.gsr").write_bytes(b"junk")
+    run = replay("verify", tmp_path / "x.gsr", tmp_path / "none.gsr")
+    assert run.returncode == 1
+    assert "bad magic" in run.stdout and "cannot read" in run.stdout
+    assert replay("verify", tmp_path / "empty-dir-does-not-exist").returncode == 1
+
+
+def test_export_json_has_header_and_typed_records() -> None:
+    run = replay("export", SAMPLES / "v1-tictactoe-timeout.gsr", "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["header"]["format"] == "gameserver-replay" and data["header"]["v"] == 1
+    assert [r["t"] for r in data["records"]] == ["move", "move", "move", "timeout", "hash", "end"]
+    assert data["complete"] is True and data["torn_tail"] is False
+
+
+def test_export_with_views_reveals_only_what_each_seat_saw() -> None:
+    run = replay("export", SAMPLES / "v1-liarsdice-three-bots.gsr", "--json", "--views")
+    assert run.returncode == 0, run.stderr
+    positions = json.loads(run.stdout)["positions"]
+    first = positions[0]["views"]
+    assert set(first) == {"0", "1", "2", "spectator"}
+    assert first["spectator"]["dice"] is None
+    assert len(first["1"]["dice"]) == 5
+
+
+def test_export_requires_json_and_a_readable_file(tmp_path: Path) -> None:
+    assert replay("export", SAMPLES / "v1-tictactoe-timeout.gsr").returncode == 2
+    run = replay("export", tmp_path / "none.gsr", "--json")
+    assert run.returncode == 1 and "cannot read" in run.stderr
