@@ -76,10 +76,9 @@ async def _handshake(
             return result
 
 
-async def connect(
+async def _open(
     url: str,
     *,
-    nursery: trio.Nursery,
     subprotocols: Sequence[str] = (),
     compression: bool | DeflateParams = True,
     headers: Headers = (),
@@ -89,15 +88,7 @@ async def connect(
     open_timeout: float = 10.0,
     max_header_bytes: int = 16384,
 ) -> WebSocket:
-    """Open a connection to ``url`` whose background task runs in ``nursery``.
-
-    ``compression`` offers permessage-deflate (True: default parameters; a
-    DeflateParams: those; False: no offer). The caller must ``await ws.close()``
-    when done (the nursery does not end while the connection is open).
-
-    Raises OSError when TCP fails, HandshakeError when the server refuses or answers
-    invalidly (``status`` 0 for a timeout or an unreadable answer).
-    """
+    """Connect and handshake; return a WebSocket whose background task is not started."""
     parsed = parse_url(url)
     config = config or WebSocketConfig()
     offer: DeflateParams | None
@@ -149,8 +140,45 @@ async def connect(
         remote_address=peer_address(stream),
         initial_data=client.trailing,
     )
-    nursery.start_soon(ws.run)
     logger.debug("connected to %s", url)
+    return ws
+
+
+async def connect(
+    url: str,
+    *,
+    nursery: trio.Nursery,
+    subprotocols: Sequence[str] = (),
+    compression: bool | DeflateParams = True,
+    headers: Headers = (),
+    origin: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    config: WebSocketConfig | None = None,
+    open_timeout: float = 10.0,
+    max_header_bytes: int = 16384,
+) -> WebSocket:
+    """Open a connection to ``url`` whose background task runs in ``nursery``.
+
+    ``compression`` offers permessage-deflate (True: default parameters; a
+    DeflateParams: those; False: no offer). ``open_timeout`` bounds TCP, TLS and the
+    upgrade together. The caller must ``await ws.close()`` when done (the nursery
+    does not end while the connection is open).
+
+    Raises OSError when TCP fails, HandshakeError when the server refuses or answers
+    invalidly (``status`` 0 for a timeout or an unreadable answer).
+    """
+    ws = await _open(
+        url,
+        subprotocols=subprotocols,
+        compression=compression,
+        headers=headers,
+        origin=origin,
+        ssl_context=ssl_context,
+        config=config,
+        open_timeout=open_timeout,
+        max_header_bytes=max_header_bytes,
+    )
+    nursery.start_soon(ws.run)
     return ws
 
 
@@ -172,23 +200,29 @@ async def open_websocket(
     Leaving the block normally closes with 1000; an exception or cancellation closes
     with 1001 "going away". Arguments as for :func:`connect`.
     """
+    ws = await _open(
+        url,
+        subprotocols=subprotocols,
+        compression=compression,
+        headers=headers,
+        origin=origin,
+        ssl_context=ssl_context,
+        config=config,
+        open_timeout=open_timeout,
+        max_header_bytes=max_header_bytes,
+    )
+    # The body's exception is re-raised outside the nursery so callers catch it as
+    # itself, not wrapped in an ExceptionGroup.
+    error: BaseException | None = None
     async with trio.open_nursery() as nursery:
-        ws = await connect(
-            url,
-            nursery=nursery,
-            subprotocols=subprotocols,
-            compression=compression,
-            headers=headers,
-            origin=origin,
-            ssl_context=ssl_context,
-            config=config,
-            open_timeout=open_timeout,
-            max_header_bytes=max_header_bytes,
-        )
+        nursery.start_soon(ws.run)
         try:
             yield ws
-        except BaseException:
+        except BaseException as exc:
+            error = exc
             with trio.CancelScope(shield=True):
                 await ws.close(1001, "going away")
-            raise
-        await ws.close(1000)
+        else:
+            await ws.close(1000)
+    if error is not None:
+        raise error

@@ -63,10 +63,26 @@ class WebSocketServer:
         return int(listener.socket.getsockname()[1])
 
 
+# After an error response, how long (and how much) to keep reading what the client
+# still sends: closing with unread input makes the kernel send RST, which can destroy
+# the response before the client reads it.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 2**20
+
+
 async def _send_response(stream: trio.abc.Stream, response: HTTPResponse) -> None:
-    """Write ``response`` best-effort: the client may already be gone."""
+    """Write ``response`` best-effort (the client may be gone), then close gently."""
     try:
         await stream.send_all(response.to_bytes())
+        if isinstance(stream, trio.abc.HalfCloseableStream):
+            await stream.send_eof()
+        with trio.move_on_after(_LINGER_SECONDS):
+            drained = 0
+            while drained < _LINGER_BYTES:
+                chunk = await stream.receive_some(65536)
+                if not chunk:
+                    break
+                drained += len(chunk)
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
 
