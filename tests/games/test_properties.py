@@ -6,6 +6,7 @@ import copy
 import random
 from typing import Any
 
+import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,6 +94,7 @@ def test_views_and_snapshots_are_plain_data(name: str, data: st.DataObject) -> N
             view = game.view(state, seat)
             assert_plain(view)
             assert view["you"] == seat
+            assert msgpack.unpackb(msgpack.packb(view)) == view
 
 
 @pytest.mark.parametrize("name", list_games())
