@@ -1,0 +1,44 @@
+"""Small steps the browser tests share: sign in, wait for a room, read the board."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+
+def sign_in(page: Page, url: str, name: str, path: str = "/") -> None:
+    """Open the client at ``path`` and enter ``name``; returns once connected."""
+    page.bring_to_front()
+    page.goto(url + path)
+    page.fill("#name-input", name)
+    page.click("#name-submit")
+    page.wait_for_selector('#net-status[data-status="online"]')
+
+
+def room_attr(page: Page, name: str) -> str:
+    """A data-* attribute of the room element (e.g. "version", "status", "seat")."""
+    value = page.get_attribute("#room", f"data-{name}")
+    return value or ""
+
+
+def wait_room(page: Page, **attrs: str) -> None:
+    """Wait until the room element carries every given data-* value."""
+    selector = "#room" + "".join(
+        f'[data-{key.replace("_", "-")}="{value}"]' for key, value in attrs.items()
+    )
+    page.wait_for_selector(selector)
+
+
+def wait_my_turn_or_over(page: Page) -> str:
+    """Wait until it is this player's turn or the match is over; return which."""
+    page.wait_for_selector('#room[data-my-turn="true"], #room[data-status="over"]')
+    return "over" if room_attr(page, "status") == "over" else "turn"
+
+
+def act_on(page: Page) -> Page:
+    """Bring ``page``'s tab to the front before driving it.
+
+    Chromium pauses animation frames in background tabs, and Playwright waits for a
+    frame before every click, so acting on a background tab stalls for seconds.
+    """
+    page.bring_to_front()
+    return page
