@@ -1,0 +1,233 @@
+"""Bots on the SDK: implement ``choose`` and let the SDK play the match.
+
+A :class:`Bot` decides one thing: given its seat's view and legal moves, which move to
+make. :func:`play_room` does the rest: it follows the room's ``State`` events, acts when
+the seat is in ``to_act`` (once per state version), retries on stale versions, keeps an
+eye on the clock, rides through reconnects (the client resumes the seat and a fresh
+state arrives) and returns when the match is over. :class:`StrategyBot` plugs in any
+built-in strategy from ``gameserver.games.strategy``.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import trio
+
+from gameserver.client.client import GameClient
+from gameserver.client.errors import RequestFailed
+from gameserver.client.events import Disconnected, Reconnected
+from gameserver.protocol.messages import MatchOver, OutcomeInfo, State
+from gameserver.games.strategy import Strategy, get_strategy
+
+__all__ = ["Bot", "MatchResult", "StrategyBot", "play_match", "play_room"]
+
+logger = logging.getLogger(__name__)
+
+# Codes that mean "the world moved on while we were thinking": wait for the next state.
+_BENIGN = frozenset({"stale_version", "not_your_turn", "match_over"})
+
+# Leave this much of a running clock unused, for the trip to the server.
+CLOCK_MARGIN_MS = 200
+
+
+class Bot(abc.ABC):
+    """Subclass and implement :meth:`choose`; hand an instance to :func:`play_match`."""
+
+    @abc.abstractmethod
+    def choose(self, view: Any, legal_moves: Sequence[Any]) -> Any:
+        """Return one of ``legal_moves`` for the position in ``view``.
+
+        ``view`` is exactly what the seat may see (``view["you"]`` is the seat).
+        May be a coroutine function when the bot needs to await something; if the seat
+        has a running clock, an async ``choose`` is cancelled shortly before the time
+        runs out and the first legal move is played instead.
+        """
+
+    def on_state(self, state: State) -> None:
+        """Called with every state of the bot's room (override to track history)."""
+
+
+class StrategyBot(Bot):
+    """A bot that plays a built-in strategy (``"best"``, ``"random"``, ...) of a game."""
+
+    def __init__(self, game: str, strategy: str = "best", *, seed: int | None = None) -> None:
+        self.game = game
+        """The game name the strategy belongs to."""
+        self.strategy_name = strategy
+        """The strategy's name."""
+        self.strategy: Strategy = get_strategy(game, strategy)
+        self.rng = random.Random(seed)
+
+    def choose(self, view: Any, legal_moves: Sequence[Any]) -> Any:
+        """Ask the strategy; it sees exactly the seat's view and legal moves."""
+        return self.strategy.choose(view, list(legal_moves), self.rng)
+
+
+@attrs.frozen(kw_only=True)
+class MatchResult:
+    """How one match went for one bot."""
+
+    room_id: str
+    """The room played in."""
+    seat: int
+    """The bot's seat."""
+    outcome: OutcomeInfo | None
+    """The match's outcome; None when it ended without one reaching the bot."""
+    won: bool
+    """Whether the bot's seat is among the winners."""
+    moves: int
+    """Moves the bot made."""
+    errors: tuple[str, ...]
+    """Error codes of refused moves other than benign races (stale version etc.)."""
+    latencies: tuple[float, ...]
+    """Seconds from sending each move until both its reply and the state including it arrived."""
+    reconnects: int
+    """Reconnections during the match."""
+
+    @property
+    def completed(self) -> bool:
+        """True when the match reached its end normally (an outcome, no move errors)."""
+        return self.outcome is not None and not self.errors
+
+
+async def play_match(client: GameClient, bot: Bot, game: str, players: int = 2) -> MatchResult:
+    """Quick-match into a room of ``game`` and play it to the end with ``bot``."""
+    joined = await client.quick_match(game, players)
+    assert joined.seat is not None, "quick_match always seats the player"
+    return await play_room(client, bot, joined.room.room_id, joined.seat)
+
+
+async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> MatchResult:
+    """Play ``seat`` in ``room_id`` until its current (or next) match is over.
+
+    Consumes ``client.events()``; events of other rooms are dropped. Returns a
+    :class:`MatchResult`. Refused moves never raise: they are recorded, and after a
+    refused move the bot plays the first legal move instead, then resigns if that is
+    refused too.
+    """
+    match: int | None = None
+    acted_version: int | None = None
+    moves = 0
+    errors: list[str] = []
+    latencies: list[float] = []
+    reconnects = 0
+    outcome: OutcomeInfo | None = None
+    # (version the last move produced, when it was sent) until its state arrives
+    awaiting: tuple[int, float] | None = None
+
+    state = client.states.get(room_id)
+    while True:
+        if state is not None and state.room_id == room_id:
+            if awaiting is not None and (state.version >= awaiting[0] or state.match != match):
+                latencies.append(trio.current_time() - awaiting[1])
+                awaiting = None
+            if match is None or state.match >= match:
+                match = state.match if match is None or state.outcome is None else match
+                bot.on_state(state)
+                if state.outcome is not None and state.match == match:
+                    outcome = state.outcome
+                    break
+                if _may_act(state, seat) and state.version != acted_version:
+                    acted_version = state.version
+                    applied = await _act(client, bot, state, errors)
+                    if applied is not None:
+                        moves += 1
+                        newest = client.states.get(room_id)
+                        if newest is not None and newest.version >= applied[0]:
+                            latencies.append(trio.current_time() - applied[1])
+                        else:
+                            awaiting = applied
+        event = await client.next_event()
+        state = None
+        if isinstance(event, State):
+            state = event
+        elif isinstance(event, MatchOver) and event.room_id == room_id:
+            if match is None or event.match >= match:
+                outcome = event.outcome
+                break
+        elif isinstance(event, Reconnected):
+            reconnects += 1
+            if not any(ref.room_id == room_id for ref in event.seats):
+                # The seat is gone (match ended while away, or forfeited).
+                last = client.states.get(room_id)
+                outcome = last.outcome if last is not None else None
+                break
+        elif isinstance(event, Disconnected) and event.final:
+            break
+    return MatchResult(
+        room_id=room_id,
+        seat=seat,
+        outcome=outcome,
+        won=outcome is not None and seat in outcome.winners,
+        moves=moves,
+        errors=tuple(errors),
+        latencies=tuple(latencies),
+        reconnects=reconnects,
+    )
+
+
+def _may_act(state: State, seat: int) -> bool:
+    return state.seat == seat and seat in state.to_act and bool(state.legal_moves)
+
+
+def time_left_ms(state: State) -> int | None:
+    """The acting seat's remaining time in ``state`` (ms when sent), None if untimed."""
+    clock = state.clock
+    if clock is None or state.seat is None or state.seat not in clock.running:
+        return None
+    limits = []
+    if clock.banks_ms is not None and state.seat < len(clock.banks_ms):
+        limits.append(clock.banks_ms[state.seat])
+    if clock.move_ms is not None:
+        limits.append(clock.move_ms)
+    return min(limits) if limits else None
+
+
+async def _decide(bot: Bot, state: State) -> Any:
+    legal = list(state.legal_moves or ())
+    decision = bot.choose(state.view, legal)
+    if not inspect.isawaitable(decision):
+        return decision
+    budget = time_left_ms(state)
+    if budget is None:
+        return await decision
+    with trio.move_on_after(max(0, budget - CLOCK_MARGIN_MS) / 1000):
+        return await decision
+    logger.info("bot ran out of time in %s; playing the first legal move", state.room_id)
+    return legal[0]
+
+
+async def _act(
+    client: GameClient, bot: Bot, state: State, errors: list[str]
+) -> tuple[int, float] | None:
+    """Choose and send a move for ``state``.
+
+    Return (the version after it, when it was sent) if applied, None if not.
+    """
+    move = await _decide(bot, state)
+    for attempt in range(2):
+        sent_at = trio.current_time()
+        try:
+            version = await client.move(state.room_id, move, version=state.version)
+        except RequestFailed as failure:
+            if failure.code in _BENIGN:
+                return None
+            errors.append(failure.code)
+            logger.warning("move refused in %s: %s", state.room_id, failure)
+            if attempt == 0 and state.legal_moves:
+                move = state.legal_moves[0]
+                continue
+            try:
+                await client.resign(state.room_id)
+            except RequestFailed:
+                pass
+            return None
+        return version, sent_at
+    return None  # pragma: no cover - the loop always returns
