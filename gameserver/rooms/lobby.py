@@ -91,7 +91,15 @@ class Lobby:
         return not room.private and not room.closed and room.status in _LISTED
 
     def list_rooms(self, game: str | None = None) -> tuple[RoomSummary, ...]:
-        """Public rooms that are waiting or playing, newest first, optionally of one game."""
+        """Public rooms that are waiting or playing, newest first, optionally of one game.
+
+        Raises unknown_game for a ``game`` that does not exist.
+        """
+        if game is not None:
+            try:
+                get_game(game)
+            except UnknownGame as exc:
+                raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
         rooms = [
             room
             for room in reversed(self.rooms.values())
@@ -203,20 +211,8 @@ class Lobby:
         return JoinResult(room=room.summary(), seat=seat)
 
     def quick_match(self, player: Player, request: QuickMatch) -> JoinResult:
-        """Seat ``player`` in the oldest waiting quick-match room that fits, or open one."""
-        for room in self.rooms.values():
-            if (
-                room.quick
-                and not room.closed
-                and room.game.name == request.game
-                and room.players == request.players
-                and room.open_seats > 0
-                and not room.is_member(player)
-            ):
-                seat = room.join(player)
-                return JoinResult(room=room.summary(), seat=seat)
-        if not self.accepting:
-            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+        """Seat ``player`` in the oldest waiting public room of that game and size with
+        default options and no clock, or open such a room."""
         try:
             game = get_game(request.game)
             check_players(game, request.players)
@@ -224,11 +220,27 @@ class Lobby:
             raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
         except InvalidOptions as exc:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
+        defaults = game.validate_options({})
+        for room in self.rooms.values():
+            if (
+                not room.private
+                and not room.closed
+                and room.game is game
+                and room.players == request.players
+                and room.options == defaults
+                and room.clock_settings is None
+                and room.open_seats > 0
+                and not room.is_member(player)
+            ):
+                seat = room.join(player)
+                return JoinResult(room=room.summary(), seat=seat)
+        if not self.accepting:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         room = self._open_room(
             game.name,
             quick=True,
             players=request.players,
-            options=game.validate_options({}),
+            options=defaults,
         )
         seat = room.join(player)
         return JoinResult(room=room.summary(), seat=seat)
@@ -246,8 +258,9 @@ class Lobby:
         if not on:
             self._watchers.pop(player.player_id, None)
             return ()
+        rooms = self.list_rooms(game)
         self._watchers[player.player_id] = (player, game)
-        return self.list_rooms(game)
+        return rooms
 
     def unwatch(self, player: Player) -> None:
         """Stop lobby pushes to ``player`` (its connection is gone)."""

@@ -46,6 +46,30 @@ class Match:
         #: Number of transitions applied in this match (the match log index).
         self.ply = 0
 
+    @classmethod
+    def resume(
+        cls,
+        game: Game,
+        players: int,
+        options: Mapping[str, Any],
+        seed: int,
+        *,
+        state: State,
+        version: int,
+        rng: random.Random,
+    ) -> Match:
+        """Rebuild a match from its log (crash recovery): same state, version and rng."""
+        match = cls.__new__(cls)
+        match.game = game
+        match.players = players
+        match.options = dict(options)
+        match.seed = seed
+        match.rng = rng
+        match.state = state
+        match.version = version
+        match.ply = version
+        return match
+
     @property
     def outcome(self) -> Outcome | None:
         """How the match ended, or None while it runs."""

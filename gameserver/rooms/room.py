@@ -230,6 +230,29 @@ class Room:
         self.spectators[player.player_id] = player
         player.rooms.add(self.room_id)
 
+    def resume(
+        self,
+        match: Match,
+        *,
+        match_number: int,
+        banks: tuple[int, ...] | None,
+        recorder: AsyncMatchRecorder | None,
+    ) -> None:
+        """Continue a recovered match (before ``run``): its seated players get a grace
+        period from now to resume with their tokens."""
+        self.match = match
+        self.match_number = match_number
+        self.status = RoomStatus.PLAYING
+        self._recorder = recorder
+        self.clocks = Clocks(self.clock_settings or ClockSettings(), self.players)
+        if banks is not None:
+            self.clocks.restore(list(banks))
+        now = trio.current_time()
+        self.clocks.sync(match.to_act(), now)
+        for seat in self.seats:
+            if seat.player is not None and not seat.player.connected:
+                seat.grace_until = now + self.config.grace_period
+
     # -- the task ---------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -242,6 +265,7 @@ class Room:
         try:
             if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
                 await self._start_match()  # every seat is a bot
+            self._schedule_bots()
             while not self.closed:
                 await self._fire_timers()
                 if self.closed:
@@ -525,7 +549,7 @@ class Room:
 
     def _require_match(self) -> Match:
         if self.match is None:
-            raise RequestError(ErrorCode.NOT_YOUR_TURN, "the match has not started yet")
+            raise RequestError(ErrorCode.MATCH_OVER, "no match is running: it has not started yet")
         if self.match.over:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         return self.match

@@ -62,8 +62,8 @@ from gameserver.ws.websocket import WebSocket
 
 log = logging.getLogger(__name__)
 
-# Application close code (4000-4999): the player connected again elsewhere.
-CLOSE_REPLACED = 4000
+# docs/protocol.md section 3: a resumed player's older connection closes normally.
+CLOSE_REPLACED = (CloseCode.NORMAL, "resumed elsewhere")
 
 
 @attrs.frozen(kw_only=True)
@@ -283,7 +283,7 @@ class GameService:
         player.name = name
         previous = player.client
         if previous is not None:
-            previous.kick(CLOSE_REPLACED, "connected again elsewhere")
+            previous.kick(*CLOSE_REPLACED)
         player.client = session.client
         session.player = player
         seats: list[SeatRef] = []

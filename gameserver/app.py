@@ -1,0 +1,234 @@
+"""Assembly: one port serving the game WebSocket at ``/ws`` and plain HTTP beside it.
+
+HTTP routes (GET and HEAD):
+
+* ``/healthz`` — ``ok`` while the server runs;
+* ``/metrics`` — Prometheus text format (connections, rooms, matches by game, messages
+  in/out, errors by code);
+* ``/api/replays...`` — the replay API (``gameserver.replay_api``);
+* everything else — files under the static directory (``client_web/``), ``index.html``
+  for ``/``; paths are resolved strictly inside that directory.
+
+Start a server in-process (tests, SDK examples) with::
+
+    port = await nursery.start(run_server, ServerConfig(port=0, ...))
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import posixpath
+from pathlib import Path
+from urllib.parse import unquote
+
+import attrs
+import trio
+
+from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.replay_api import handle_replay_request
+from gameserver.rooms.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from gameserver.rooms.metrics import Metrics
+from gameserver.rooms.recovery import recover_rooms
+from gameserver.rooms.service import GameService, ServiceConfig
+from gameserver.rooms.tokens import TokenSigner, load_or_create_secret
+from gameserver.ws.codes import CloseCode
+from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.http import HTTPRequest, HTTPResponse
+from gameserver.ws.server import serve_websocket
+from gameserver.ws.websocket import WebSocket
+
+log = logging.getLogger(__name__)
+
+#: The browser client shipped with the project.
+DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "client_web"
+
+# A game message is small; 1 MiB bounds per-connection memory with room to spare.
+DEFAULT_WS_MESSAGE_SIZE = 2**20
+
+# Static files are small; refuse to load anything huge into memory per request.
+MAX_STATIC_FILE = 16 * 2**20
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".map": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".wasm": "application/wasm",
+}
+
+
+@attrs.frozen(kw_only=True)
+class ServerConfig:
+    """Everything ``gameserver serve`` can be told."""
+
+    host: str = "127.0.0.1"
+    """Interface to listen on (loopback by default; put a reverse proxy in front)."""
+    port: int = 8000
+    """TCP port; 0 picks a free one (reported by ``run_server``)."""
+    replays_dir: Path | None = Path("replays")
+    """Where match logs are written and recovered from; None disables recording."""
+    data_dir: Path = Path("data")
+    """Where the token secret lives."""
+    static_dir: Path | None = DEFAULT_STATIC_DIR
+    """Files served at ``/``; None serves none."""
+    recover: bool = True
+    """Rebuild unfinished matches from ``replays_dir`` at start."""
+    service: ServiceConfig = attrs.field(factory=ServiceConfig)
+    """Game limits and room policies (``replays_dir`` above overrides its own)."""
+    websocket: WebSocketServerConfig = attrs.field(
+        factory=lambda: WebSocketServerConfig(max_message_size=DEFAULT_WS_MESSAGE_SIZE)
+    )
+    """Transport limits (message size, handshake, keepalive, connection caps)."""
+
+
+def _static_target(static_dir: Path, request_path: str) -> Path | None:
+    """Map a URL path to a file strictly inside ``static_dir``; None if there is none."""
+    path = unquote(request_path, errors="strict")
+    if "\x00" in path or "\\" in path:
+        return None
+    if path.endswith("/"):
+        path += "index.html"
+    parts = [part for part in path.split("/") if part]
+    if any(part in (".", "..") or part.startswith(".") for part in parts):
+        return None
+    normal = posixpath.normpath("/" + "/".join(parts))
+    root = static_dir.resolve()
+    target = (root / normal.lstrip("/")).resolve()
+    if target != root and root not in target.parents:
+        return None  # a symlink pointing outside
+    return target if target.is_file() else None
+
+
+def _read_static(target: Path) -> bytes | None:
+    if target.stat().st_size > MAX_STATIC_FILE:
+        return None
+    return target.read_bytes()
+
+
+class HTTPRoutes:
+    """The plain-HTTP side of the server port."""
+
+    def __init__(self, config: ServerConfig, metrics: Metrics) -> None:
+        self.config = config
+        self.metrics = metrics
+
+    async def __call__(self, request: HTTPRequest) -> HTTPResponse:
+        """Answer one request (the server closes the connection afterwards)."""
+        response = await self._route(request)
+        if request.method == "HEAD" and response.body:
+            length = (("Content-Length", str(len(response.body))),)
+            response = HTTPResponse(response.status, response.headers + length, b"")
+        return response
+
+    async def _route(self, request: HTTPRequest) -> HTTPResponse:
+        replay = await handle_replay_request(request, self.config.replays_dir)
+        if replay is not None:
+            return replay
+        if request.method not in ("GET", "HEAD"):
+            return HTTPResponse.text(405, "only GET and HEAD", (("Allow", "GET, HEAD"),))
+        path = request.path
+        if path == "/healthz":
+            return HTTPResponse.text(200, "ok", (("Cache-Control", "no-store"),))
+        if path == "/metrics":
+            body = self.metrics.render().encode("utf-8")
+            headers = (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"))
+            return HTTPResponse(200, headers, body)
+        if path == WS_PATH:
+            return HTTPResponse.text(
+                426, f"this is the WebSocket endpoint; connect with subprotocol {SUBPROTOCOL}",
+                (("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")),
+            )
+        return await self._static(path)
+
+    async def _static(self, path: str) -> HTTPResponse:
+        static_dir = self.config.static_dir
+        if static_dir is None or not path.startswith("/"):
+            return HTTPResponse.text(404, "not found")
+        try:
+            target = _static_target(static_dir, path)
+        except (UnicodeDecodeError, ValueError, OSError):
+            return HTTPResponse.text(400, "bad path")
+        if target is None:
+            return HTTPResponse.text(404, "not found")
+        try:
+            body = await trio.to_thread.run_sync(_read_static, target)
+        except OSError:
+            return HTTPResponse.text(404, "not found")
+        if body is None:
+            return HTTPResponse.text(404, "not found")
+        content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
+        headers = (
+            ("Content-Type", content_type),
+            ("Cache-Control", "no-cache"),
+            ("X-Content-Type-Options", "nosniff"),
+        )
+        return HTTPResponse(200, headers, body)
+
+
+async def _serve_game_socket(service: GameService, ws: WebSocket) -> None:
+    """Check path and subprotocol, then hand the connection to the game service."""
+    if ws.request is not None and ws.request.path != WS_PATH:
+        await ws.close(CloseCode.POLICY_VIOLATION, f"unknown path; connect to {WS_PATH}")
+        return
+    if ws.subprotocol != SUBPROTOCOL:
+        await ws.close(CloseCode.PROTOCOL_ERROR, f"unsupported subprotocol; offer {SUBPROTOCOL}")
+        return
+    await service.handle(ws)
+
+
+async def run_server(
+    config: ServerConfig, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Run the game server until cancelled; report the bound TCP port via ``task_status``.
+
+    Cancelling it (Ctrl-C, SIGTERM in ``gameserver serve``) closes every WebSocket with
+    1001; match logs are closed without an end record so the matches are recovered on
+    the next start.
+    """
+    secret = load_or_create_secret(config.data_dir)
+    service_config = attrs.evolve(
+        config.service,
+        rooms=attrs.evolve(config.service.rooms, replays_dir=config.replays_dir),
+        data_dir=config.data_dir,
+    )
+    signer = TokenSigner(secret, ttl=service_config.token_ttl)
+    metrics = Metrics()
+    async with trio.open_nursery() as nursery:
+        service = GameService(nursery, signer, service_config, metrics)
+        if config.recover and config.replays_dir is not None:
+            recovered = await recover_rooms(service, config.replays_dir)
+            if recovered:
+                log.info("recovered %d unfinished matches", recovered)
+        if config.replays_dir is not None:
+            config.replays_dir.mkdir(parents=True, exist_ok=True)
+        server = await nursery.start(
+            functools.partial(
+                serve_websocket,
+                functools.partial(_serve_game_socket, service),
+                config.host,
+                config.port,
+                subprotocols=[SUBPROTOCOL],
+                http_handler=HTTPRoutes(config, metrics),
+                config=config.websocket,
+            )
+        )
+        log.info("serving on http://%s:%d (WebSocket at %s)", config.host, server.port, WS_PATH)
+        task_status.started(server.port)
+        try:
+            await trio.sleep_forever()
+        finally:
+            service.lobby.accepting = False

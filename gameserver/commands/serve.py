@@ -1,0 +1,152 @@
+"""``gameserver serve``: the game server (WebSocket at /ws, browser client at /).
+
+Every flag and its default is listed in docs/operations.md. SIGINT (Ctrl-C) and
+SIGTERM shut down cleanly: every connection is closed with 1001 and match logs are
+closed whole, so unfinished matches are recovered on the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import trio
+
+from gameserver.app import DEFAULT_STATIC_DIR, DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
+from gameserver.protocol.limits import DecodeLimits
+from gameserver.replays.recorder import FsyncPolicy
+from gameserver.rooms.config import AbandonPolicy, RoomConfig
+from gameserver.rooms.service import ServiceConfig
+from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+
+HELP = "run the game server (WebSocket at /ws, browser client at /)"
+
+log = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the serve command's options to ``parser``."""
+    rooms, service, ws = RoomConfig(), ServiceConfig(), WebSocketServerConfig()
+    limits = DecodeLimits()
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    add("--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: %(default)s)")
+    add("--replays", type=Path, default=Path("replays"),
+        help="directory for match logs (default: %(default)s)")
+    add("--no-replays", action="store_true", help="record no match logs (and recover nothing)")
+    add("--data-dir", type=Path, default=Path("data"),
+        help="directory for the token secret (default: %(default)s)")
+    add("--static", type=Path, default=DEFAULT_STATIC_DIR,
+        help="directory served at / (default: the bundled client_web)")
+    add("--no-recover", action="store_true", help="do not resume unfinished matches at start")
+    add("--fsync", choices=[p.value for p in FsyncPolicy], default=rooms.fsync.value,
+        help="when match logs are forced to disk (default: %(default)s)")
+    add("--grace", type=float, default=rooms.grace_period,
+        help="seconds a disconnected player keeps its seat (default: %(default)s)")
+    add("--abandon", choices=[p.value for p in AbandonPolicy], default=rooms.abandon_policy.value,
+        help="what happens to a seat after the grace period (default: %(default)s)")
+    add("--takeover-strategy", default=rooms.takeover_strategy,
+        help="strategy that plays abandoned seats with --abandon bot (default: %(default)s)")
+    add("--bot-delay", type=float, default=rooms.bot_delay,
+        help="seconds a server-filled seat waits before moving (default: %(default)s)")
+    add("--chat-max", type=int, default=rooms.chat_max_length,
+        help="longest chat text in characters (default: %(default)s)")
+    add("--room-queue", type=int, default=rooms.inbox_size,
+        help="pending requests per room before rate_limited (default: %(default)s)")
+    add("--max-rooms", type=int, default=service.max_rooms,
+        help="rooms open at once (default: %(default)s)")
+    add("--outbox", type=int, default=service.outbox_limit,
+        help="unread messages per connection before it is closed (default: %(default)s)")
+    add("--rate", type=float, default=service.message_rate,
+        help="sustained requests per second per connection (default: %(default)s)")
+    add("--burst", type=float, default=service.message_burst,
+        help="request burst per connection (default: %(default)s)")
+    add("--token-ttl", type=float, default=service.token_ttl,
+        help="seconds a session token stays valid (default: %(default)s)")
+    add("--max-request-bytes", type=int, default=limits.max_message_bytes,
+        help="largest protocol request (default: %(default)s)")
+    add("--max-message-size", type=int, default=DEFAULT_WS_MESSAGE_SIZE,
+        help="largest WebSocket message; bigger ones close with 1009 (default: %(default)s)")
+    add("--max-connections", type=int, default=ws.max_connections,
+        help="open connections in total (default: %(default)s)")
+    add("--max-connections-per-ip", type=int, default=ws.max_connections_per_ip,
+        help="open connections per client address (default: %(default)s)")
+    add("--ping-interval", type=float, default=ws.ping_interval,
+        help="seconds between keepalive pings; 0 disables (default: %(default)s)")
+    add("--ping-timeout", type=float, default=ws.ping_timeout,
+        help="seconds to wait for a pong (default: %(default)s)")
+    add("--handshake-timeout", type=float, default=ws.handshake_timeout,
+        help="seconds a client has to complete the HTTP upgrade (default: %(default)s)")
+    add("--no-compression", action="store_true", help="decline permessage-deflate")
+    add("--log-level", default="INFO", help="logging level (default: %(default)s)")
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """Turn parsed arguments into a ``ServerConfig``."""
+    rooms = RoomConfig(
+        grace_period=args.grace,
+        abandon_policy=AbandonPolicy(args.abandon),
+        takeover_strategy=args.takeover_strategy,
+        bot_delay=args.bot_delay,
+        chat_max_length=args.chat_max,
+        inbox_size=args.room_queue,
+        fsync=FsyncPolicy(args.fsync),
+    )
+    service = ServiceConfig(
+        outbox_limit=args.outbox,
+        message_rate=args.rate,
+        message_burst=args.burst,
+        token_ttl=args.token_ttl,
+        limits=DecodeLimits(max_message_bytes=args.max_request_bytes),
+        rooms=rooms,
+        max_rooms=args.max_rooms,
+    )
+    websocket = WebSocketServerConfig(
+        max_message_size=args.max_message_size,
+        handshake_timeout=args.handshake_timeout,
+        ping_interval=args.ping_interval or None,
+        ping_timeout=args.ping_timeout,
+        compression=not args.no_compression,
+        max_connections=args.max_connections,
+        max_connections_per_ip=args.max_connections_per_ip,
+    )
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        replays_dir=None if args.no_replays else args.replays,
+        data_dir=args.data_dir,
+        static_dir=args.static,
+        recover=not args.no_recover,
+        service=service,
+        websocket=websocket,
+    )
+
+
+async def serve(config: ServerConfig) -> None:
+    """Run the server until SIGINT or SIGTERM, then shut it down cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            port = await nursery.start(functools.partial(run_server, config))
+            print(f"gameserver listening on http://{config.host}:{port}/", flush=True)
+            async for signum in signals:
+                log.info("received %s; shutting down", signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``gameserver serve``."""
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = build_config(args)
+    except ValueError as exc:
+        print(f"gameserver serve: {exc}", file=sys.stderr)
+        return 2
+    trio.run(serve, config)
+    return 0

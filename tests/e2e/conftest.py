@@ -1,0 +1,186 @@
+"""A real game server on 127.0.0.1 (port 0) and a low-level wire client for e2e tests.
+
+``WireClient`` speaks the protocol over the project's WebSocket client and keeps every
+received message both decoded and as raw bytes, so tests can inspect exactly what went
+over the wire (e.g. to prove hidden information never did).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import pytest
+import trio
+
+from gameserver.app import ServerConfig, run_server
+from gameserver.protocol.codec import decode_result, decode_server_message, encode_client_message
+from gameserver.protocol.messages import (
+    ClientMessage,
+    Error,
+    Hello,
+    HelloResult,
+    Reply,
+    Result,
+    ServerMessage,
+    State,
+)
+from gameserver.protocol.version import SUBPROTOCOL
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.service import ServiceConfig
+from gameserver.ws.client import connect
+from gameserver.ws.websocket import WebSocket
+
+M = TypeVar("M", bound=ServerMessage)
+R = TypeVar("R", bound=Result)
+
+
+@attrs.define
+class RunningServer:
+    """A server started by the ``server`` fixture."""
+
+    port: int
+    config: ServerConfig
+    cancel_scope: trio.CancelScope
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
+async def start_server(nursery: trio.Nursery, config: ServerConfig) -> RunningServer:
+    """Start ``run_server`` in ``nursery`` under its own cancel scope."""
+    scope = trio.CancelScope()
+
+    async def run(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        with scope:
+            await run_server(config, task_status=task_status)
+
+    port = await nursery.start(run)
+    return RunningServer(port, config, scope)
+
+
+def make_config(tmp_path: Path, **rooms: Any) -> ServerConfig:
+    static = tmp_path / "static"
+    static.mkdir(exist_ok=True)
+    return ServerConfig(
+        host="127.0.0.1",
+        port=0,
+        replays_dir=tmp_path / "replays",
+        data_dir=tmp_path / "data",
+        static_dir=static,
+        service=ServiceConfig(
+            rooms=RoomConfig(**{"bot_delay": 0.0, "grace_period": 30.0, **rooms}),
+            message_rate=1000.0,
+            message_burst=1000.0,
+        ),
+    )
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    async with trio.open_nursery() as nursery:
+        running = await start_server(nursery, make_config(tmp_path))
+        yield running
+        nursery.cancel_scope.cancel()
+
+
+class WireClient:
+    """One protocol connection; requests are answered in order of ids."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+        self.ids = itertools.count(1)
+        self.buffer: list[ServerMessage] = []
+        self.raw: list[bytes] = []
+        self.token: str | None = None
+        self.player_id: str | None = None
+
+    async def _read_one(self) -> ServerMessage:
+        data = await self.ws.receive()
+        assert isinstance(data, bytes), "the server sends binary messages only"
+        self.raw.append(data)
+        message = decode_server_message(data)
+        self.buffer.append(message)
+        return message
+
+    async def send_raw(self, data: bytes | str) -> None:
+        await self.ws.send(data)
+
+    async def send(self, cls: type[ClientMessage], **fields: Any) -> int:
+        request_id = fields.pop("id", None) or next(self.ids)
+        await self.ws.send(encode_client_message(cls(id=request_id, **fields)))
+        return request_id
+
+    async def answer(self, request_id: int | None) -> Reply | Error:
+        """Wait for the reply or error with ``request_id`` (None: an unsolicited error)."""
+        with trio.fail_after(10):
+            while True:
+                for message in self.buffer:
+                    if isinstance(message, (Reply, Error)) and message.id == request_id:
+                        self.buffer.remove(message)
+                        return message
+                await self._read_one()
+
+    async def call(self, cls: type[ClientMessage], result: type[R], **fields: Any) -> R:
+        """Send a request and return its result; fail the test on an error answer."""
+        answer = await self.answer(await self.send(cls, **fields))
+        assert isinstance(answer, Reply), answer
+        return decode_result(result, answer.result)
+
+    async def fail(self, cls: type[ClientMessage], **fields: Any) -> str:
+        """Send a request that must fail; return its error code."""
+        answer = await self.answer(await self.send(cls, **fields))
+        assert isinstance(answer, Error), answer
+        return answer.code
+
+    async def wait_for(self, cls: type[M], predicate: Callable[[M], bool] = lambda m: True) -> M:
+        """Return (and consume) the first buffered or arriving ``cls`` message that fits."""
+        with trio.fail_after(10):
+            while True:
+                for message in self.buffer:
+                    if isinstance(message, cls) and predicate(message):
+                        self.buffer.remove(message)
+                        return message
+                await self._read_one()
+
+    async def state(self, room_id: str, predicate: Callable[[State], bool] = lambda s: True) -> State:
+        """The newest state of ``room_id`` that fits ``predicate``."""
+        found = await self.wait_for(State, lambda s: s.room_id == room_id and predicate(s))
+        # drop older buffered states of this room: only the newest matters
+        newer = [m for m in self.buffer if isinstance(m, State) and m.room_id == room_id and predicate(m)]
+        for message in newer:
+            self.buffer.remove(message)
+        return newer[-1] if newer else found
+
+    async def hello(self, name: str, token: str | None = None) -> HelloResult:
+        result = await self.call(Hello, HelloResult, name=name, token=token)
+        self.token, self.player_id = result.token, result.player_id
+        return result
+
+
+async def open_client(
+    server: RunningServer, nursery: trio.Nursery, name: str | None = None, token: str | None = None
+) -> WireClient:
+    """Connect (in ``nursery``) and, when ``name`` is given, say hello."""
+    ws = await connect(server.url, nursery=nursery, subprotocols=[SUBPROTOCOL])
+    nursery.start_soon(_close_at_exit, ws)
+    client = WireClient(ws)
+    if name is not None:
+        await client.hello(name, token)
+    return client
+
+
+async def _close_at_exit(ws: WebSocket) -> None:
+    try:
+        await trio.sleep_forever()
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(1):
+            await ws.close()
+
+
+__all__ = ["RunningServer", "WireClient", "open_client", "start_server", "make_config", "functools"]
