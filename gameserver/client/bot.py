@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import inspect
 import logging
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +41,10 @@ CLOCK_MARGIN_MS = 200
 class Bot(abc.ABC):
     """Subclass and implement :meth:`choose`; hand an instance to :func:`play_match`."""
 
+    threaded: bool = False
+    """Run a synchronous ``choose`` in a worker thread, so a slow search does not stall
+    the connection (pings, other bots in the same process). Set it for CPU-bound bots."""
+
     @abc.abstractmethod
     def choose(self, view: Any, legal_moves: Sequence[Any]) -> Any:
         """Return one of ``legal_moves`` for the position in ``view``.
@@ -56,6 +61,8 @@ class Bot(abc.ABC):
 
 class StrategyBot(Bot):
     """A bot that plays a built-in strategy (``"best"``, ``"random"``, ...) of a game."""
+
+    threaded = True
 
     def __init__(self, game: str, strategy: str = "best", *, seed: int | None = None) -> None:
         self.game = game
@@ -78,6 +85,8 @@ class MatchResult:
     """The room played in."""
     seat: int
     """The bot's seat."""
+    match: int
+    """The match number in the room (0 when no state arrived)."""
     outcome: OutcomeInfo | None
     """The match's outcome; None when it ended without one reaching the bot."""
     won: bool
@@ -129,7 +138,7 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
                 latencies.append(trio.current_time() - awaiting[1])
                 awaiting = None
             if match is None or state.match >= match:
-                match = state.match if match is None or state.outcome is None else match
+                match = state.match
                 bot.on_state(state)
                 if state.outcome is not None and state.match == match:
                     outcome = state.outcome
@@ -164,6 +173,7 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
     return MatchResult(
         room_id=room_id,
         seat=seat,
+        match=match or 0,
         outcome=outcome,
         won=outcome is not None and seat in outcome.winners,
         moves=moves,
@@ -191,15 +201,19 @@ def time_left_ms(state: State) -> int | None:
 
 
 async def _decide(bot: Bot, state: State) -> Any:
+    """Ask the bot, within the seat's remaining time when the room is timed."""
     legal = list(state.legal_moves or ())
-    decision = bot.choose(state.view, legal)
-    if not inspect.isawaitable(decision):
-        return decision
     budget = time_left_ms(state)
-    if budget is None:
-        return await decision
-    with trio.move_on_after(max(0, budget - CLOCK_MARGIN_MS) / 1000):
-        return await decision
+    deadline = math.inf if budget is None else max(0, budget - CLOCK_MARGIN_MS) / 1000
+    with trio.move_on_after(deadline):
+        if bot.threaded and not inspect.iscoroutinefunction(bot.choose):
+            return await trio.to_thread.run_sync(
+                bot.choose, state.view, legal, abandon_on_cancel=True
+            )
+        decision = bot.choose(state.view, legal)
+        if inspect.isawaitable(decision):
+            return await decision
+        return decision
     logger.info("bot ran out of time in %s; playing the first legal move", state.room_id)
     return legal[0]
 

@@ -1,0 +1,250 @@
+"""Many SDK bots in one process: each quick-matches and plays until all have played enough.
+
+This is what ``gameserver bot`` runs. Every bot is its own connection (its own player).
+Bots pair up through the server's quick match, so a bot that has finished its own
+matches keeps playing as an opponent until every bot has played its quota; then bots
+still waiting alone in a room leave it. The report sums everything up.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+
+import attrs
+import trio
+
+from gameserver.client.bot import MatchResult, StrategyBot, play_room
+from gameserver.client.client import Backoff, GameClient, connect
+from gameserver.client.errors import ClientError
+
+__all__ = ["FleetReport", "percentile", "run_fleet"]
+
+logger = logging.getLogger(__name__)
+
+# After the last quick match of the fleet has been answered, a room that is about to
+# start still needs its first state to reach every seat: wait this long before deciding
+# a bot is waiting alone.
+SETTLE_SECONDS = 0.3
+
+
+@attrs.frozen(kw_only=True)
+class FleetReport:
+    """What a fleet run did."""
+
+    game: str
+    """The game played."""
+    bots: int
+    """How many bots ran."""
+    quota: int
+    """Matches each bot had to play."""
+    results: tuple[MatchResult, ...]
+    """One entry per bot per match it played (a 2-player match appears twice)."""
+    failures: tuple[str, ...]
+    """Bots that stopped early, with the reason."""
+    seconds: float
+    """Wall time of the whole run."""
+
+    @property
+    def matches(self) -> int:
+        """Distinct matches played."""
+        return len({(r.room_id, r.match) for r in self.results})
+
+    @property
+    def completed(self) -> int:
+        """Bot-matches that ended normally."""
+        return sum(1 for r in self.results if r.completed)
+
+    @property
+    def ok(self) -> bool:
+        """True when every bot played its quota and every match ended normally."""
+        return not self.failures and all(r.completed for r in self.results) and len(
+            self.results
+        ) >= self.bots * self.quota
+
+    def to_data(self) -> dict[str, object]:
+        """The summary as plain data (what ``--json`` prints)."""
+        latencies = sorted(value for r in self.results for value in r.latencies)
+        moves = sum(r.moves for r in self.results)
+        return {
+            "game": self.game,
+            "bots": self.bots,
+            "quota": self.quota,
+            "matches": self.matches,
+            "bot_matches": len(self.results),
+            "completed": self.completed,
+            "wins": sum(1 for r in self.results if r.won),
+            "draws": sum(1 for r in self.results if r.outcome is not None and r.outcome.draw),
+            "losses": sum(
+                1 for r in self.results if r.outcome is not None and not r.outcome.draw and not r.won
+            ),
+            "errors": sum(len(r.errors) for r in self.results) + len(self.failures),
+            "reconnects": sum(r.reconnects for r in self.results),
+            "moves": moves,
+            "seconds": round(self.seconds, 3),
+            "moves_per_second": round(moves / self.seconds, 1) if self.seconds > 0 else 0.0,
+            "latency_ms_p50": _ms(percentile(latencies, 50)),
+            "latency_ms_p99": _ms(percentile(latencies, 99)),
+            "failures": list(self.failures),
+            "ok": self.ok,
+        }
+
+    def summary(self) -> str:
+        """A few human-readable lines."""
+        data = self.to_data()
+        lines = [
+            f"{data['game']}: {data['bots']} bots x {data['quota']} matches -> "
+            f"{data['matches']} matches ({data['completed']}/{data['bot_matches']} seats "
+            f"completed) in {data['seconds']} s",
+            f"wins {data['wins']}, losses {data['losses']}, draws {data['draws']}, "
+            f"errors {data['errors']}, reconnects {data['reconnects']}",
+            f"moves {data['moves']} ({data['moves_per_second']} moves/s), move-to-update "
+            f"latency p50 {data['latency_ms_p50']} ms, p99 {data['latency_ms_p99']} ms",
+        ]
+        lines += [f"failure: {failure}" for failure in self.failures]
+        lines.append("OK" if self.ok else "FAILED")
+        return "\n".join(lines)
+
+
+def percentile(sorted_values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile of already sorted values; None when there are none."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+class _Fleet:
+    def __init__(self, count: int, quota: int) -> None:
+        self.needed = [quota] * count
+        self.all_done = trio.Event()
+        self.quick_matches_in_flight = 0
+        self.changed = trio.Event()
+        self.results: list[MatchResult] = []
+        self.failures: list[str] = []
+        if quota <= 0:
+            self.all_done.set()
+
+    def poke(self) -> None:
+        self.changed.set()
+        self.changed = trio.Event()
+
+    def finished(self, index: int, result: MatchResult) -> None:
+        self.results.append(result)
+        self.needed[index] -= 1
+        if all(n <= 0 for n in self.needed):
+            self.all_done.set()
+        self.poke()
+
+    def give_up(self, index: int, reason: str) -> None:
+        self.failures.append(f"bot {index}: {reason}")
+        # A bot that cannot play any more must not leave the others waiting forever.
+        self.needed[index] = 0
+        if all(n <= 0 for n in self.needed):
+            self.all_done.set()
+        self.poke()
+
+    async def wait_alone(self, client: GameClient, room_id: str) -> None:
+        """Return once the fleet is done and nobody will ever join ``room_id``."""
+        while True:
+            if (
+                self.all_done.is_set()
+                and self.quick_matches_in_flight == 0
+                and room_id not in client.states
+            ):
+                await trio.sleep(SETTLE_SECONDS)
+                if room_id not in client.states and self.quick_matches_in_flight == 0:
+                    return
+            await self.changed.wait()
+
+
+async def run_fleet(
+    url: str,
+    *,
+    game: str,
+    strategy: str = "best",
+    count: int = 2,
+    matches: int = 1,
+    players: int = 2,
+    name_prefix: str = "bot",
+    seed: int | None = None,
+    backoff: Backoff = Backoff(),
+) -> FleetReport:
+    """Run ``count`` bots against the server at ``url``; return when all are done.
+
+    Each bot plays at least ``matches`` matches of ``game`` with ``players`` seats via
+    quick match, using the built-in ``strategy``. Never raises for match or connection
+    problems: they are in the report (``report.ok`` is False).
+    """
+    fleet = _Fleet(count, matches)
+    started = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        for index in range(count):
+            bot_seed = None if seed is None else seed * 1000 + index
+            nursery.start_soon(
+                _run_bot, url, fleet, index, game, strategy, players, f"{name_prefix}-{index}", bot_seed, backoff
+            )
+    return FleetReport(
+        game=game,
+        bots=count,
+        quota=matches,
+        results=tuple(fleet.results),
+        failures=tuple(fleet.failures),
+        seconds=trio.current_time() - started,
+    )
+
+
+async def _run_bot(
+    url: str,
+    fleet: _Fleet,
+    index: int,
+    game: str,
+    strategy: str,
+    players: int,
+    name: str,
+    seed: int | None,
+    backoff: Backoff,
+) -> None:
+    try:
+        bot = StrategyBot(game, strategy, seed=seed)
+        async with connect(url, name=name, backoff=backoff) as client:
+            while not fleet.all_done.is_set():
+                fleet.quick_matches_in_flight += 1
+                try:
+                    joined = await client.quick_match(game, players)
+                finally:
+                    fleet.quick_matches_in_flight -= 1
+                    fleet.poke()
+                room_id = joined.room.room_id
+                seat = joined.seat
+                assert seat is not None
+                result: MatchResult | None = None
+                async with trio.open_nursery() as nursery:
+
+                    async def play() -> None:
+                        nonlocal result
+                        result = await play_room(client, bot, room_id, seat)
+                        nursery.cancel_scope.cancel()
+
+                    async def watch() -> None:
+                        await fleet.wait_alone(client, room_id)
+                        nursery.cancel_scope.cancel()
+
+                    nursery.start_soon(play)
+                    nursery.start_soon(watch)
+                if result is None:
+                    await client.leave_room(room_id)
+                    break
+                fleet.finished(index, result)
+                if not result.completed:
+                    logger.warning("%s: match in %s ended abnormally: %s", name, room_id, result)
+    except ClientError as error:
+        fleet.give_up(index, f"{type(error).__name__}: {error}")
+    except Exception as error:  # a bug or a strategy failure: report it, keep the fleet going
+        logger.exception("%s failed", name)
+        fleet.give_up(index, f"{type(error).__name__}: {error}")

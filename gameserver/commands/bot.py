@@ -1,0 +1,85 @@
+"""``gameserver bot``: SDK bots that quick-match against a running server and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import trio
+
+from gameserver.client.fleet import run_fleet
+from gameserver.games.registry import get_game, list_games
+from gameserver.games.strategy import list_strategies
+from gameserver.games.base import GameError
+
+HELP = "Run N SDK bots that quick-match on a server, play M matches each and summarise."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the bot arguments to ``parser``."""
+    parser.add_argument(
+        "--url", default="ws://127.0.0.1:8000/ws", help="server WebSocket URL (default %(default)s)"
+    )
+    parser.add_argument("--game", required=True, help=f"one of: {', '.join(list_games())}")
+    parser.add_argument("--strategy", default="best", help="built-in strategy (default best)")
+    parser.add_argument("--count", type=int, default=2, help="bots to run (default 2)")
+    parser.add_argument("--matches", type=int, default=1, help="matches per bot (default 1)")
+    parser.add_argument(
+        "--players", type=int, default=None, help="seats per match (default: the game's minimum)"
+    )
+    parser.add_argument("--name", default="bot", help="display name prefix (default bot)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for the strategies")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="give up after this many seconds (default 600)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the fleet; exit 0 only if every match ended normally, 1 otherwise, 2 on bad use."""
+    try:
+        game = get_game(args.game)
+        if args.strategy not in list_strategies(args.game):
+            raise GameError(
+                f"unknown strategy {args.strategy!r}; {args.game} has "
+                f"{', '.join(list_strategies(args.game))}"
+            )
+    except GameError as error:
+        print(f"gameserver bot: {error}", file=sys.stderr)
+        return 2
+    players = args.players if args.players is not None else game.min_players
+    if not game.min_players <= players <= game.max_players:
+        print(
+            f"gameserver bot: {args.game} takes {game.min_players}-{game.max_players} players",
+            file=sys.stderr,
+        )
+        return 2
+    if args.count < 1 or args.matches < 0:
+        print("gameserver bot: --count must be >= 1 and --matches >= 0", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    async def main() -> int:
+        with trio.move_on_after(args.timeout) as scope:
+            report = await run_fleet(
+                args.url,
+                game=args.game,
+                strategy=args.strategy,
+                count=args.count,
+                matches=args.matches,
+                players=players,
+                name_prefix=args.name,
+                seed=args.seed,
+            )
+        if scope.cancelled_caught:
+            print(f"gameserver bot: timed out after {args.timeout} s", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(report.to_data(), indent=2, sort_keys=True))
+        else:
+            print(report.summary())
+        return 0 if report.ok else 1
+
+    return trio.run(main)
