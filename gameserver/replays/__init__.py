@@ -1,1 +1,44 @@
-"""The match log: format, recorder, loader and deterministic re-simulation."""
+"""The match log: format, recorder, loader, deterministic re-simulation and recovery.
+
+The format is specified in ``docs/replays.md``. Modules, bottom up: ``records`` (the
+model), ``codec`` (msgpack maps), ``framing`` (length + CRC32 frames), ``recorder`` and
+``async_recorder`` (writing), ``loader`` (reading), ``simulate`` (re-simulation),
+``recovery`` (unfinished matches at start), ``summary`` / ``render`` / ``export`` (what
+``gameserver replay`` prints) and ``selfplay`` (recording matches without a server).
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    CorruptRecord,
+    CorruptReplay,
+    RecorderError,
+    ReplayError,
+    ReplayMismatch,
+    UnsupportedVersion,
+)
+from .loader import LoadedMatch, iter_matches, load_match
+from .recorder import HASH_EVERY, FsyncPolicy, MatchRecorder
+from .recovery import RecoveredMatch, find_unfinished
+from .simulate import Position, Simulation, iter_positions, resimulate
+
+__all__ = [
+    "HASH_EVERY",
+    "CorruptRecord",
+    "CorruptReplay",
+    "FsyncPolicy",
+    "LoadedMatch",
+    "MatchRecorder",
+    "Position",
+    "RecoveredMatch",
+    "RecorderError",
+    "ReplayError",
+    "ReplayMismatch",
+    "Simulation",
+    "UnsupportedVersion",
+    "find_unfinished",
+    "iter_matches",
+    "iter_positions",
+    "load_match",
+    "resimulate",
+]

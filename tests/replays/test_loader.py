@@ -6,14 +6,17 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gameserver.replays import framing
-from gameserver.replays.codec import encode_record, pack
+from gameserver.replays.codec import encode_header, encode_record, pack
 from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import iter_matches, load_match, parse_match
-from gameserver.replays.records import Ended, Moved, StateHash
+from gameserver.replays.records import Ended, Header, Moved, Record, StateHash
 
 from .conftest import eventful_tictactoe
+from .strategies import headers, records
 
 
 def test_a_finished_log_loads_whole(eventful_log: Path) -> None:
@@ -72,7 +75,8 @@ def test_a_flipped_byte_mid_file_stops_loading_there(eventful_log: Path) -> None
 def test_a_whole_frame_with_an_invalid_record_ends_the_usable_log(eventful_log: Path) -> None:
     data = eventful_log.read_bytes()
     bogus = framing.frame(pack({"t": "move", "seat": "zero"}))
-    loaded = parse_match(data + bogus + framing.frame(encode_record(Moved(at=1, seat=0, version=1, move=1))))
+    after = framing.frame(encode_record(Moved(at=1, seat=0, version=1, move=1)))
+    loaded = parse_match(data + bogus + after)
     assert loaded.records == load_match(eventful_log).records
     assert loaded.torn_tail
     assert loaded.valid_bytes == len(data)
@@ -112,3 +116,28 @@ def test_iter_matches_skips_and_reports_bad_files(
     assert [m.header.match_id for m in found] == ["a-good", "b-good"]
     assert errors == [tmp_path / "c-bad.gsr"]
     assert "c-bad.gsr" in caplog.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=headers.filter(lambda h: bool(h.match_id)),
+    written=st.lists(records, max_size=8),
+    cut=st.floats(min_value=0, max_value=1),
+)
+def test_any_log_cut_anywhere_loads_a_prefix_of_its_records(
+    header: Header, written: list[Record], cut: float
+) -> None:
+    data = framing.MAGIC + framing.frame(encode_header(header))
+    header_end = len(data)
+    for record in written:
+        data += framing.frame(encode_record(record))
+    at = int(cut * len(data))
+    if at < header_end:
+        with pytest.raises(CorruptReplay):
+            parse_match(data[:at])
+        return
+    loaded = parse_match(data[:at])
+    assert loaded.header == header
+    assert loaded.records == tuple(written[: len(loaded.records)])
+    assert loaded.valid_bytes <= at
+    assert loaded.torn_tail == (loaded.valid_bytes != at)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gameserver.games.base import state_hash
+from gameserver.games.base import IllegalMove, state_hash
 from gameserver.games.registry import get_game, list_games
 from gameserver.replays.errors import ReplayMismatch
 from gameserver.replays.loader import LoadedMatch, load_match
@@ -55,7 +55,10 @@ def play_random(
         seat = choices.choice(acting)
         roll = choices.random()
         if roll < 0.02:
-            match.resign(choices.randrange(players))
+            try:  # any seat, even one that is not to act; eliminated seats cannot resign
+                match.resign(choices.randrange(players))
+            except IllegalMove:
+                continue
         elif roll < 0.04:
             match.timeout(seat)
         else:
