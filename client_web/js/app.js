@@ -27,6 +27,9 @@ export class App extends EventTarget {
     this.conn.addEventListener("status", (e) => this._showStatus(e.detail));
     this.conn.addEventListener("push", (e) => this._onPush(e.detail));
     this.conn.addEventListener("welcome", (e) => this._onWelcome(e.detail));
+    this.conn.addEventListener("replaced", () => {
+      this.toast("You opened this game in another tab; it continues there. Reload to take it back here.", { code: "replaced" });
+    });
     window.addEventListener("hashchange", () => this.route());
     if (this.conn.hasSession()) this._connect(this.conn.name).catch(() => {});
     this._showStatus(this.conn.status);

@@ -15,6 +15,9 @@ const BACKOFF_MAX_MS = 4000;
 // applies a move at most once per request id and answers a retry with the first reply.
 const RETRY_ON_RECONNECT = new Set(["move"]);
 
+// Close code the server uses when the same player connects again elsewhere.
+const CLOSE_REPLACED = 4000;
+
 /** An error reply from the server (or a local failure) with a stable code and a message. */
 export class ServerError extends Error {
   constructor(code, message) {
@@ -31,7 +34,8 @@ function defaultUrl() {
 /**
  * Events (EventTarget): "status" (detail: "connecting" | "online" | "offline"),
  * "welcome" (detail: the hello result, after every successful (re)connect), and
- * "push" (detail: a server push message, e.g. {type: "state", ...}).
+ * "push" (detail: a server push message, e.g. {type: "state", ...}) and "replaced" (the
+ * same player connected in another tab; this one stops).
  * Call start(name) once; then request() as needed. Pushes arrive while online.
  */
 export class Connection extends EventTarget {
@@ -48,6 +52,8 @@ export class Connection extends EventTarget {
     this.stopped = false;
     this.welcomed = false;
     this.firstWelcome = null;
+    this.retryTimer = null;
+    this._watchNetwork();
   }
 
   get token() {
@@ -136,22 +142,54 @@ export class Connection extends EventTarget {
     this.ws = ws;
     ws.addEventListener("open", () => this._hello());
     ws.addEventListener("message", (event) => this._receive(event.data));
-    ws.addEventListener("close", () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.welcomed = false;
-      this._failUnsent();
-      this._setStatus("offline");
-      if (!this.stopped) this._scheduleReconnect();
+    ws.addEventListener("close", (event) => {
+      if (event.code === CLOSE_REPLACED && this.ws === ws) {
+        // This player connected again in another tab: that tab has the seat now.
+        this.stopped = true;
+        this.dispatchEvent(new CustomEvent("replaced"));
+      }
+      this._dropped(ws);
     });
+  }
+
+  /** The socket `ws` is gone (closed, or the browser went offline): go offline, retry. */
+  _dropped(ws) {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.welcomed = false;
+    this._failUnsent();
+    this._setStatus("offline");
+    if (!this.stopped) this._scheduleReconnect();
   }
 
   _scheduleReconnect() {
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
-    setTimeout(() => {
-      if (!this.stopped) this._open();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.stopped && !this.ws) this._open();
     }, delay);
+  }
+
+  // The browser knows about network loss before TCP does: drop the socket at once, and
+  // reconnect as soon as the network is back instead of waiting out the backoff.
+  _watchNetwork() {
+    window.addEventListener("offline", () => {
+      const ws = this.ws;
+      if (!ws) return;
+      this._dropped(ws);
+      try {
+        ws.close();
+      } catch (err) {
+        // already closing
+      }
+    });
+    window.addEventListener("online", () => {
+      if (this.stopped || this.ws) return;
+      clearTimeout(this.retryTimer);
+      this.backoff = BACKOFF_FIRST_MS;
+      this._open();
+    });
   }
 
   // Requests already on the wire when the connection dropped: retry the idempotent ones,
@@ -185,7 +223,7 @@ export class Connection extends EventTarget {
           this.firstWelcome = null;
           if (this.ws) this.ws.close(1000, "refused");
         } else {
-          this.dispatchEvent(new CustomEvent("push", { detail: { type: "error", ...err } }));
+          this.dispatchEvent(new CustomEvent("push", { detail: { type: "error", code: err.code, message: err.message } }));
         }
       },
     });

@@ -184,18 +184,23 @@ function createRoomForm(app, busy) {
     for (let seat = 0; seat < players; seat++) {
       const select = h(
         "select",
-        { data: { seat }, "aria-label": `Seat ${seat + 1}` },
+        { data: { seat }, "aria-label": `Seat ${seat + 1}`, on: { change: (e) => seatChoices.set(seat, e.target.value) } },
         seat === 0 ? h("option", { value: "me" }, "You") : null,
         h("option", { value: "open" }, "Another player"),
         STRENGTHS.map((s) => h("option", { value: `bot:${s.strategy}` }, s.label)),
       );
-      if (seat > 0) select.value = "bot:best";
+      select.value = seatChoices.get(seat) || (seat === 0 ? "me" : "bot:best");
       seats.push(h("label", { class: "field" }, h("span", {}, `Seat ${seat + 1}`), select));
     }
     replace(seatsBox, seats);
   }
 
+  // Seat choices survive redrawing the form (a change of game or player count).
+  const seatChoices = new Map();
   gameSelect.addEventListener("change", drawOptions);
+  playersInput.addEventListener("input", () => {
+    if (Number(playersInput.value) >= Number(playersInput.min)) drawOptions();
+  });
   playersInput.addEventListener("change", drawOptions);
   drawOptions();
 

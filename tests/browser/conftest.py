@@ -83,6 +83,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         sys.executable, "-m", "gameserver", "serve",
         "--host", "127.0.0.1", "--port", str(port),
         "--replays", str(replays), "--data-dir", str(data),
+        # Quick computer replies keep the tests fast; logs need no fsync in a temp dir.
+        "--bot-delay", "0.05", "--fsync", "never",
     ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -1,0 +1,91 @@
+"""Whole matches played in real Chromium against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Page
+
+from tests.browser.conftest import RunningServer
+from tests.browser.ui import act_on, room_attr, sign_in, wait_my_turn_or_over, wait_room
+
+
+def test_two_pages_play_connect_four_through_an_invite_link(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    ann, ben = new_page(), new_page()
+    sign_in(ann, server.url, "Ann")
+    ann.select_option("#create-game", "connect4")
+    ann.select_option('#create-seats select[data-seat="1"]', "open")
+    ann.check("#create-private")
+    ann.click("#create-submit")
+    wait_room(ann, seat="0", status="waiting")
+    invite = ann.input_value("#invite-link")
+    assert "#/join/" in invite
+
+    sign_in(ben, invite, "Ben", path="")
+    wait_room(ben, seat="1", status="playing")
+    wait_room(ann, status="playing", my_turn="true")
+    assert ben.locator('[data-column][data-legal="true"]').count() == 0  # not Ben's turn
+    assert ann.locator('[data-column][data-legal="true"]').count() == 7
+
+    # Ann stacks column 1, Ben column 2; Ann's fourth disc wins.
+    moves = [(ann, 0), (ben, 1), (ann, 0), (ben, 1), (ann, 0), (ben, 1), (ann, 0)]
+    for version, (page, column) in enumerate(moves, start=1):
+        wait_room(page, my_turn="true")
+        act_on(page).click(f'[data-column="{column}"]')
+        wait_room(ann, version=str(version))
+        wait_room(ben, version=str(version))
+
+    for page in (ann, ben):
+        wait_room(page, status="over")
+        owners = [
+            page.get_attribute(f'[data-cell-row="{row}"][data-cell-col="0"]', "data-owner")
+            for row in range(6)
+        ]
+        assert owners == ["", "", "0", "0", "0", "0"]
+        assert page.locator('[data-column][data-legal="true"]').count() == 0
+    assert ann.get_attribute("#result strong", "data-outcome") == "win"
+    assert ben.get_attribute("#result strong", "data-outcome") == "loss"
+    assert "You won" in ann.inner_text("#turn-status")
+    assert "Ann won" in ben.inner_text("#turn-status")
+
+    act_on(ann).fill("#chat-input", "good game!")
+    ann.press("#chat-input", "Enter")
+    ben.wait_for_selector('#chat-log li:has-text("good game!")')
+    assert "Ann" in ben.inner_text("#chat-log")
+
+
+def test_tic_tac_toe_against_the_computer_to_the_end(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Cleo")
+    page.click('[data-action="vs-computer"][data-game="tictactoe"]')
+    wait_room(page, seat="0", game="tictactoe")
+
+    moves = 0
+    while wait_my_turn_or_over(page) == "turn":
+        version = int(room_attr(page, "version"))
+        free = page.locator('[data-cell][data-legal="true"]')
+        empty = page.locator('[data-cell][data-mark=""]')
+        assert free.count() == empty.count() > 0  # exactly the empty cells are playable
+        taken = page.locator('[data-cell]:not([data-mark=""])')
+        for i in range(taken.count()):
+            assert taken.nth(i).is_disabled()
+        if moves == 0:
+            # The keyboard works too: 5 is the centre cell.
+            page.locator("#board").focus()
+            page.keyboard.press("5")
+        else:
+            free.first.click()
+        moves += 1
+        page.wait_for_selector(f'#room:not([data-version="{version}"])')
+
+    # The perfect player never loses: a draw or a loss for us.
+    outcome = page.get_attribute("#result strong", "data-outcome")
+    assert outcome in ("draw", "loss")
+    assert page.get_attribute('[data-cell="4"]', "data-mark") == "X"
+    assert moves >= 3
+    page.wait_for_selector('#result [data-action="replay"]')
+    assert page.is_visible("#rematch") and not page.is_visible("#resign")

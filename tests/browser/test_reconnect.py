@@ -1,0 +1,62 @@
+"""A player keeps their seat through a page reload and through a network outage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import BrowserContext, Page
+
+from tests.browser.conftest import RunningServer
+from tests.browser.ui import room_attr, sign_in, wait_room
+
+
+def marks(page: Page) -> list[str]:
+    cells = page.locator("[data-cell]")
+    return [cells.nth(i).get_attribute("data-mark") or "" for i in range(cells.count())]
+
+
+def test_reload_mid_match_resumes_the_seat(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Dora")
+    page.click('[data-action="vs-computer"][data-game="tictactoe"]')
+    wait_room(page, seat="0", my_turn="true")
+    room_id = room_attr(page, "room-id")
+    page.click('[data-cell="0"]')
+    wait_room(page, version="2", my_turn="true")  # the computer has answered
+    before = marks(page)
+
+    page.reload()
+
+    # No name prompt: the tab's session token brings the same seat back.
+    wait_room(page, room_id=room_id, seat="0", version="2", my_turn="true")
+    assert page.locator("#name-form").count() == 0
+    assert marks(page) == before
+    assert page.get_attribute("#net-status", "data-status") == "online"
+    free = page.locator('[data-cell][data-legal="true"]').first
+    cell = free.get_attribute("data-cell")
+    free.click()
+    page.wait_for_selector(f'[data-cell="{cell}"][data-mark="X"]')
+    wait_room(page, version="3")
+
+
+def test_network_loss_shows_offline_and_resumes(
+    server: RunningServer, context: BrowserContext, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Eve")
+    page.click('[data-action="vs-computer"][data-game="connect4"]')
+    wait_room(page, seat="0", my_turn="true")
+
+    context.set_offline(True)
+    page.wait_for_selector("#offline-banner", state="visible")
+    assert page.get_attribute("#net-status", "data-status") != "online"
+
+    context.set_offline(False)
+    page.wait_for_selector('#net-status[data-status="online"]')
+    page.wait_for_selector("#offline-banner", state="hidden")
+    wait_room(page, seat="0", version="0", my_turn="true")
+    page.click('[data-column="3"]')
+    wait_room(page, version="2")  # our move and the computer's reply
+    assert page.get_attribute('[data-cell-row="5"][data-cell-col="3"]', "data-owner") == "0"

@@ -1,0 +1,102 @@
+"""The replay viewer: browse finished matches, step, jump, autoplay, change perspective."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from playwright.sync_api import Page
+
+from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
+from tests.browser.conftest import RunningServer
+
+# Seat 0 (X) wins with the middle row on the seventh move.
+MOVES = [(0, 4), (1, 0), (0, 2), (1, 6), (0, 3), (1, 1), (0, 5)]
+
+
+def board_at(step: int) -> list[str]:
+    board = [""] * 9
+    for seat, cell in MOVES[:step]:
+        board[cell] = "XO"[seat]
+    return board
+
+
+def shown_board(page: Page) -> list[str]:
+    cells = page.locator("#replay-board [data-cell]")
+    return [cells.nth(i).get_attribute("data-mark") or "" for i in range(cells.count())]
+
+
+def wait_step(page: Page, step: int) -> None:
+    page.wait_for_selector(f'#replay[data-step="{step}"]')
+
+
+def test_step_through_a_finished_match(server: RunningServer, new_page: Callable[[], Page]) -> None:
+    match_id = f"viewer-{uuid.uuid4().hex[:8]}"
+    match = RecordingMatch(server.replays, bot_header("tictactoe", ["best", "random"], seed=1, match_id=match_id))
+    for seat, cell in MOVES:
+        match.move(seat, {"cell": cell})
+    match.finish()
+
+    page = new_page()
+    page.goto(server.url + "/#/replays")
+    row = page.locator(f'#replay-list tr[data-replay-id="{match_id}"]')
+    assert "best-0 won" in row.inner_text()
+    row.locator('[data-action="open-replay"]').click()
+
+    page.wait_for_selector('#replay[data-loaded="true"]')
+    wait_step(page, 0)
+    assert shown_board(page) == board_at(0)
+    for step in (1, 2, 3):
+        page.click("#replay-next")
+        wait_step(page, step)
+        assert shown_board(page) == board_at(step)
+    page.click("#replay-prev")
+    wait_step(page, 2)
+    assert shown_board(page) == board_at(2)
+
+    # Jump straight to move 5 from the move list, then with the slider and the keyboard.
+    page.click('#replay-moves [data-step="5"] button')
+    wait_step(page, 5)
+    assert shown_board(page) == board_at(5)
+    assert "Move 5 of 7" in page.inner_text("#replay-position")
+    page.fill("#replay-slider", "6")
+    wait_step(page, 6)
+    assert shown_board(page) == board_at(6)
+    page.locator("#replay-board").click()
+    page.keyboard.press("End")
+    wait_step(page, 7)
+    assert shown_board(page) == board_at(7)
+    assert page.locator("#replay-board .ttt-cell.win").count() == 3
+    page.keyboard.press("ArrowLeft")
+    wait_step(page, 6)
+    page.keyboard.press("Home")
+    wait_step(page, 0)
+    # Nothing in a replay is clickable as a move.
+    assert page.locator('#replay-board [data-legal="true"]').count() == 0
+
+    # Autoplay at the fastest speed runs to the end by itself and stops there.
+    page.select_option("#replay-speed", "250")
+    page.click("#replay-play")
+    page.wait_for_selector('#replay[data-step="7"][data-playing="false"]')
+    assert shown_board(page) == board_at(7)
+
+
+def test_perspective_hides_or_reveals_dice(server: RunningServer, new_page: Callable[[], Page]) -> None:
+    match_id = f"dice-{uuid.uuid4().hex[:8]}"
+    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+
+    page = new_page()
+    page.goto(f"{server.url}/#/replays/{match_id}?seat=1")
+    page.wait_for_selector('#replay[data-loaded="true"][data-perspective="1"]')
+    page.click("#replay-next")
+    wait_step(page, 1)
+    revealed = [page.get_attribute(f'.ld-player[data-seat="{s}"]', "data-revealed") for s in range(3)]
+    assert revealed == ["false", "true", "false"]
+    assert page.locator('.ld-players [data-cup="0"] [data-face]').count() == 0
+
+    page.select_option("#replay-seat", "all")
+    page.wait_for_selector('#replay[data-perspective="all"]')
+    wait_step(page, 1)
+    revealed = [page.get_attribute(f'.ld-player[data-seat="{s}"]', "data-revealed") for s in range(3)]
+    assert revealed == ["true", "true", "true"]
+    assert page.locator('.ld-players [data-cup="0"] [data-face]').count() == 5
