@@ -57,6 +57,7 @@ class Outbox:
         self._seq = count()
         self._unkeyed = 0
         self._event = trio.Event()
+        self._overflow = trio.Event()
         self.closed = False
         #: True once an unkeyed put found the outbox full; the writer closes the connection.
         self.overflowed = False
@@ -73,6 +74,7 @@ class Outbox:
         if key is None:
             if self._unkeyed >= self.limit:
                 self.overflowed = True
+                self._overflow.set()
                 self._wake()
                 return False
             self._unkeyed += 1
@@ -87,6 +89,10 @@ class Outbox:
 
     def _wake(self) -> None:
         self._event.set()
+
+    async def wait_overflow(self) -> None:
+        """Return once the outbox has overflowed (the writer may be stuck in a send)."""
+        await self._overflow.wait()
 
     def close(self) -> None:
         """Stop accepting payloads; ``get`` drains what is queued, then ends."""

@@ -135,18 +135,33 @@ class GameService:
         session = _Session(client)
         self.connections += 1
         self.metrics.connections_total += 1
+        overflowed = False
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._writer, ws, client)
-                try:
-                    await self._reader(ws, session)
-                except ConnectionClosed:
-                    pass
+                nursery.start_soon(self._read_until_closed, ws, session, nursery.cancel_scope)
+                await client.outbox.wait_overflow()
+                # The client stopped reading: its writer may be stuck in a send forever.
+                overflowed = True
                 nursery.cancel_scope.cancel()
         finally:
             self.connections -= 1
             client.outbox.close()
             self._detach(session)
+        if overflowed:
+            self.metrics.outbox_overflows += 1
+            log.info("closing %s: it reads too slowly", ws.remote_address)
+            with trio.move_on_after(1):
+                await ws.close(CloseCode.POLICY_VIOLATION, "client reads too slowly")
+
+    async def _read_until_closed(
+        self, ws: WebSocket, session: _Session, done: trio.CancelScope
+    ) -> None:
+        try:
+            await self._reader(ws, session)
+        except ConnectionClosed:
+            pass
+        done.cancel()
 
     async def _writer(self, ws: WebSocket, client: Client) -> None:
         try:
@@ -158,8 +173,7 @@ class GameService:
                 self.metrics.messages_out += 1
                 self.metrics.bytes_out += len(payload.data)
         except OutboxOverflow:
-            self.metrics.outbox_overflows += 1
-            await ws.close(CloseCode.POLICY_VIOLATION, "client reads too slowly")
+            pass  # ``handle`` closes the connection
         except trio.EndOfChannel:
             if client.kicked is not None:
                 await ws.close(*client.kicked)

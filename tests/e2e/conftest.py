@@ -33,6 +33,7 @@ from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.service import ServiceConfig
 from gameserver.ws.client import connect
+from gameserver.ws.config import ServerConfig as WebSocketServerConfig
 from gameserver.ws.websocket import WebSocket
 
 M = TypeVar("M", bound=ServerMessage)
@@ -64,10 +65,11 @@ async def start_server(nursery: trio.Nursery, config: ServerConfig) -> RunningSe
     return RunningServer(port, config, scope)
 
 
-def make_config(tmp_path: Path, **rooms: Any) -> ServerConfig:
+def make_config(tmp_path: Path, *, outbox_limit: int = 256, **rooms: Any) -> ServerConfig:
     static = tmp_path / "static"
     static.mkdir(exist_ok=True)
     return ServerConfig(
+        websocket=WebSocketServerConfig(max_message_size=2**20, close_timeout=1.0),
         host="127.0.0.1",
         port=0,
         replays_dir=tmp_path / "replays",
@@ -75,8 +77,9 @@ def make_config(tmp_path: Path, **rooms: Any) -> ServerConfig:
         static_dir=static,
         service=ServiceConfig(
             rooms=RoomConfig(**{"bot_delay": 0.0, "grace_period": 30.0, **rooms}),
-            message_rate=1000.0,
-            message_burst=1000.0,
+            message_rate=10000.0,
+            message_burst=10000.0,
+            outbox_limit=outbox_limit,
         ),
     )
 
