@@ -3,7 +3,7 @@
 One root, split by who is at fault::
 
     WebSocketError
-    ├── ProtocolError          the peer broke RFC 6455/7692; .code is the close code to send
+    ├── ProtocolError          the peer broke RFC 6455/7692; .code = close code to send
     ├── LocalProtocolError     we misused the API (e.g. sent after our close frame)
     ├── HandshakeError         the HTTP upgrade failed; .status and .reason describe the answer
     └── ConnectionClosed       the connection is gone; .code/.reason say how (1006 if abrupt)

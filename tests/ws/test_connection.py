@@ -269,7 +269,9 @@ def _expected_events(expected: list[tuple[Opcode, object]]) -> list[Event]:
 @ROLES
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
-def test_any_split_of_a_valid_stream_yields_the_same_events(role: Role, data: st.DataObject) -> None:
+def test_any_split_of_a_valid_stream_yields_the_same_events(
+    role: Role, data: st.DataObject
+) -> None:
     stream, expected = data.draw(fragmented(role))
     conn = Connection(role)
     events: list[Event] = []

@@ -88,7 +88,9 @@ BAD_HEADERS = [
     pytest.param(b"\x89\x7e\x00\x7e", "125", id="ping-126-bytes"),
     pytest.param(b"\x8a\x7f" + (70000).to_bytes(8, "big"), "125", id="pong-64-bit"),
     pytest.param(b"\x82\x7e\x00\x7d", "non-minimal 16-bit", id="non-minimal-16"),
-    pytest.param(b"\x82\x7f" + (65535).to_bytes(8, "big"), "non-minimal 64-bit", id="non-minimal-64"),
+    pytest.param(
+        b"\x82\x7f" + (65535).to_bytes(8, "big"), "non-minimal 64-bit", id="non-minimal-64"
+    ),
     pytest.param(b"\x82\x7f" + (2**63).to_bytes(8, "big"), "top bit", id="64-bit-top-bit"),
 ]
 
@@ -167,7 +169,9 @@ def test_apply_mask_on_both_sides_of_the_method_switch(size: int) -> None:
 
 
 @settings(max_examples=50)
-@given(data=st.binary(max_size=200), mask=st.binary(min_size=4, max_size=4), cut=st.integers(0, 200))
+@given(
+    data=st.binary(max_size=200), mask=st.binary(min_size=4, max_size=4), cut=st.integers(0, 200)
+)
 def test_rotated_mask_unmasks_a_slice(data: bytes, mask: bytes, cut: int) -> None:
     cut = min(cut, len(data))
     masked = apply_mask(data, mask)
