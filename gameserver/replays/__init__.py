@@ -12,6 +12,7 @@ from __future__ import annotations
 from .errors import (
     CorruptRecord,
     CorruptReplay,
+    InvalidRecord,
     RecorderError,
     ReplayError,
     ReplayMismatch,
@@ -24,6 +25,7 @@ from .simulate import Position, Simulation, iter_positions, resimulate
 
 __all__ = [
     "HASH_EVERY",
+    "InvalidRecord",
     "CorruptRecord",
     "CorruptReplay",
     "FsyncPolicy",

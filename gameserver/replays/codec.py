@@ -18,7 +18,7 @@ from typing import Any
 
 import msgpack
 
-from .errors import CorruptRecord, CorruptReplay, UnsupportedVersion
+from .errors import CorruptRecord, CorruptReplay, InvalidRecord, UnsupportedVersion
 from .records import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -56,14 +56,7 @@ HEADER_TAG = "header"
 #: Map upgraders: ``_UPGRADES[v]`` turns a version-``v`` map into a version-``v + 1`` map.
 _UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-# Why these limits: a record is small (a move, a few clocks); anything bigger is damage.
-_UNPACK_LIMITS = dict(
-    max_str_len=1 << 16,
-    max_bin_len=1 << 16,
-    max_array_len=1 << 14,
-    max_map_len=1 << 12,
-    max_ext_len=0,
-)
+# Payloads are at most framing.MAX_PAYLOAD bytes, which bounds what unpacking allocates.
 _MAX_SEATS = 64
 
 
@@ -334,7 +327,7 @@ def pack(data: Mapping[str, Any]) -> bytes:
 def unpack(payload: bytes) -> Any:
     """Decode one msgpack value; raise ``CorruptRecord`` if the bytes are not exactly one."""
     try:
-        return msgpack.unpackb(payload, raw=False, strict_map_key=True, **_UNPACK_LIMITS)
+        return msgpack.unpackb(payload, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated types for bad input
         raise CorruptRecord(f"not valid msgpack: {exc}") from None
 
@@ -347,3 +340,27 @@ def encode_header(header: Header) -> bytes:
 def encode_record(record: Record) -> bytes:
     """The msgpack payload of one record."""
     return pack(record_to_data(record))
+
+
+def encode_checked(item: Header | Record) -> bytes:
+    """The payload of ``item``, after proving it decodes back to the same data.
+
+    Raises ``InvalidRecord`` (nothing is lost: the caller has not written anything yet).
+    """
+    try:
+        if isinstance(item, Header):
+            data = header_to_data(item)
+            payload = pack(data)
+            again = header_to_data(header_from_data(unpack(payload)))
+        else:
+            data = record_to_data(item)
+            payload = pack(data)
+            again = record_to_data(record_from_data(unpack(payload)))
+    except (CorruptRecord, CorruptReplay) as exc:
+        raise InvalidRecord(f"{type(item).__name__} would not load back: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:  # msgpack cannot pack a value
+        raise InvalidRecord(f"{type(item).__name__} cannot be encoded: {exc}") from None
+    # Compared as plain data: a tuple written comes back as a list, which is the same data.
+    if again != data:
+        raise InvalidRecord(f"{type(item).__name__} does not load back equal: {again!r}")
+    return payload

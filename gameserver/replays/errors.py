@@ -9,6 +9,7 @@
      ├── CorruptRecord           one record frame is whole but its content is not a valid
      │                           record; the loader treats it as the end of the usable log
      ├── RecorderError           the recorder cannot append (closed, ended, or a failed write)
+ │    └── InvalidRecord       the caller passed a record that would not load back
      └── ReplayMismatch          re-simulation disagrees with the log (``.index`` says where)
 
 A torn or corrupt *tail* is never an exception: ``load_match`` reports it in
@@ -45,6 +46,12 @@ class RecorderError(ReplayError):
 
     After a failed write the recorder is closed; the file keeps every record appended
     before the failure and loads normally.
+    """
+
+
+class InvalidRecord(RecorderError, ValueError):
+    """A record (or header) given to the recorder would not load back: a float time, a
+    seat out of range, data msgpack cannot hold. Nothing was written; fix the caller.
     """
 
 

@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 
 #: File name suffix of a match log: ``<match_id>.gsr``.
 SUFFIX = ".gsr"
+#: Why: the longest real match is a few hundred kilobytes; a bigger file is not a match
+#: log, and reading it whole would cost memory for nothing.
+MAX_LOG_BYTES = 64 << 20
 
 
 @attrs.frozen
@@ -98,9 +101,12 @@ def load_match(path: str | os.PathLike[str]) -> LoadedMatch:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read(MAX_LOG_BYTES + 1)
     except OSError as exc:
         raise CorruptReplay(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_LOG_BYTES:
+        raise CorruptReplay(f"{path}: larger than {MAX_LOG_BYTES} bytes, not a match log")
     return parse_match(data, path)
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import framing
-from .codec import encode_header, encode_record
-from .errors import RecorderError
+from .codec import encode_checked
+from .errors import InvalidRecord, RecorderError
 from .loader import SUFFIX, LoadedMatch, load_match
 from .records import STATE_EVENTS, Ended, Header, Record, StateHash
 
@@ -71,6 +71,13 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _frame(item: Header | Record) -> bytes:
+    payload = encode_checked(item)
+    if len(payload) > framing.MAX_PAYLOAD:
+        raise InvalidRecord(f"{type(item).__name__} of {len(payload)} bytes is too large")
+    return framing.frame(payload)
+
+
 class MatchRecorder:
     """Writes one match log. Use ``create`` for a new match or ``reopen`` after a restart.
 
@@ -99,10 +106,11 @@ class MatchRecorder:
         """Create ``<directory>/<match_id>.gsr`` and write the header durably.
 
         Raises ``FileExistsError`` if the match already has a log, ``ValueError`` for an
-        unusable match id and ``OSError`` if the file cannot be written. Then ``append``.
+        unusable match id, ``InvalidRecord`` for a header that would not load back and
+        ``OSError`` if the file cannot be written. Then ``append``.
         """
         path = log_path(directory, header.match_id)
-        data = framing.MAGIC + framing.frame(encode_header(header))
+        data = framing.MAGIC + _frame(header)
         file = open(path, "xb")
         try:
             file.write(data)
@@ -160,15 +168,17 @@ class MatchRecorder:
     def append(self, record: Record) -> None:
         """Write one record and flush it (and fsync, per policy). Then broadcast the update.
 
-        Raises ``RecorderError`` if closed, after the end record, or if the write fails
-        (the recorder is then closed and the file keeps every earlier record).
+        Raises ``InvalidRecord`` (a ``ValueError``; nothing written) for a record that
+        would not load back, e.g. a float ``at``. Raises ``RecorderError`` if closed, after
+        the end record, or if the write fails (the recorder is then closed and the file
+        keeps every earlier record).
         """
         self.append_many((record,))
 
     def append_many(self, records: Iterable[Record]) -> None:
         """Write several records with one flush (and at most one fsync), in order."""
         records = tuple(records)
-        data = b"".join(framing.frame(encode_record(record)) for record in records)
+        data = b"".join(_frame(record) for record in records)
         with self._lock:
             file = self._file
             if file is None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
-from gameserver.replays.errors import CorruptReplay, RecorderError
+from gameserver.replays.errors import CorruptReplay, InvalidRecord, RecorderError
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import (
     Disconnected,
@@ -130,3 +131,35 @@ def test_a_failed_write_closes_the_recorder_and_keeps_the_earlier_records(tmp_pa
     with pytest.raises(RecorderError, match="closed"):
         recorder.append(moved(2))
     assert load_match(recorder.path).records == (moved(1),)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (Moved(at=1.5, seat=0, version=1, move=1), "at must be an integer"),  # type: ignore[arg-type]
+        (Moved(at=1, seat=64, version=1, move=1), "out of range"),
+        (Moved(at=1, seat=0, version=1, move={1, 2}), "cannot be encoded"),
+        (Moved(at=1, seat=0, version=1, move={1: "a"}), "would not load back"),
+        (StateHash(at=1, version=1, hash="ABC"), "64 lower-case hex"),
+        (Moved(at=1, seat=0, version=1, move="x" * (1 << 20)), "too large"),
+    ],
+)
+def test_records_that_would_not_load_back_are_refused_before_writing(
+    tmp_path: Path, record: Moved | StateHash, message: str
+) -> None:
+    recorder = MatchRecorder.create(tmp_path, make_header(), fsync=FsyncPolicy.NEVER)
+    size = recorder.path.stat().st_size
+    with pytest.raises(InvalidRecord, match=message):
+        recorder.append_many([moved(1), record])
+    assert isinstance(InvalidRecord("x"), ValueError)
+    recorder.append(moved(1))  # the recorder is still usable
+    recorder.close()
+    assert recorder.path.stat().st_size > size
+    assert load_match(recorder.path).records == (moved(1),)
+
+
+def test_a_header_that_would_not_load_back_creates_no_file(tmp_path: Path) -> None:
+    header = attrs.evolve(make_header(), seats=tuple(Seat(name=str(i)) for i in range(65)))
+    with pytest.raises(InvalidRecord, match="1 to 64 seats"):
+        MatchRecorder.create(tmp_path, header)
+    assert list(tmp_path.iterdir()) == []
