@@ -211,6 +211,8 @@ def _verify(args: argparse.Namespace) -> int:
         ok, detail = _verify_one(path, args.strict)
         failures += not ok
         if not ok or not show_bar:
+            if show_bar:  # clear the bar's line so the failure is not glued to it
+                sys.stderr.write("\r" + " " * 80 + "\r")
             print(f"{'OK  ' if ok else 'FAIL'} {path}: {detail}", flush=True)
         if show_bar:
             _progress(sys.stderr, done, len(files), path.name)
