@@ -115,3 +115,21 @@ def junk() -> st.SearchStrategy[Any]:
         | st.dictionaries(st.text(max_size=8), inner, max_size=3),
         max_leaves=8,
     )
+
+
+# The move fields each game understands, for moves that are shaped nearly right.
+MOVE_FIELDS = {"tictactoe": ("cell",), "connect4": ("column",), "liarsdice": ("bid", "call")}
+
+
+def near_moves(game_name: str) -> st.SearchStrategy[Any]:
+    """Moves with the game's real field names and plausible, often wrong, values."""
+    values = (
+        st.integers(-2, 12)
+        | st.lists(st.integers(-1, 40), min_size=1, max_size=3)
+        | st.sampled_from(["liar", "spot_on", "Liar", ""])
+        | st.booleans()
+        | st.none()
+    )
+    return st.dictionaries(
+        st.sampled_from(MOVE_FIELDS[game_name]), values, min_size=1, max_size=2
+    )
