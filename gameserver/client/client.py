@@ -27,11 +27,16 @@ from typing import Any, TypeVar
 import attrs
 import trio
 
-from gameserver.client.errors import ConnectionLost, RequestFailed, ServerMisbehaved
+from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed, ServerMisbehaved
 from gameserver.client.events import ClientEvent, Disconnected, Reconnected
-from gameserver.protocol.codec import decode_result, decode_server_message, encode_client_message
+from gameserver.protocol.codec import (
+    decode_client_message,
+    decode_result,
+    decode_server_message,
+    encode_client_message,
+)
 from gameserver.protocol.errors import RequestError
-from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
+from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
     BotSeat,
     Chat,
@@ -132,6 +137,7 @@ class GameClient:
         backoff: Backoff = Backoff(),
         compression: bool = True,
         limits: DecodeLimits = SERVER_MESSAGE_LIMITS,
+        request_limits: DecodeLimits = CLIENT_MESSAGE_LIMITS,
         open_timeout: float = 10.0,
         seed: int | None = None,
     ) -> None:
@@ -151,6 +157,7 @@ class GameClient:
         self.backoff = backoff
         self._compression = compression
         self._limits = limits
+        self._request_limits = request_limits
         self._open_timeout = open_timeout
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
@@ -159,6 +166,7 @@ class GameClient:
         self._connected = trio.Event()
         self._state_changed = trio.Event()
         self._ever_connected = False
+        self._final_reported = False
         self._dead: ConnectionLost | None = None
         self._closing = False
         self._cancel = trio.CancelScope()
@@ -297,6 +305,7 @@ class GameClient:
         resent safely, :class:`ServerMisbehaved` when the reply does not fit.
         """
         data = encode_client_message(message)
+        self._check_limits(message, data)
         pending = _Pending(message, data)
         await self._wait_connected()
         self._pending[message.id] = pending
@@ -309,6 +318,14 @@ class GameClient:
             return decode_result(result_type, pending.result)
         except RequestError as error:
             raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
+
+    def _check_limits(self, message: ClientMessage, data: bytes) -> None:
+        """Refuse locally what the server would refuse without being able to say which
+        request it was (a message too large or too deep to read its id)."""
+        try:
+            decode_client_message(data, self._request_limits)
+        except RequestError as error:
+            raise RequestFailed(error.code.value, error.message, message.id) from None
 
     def new_request_id(self) -> int:
         """A fresh request id, for building requests to pass to :meth:`request`."""
@@ -395,7 +412,19 @@ class GameClient:
         self, task_status: trio.TaskStatus[None], attempts: int
     ) -> tuple[int | None, str]:
         """One connection from handshake to close; return the close code and reason."""
+        try:
+            ws = await self._open(task_status, attempts)
+        except BaseExceptionGroup as group:
+            raise _sole_exception(group) from None
+        closed = ws.closed
+        if closed is None:  # pragma: no cover - close() returns only once closed
+            return None, "closed"
+        return closed.code, closed.reason
+
+    async def _open(self, task_status: trio.TaskStatus[None], attempts: int) -> WebSocket:
+        """Run one connection until it ends; return the closed WebSocket."""
         resuming = self._ever_connected
+        failure: BaseException | None = None
         async with trio.open_nursery() as nursery:
             ws = await ws_connect(
                 self.url,
@@ -423,15 +452,17 @@ class GameClient:
                     self._ever_connected = True
                     task_status.started()
                 await ended.wait()
+            except (ClientError, ConnectionClosed) as exc:
+                # Raised below, outside the nursery, so callers see it unwrapped.
+                failure = exc
             finally:
                 self._ws = None
                 self._lost_connection()
                 with trio.CancelScope(shield=True), trio.move_on_after(2):
                     await ws.close(1000)
-        closed = ws.closed
-        if closed is None:  # pragma: no cover - close() returns only once closed
-            return None, "closed"
-        return closed.code, closed.reason
+        if failure is not None:
+            raise failure
+        return ws
 
     async def _hello(self, ws: WebSocket, *, resuming: bool) -> HelloResult:
         message = Hello(id=self._next_id(), name=self.name, token=self.token)
@@ -494,9 +525,12 @@ class GameClient:
                 pending.error = lost
                 pending.done.set()
             self._pending.clear()
+        self._final_reported = final
         self._emit(Disconnected(code=code, reason=reason, final=final))
 
     def _finish(self, error: ConnectionLost) -> None:
+        if not self._final_reported:
+            self._emit(Disconnected(code=1000, reason="closed by the client", final=True))
         self._dead = self._dead or error
         for pending in self._pending.values():
             if not pending.done.is_set():
@@ -598,10 +632,32 @@ async def connect(
         limits=limits,
         open_timeout=open_timeout,
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(client.run)
-        try:
-            yield client
-        finally:
-            with trio.CancelScope(shield=True):
-                await client.aclose()
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(client.run)
+            try:
+                yield client
+            finally:
+                with trio.CancelScope(shield=True):
+                    await client.aclose()
+    except BaseExceptionGroup as group:
+        raise _sole_exception(group) from None
+
+
+def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one real exception inside nested groups (ignoring cancellations), else the group.
+
+    The SDK's nursery is an implementation detail: an error from ``connect`` or from the
+    caller's own block comes out as itself, not wrapped in an exception group.
+    """
+    leaves: list[BaseException] = []
+
+    def collect(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                collect(inner)
+        elif not isinstance(error, trio.Cancelled):
+            leaves.append(error)
+
+    collect(group)
+    return leaves[0] if len(leaves) == 1 else group

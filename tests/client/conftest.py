@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -41,11 +40,19 @@ class Proxy:
         self.target_port = target_port
         self.port = 0
         self.connections = 0
+        self.drop_server_data = False
+        """While True, bytes from the server are thrown away (replies get lost)."""
         self._streams: list[trio.SocketStream] = []
 
     @property
     def url(self) -> str:
+        """The server's URL through the proxy."""
         return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def direct_url(self) -> str:
+        """The same server's URL without the proxy."""
+        return f"ws://127.0.0.1:{self.target_port}/ws"
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
@@ -58,12 +65,14 @@ class Proxy:
         upstream = await trio.open_tcp_stream("127.0.0.1", self.target_port)
         self._streams += [downstream, upstream]
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._pipe, downstream, upstream)
-            nursery.start_soon(self._pipe, upstream, downstream)
+            nursery.start_soon(self._pipe, downstream, upstream, False)
+            nursery.start_soon(self._pipe, upstream, downstream, True)
 
-    async def _pipe(self, source: trio.SocketStream, sink: trio.SocketStream) -> None:
+    async def _pipe(self, source: trio.SocketStream, sink: trio.SocketStream, from_server: bool) -> None:
         try:
             while data := await source.receive_some(65536):
+                if from_server and self.drop_server_data:
+                    continue
                 await sink.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
@@ -76,6 +85,7 @@ class Proxy:
         streams, self._streams = self._streams, []
         for stream in streams:
             await trio.aclose_forcefully(stream)
+        self.drop_server_data = False
 
 
 @pytest.fixture
@@ -91,4 +101,4 @@ async def proxy(nursery: trio.Nursery, server_port: int) -> AsyncIterator[Proxy]
     yield proxy
 
 
-__all__ = ["Proxy", "server_config", "functools"]
+__all__ = ["Proxy", "server_config"]
