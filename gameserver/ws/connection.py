@@ -34,6 +34,9 @@ __all__ = ["Role", "ConnectionState", "Connection", "DEFAULT_MAX_MESSAGE_SIZE"]
 # while keeping one connection from holding unbounded memory.
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 2**20
 
+# Masking keys fetched from os.urandom per system call (client role only).
+_MASKS_PER_BATCH = 64
+
 # A close payload is a 2-byte code plus a reason, within the 125-byte control limit.
 _MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2
 
@@ -104,6 +107,7 @@ class Connection:
         if max_message_size < 0:
             raise ValueError("max_message_size must be >= 0")
         self.role = role
+        self._expect_mask = role is Role.SERVER  # section 5.1: only clients mask
         self.max_message_size = max_message_size
         self.deflate = deflate
         self._codec = (
@@ -122,6 +126,7 @@ class Connection:
         self._receiving = True
         self._events: list[Event] = []
         self._out: list[bytes] = []
+        self._mask_pool: list[bytes] = []
         # Incoming frame parsing.
         self._buf = bytearray()
         self._header: FrameHeader | None = None
@@ -205,9 +210,11 @@ class Connection:
                 self._start_frame(header)
                 self._header = header
                 self._frame_offset = 0
-            need = header.length - self._frame_offset
+            offset = self._frame_offset
+            need = header.length - offset
+            available = len(buf)
             if header.opcode & 0x8:
-                if len(buf) < need:
+                if available < need:
                     return
                 payload = bytes(buf[:need])
                 del buf[:need]
@@ -216,24 +223,29 @@ class Connection:
                     payload = apply_mask(payload, header.mask)
                 self._handle_control(header.opcode, payload)
                 continue
-            take = min(need, len(buf))
-            if take == 0 and need > 0:
+            if available >= need:
+                take = need
+            elif available:
+                take = available
+            else:
                 return
             chunk = bytes(buf[:take])
             del buf[:take]
-            if header.mask is not None:
-                chunk = apply_mask(chunk, rotate_mask(header.mask, self._frame_offset))
-            self._frame_offset += take
-            frame_done = self._frame_offset == header.length
-            if frame_done:
+            mask = header.mask
+            if mask is not None:
+                chunk = apply_mask(chunk, rotate_mask(mask, offset) if offset & 3 else mask)
+            if take == need:
                 self._header = None
-            self._message_data(chunk, message_done=frame_done and header.fin)
+                self._message_data(chunk, message_done=header.fin)
+            else:
+                self._frame_offset = offset + take
+                self._message_data(chunk, message_done=False)
 
     def _start_frame(self, header: FrameHeader) -> None:
         """Check a new frame's header against the connection state (1002 / 1009)."""
-        if self.role is Role.SERVER and header.mask is None:
-            raise ProtocolError(CloseCode.PROTOCOL_ERROR, "client frame is not masked")
-        if self.role is Role.CLIENT and header.mask is not None:
+        if (header.mask is None) is self._expect_mask:
+            if self._expect_mask:
+                raise ProtocolError(CloseCode.PROTOCOL_ERROR, "client frame is not masked")
             raise ProtocolError(CloseCode.PROTOCOL_ERROR, "server frame is masked")
         opcode = header.opcode
         if opcode & 0x8:
@@ -253,8 +265,6 @@ class Connection:
             self._msg_opcode = opcode
             self._msg_compressed = header.rsv1
             self._msg_size = 0
-            if opcode is Opcode.TEXT:
-                self._utf8 = Utf8Decoder()
         if not self._msg_compressed and self._msg_size + header.length > self.max_message_size:
             raise ProtocolError(
                 CloseCode.MESSAGE_TOO_BIG,
@@ -271,24 +281,30 @@ class Connection:
                 chunk = self._codec.decompress(chunk, budget)
             if message_done:
                 chunk += self._codec.finish_message(budget - len(chunk))
-            self._msg_size += len(chunk)
-        elif not self._msg_compressed:
-            self._msg_size += len(chunk)
-        utf8 = self._utf8
-        if utf8 is not None:
-            if chunk:
-                self._text_parts.append(utf8.feed(chunk))
-            if message_done:
-                self._text_parts.append(utf8.finish())
-                self._events.append(TextMessage("".join(self._text_parts)))
-                self._text_parts = []
-                self._utf8 = None
-        else:
-            if chunk:
+        self._msg_size += len(chunk)
+        if self._msg_opcode is Opcode.TEXT:
+            utf8 = self._utf8
+            if utf8 is None and message_done:
+                # The whole message is here: one C-speed decode validates it.
+                self._events.append(TextMessage(decode_utf8(chunk, "text message")))
+            else:
+                if utf8 is None:
+                    utf8 = self._utf8 = Utf8Decoder()
+                if chunk:
+                    self._text_parts.append(utf8.feed(chunk))
+                if message_done:
+                    self._text_parts.append(utf8.finish())
+                    self._events.append(TextMessage("".join(self._text_parts)))
+                    self._text_parts = []
+                    self._utf8 = None
+        elif message_done:
+            if self._msg_parts:
                 self._msg_parts.append(chunk)
-            if message_done:
-                self._events.append(BinaryMessage(b"".join(self._msg_parts)))
+                chunk = b"".join(self._msg_parts)
                 self._msg_parts = []
+            self._events.append(BinaryMessage(chunk))
+        elif chunk:
+            self._msg_parts.append(chunk)
         if message_done:
             self._msg_opcode = None
             self._msg_compressed = False
@@ -344,8 +360,16 @@ class Connection:
         if self._state is _CLOSED:
             raise LocalProtocolError("cannot send on a closed connection")
 
+    def _new_mask(self) -> bytes:
+        # Section 10.3: keys must be unpredictable, so they come from os.urandom, fetched
+        # in batches because one system call per frame costs more than the masking.
+        if not self._mask_pool:
+            pool = os.urandom(4 * _MASKS_PER_BATCH)
+            self._mask_pool = [pool[i : i + 4] for i in range(0, len(pool), 4)]
+        return self._mask_pool.pop()
+
     def _queue_frame(self, opcode: Opcode, payload: bytes, *, rsv1: bool = False) -> None:
-        mask = os.urandom(4) if self.role is Role.CLIENT else None
+        mask = self._new_mask() if self.role is Role.CLIENT else None
         self._out.append(encode_frame(opcode, payload, rsv1=rsv1, mask=mask))
 
     def _send_message(self, opcode: Opcode, payload: bytes) -> None:

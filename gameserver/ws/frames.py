@@ -22,8 +22,7 @@ opcodes, control frame rules, length encoding) raise :class:`ProtocolError` here
 from __future__ import annotations
 
 import struct
-
-import attrs
+from typing import NamedTuple
 
 from .codes import CloseCode, Opcode
 from .exceptions import LocalProtocolError, ProtocolError
@@ -43,15 +42,20 @@ _RSV2 = 0x20
 _RSV3 = 0x10
 _MASK = 0x80
 
-_KNOWN_OPCODES = frozenset(int(op) for op in Opcode)
+# Opcode by its 4-bit value; None for the reserved ones (a list index beats Opcode(n)).
+_OPCODES: list[Opcode | None] = [None] * 16
+for _op in Opcode:
+    _OPCODES[_op] = _op
 
 _U16 = struct.Struct("!H")
 _U64 = struct.Struct("!Q")
 
 
-@attrs.frozen
-class FrameHeader:
-    """The fixed part of a frame, before its payload."""
+class FrameHeader(NamedTuple):
+    """The fixed part of a frame, before its payload.
+
+    A named tuple rather than an attrs class: one is built per frame on the hot path.
+    """
 
     fin: bool
     """True on the last frame of a message (always True on control frames)."""
@@ -88,9 +92,9 @@ def parse_header(buf: bytes | bytearray, *, allow_rsv1: bool = False) -> FrameHe
             CloseCode.PROTOCOL_ERROR, "reserved bit RSV1 set without a negotiated extension"
         )
     raw_opcode = b0 & 0x0F
-    if raw_opcode not in _KNOWN_OPCODES:
+    opcode = _OPCODES[raw_opcode]
+    if opcode is None:
         raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"reserved opcode {raw_opcode:#x}")
-    opcode = Opcode(raw_opcode)
     fin = bool(b0 & _FIN)
     length = b1 & 0x7F
     if raw_opcode & 0x8:

@@ -13,6 +13,8 @@ from .exceptions import ProtocolError
 
 __all__ = ["Utf8Decoder", "decode_utf8"]
 
+_IncrementalDecoder = codecs.getincrementaldecoder("utf-8")
+
 
 class Utf8Decoder:
     """Decode one text message piece by piece.
@@ -24,7 +26,7 @@ class Utf8Decoder:
     __slots__ = ("_decoder",)
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._decoder = _IncrementalDecoder("strict")
 
     def feed(self, data: bytes) -> str:
         """Return the text completed by ``data``; an incomplete trailing sequence is kept."""
