@@ -1,0 +1,103 @@
+"""kill -9 a real ``gameserver serve`` mid-match, restart it, resume and finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import trio
+
+from gameserver.protocol.messages import (
+    CreateRoom,
+    JoinResult,
+    JoinRoom,
+    MatchOver,
+    Move,
+    MoveResult,
+)
+from gameserver.replays.loader import load_match
+from gameserver.replays.simulate import resimulate
+
+from .conftest import RunningServer, WireClient, open_client
+
+
+async def start_serve(tmp_path: Path) -> tuple[trio.Process, int]:
+    """Run ``gameserver serve`` on a free port; return the process and its port."""
+    process = await trio.lowlevel.open_process(
+        [
+            sys.executable, "-m", "gameserver", "serve", "--port", "0",
+            "--replays", str(tmp_path / "replays"), "--data-dir", str(tmp_path / "data"),
+            "--static", str(tmp_path), "--bot-delay", "0", "--log-level", "WARNING",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    output = b""
+    with trio.fail_after(20):
+        while b"listening on" not in output:
+            chunk = await process.stdout.receive_some(4096)
+            assert chunk, "the server exited before listening"
+            output += chunk
+    line = output.decode().split("listening on ", 1)[1].split()[0]
+    port = int(line.rstrip("/").rsplit(":", 1)[1])
+    return process, port
+
+
+async def test_kill_9_mid_match_then_restart_resume_and_finish(tmp_path: Path) -> None:
+    process, port = await start_serve(tmp_path)
+    try:
+        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        async with trio.open_nursery() as nursery:
+            alice = await open_client(server, nursery, "alice")
+            bob = await open_client(server, nursery, "bob")
+            room_id = (await alice.call(CreateRoom, JoinResult, game="connect4", players=2)).room.room_id
+            await bob.call(JoinRoom, JoinResult, room_id=room_id)
+            version = 0
+            for column in (0, 1, 0, 1):
+                mover = alice if version % 2 == 0 else bob
+                version = (await mover.call(
+                    Move, MoveResult, room_id=room_id, version=version, move={"column": column}
+                )).version
+            tokens = (alice.token, bob.token)
+            os.kill(process.pid, signal.SIGKILL)
+            await process.wait()
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+    process, port = await start_serve(tmp_path)
+    try:
+        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        async with trio.open_nursery() as nursery:
+            alice2: WireClient = await open_client(server, nursery)
+            bob2: WireClient = await open_client(server, nursery)
+            hello_a = await alice2.hello("alice", tokens[0])
+            hello_b = await bob2.hello("bob", tokens[1])
+            assert hello_a.resumed and [(s.room_id, s.seat) for s in hello_a.seats] == [(room_id, 0)]
+            assert hello_b.resumed and [(s.room_id, s.seat) for s in hello_b.seats] == [(room_id, 1)]
+            state = await alice2.state(room_id)
+            assert state.version == 4 and state.to_act == (0,)
+            bottom = state.view["board"][-1]
+            assert bottom[:2] == [0, 1] and state.view["board"][-2][:2] == [0, 1]
+            for column in (0, 1, 0):  # alice completes four in column 0
+                mover = alice2 if version % 2 == 0 else bob2
+                version = (await mover.call(
+                    Move, MoveResult, room_id=room_id, version=version, move={"column": column}
+                )).version
+            over = await bob2.wait_for(MatchOver)
+            assert over.outcome.winners == (0,)
+            nursery.cancel_scope.cancel()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        with trio.move_on_after(10):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0
+    loaded = load_match(tmp_path / "replays" / f"{room_id}-1.gsr")
+    assert loaded.complete and loaded.moves == 7
+    resimulate(loaded)  # raises on any state-hash mismatch
