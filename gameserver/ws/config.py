@@ -38,6 +38,9 @@ class WebSocketConfig:
     max_queued_messages: int = attrs.field(default=64, validator=_positive)
     """Received messages buffered before reading pauses (TCP backpressure on the peer)."""
 
+    write_limit: int = attrs.field(default=65536, validator=_positive)
+    """Bytes queued for writing beyond which ``send`` waits for the writer to catch up."""
+
 
 @attrs.frozen
 class ServerConfig:
@@ -79,6 +82,9 @@ class ServerConfig:
     max_queued_messages: int = attrs.field(default=64, validator=_positive)
     """Received messages buffered per connection before reading pauses."""
 
+    write_limit: int = attrs.field(default=65536, validator=_positive)
+    """Bytes queued for writing per connection beyond which ``send`` waits."""
+
     def websocket_config(self) -> WebSocketConfig:
         """The per-connection part of this configuration."""
         return WebSocketConfig(
@@ -87,4 +93,5 @@ class ServerConfig:
             ping_timeout=self.ping_timeout,
             close_timeout=self.close_timeout,
             max_queued_messages=self.max_queued_messages,
+            write_limit=self.write_limit,
         )

@@ -1,10 +1,12 @@
 """The Trio adapter: one WebSocket endpoint over any ``trio.abc.Stream``.
 
 A :class:`WebSocket` wraps a sans-IO :class:`~gameserver.ws.connection.Connection`.
-A background task (started by the server or the client, see :meth:`WebSocket.run`)
-reads the stream, feeds the connection, queues whole messages for :meth:`receive`,
-answers pings and sends keepalive pings. Writers drain ``data_to_send`` under one
-lock, so whatever accumulated is written with a single ``send_all``.
+Background tasks (started by the server or the client, see :meth:`WebSocket.run`)
+read the stream, feed the connection, queue whole messages for :meth:`receive`,
+answer pings, send keepalive pings and write. ``send`` only queues a frame and wakes
+the writer, which runs once the sending task blocks and writes everything queued by
+then with one ``send_all``: a burst of replies costs one system call, not one each.
+``send`` waits only when more than ``write_limit`` bytes are queued (backpressure).
 
 How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers:
 
@@ -94,6 +96,10 @@ class WebSocket:
         """None while the connection lives; afterwards, how it ended (see module doc)."""
         self._initial_data = initial_data
         self._send_lock = trio.Lock()
+        self._write_wanted = trio.Event()
+        self._queued_bytes = 0
+        self._below_write_limit = trio.Event()
+        self._below_write_limit.set()
         self._messages: deque[Message] = deque()
         self._message_arrived = trio.Event()
         self._room_for_messages = trio.Event()
@@ -101,6 +107,7 @@ class WebSocket:
         self._pings: dict[bytes, trio.Event] = {}
         self._local_failure: ConnectionClosed | None = None
         self._close_called = False
+        self._answers_due = False
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -144,16 +151,18 @@ class WebSocket:
     async def send(self, message: Message) -> None:
         """Send one message: ``str`` as text, ``bytes`` (or bytearray) as binary.
 
-        Returns once the bytes are handed to the stream. Raises
-        :class:`ConnectionClosed` when the connection is closing or closed.
+        Queues the frame for the writer task; waits only while more than
+        ``write_limit`` bytes are queued. Raises :class:`ConnectionClosed` when the
+        connection is closing or closed.
         """
-        if self._conn.close_sent or self._conn.state is not _OPEN:
+        conn = self._conn
+        if conn.close_sent or conn.state is not _OPEN:
             await self._raise_closed()
         if isinstance(message, str):
-            self._conn.send_text(message)
+            conn.send_text(message)
         else:
-            self._conn.send_binary(message)
-        await self._write()
+            conn.send_binary(message)
+        await self._queued(len(message))
 
     async def send_frame_bytes(self, frame: bytes) -> None:
         """Send a frame already built by :func:`~gameserver.ws.frames.encode_frame`.
@@ -164,7 +173,7 @@ class WebSocket:
         if self._conn.close_sent or self._conn.state is not _OPEN:
             await self._raise_closed()
         self._conn.send_frame_bytes(frame)
-        await self._write()
+        await self._queued(len(frame))
 
     async def ping(self, payload: bytes | None = None) -> None:
         """Send a ping and wait for its pong (a random 4-byte payload when None).
@@ -182,7 +191,7 @@ class WebSocket:
         if event is None:
             event = self._pings[payload] = trio.Event()
         self._conn.send_ping(payload)
-        await self._write()
+        await self._queued(len(payload))
         await event.wait()
         if self._pings.get(payload) is event:  # woken by the end, not by the pong
             await self._raise_closed()
@@ -199,16 +208,15 @@ class WebSocket:
         if self.closed is None:
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(code, reason)
-                try:
-                    await self._write()
-                except ConnectionClosed:
-                    pass
+                self._write_wanted.set()
             with trio.move_on_after(self.config.close_timeout):
                 await self._closed_event.wait()
             if not self._closed_event.is_set():
                 logger.debug("close handshake timed out; dropping the stream")
                 await trio.aclose_forcefully(self._stream)
                 await self._closed_event.wait()
+        else:
+            await trio.lowlevel.checkpoint()
 
     async def aclose(self) -> None:
         """Close with 1000 (normal closure); the ``trio.abc.AsyncResource`` spelling."""
@@ -216,27 +224,48 @@ class WebSocket:
 
     # -- writing -----------------------------------------------------------------------
 
-    async def _write(self) -> None:
-        """Write everything the connection has queued; wait for the send lock first."""
-        async with self._send_lock:
-            await self._drain()
+    async def _queued(self, size: int) -> None:
+        """Account for ``size`` newly queued bytes, wake the writer, apply backpressure."""
+        self._write_wanted.set()
+        self._queued_bytes += size
+        if self._queued_bytes > self.config.write_limit:
+            if self._below_write_limit.is_set():
+                self._below_write_limit = trio.Event()
+            await self._below_write_limit.wait()
+            if self.closed is not None:
+                raise self.closed
+        else:
+            # A cancellation point but not a schedule point: the writer runs once this
+            # task blocks, so a burst of sends becomes one write.
+            await trio.lowlevel.checkpoint_if_cancelled()
 
-    async def _write_if_idle(self) -> None:
-        """Write queued bytes unless a writer is busy (it drains again before leaving)."""
-        if not self._send_lock.locked():
+    async def _writer(self) -> None:
+        """Write whatever is queued whenever woken; ends when the stream fails."""
+        while True:
+            await self._write_wanted.wait()
+            self._write_wanted = trio.Event()
             async with self._send_lock:
-                await self._drain()
+                while data := self._conn.data_to_send():
+                    self._queued_bytes = 0
+                    try:
+                        await self._stream.send_all(data)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        # The reader then sees the stream end and records the closure.
+                        await trio.aclose_forcefully(self._stream)
+                        self._below_write_limit.set()
+                        return
+                self._queued_bytes = 0
+                self._below_write_limit.set()
 
-    async def _drain(self) -> None:
-        data = self._conn.data_to_send()
-        while data:
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                # The reader notices the dead stream and records how the connection ended.
-                await trio.aclose_forcefully(self._stream)
-                await self._raise_closed()
-            data = self._conn.data_to_send()
+    async def _write_now(self) -> None:
+        """Write what is queued from the calling task (when the writer may be gone)."""
+        try:
+            async with self._send_lock:
+                data = self._conn.data_to_send()
+                if data:
+                    await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
 
     async def _raise_closed(self) -> None:
         """Wait until the connection is fully closed, then raise how it ended."""
@@ -255,6 +284,7 @@ class WebSocket:
         """
         try:
             async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._writer)
                 if self.config.ping_interval is not None:
                     nursery.start_soon(self._keepalive, self.config.ping_interval)
                 try:
@@ -272,7 +302,7 @@ class WebSocket:
         with trio.move_on_after(self.config.close_timeout):
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(1001, "going away")
-                await self._write_if_idle()
+            await self._write_now()  # the writer task is cancelled too
             await self._read_until_closed()
 
     async def _read_until_closed(self) -> None:
@@ -287,7 +317,8 @@ class WebSocket:
             self._dispatch()
             if conn.should_close_transport:
                 break
-            await self._write_if_idle()
+            if conn.close_sent or self._answers_due:
+                self._write_wanted.set()
             while (
                 len(self._messages) >= self.config.max_queued_messages
                 and not self._close_called
@@ -301,7 +332,8 @@ class WebSocket:
             data = chunk if type(chunk) is bytes else bytes(chunk)
             eof = not data
         # Write our close answer (or the close of a failure) before the stream goes.
-        await self._flush_final()
+        with trio.move_on_after(self.config.close_timeout):
+            await self._write_now()
         if conn.role is Role.CLIENT and not eof:
             # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
             with trio.move_on_after(self.config.close_timeout):
@@ -311,16 +343,8 @@ class WebSocket:
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     pass
 
-    async def _flush_final(self) -> None:
-        try:
-            async with self._send_lock:
-                data = self._conn.data_to_send()
-                if data:
-                    await self._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-
     def _dispatch(self) -> None:
+        self._answers_due = False
         arrived = False
         for event in self._conn.events_received():
             kind = type(event)
@@ -330,6 +354,8 @@ class WebSocket:
                     arrived = True
             elif kind is Pong:
                 self._pong(event.payload)  # type: ignore[attr-defined]
+            else:  # a Ping (its pong is queued) or the peer's close (its answer is queued)
+                self._answers_due = True
         if arrived:
             self._message_arrived.set()
 
@@ -358,7 +384,7 @@ class WebSocket:
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(1011, "keepalive ping timeout")
                 with trio.move_on_after(self.config.close_timeout):
-                    await self._write_if_idle()
+                    await self._write_now()
             await trio.aclose_forcefully(self._stream)
             return
 
@@ -378,5 +404,6 @@ class WebSocket:
         self._closed_event.set()
         self._message_arrived.set()
         self._room_for_messages.set()
+        self._below_write_limit.set()
         for event in self._pings.values():
             event.set()

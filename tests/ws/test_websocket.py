@@ -292,12 +292,15 @@ async def test_backpressure_pauses_reading_without_losing_messages(
 ) -> None:
     config = WebSocketConfig(ping_interval=None, max_queued_messages=2)
     server, client = make_pair(nursery, config, QUIET)
-    for i in range(20):
-        await client.send(f"m{i}")
-    await trio.testing.wait_all_tasks_blocked()
-    # Reading paused once the queue reached the limit (one read may hold a few messages).
-    assert 2 <= len(server._messages) < 20
-    assert [await server.receive() for _ in range(20)] == [f"m{i}" for i in range(20)]
+    # 30 KB each, so one 64 KiB read holds at most three of them.
+    messages = [f"m{i}".ljust(30_000, ".") for i in range(20)]
+    async with trio.open_nursery() as sending:
+        for message in messages:
+            sending.start_soon(client.send, message)
+            await trio.testing.wait_all_tasks_blocked()
+        # Reading paused once the queue reached the limit (one read may add a few).
+        assert 2 <= len(server._messages) <= 5
+        assert [await server.receive() for _ in range(20)] == messages
     await client.close()
 
 

@@ -1,0 +1,417 @@
+"""Echo benchmark: ``gameserver echo`` against ``websockets`` and ``trio-websocket``.
+
+Each server runs in its own process pinned to CPU core 0; the load generator (this
+process) is pinned to core 1. The load generator speaks raw RFC 6455 over a plain
+socket: it pre-encodes one masked binary frame and sends it again and again, and
+counts whole echoed messages by parsing frame headers, so its own cost per message is
+tiny and the same for every server. Compression is off everywhere (no extension is
+offered and every server is told not to use it).
+
+Two load shapes per message size:
+
+- sequential: one message in flight (send, wait for the echo, repeat): latency-bound;
+- pipelined: up to ``window`` messages in flight (at most 256 KiB): throughput-bound.
+
+Run: ``python bench/echo.py`` (about two minutes); ``--quick`` for a short smoke run.
+The results table is written into docs/benchmarks.md (its echo section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gameserver.ws.codes import Opcode  # noqa: E402
+from gameserver.ws.frames import encode_frame  # noqa: E402
+
+SIZES = [64, 64 * 1024, 1024 * 1024]
+SERVERS = ["gameserver", "websockets", "trio-websocket"]
+MASK = b"\x37\xfa\x21\x3d"
+IN_FLIGHT_BYTES = 256 * 1024
+MAX_WINDOW = 32
+SERVER_CORE = 0
+CLIENT_CORE = 1
+MARKER_START = "<!-- echo-benchmark:start -->"
+MARKER_END = "<!-- echo-benchmark:end -->"
+
+
+# --- the three echo servers (each run as ``python bench/echo.py --serve NAME``) ---------
+
+
+def serve_websockets(port: int) -> None:
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def echo(ws: ServerConnection) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async def main() -> None:
+        async with serve(
+            echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None
+        ) as server:
+            print(f"ready {next(iter(server.sockets)).getsockname()[1]}", flush=True)
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+def serve_trio_websocket(port: int) -> None:
+    import trio
+    from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
+
+    async def echo(request: WebSocketRequest) -> None:
+        ws = await request.accept()
+        try:
+            while True:
+                await ws.send_message(await ws.get_message())
+        except ConnectionClosed:
+            pass
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                lambda task_status: serve_websocket(
+                    echo,
+                    "127.0.0.1",
+                    port,
+                    None,
+                    max_message_size=2 * 1024 * 1024,
+                    receive_buffer_size=65536,  # the same read size as ours
+                    task_status=task_status,
+                )
+            )
+            print(f"ready {server.port}", flush=True)
+
+    trio.run(main)
+
+
+def start_server(name: str) -> tuple[subprocess.Popen[str], int]:
+    """Start server ``name`` pinned to SERVER_CORE; return the process and its port."""
+    if name == "gameserver":
+        command = [sys.executable, "-m", "gameserver", "echo", "--port", "0", "--no-compression"]
+    else:
+        command = [sys.executable, __file__, "--serve", name]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {SERVER_CORE}),
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"(?:ready |:)(\d+)/?\s*$", line)
+    if not match:
+        process.kill()
+        raise RuntimeError(f"{name} did not start: {line!r}")
+    return process, int(match.group(1))
+
+
+# --- the load generator -----------------------------------------------------------------
+
+
+class EchoCounter:
+    """Count whole messages in a stream of unmasked server frames without copying payloads."""
+
+    def __init__(self) -> None:
+        self.pending = b""  # an incomplete frame header
+        self.skip = 0  # payload bytes of the current frame still to come
+        self.messages = 0
+
+    def feed(self, data: bytes) -> int:
+        """Consume ``data``; return how many messages it completed."""
+        before = self.messages
+        view = memoryview(data)
+        pos = 0
+        end = len(data)
+        if self.pending:
+            data = self.pending + bytes(view)
+            view, end, self.pending = memoryview(data), len(data), b""
+        while True:
+            if self.skip:
+                step = min(self.skip, end - pos)
+                self.skip -= step
+                pos += step
+                if self.skip:
+                    return self.messages - before
+                if self._fin:
+                    self.messages += 1
+            if pos >= end:
+                return self.messages - before
+            if end - pos < 2:
+                self.pending = bytes(view[pos:])
+                return self.messages - before
+            first, second = data[pos], data[pos + 1]
+            length = second & 0x7F
+            header = 2
+            if length == 126:
+                header = 4
+            elif length == 127:
+                header = 10
+            if end - pos < header:
+                self.pending = bytes(view[pos:])
+                return self.messages - before
+            if length == 126:
+                length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+            elif length == 127:
+                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+            opcode = first & 0x0F
+            if opcode >= 0x8:
+                raise RuntimeError(f"unexpected control frame (opcode {opcode})")
+            pos += header
+            self._fin = bool(first & 0x80)
+            self.skip = length
+            if length == 0:
+                if self._fin:
+                    self.messages += 1
+
+    _fin = False
+
+
+def open_connection(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise RuntimeError("server closed during the handshake")
+        response += chunk
+    if not response.startswith(b"HTTP/1.1 101"):
+        raise RuntimeError(f"handshake refused: {response[:80]!r}")
+    if response.split(b"\r\n\r\n", 1)[1]:
+        raise RuntimeError("unexpected bytes after the 101 response")
+    return sock
+
+
+def run_load(port: int, size: int, window: int, warmup: float, duration: float) -> float:
+    """Echo ``size``-byte binary messages with ``window`` in flight; return messages/s."""
+    payload = os.urandom(size)
+    frame = encode_frame(Opcode.BINARY, payload, mask=MASK)
+    sock = open_connection(port)
+    sock.setblocking(False)
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    counter = EchoCounter()
+    # Outgoing bytes: a list of whole frames plus an offset into the first one, so a
+    # partial send never copies what is left.
+    queue: deque[bytes] = deque([frame] * window)
+    offset = 0
+    in_flight = window
+    measured = 0
+    now = time.perf_counter()
+    measure_from, stop_at = now + warmup, now + warmup + duration
+    started_at = 0.0
+    writing = False
+    while True:
+        if bool(queue) != writing:
+            writing = bool(queue)
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0)
+            selector.modify(sock, events)
+        for _, mask in selector.select():
+            if mask & selectors.EVENT_WRITE:
+                while queue:
+                    head = queue[0]
+                    if offset == 0 and len(queue) > 1 and len(head) < 65536:
+                        # Coalesce small frames into one send call, as a real client would.
+                        batch = b"".join(queue)
+                        queue.clear()
+                        queue.append(batch)
+                        head = batch
+                    try:
+                        sent = sock.send(memoryview(head)[offset:])
+                    except BlockingIOError:
+                        break
+                    offset += sent
+                    if offset < len(head):
+                        break
+                    queue.popleft()
+                    offset = 0
+            if mask & selectors.EVENT_READ:
+                try:
+                    data = sock.recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    raise RuntimeError("server closed the connection")
+                done = counter.feed(data)
+                in_flight -= done
+                now = time.perf_counter()
+                if now >= measure_from:
+                    if not started_at:
+                        started_at = now
+                    else:
+                        measured += done
+                if now < stop_at:
+                    queue.extend([frame] * done)
+                    in_flight += done
+                elif in_flight == 0:
+                    sock.close()
+                    return measured / (now - started_at)
+
+
+def check_echo(port: int) -> None:
+    """Make sure the server echoes a binary message byte for byte before timing it."""
+    payload = os.urandom(1000)
+    sock = open_connection(port)
+    sock.sendall(encode_frame(Opcode.BINARY, payload, mask=MASK))
+    expected = encode_frame(Opcode.BINARY, payload)
+    received = b""
+    while len(received) < len(expected):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("server closed before echoing")
+        received += chunk
+    sock.close()
+    if received != expected:
+        raise RuntimeError("echo mismatch")
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Linux {platform.release()}, "
+        f"Python {platform.python_version()}, trio {version('trio')}, "
+        f"websockets {version('websockets')}, trio-websocket {version('trio-websocket')}"
+    )
+
+
+def human(size: int) -> str:
+    return f"{size // 1048576} MiB" if size >= 1048576 else (
+        f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
+    )
+
+
+def table(results: dict[tuple[str, int, str], float], shape: str) -> list[str]:
+    lines = [
+        "| size | gameserver msg/s | websockets msg/s | trio-websocket msg/s "
+        "| vs websockets | vs trio-websocket |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for size in SIZES:
+        ours, lib, trio_ws = (results[name, size, shape] for name in SERVERS)
+        lines.append(
+            f"| {human(size)} | {ours:,.0f} | {lib:,.0f} | {trio_ws:,.0f} "
+            f"| {ours / lib:.2f}x | {ours / trio_ws:.2f}x |"
+        )
+    return lines
+
+
+def write_report(results: dict[tuple[str, int, str], float], seconds: float, rounds: int) -> str:
+    lines = [
+        MARKER_START,
+        "## WebSocket echo",
+        "",
+        "`python bench/echo.py`: each echo server in its own process pinned to core 0, one",
+        "raw-socket load generator pinned to core 1 (one connection, binary messages, masked",
+        "frames pre-encoded once, compression off everywhere). *Sequential* keeps one message",
+        "in flight; *pipelined* keeps up to 32 (at most 256 KiB) in flight. Each cell is",
+        f"messages per second: the best of {rounds} interleaved runs of {seconds:g} s each",
+        "(after a warm-up), so load from elsewhere on the machine hurts no server more than",
+        "another.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Pipelined:",
+        "",
+        *table(results, "pipelined"),
+        "",
+        "Sequential:",
+        "",
+        *table(results, "sequential"),
+        MARKER_END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def update_docs(section: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    if MARKER_START in text:
+        before, rest = text.split(MARKER_START, 1)
+        after = rest.split(MARKER_END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", choices=["websockets", "trio-websocket"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="short run; docs are not updated")
+    parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per cell (best kept)")
+    parser.add_argument("--servers", nargs="+", default=SERVERS, choices=SERVERS)
+    args = parser.parse_args()
+    if args.serve:
+        serve: Callable[[int], None] = {
+            "websockets": serve_websockets,
+            "trio-websocket": serve_trio_websocket,
+        }[args.serve]
+        serve(args.port)
+        return 0
+
+    os.sched_setaffinity(0, {CLIENT_CORE})
+    seconds, warmup = (0.5, 0.2) if args.quick else (args.seconds, 0.5)
+    rounds = 1 if args.quick else args.rounds
+    # All servers run side by side (idle ones cost nothing) and the cells are measured
+    # in interleaved rounds, best round kept, so a burst of load from elsewhere on the
+    # machine does not favour whichever server happened to run at a quiet moment.
+    servers = {name: start_server(name) for name in args.servers}
+    results: dict[tuple[str, int, str], float] = {}
+    try:
+        for _, port in servers.values():
+            check_echo(port)
+        for size in SIZES:
+            pipelined = max(1, min(MAX_WINDOW, IN_FLIGHT_BYTES // size))
+            for shape, window in (("sequential", 1), ("pipelined", pipelined)):
+                for _ in range(rounds):
+                    for name, (_, port) in servers.items():
+                        rate = run_load(port, size, window, warmup, seconds)
+                        key = (name, size, shape)
+                        results[key] = max(results.get(key, 0.0), rate)
+                for name in servers:
+                    rate = results[name, size, shape]
+                    print(f"{name:15} {human(size):>7} {shape:10} {rate:12,.0f} msg/s", flush=True)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(10)
+    if set(args.servers) == set(SERVERS):
+        section = write_report(results, seconds, rounds)
+        print(section)
+        if not args.quick:
+            update_docs(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
