@@ -71,7 +71,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the chosen action; return the exit code."""
     # The commands report torn tails and skipped files themselves, in their own words.
-    logging.getLogger("gameserver.replays").setLevel(logging.ERROR)
+    logger = logging.getLogger("gameserver.replays")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         code: int = args._action(args)
     except BrokenPipeError:
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    finally:
+        logger.setLevel(level)
     return code
 
 

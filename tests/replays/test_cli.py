@@ -1,4 +1,6 @@
-"""``gameserver replay`` run as a real subprocess on the sample logs."""
+"""``gameserver replay`` on the sample logs: each subcommand as a real subprocess, and the
+edge cases in-process through ``gameserver.cli.main`` (same code, no interpreter start-up).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import pytest
 
+from gameserver.cli import main
 from gameserver.replays import framing
 from gameserver.replays.codec import encode_record
 from gameserver.replays.loader import load_match
@@ -27,6 +31,28 @@ def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@attrs.frozen
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def inproc(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``gameserver replay ...`` in this process; argparse errors give exit code 2."""
+
+    def run(*args: str | Path) -> Result:
+        try:
+            code = main(["replay", *map(str, args)])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
 def test_list_shows_game_players_result_length_and_date() -> None:
     run = replay("list", SAMPLES)
     assert run.returncode == 0, run.stderr
@@ -41,14 +67,14 @@ def test_list_shows_game_players_result_length_and_date() -> None:
     assert len(lines) == 1 + len(list(SAMPLES.glob("*.gsr")))
 
 
-def test_list_reports_corrupt_files_on_stderr(tmp_path: Path) -> None:
+def test_list_reports_corrupt_files_on_stderr(tmp_path: Path, inproc: Callable[..., Result]) -> None:
     shutil.copy(SAMPLES / "v1-tictactoe-timeout.gsr", tmp_path)
     (tmp_path / "broken.gsr").write_bytes(b"GSRLOG\r\n\x00")
-    run = replay("list", tmp_path)
+    run = inproc("list", tmp_path)
     assert run.returncode == 0
     assert "v1-tictactoe-timeout" in run.stdout and "broken" not in run.stdout
     assert "skipped" in run.stderr and "broken.gsr" in run.stderr
-    assert replay("list", tmp_path / "missing").returncode == 1
+    assert inproc("list", tmp_path / "missing").returncode == 1
 
 
 def test_show_draws_the_board_at_a_move_as_a_seat_or_spectator() -> None:
@@ -63,10 +89,10 @@ def test_show_draws_the_board_at_a_move_as_a_seat_or_spectator() -> None:
     assert "[" in c4.stdout  # the winning four is marked
 
 
-def test_show_liars_dice_hides_other_cups_per_seat() -> None:
+def test_show_liars_dice_hides_other_cups_per_seat(inproc: Callable[..., Result]) -> None:
     path = SAMPLES / "v1-liarsdice-three-bots.gsr"
-    spectator = replay("show", path, "--move", "1")
-    seat1 = replay("show", path, "--move", "1", "--seat", "1")
+    spectator = inproc("show", path, "--move", "1")
+    seat1 = inproc("show", path, "--move", "1", "--seat", "1")
     assert spectator.returncode == seat1.returncode == 0
     assert "seat 1: ? ? ? ? ?" in spectator.stdout
     assert "seat 1: ? ? ? ? ?" not in seat1.stdout
@@ -82,8 +108,10 @@ def test_show_liars_dice_hides_other_cups_per_seat() -> None:
         (("--seat", "2"), "--seat must be between 0 and 1"),
     ],
 )
-def test_show_rejects_out_of_range_arguments(args: tuple[str, ...], message: str) -> None:
-    run = replay("show", SAMPLES / "v1-tictactoe-best-vs-random.gsr", *args)
+def test_show_rejects_out_of_range_arguments(
+    args: tuple[str, ...], message: str, inproc: Callable[..., Result]
+) -> None:
+    run = inproc("show", SAMPLES / "v1-tictactoe-best-vs-random.gsr", *args)
     assert run.returncode == 2
     assert message in run.stderr
 
@@ -116,8 +144,8 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     assert f"OK   {good}" in run.stdout
 
 
-def test_verify_strict_fails_torn_and_unfinished_logs() -> None:
-    run = replay("verify", "--strict", SAMPLES / "v1-connect4-crashed.gsr")
+def test_verify_strict_fails_torn_and_unfinished_logs(inproc: Callable[..., Result]) -> None:
+    run = inproc("verify", "--strict", SAMPLES / "v1-connect4-crashed.gsr")
     assert run.returncode == 1 and "FAIL" in run.stdout
 
 
@@ -133,12 +161,12 @@ def test_verify_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None:
     assert run.stdout == ""  # with the bar, only failures are listed
 
 
-def test_verify_missing_or_garbage_files_fail(tmp_path: Path) -> None:
+def test_verify_missing_or_garbage_files_fail(tmp_path: Path, inproc: Callable[..., Result]) -> None:
     (tmp_path / "x.gsr").write_bytes(b"junk")
-    run = replay("verify", tmp_path / "x.gsr", tmp_path / "none.gsr")
+    run = inproc("verify", tmp_path / "x.gsr", tmp_path / "none.gsr")
     assert run.returncode == 1
     assert "bad magic" in run.stdout and "cannot read" in run.stdout
-    assert replay("verify", tmp_path / "empty-dir-does-not-exist").returncode == 1
+    assert inproc("verify", tmp_path / "empty-dir-does-not-exist").returncode == 1
 
 
 def test_export_json_has_header_and_typed_records() -> None:
@@ -160,7 +188,7 @@ def test_export_with_views_reveals_only_what_each_seat_saw() -> None:
     assert len(first["1"]["dice"]) == 5
 
 
-def test_export_requires_json_and_a_readable_file(tmp_path: Path) -> None:
-    assert replay("export", SAMPLES / "v1-tictactoe-timeout.gsr").returncode == 2
-    run = replay("export", tmp_path / "none.gsr", "--json")
+def test_export_requires_json_and_a_readable_file(tmp_path: Path, inproc: Callable[..., Result]) -> None:
+    assert inproc("export", SAMPLES / "v1-tictactoe-timeout.gsr").returncode == 2
+    run = inproc("export", tmp_path / "none.gsr", "--json")
     assert run.returncode == 1 and "cannot read" in run.stderr
