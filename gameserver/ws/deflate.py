@@ -41,8 +41,10 @@ _SYNC_TAIL = b"\x00\x00\xff\xff"
 _EMPTY_BLOCK = b"\x00"
 
 # zlib cannot compress raw deflate with a 256-byte window: 8 is turned into 9 for our
-# own compressor (as zlib itself did before 1.2.9). Decompression always uses the
-# largest window, which reads streams made with any smaller one.
+# own compressor (as zlib itself did before 1.2.9). That is still safe for a peer with
+# an 8-bit window: deflate never reaches back further than the window minus 262 bytes
+# of lookahead, i.e. 250 bytes here. Decompression always uses the largest window,
+# which reads streams made with any smaller one.
 _MIN_ZLIB_COMPRESS_BITS = 9
 _DECOMPRESS_BITS = 15
 

@@ -22,6 +22,7 @@ from gameserver.ws.deflate import (
 from gameserver.ws.events import BinaryMessage, Event, Ping, TextMessage
 from gameserver.ws.exceptions import HandshakeError, ProtocolError
 from gameserver.ws.frames import parse_header
+from gameserver.ws.mask import apply_mask
 
 from .strategies import frame_to, sent_close_code
 
@@ -281,6 +282,24 @@ def test_bfinal_block_starts_a_fresh_stream_for_the_next_message() -> None:
     conn = Connection(Role.CLIENT, deflate=DeflateParams())
     conn.receive_data(bytes.fromhex("c108f348cdc9c9070000") * 2)
     assert conn.events_received() == [TextMessage("Hello")] * 2
+
+
+@ROLES
+def test_an_8_bit_window_agreement_yields_streams_an_8_bit_inflater_reads(role: Role) -> None:
+    params = DeflateParams(server_max_window_bits=8, client_max_window_bits=8)
+    conn = Connection(role, deflate=params)
+    words = [bytes([i, i * 7 % 256, i * 13 % 256]) * (i % 5 + 1) for i in range(200)]
+    message = b"".join(words[(i * 31) % 200] for i in range(20000))
+    conn.send_binary(message)
+    wire = conn.data_to_send()
+    header = parse_header(wire, allow_rsv1=True)
+    assert header is not None and header.rsv1
+    body = wire[header.header_length :]
+    if header.mask is not None:
+        body = apply_mask(body, header.mask)
+    inflater = zlib.decompressobj(-8)
+    assert inflater.decompress(body + b"\x00\x00\xff\xff") == message
+    assert len(body) < len(message) / 2
 
 
 @ROLES
