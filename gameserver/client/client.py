@@ -64,6 +64,7 @@ from gameserver.protocol.messages import (
     RoomsResult,
     RoomSummary,
     RoomUpdate,
+    SeatRef,
     ServerMessage,
     Spectate,
     State,
@@ -149,6 +150,10 @@ class GameClient:
         """The newest resume token; pass it to a later ``connect`` to resume this player."""
         self.player_id: str | None = None
         """This player's id, once the server has answered hello."""
+        self.resumed = False
+        """Whether the latest hello resumed an existing player (True after a token worked)."""
+        self.seats: tuple[SeatRef, ...] = ()
+        """The seats the server reported in the latest hello reply."""
         self.states: dict[str, State] = {}
         """The newest ``State`` received for each room id."""
         self.rooms: dict[str, RoomSummary] = {}
@@ -477,6 +482,8 @@ class GameClient:
         self.player_id = result.player_id
         self.name = result.name
         self.token = result.token
+        self.resumed = result.resumed
+        self.seats = result.seats
         return result
 
     async def _call(self, ws: WebSocket, message: ClientMessage, result_type: type[_R]) -> _R:
