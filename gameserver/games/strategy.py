@@ -7,6 +7,7 @@ moves. The same interface serves selfplay, server-filled bot seats and SDK bots.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -33,7 +34,11 @@ class Strategy(Protocol):
 _STRATEGIES: dict[str, dict[str, Callable[[], Strategy]]] = {
     "tictactoe": {"random": RandomStrategy, "best": tictactoe.PerfectStrategy},
     "connect4": {"random": RandomStrategy, "best": connect4.AlphaBetaStrategy},
-    "liarsdice": {"random": RandomStrategy, "best": liarsdice.ProbabilityStrategy},
+    "liarsdice": {
+        "random": RandomStrategy,
+        "best": liarsdice.ProbabilityStrategy,
+        "simple": functools.partial(liarsdice.ProbabilityStrategy, infer_from_bids=False),
+    },
 }
 
 

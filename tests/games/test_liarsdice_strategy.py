@@ -64,3 +64,21 @@ def test_best_beats_random_heads_up() -> None:
         get_game("liarsdice"), games=60, seed=3, players=2, strategy_names=["best", "random"]
     )
     assert report.by_strategy["best"]["wins"] >= 54
+
+
+def test_reading_opponents_bids_beats_ignoring_them() -> None:
+    report = run_selfplay(
+        get_game("liarsdice"), games=100, seed=4, players=2, strategy_names=["best", "simple"]
+    )
+    assert report.by_strategy["best"]["wins"] >= 65
+
+
+def test_opponents_bids_count_as_evidence() -> None:
+    # Seat 1 bid "three 6s"; I hold one 6. Alone, three 6s among 10 dice is a coin flip;
+    # crediting seat 1 with a 6 makes it likely, so "best" raises while "simple" calls.
+    state = table([[6, 2, 3, 4, 5], [6, 6, 2, 2, 2]], ((1, 3, 6),), turn=0)
+    view, legal = GAME.view(state, 0), GAME.legal_moves(state, 0)
+    best = ProbabilityStrategy().choose(view, legal, random.Random(0))
+    simple = ProbabilityStrategy(infer_from_bids=False).choose(view, legal, random.Random(0))
+    assert simple == {"call": "liar"}
+    assert "bid" in best
