@@ -37,7 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``list`` / ``show`` / ``verify`` / ``export`` subcommands."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = sub.add_parser("list", help="one line per match: game, players, result, length, date")
+    listing = sub.add_parser(
+        "list", help="one line per match: game, players, result, length, date"
+    )
     listing.add_argument("directory", nargs="?", default=DEFAULT_DIR, metavar="DIR")
     listing.set_defaults(_action=_list)
 
@@ -106,9 +108,9 @@ def _list(args: argparse.Namespace) -> int:
     rows = [("MATCH", "GAME", "PLAYERS", "RESULT", "MOVES", "DATE (UTC)")]
     for s in summaries:
         result = s.result + (" [torn tail]" if s.torn_tail else "")
-        rows.append(
-            (s.match_id, s.game, ", ".join(s.players), result, str(s.moves), format_time(s.started_at))
-        )
+        players = ", ".join(s.players)
+        when = format_time(s.started_at)
+        rows.append((s.match_id, s.game, players, result, str(s.moves), when))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

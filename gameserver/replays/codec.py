@@ -273,7 +273,7 @@ def _fields(
 
 
 def header_from_data(data: Any) -> Header:
-    """Decode a header map; raise ``CorruptReplay`` (or ``UnsupportedVersion``) if it is not one."""
+    """Decode a header map; raise ``CorruptReplay`` (``UnsupportedVersion``) if it is not one."""
     if not isinstance(data, dict):
         raise CorruptReplay("the first record is not a map")
     if data.get("t") != HEADER_TAG or data.get("format") != FORMAT_NAME:

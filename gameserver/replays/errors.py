@@ -8,7 +8,7 @@
      │    └── UnsupportedVersion the header names a format version newer than this code
      ├── CorruptRecord           one record frame is whole but its content is not a valid
      │                           record; the loader treats it as the end of the usable log
-     ├── RecorderError           the recorder cannot append (closed, ended, or a failed write)
+     ├── RecorderError           the recorder cannot append (closed, ended, a failed write)
  │    └── InvalidRecord       the caller passed a record that would not load back
      └── ReplayMismatch          re-simulation disagrees with the log (``.index`` says where)
 

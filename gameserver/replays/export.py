@@ -10,7 +10,7 @@ from .simulate import iter_positions
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with bytes as hex strings and map keys as strings, so ``json.dumps`` accepts it."""
+    """``value`` with bytes as hex and map keys as strings, so ``json.dumps`` accepts it."""
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, dict):

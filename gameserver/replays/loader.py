@@ -83,7 +83,9 @@ def parse_match(data: bytes, path: Path | None = None) -> LoadedMatch:
             tail_error = f"invalid record at byte {offset}: {exc}"
             break
     if tail_error is not None:
-        logger.warning("%s: ignoring everything after byte %d (%s)", where, valid_bytes, tail_error)
+        logger.warning(
+            "%s: ignoring everything after byte %d (%s)", where, valid_bytes, tail_error
+        )
     return LoadedMatch(
         path=path,
         header=header,

@@ -126,7 +126,10 @@ class MatchRecorder:
 
     @classmethod
     def reopen(
-        cls, loaded: LoadedMatch | str | os.PathLike[str], *, fsync: FsyncPolicy = FsyncPolicy.ALWAYS
+        cls,
+        loaded: LoadedMatch | str | os.PathLike[str],
+        *,
+        fsync: FsyncPolicy = FsyncPolicy.ALWAYS,
     ) -> MatchRecorder:
         """Continue an existing log: cut off any torn tail, then append after the last record.
 

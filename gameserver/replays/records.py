@@ -228,7 +228,9 @@ class _OutcomeLike(Protocol):
 
 
 #: A record after the header.
-Record = Joined | Left | Disconnected | Reconnected | Moved | TimedOut | Resigned | StateHash | Ended
+Record = (
+    Joined | Left | Disconnected | Reconnected | Moved | TimedOut | Resigned | StateHash | Ended
+)
 
 #: Records that change the game state (and so the version).
 STATE_EVENTS = (Moved, TimedOut, Resigned)

@@ -193,7 +193,9 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
 
 
 def _views(game: Game, state: State, seats: int) -> dict[int | None, dict[str, Any]]:
-    views: dict[int | None, dict[str, Any]] = {seat: game.view(state, seat) for seat in range(seats)}
+    views: dict[int | None, dict[str, Any]] = {
+        seat: game.view(state, seat) for seat in range(seats)
+    }
     views[None] = game.view(state, None)
     return views
 

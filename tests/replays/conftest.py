@@ -11,7 +11,7 @@ from gameserver.replays.selfplay import RecordingMatch, bot_header
 
 
 def eventful_tictactoe(directory: Path, match_id: str = "eventful") -> RecordingMatch:
-    """A tic-tac-toe match with every kind of seat record, ending in a draw; returns it finished."""
+    """A finished tic-tac-toe match with every kind of seat record, ending in a draw."""
     header = bot_header(
         "tictactoe",
         ["random", "random"],

@@ -18,7 +18,10 @@ async def test_async_recorder_writes_a_loadable_log(tmp_path: Path) -> None:
         await recorder.append(Moved(at=version, seat=0, version=version, move={"cell": 0}))
     assert recorder.hash_due
     await recorder.append_many(
-        [StateHash(at=99, version=HASH_EVERY, hash="a" * 64), Ended(at=99, version=HASH_EVERY, aborted=True)]
+        [
+            StateHash(at=99, version=HASH_EVERY, hash="a" * 64),
+            Ended(at=99, version=HASH_EVERY, aborted=True),
+        ]
     )
     assert not recorder.hash_due
     await recorder.aclose()

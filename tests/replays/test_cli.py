@@ -67,7 +67,9 @@ def test_list_shows_game_players_result_length_and_date() -> None:
     assert len(lines) == 1 + len(list(SAMPLES.glob("*.gsr")))
 
 
-def test_list_reports_corrupt_files_on_stderr(tmp_path: Path, inproc: Callable[..., Result]) -> None:
+def test_list_reports_corrupt_files_on_stderr(
+    tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
     shutil.copy(SAMPLES / "v1-tictactoe-timeout.gsr", tmp_path)
     (tmp_path / "broken.gsr").write_bytes(b"GSRLOG\r\n\x00")
     run = inproc("list", tmp_path)
@@ -136,7 +138,8 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     assert isinstance(record, Moved)
     changed = attrs.evolve(record, move={"column": (record.move["column"] + 1) % 7})
     bad = tmp_path / "tampered.gsr"
-    bad.write_bytes(bytes(data[:start]) + framing.frame(encode_record(changed)) + bytes(data[end:]))
+    replaced = framing.frame(encode_record(changed))
+    bad.write_bytes(bytes(data[:start]) + replaced + bytes(data[end:]))
     run = replay("verify", good, bad)
     assert run.returncode == 1
     # The changed move is legal, so the final state hash right after it catches it.
@@ -161,7 +164,9 @@ def test_verify_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None:
     assert run.stdout == ""  # with the bar, only failures are listed
 
 
-def test_verify_missing_or_garbage_files_fail(tmp_path: Path, inproc: Callable[..., Result]) -> None:
+def test_verify_missing_or_garbage_files_fail(
+    tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
     (tmp_path / "x.gsr").write_bytes(b"junk")
     run = inproc("verify", tmp_path / "x.gsr", tmp_path / "none.gsr")
     assert run.returncode == 1
@@ -188,7 +193,9 @@ def test_export_with_views_reveals_only_what_each_seat_saw() -> None:
     assert len(first["1"]["dice"]) == 5
 
 
-def test_export_requires_json_and_a_readable_file(tmp_path: Path, inproc: Callable[..., Result]) -> None:
+def test_export_requires_json_and_a_readable_file(
+    tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
     assert inproc("export", SAMPLES / "v1-tictactoe-timeout.gsr").returncode == 2
     run = inproc("export", tmp_path / "none.gsr", "--json")
     assert run.returncode == 1 and "cannot read" in run.stderr

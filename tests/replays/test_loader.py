@@ -118,7 +118,9 @@ def test_iter_matches_skips_and_reports_bad_files(
     assert "c-bad.gsr" in caplog.text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     header=headers.filter(lambda h: bool(h.match_id)),
     written=st.lists(records, max_size=8),

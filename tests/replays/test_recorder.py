@@ -33,12 +33,18 @@ def make_header(match_id: str = "m-1") -> Header:
 
 
 def moved(version: int) -> Moved:
-    return Moved(at=1_000 + version, seat=(version + 1) % 2, version=version, move={"cell": version})
+    seat = (version + 1) % 2
+    return Moved(at=1_000 + version, seat=seat, version=version, move={"cell": version})
 
 
 @pytest.mark.parametrize("policy", list(FsyncPolicy))
 def test_create_append_close_round_trip(tmp_path: Path, policy: FsyncPolicy) -> None:
-    records = [moved(1), Disconnected(at=2_000, seat=1), moved(2), Ended(at=3_000, version=2, aborted=True, reason="aborted")]
+    records = [
+        moved(1),
+        Disconnected(at=2_000, seat=1),
+        moved(2),
+        Ended(at=3_000, version=2, aborted=True, reason="aborted"),
+    ]
     with MatchRecorder.create(tmp_path, make_header(), fsync=policy) as recorder:
         assert recorder.path == tmp_path / "m-1.gsr"
         # The header is on disk before the first append.
@@ -103,7 +109,8 @@ def test_reopen_cuts_a_torn_tail_and_continues(tmp_path: Path) -> None:
     again.close()
     loaded = load_match(path)
     assert not loaded.torn_tail
-    assert [r.version for r in loaded.records if isinstance(r, Moved)] == list(range(1, HASH_EVERY + 1))
+    versions = [r.version for r in loaded.records if isinstance(r, Moved)]
+    assert versions == list(range(1, HASH_EVERY + 1))
 
 
 def test_reopen_refuses_ended_and_headerless_logs(tmp_path: Path) -> None:
@@ -136,7 +143,7 @@ def test_a_failed_write_closes_the_recorder_and_keeps_the_earlier_records(tmp_pa
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        (Moved(at=1.5, seat=0, version=1, move=1), "at must be an integer"),  # type: ignore[arg-type]
+        (Moved(at=1.5, seat=0, version=1, move=1), "at must be an integer"),  # type: ignore
         (Moved(at=1, seat=64, version=1, move=1), "out of range"),
         (Moved(at=1, seat=0, version=1, move={1, 2}), "cannot be encoded"),
         (Moved(at=1, seat=0, version=1, move={1: "a"}), "would not load back"),

@@ -88,7 +88,8 @@ def test_random_recorded_matches_resimulate_to_identical_states(
     game = get_game(game_name)
     players = data.draw(st.integers(game.min_players, game.max_players), label="players")
     directory = tmp_path_factory.mktemp("sim")
-    match, live_hashes = play_random(directory, game_name, players, seed, random.Random(choice_seed))
+    choices = random.Random(choice_seed)
+    match, live_hashes = play_random(directory, game_name, players, seed, choices)
     loaded = load_match(match.recorder.path)
     assert loaded.complete and not loaded.torn_tail
     sim = resimulate(loaded)
