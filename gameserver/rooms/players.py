@@ -71,6 +71,12 @@ class PlayerRegistry:
         self._players[player.player_id] = player
         return player
 
+    def discard(self, player: Player) -> None:
+        """Forget ``player`` (it holds no seat and has no connection); a valid token
+        brings it back as the same player id."""
+        if self._players.get(player.player_id) is player:
+            del self._players[player.player_id]
+
     def connected_count(self) -> int:
         """Number of players with a live connection."""
         return sum(1 for player in self._players.values() if player.connected)

@@ -238,6 +238,8 @@ class GameService:
             room = self.lobby.rooms.get(room_id)
             if room is not None and not room.closed:
                 room.submit(Detached(player))
+        if not player.rooms:
+            self.players.discard(player)
 
     # -- requests -----------------------------------------------------------------------
 
