@@ -129,8 +129,9 @@ function actions(view, ctx) {
   const first = [...bids].map((b) => b.split(",").map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1])[0];
   let quantity = first ? first[0] : 1;
   let face = first ? first[1] : lowFace;
+  const maxQuantity = Math.max(quantity, ...[...bids].map((b) => Number(b.split(",")[0])));
 
-  const qty = h("input", { id: "ld-quantity", type: "number", min: 1, max: view.total_dice, value: quantity, "aria-label": "Quantity", data: { key: "ld-quantity" } });
+  const qty = h("input", { id: "ld-quantity", type: "number", min: quantity, max: maxQuantity, value: quantity, "aria-label": "Quantity", data: { key: "ld-quantity" } });
   const faces = h("div", { class: "ld-faces", role: "group", "aria-label": "Face" });
   const bidButton = h("button", { type: "button", class: "primary", id: "ld-bid-button", data: { action: "bid", key: "ld-bid-button" } });
   const liar = h("button", { type: "button", class: "danger", id: "ld-liar", disabled: !canCall("liar"), data: { action: "liar", key: "ld-liar" }, on: { click: () => canCall("liar") && ctx.move({ call: "liar" }) } }, "Liar!");

@@ -132,9 +132,10 @@ export class App extends EventTarget {
 
   _showStatus(status) {
     const el = document.getElementById("net-status");
+    const inSession = this.conn.hasSession() && !this.conn.stopped;
     el.dataset.status = status;
     el.textContent = { online: "Online", connecting: "Connecting…", offline: "Offline" }[status];
-    const inSession = this.conn.hasSession() && !this.conn.stopped;
+    el.hidden = !inSession && status === "offline";
     document.getElementById("offline-banner").hidden = status === "online" || !inSession;
   }
 

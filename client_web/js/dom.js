@@ -56,8 +56,10 @@ export function formatClock(ms) {
  * data-key when it still exists afterwards.
  */
 export function keepFocus(root, render) {
+  // Only keyboard focus is restored: after a mouse click no focus ring should linger.
   const active = document.activeElement;
-  const key = active && root.contains(active) ? active.dataset.key : undefined;
+  const keyboard = active && root.contains(active) && active.matches(":focus-visible");
+  const key = keyboard ? active.dataset.key : undefined;
   render();
   if (key !== undefined) {
     const again = root.querySelector(`[data-key="${CSS.escape(key)}"]`);

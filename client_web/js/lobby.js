@@ -19,6 +19,12 @@ export const CLOCKS = [
   { id: "move60", label: "60 s per move", clock: { initial_ms: null, increment_ms: 0, per_move_ms: 60000 } },
 ];
 
+/** A bot's display name that says it is a computer player exactly once. */
+function botName(name) {
+  if (!name) return "computer";
+  return /\bbot\b|computer/i.test(name) ? name : `${name} (bot)`;
+}
+
 export function mountLobby(root, app) {
   const roomsById = new Map();
   const roomList = h("div", { id: "room-list", class: "room-list", data: { count: 0 } });
@@ -85,7 +91,7 @@ export function mountLobby(root, app) {
     }
     const rows = rooms.map((room) => {
       const open = room.seats.filter((s) => s.kind === "open").length;
-      const who = room.seats.map((s) => (s.kind === "open" ? "open seat" : s.kind === "bot" ? `${s.name || "computer"} (bot)` : s.name)).join(", ");
+      const who = room.seats.map((s) => (s.kind === "open" ? "open seat" : s.kind === "bot" ? botName(s.name) : s.name)).join(", ");
       const mine = app.mySeats.has(room.room_id);
       return h(
         "tr",

@@ -100,6 +100,7 @@ export function mountReplayViewer(root, app, replayId, params) {
   const speedSelect = h("select", { id: "replay-speed", "aria-label": "Autoplay speed" }, SPEEDS.map((s) => h("option", { value: s.ms, selected: s.ms === speed }, s.label)));
   const playButton = h("button", { type: "button", id: "replay-play", class: "primary", "aria-label": "Play" }, "▶ Play");
   const button = (id, label, text, onClick) => h("button", { type: "button", id, "aria-label": label, on: { click: onClick } }, text);
+  const legend = h("ol", { id: "replay-players", class: "seats", "aria-label": "Players" });
   const moves = h("ol", { id: "replay-moves", class: "replay-moves", "aria-label": "Moves" });
   const container = h(
     "div",
@@ -118,15 +119,16 @@ export function mountReplayViewer(root, app, replayId, params) {
           h(
             "div",
             { class: "row" },
-            button("replay-first", "First position", "⏮", () => go(0)),
+            button("replay-first", "First position", "«", () => go(0)),
             button("replay-prev", "Previous move", "◀", () => go(step - 1)),
             playButton,
             button("replay-next", "Next move", "▶", () => go(step + 1)),
-            button("replay-last", "Last position", "⏭", () => go(doc ? doc.steps.length - 1 : 0)),
+            button("replay-last", "Last position", "»", () => go(doc ? doc.steps.length - 1 : 0)),
           ),
           slider,
-          h("div", { class: "row" }, h("label", { class: "field inline" }, h("span", {}, "Speed"), speedSelect), h("label", { class: "field inline" }, h("span", {}, "Seen by"), perspectiveSelect)),
+          h("div", { class: "replay-options" }, h("label", { class: "field" }, h("span", {}, "Speed"), speedSelect), h("label", { class: "field" }, h("span", {}, "Seen by"), perspectiveSelect)),
         ),
+        legend,
         moves,
       ),
     ),
@@ -246,6 +248,21 @@ export function mountReplayViewer(root, app, replayId, params) {
           doc.header.players.map((p) => h("option", { value: String(p.seat) }, p.name)),
         );
         perspectiveSelect.value = seatParam;
+        const renderer = rendererFor(doc.header.game);
+        const winners = doc.header.result.winners || [];
+        replace(
+          legend,
+          doc.header.players.map((p) =>
+            h(
+              "li",
+              { class: "seat", data: { seat: p.seat } },
+              h("span", { class: "swatch", style: `background: ${SEAT_COLORS[p.seat % SEAT_COLORS.length]}`, "aria-hidden": "true" }, renderer.seatLabel ? renderer.seatLabel(p.seat) : ""),
+              h("span", { class: "seat-name" }, p.name),
+              p.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
+              winners.includes(p.seat) ? h("span", { class: "badge badge-playing" }, "winner") : null,
+            ),
+          ),
+        );
         replace(
           moves,
           doc.steps.map((s, i) => h("li", { data: { step: i } }, h("button", { type: "button", class: "linklike", on: { click: () => go(i) } }, i === 0 ? "Start" : `${i}. ${describeStep(s)}`))),
