@@ -14,6 +14,7 @@ from gameserver.replays.records import (
     Ended,
     Header,
     Moved,
+    Record,
     Seat,
     StateHash,
 )
@@ -39,7 +40,7 @@ def moved(version: int) -> Moved:
 
 @pytest.mark.parametrize("policy", list(FsyncPolicy))
 def test_create_append_close_round_trip(tmp_path: Path, policy: FsyncPolicy) -> None:
-    records = [
+    records: list[Record] = [
         moved(1),
         Disconnected(at=2_000, seat=1),
         moved(2),

@@ -114,7 +114,9 @@ def _index(loaded: LoadedMatch, cls: type, nth: int = 0) -> int:
 def test_a_wrong_state_hash_names_its_record(eventful_log: Path) -> None:
     loaded = load_match(eventful_log)
     index = _index(loaded, StateHash)
-    bad = attrs.evolve(loaded.records[index], hash="0" * 64)
+    record = loaded.records[index]
+    assert isinstance(record, StateHash)
+    bad = attrs.evolve(record, hash="0" * 64)
     with pytest.raises(ReplayMismatch, match="state hash at version 9") as info:
         resimulate(_tampered(loaded, index, bad))
     assert info.value.index == index
