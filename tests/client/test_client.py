@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import attrs
 import pytest
 import trio
 
@@ -29,7 +32,7 @@ from gameserver.protocol.messages import (
     State,
 )
 
-from .conftest import Proxy
+from .conftest import Proxy, server_config
 
 FAST = Backoff(initial=0.05, maximum=0.2)
 
@@ -284,3 +287,47 @@ async def test_events_end_when_the_client_closes(server_url: str) -> None:
     assert isinstance(events[-1], Disconnected)
     assert events[-1].final
     assert not client.connected
+
+
+async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path: Path) -> None:
+    from gameserver.app import run_server
+
+    config = attrs.evolve(server_config(tmp_path), recover=True)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            first = trio.CancelScope()
+
+            async def serve_first(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+                with first:
+                    await run_server(config, task_status=task_status)
+
+            port = await nursery.start(serve_first)
+            url = f"ws://127.0.0.1:{port}/ws"
+            async with connect(url, name="ada", backoff=FAST) as client:
+                joined = await client.create_room("connect4", 2, bots={1: "random"})
+                room = joined.room.room_id
+                bot = StrategyBot("connect4", "random", seed=5)
+                async with trio.open_nursery() as play_nursery:
+                    results = []
+
+                    async def play() -> None:
+                        results.append(await play_room(client, bot, room, 0))
+
+                    play_nursery.start_soon(play)
+                    await state_where_passive(client, room, lambda s: s.version >= 4)
+                    first.cancel()  # the server shuts down: every connection closes with 1001
+                    await nursery.start(run_server, attrs.evolve(config, port=port))
+                [result] = results
+                assert result.completed
+                assert result.reconnects >= 1
+                assert client.reconnects >= 1
+            nursery.cancel_scope.cancel()
+
+
+async def state_where_passive(client: GameClient, room_id: str, predicate: object) -> State:
+    """Wait for a matching state without consuming events (another task reads them)."""
+    while True:
+        state = client.states.get(room_id)
+        if state is not None and predicate(state):  # type: ignore[operator]
+            return state
+        await trio.sleep(0.005)
