@@ -5,6 +5,10 @@ Feed transport bytes to :meth:`Connection.receive_data` (and EOF to
 write :meth:`Connection.data_to_send` to the transport; close the transport once
 :attr:`Connection.should_close_transport` is True. Nothing here does I/O.
 
+Pull style instead: :meth:`Connection.buffer_data` stores bytes and
+:meth:`Connection.next_event` parses one event at a time, so an adapter can parse no
+further than its application has read (answers then precede a later failure's close).
+
 State transitions (all of them live in ``_TRANSITIONS``):
 
 - OPEN --we send close--> CLOSING (we wait for the peer's close)
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections import deque
 
 from .codes import CloseCode, Opcode, is_valid_close_code
 from .deflate import DeflateCodec, DeflateParams
@@ -124,7 +129,7 @@ class Connection:
         """True once the transport should be closed (after flushing data_to_send)."""
         self._close_sent = False
         self._receiving = True
-        self._events: list[Event] = []
+        self._events: deque[Event] = deque()
         self._out: list[bytes] = []
         self._mask_pool: list[bytes] = []
         # Incoming frame parsing.
@@ -162,21 +167,44 @@ class Connection:
     # -- receiving ---------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
-        """Feed bytes read from the transport, then drain events and data to send.
+        """Feed bytes read from the transport and parse them all; then drain
+        :meth:`events_received` and :meth:`data_to_send`.
 
         Never raises for bad peer input: the connection fails instead (see
         :attr:`failure`). Bytes after the peer's close, or after a failure, are ignored.
         """
-        if not self._receiving or not data:
-            return
-        self._buf += data
-        try:
-            self._parse()
-        except ProtocolError as exc:
-            self._fail(exc)
+        self.buffer_data(data)
+        self._parse_safely(one_event=False)
+
+    def buffer_data(self, data: bytes) -> None:
+        """Store bytes read from the transport without parsing them yet.
+
+        The pull-style alternative to :meth:`receive_data`: then call :meth:`next_event`
+        whenever the application is ready for the next event. Parsing no further than
+        the application has read keeps replies in order: an answer sent to one message
+        goes out before the close caused by a protocol violation that followed it.
+        """
+        if self._receiving and data:
+            self._buf += data
+
+    def next_event(self) -> Event | None:
+        """Parse just enough buffered bytes for one event and return it.
+
+        Return None when more bytes are needed or nothing more will be received (after
+        the peer's close, a failure or EOF): then check :attr:`should_close_transport`.
+        Never raises for bad peer input. Write :meth:`data_to_send` after each call
+        (pongs and close answers are queued as their frames are parsed).
+        """
+        if not self._events:
+            self._parse_safely(one_event=True)
+        return self._events.popleft() if self._events else None
 
     def receive_eof(self) -> None:
-        """Tell the connection the transport reached EOF; then close the transport."""
+        """Tell the connection the transport reached EOF; then close the transport.
+
+        Bytes buffered before the EOF are parsed first, so their events still arrive.
+        """
+        self._parse_safely(one_event=False)
         if self.close_code is None:
             self.close_code = CloseCode.ABNORMAL_CLOSURE
         self._receiving = False
@@ -186,8 +214,17 @@ class Connection:
 
     def events_received(self) -> list[Event]:
         """Return (and forget) the events parsed so far, in arrival order."""
-        events, self._events = self._events, []
+        events = list(self._events)
+        self._events.clear()
         return events
+
+    def _parse_safely(self, *, one_event: bool) -> None:
+        if not self._receiving:
+            return
+        try:
+            self._parse(one_event)
+        except ProtocolError as exc:
+            self._fail(exc)
 
     def _fail(self, exc: ProtocolError) -> None:
         self.failure = exc
@@ -198,9 +235,13 @@ class Connection:
         self._transition(_Trigger.FAIL)
         self.should_close_transport = True
 
-    def _parse(self) -> None:
+    def _parse(self, one_event: bool) -> None:
+        """Parse buffered bytes; with ``one_event``, stop as soon as an event is ready."""
         buf = self._buf
+        events = self._events
         while self._receiving:
+            if one_event and events:
+                return
             header = self._header
             if header is None:
                 header = parse_header(buf, allow_rsv1=self._codec is not None)
