@@ -31,6 +31,7 @@ export function mountRoom(root, app, roomId) {
   let lastState = null;
   let resignArmed = null;
   let rematchAsked = false;
+  let missing = false;
 
   const title = h("h1", { id: "room-title" }, "Room");
   const status = h("p", { id: "turn-status", class: "turn-status", role: "status", "aria-live": "polite" });
@@ -76,6 +77,7 @@ export function mountRoom(root, app, roomId) {
   }
 
   function draw() {
+    if (missing && !data.state) return;
     const state = data.state;
     const summary = data.summary;
     const game = gameOf(roomId, data);
@@ -321,7 +323,14 @@ export function mountRoom(root, app, roomId) {
       data.summary = joined.room;
       draw();
     } catch (err) {
-      if (err.code !== "disconnected") app.showError(err);
+      if (err.code === "disconnected") return;
+      app.showError(err);
+      if (err.code === "room_not_found" && !data.state) {
+        missing = true;
+        container.dataset.status = "missing";
+        status.textContent = "This room does not exist (any more).";
+        replace(board, h("p", { id: "room-missing", class: "board-placeholder" }, "Nothing to see here. ", h("a", { href: "#/" }, "Back to the lobby")));
+      }
     }
   }
 

@@ -1,0 +1,95 @@
+"""Resign, rematch, quick match, watching from the lobby, clocks and plain error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Page
+
+from tests.browser.conftest import RunningServer
+from tests.browser.ui import act_on, room_attr, sign_in, wait_room
+
+
+def test_resign_then_rematch_against_the_computer(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Finn")
+    page.click('[data-action="vs-computer"][data-game="connect4"]')
+    wait_room(page, seat="0", match="1", my_turn="true")
+
+    page.click("#resign")  # the first click only asks for confirmation
+    assert room_attr(page, "status") == "playing"
+    page.click("#resign")
+    wait_room(page, status="over")
+    assert page.get_attribute("#result strong", "data-outcome") == "loss"
+    assert "resigned" in page.inner_text("#turn-status")
+
+    page.click("#rematch")
+    wait_room(page, match="2", version="0", status="playing", my_turn="true")
+    assert page.locator('[data-column][data-legal="true"]').count() == 7
+    assert page.is_hidden("#result")
+
+
+def test_quick_match_pairs_two_players_and_the_lobby_can_watch(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    gus, hal, ivy = new_page(), new_page(), new_page()
+    sign_in(gus, server.url, "Gus")
+    act_on(gus).click('[data-action="quick-match"][data-game="tictactoe"]')
+    wait_room(gus, status="waiting")
+    room_id = room_attr(gus, "room-id")
+    sign_in(hal, server.url, "Hal")
+    act_on(hal).click('[data-action="quick-match"][data-game="tictactoe"]')
+    wait_room(hal, room_id=room_id, status="playing")
+    wait_room(gus, status="playing")
+    assert {room_attr(gus, "seat"), room_attr(hal, "seat")} == {"0", "1"}
+
+    # Ivy finds the running room in the live lobby list and watches it.
+    sign_in(ivy, server.url, "Ivy")
+    row = ivy.locator(f'#room-list tr[data-room-id="{room_id}"]')
+    row.locator('[data-action="watch"]').click()
+    wait_room(ivy, room_id=room_id, seat="spectator", status="playing")
+    assert ivy.locator('[data-cell][data-legal="true"]').count() == 0
+    assert ivy.is_hidden("#resign")
+
+    first = gus if room_attr(gus, "seat") == "0" else hal
+    act_on(first).click('[data-cell="4"]')
+    ivy.wait_for_selector('[data-cell="4"][data-mark="X"]')  # the spectator sees it live
+    wait_room(ivy, version="1")
+
+
+def test_clocks_count_down_for_the_player_to_move(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Jo")
+    page.select_option("#create-game", "tictactoe")
+    page.select_option("#create-clock", "blitz")
+    page.click("#create-submit")
+    wait_room(page, seat="0", my_turn="true")
+    clock = page.locator('[data-clock-seat="0"]')
+    page.wait_for_selector('[data-clock-seat="0"].running')
+    start = int(clock.get_attribute("data-ms") or "0")
+    assert 50_000 < start <= 60_000
+    page.wait_for_function(
+        "start => Number(document.querySelector('[data-clock-seat=\"0\"]').dataset.ms) < start - 300",
+        arg=start,
+    )
+    assert ":" in clock.inner_text()  # shown as m:ss
+    assert "running" not in (page.get_attribute('[data-clock-seat="1"]', "class") or "")
+
+
+def test_server_errors_are_shown_plainly(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Kim", path="/#/join/NOSUCHCODE")
+    toast = page.wait_for_selector(".toast[data-code]")
+    assert toast.get_attribute("data-code") == "room_not_found"
+    assert toast.inner_text().strip()
+    page.wait_for_selector("#lobby")  # back where a player can go on
+
+    page.goto(server.url + "/#/room/no-such-room")
+    page.wait_for_selector('.toast[data-code="room_not_found"] >> nth=-1')
+    page.wait_for_selector("#room-missing")
