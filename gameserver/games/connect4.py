@@ -130,7 +130,9 @@ class Connect4(Game):
             return []
         return [{"column": c} for c in range(WIDTH) if len(state.columns[c]) < HEIGHT]
 
-    def apply(self, state: Connect4State, seat: int, move: Any, rng: random.Random) -> Connect4State:
+    def apply(
+        self, state: Connect4State, seat: int, move: Any, rng: random.Random
+    ) -> Connect4State:
         """Return the state after ``seat`` drops a disc into ``move["column"]``."""
         expect_fields(move, ("column",))
         col = move["column"]

@@ -67,7 +67,8 @@ def test_default_depth_is_fast() -> None:
     elapsed: list[float] = []
     while GAME.outcome(state) is None:
         start = time.process_time()
-        move = strategy.choose(GAME.view(state, state.turn), GAME.legal_moves(state, state.turn), rng)
+        view, legal = GAME.view(state, state.turn), GAME.legal_moves(state, state.turn)
+        move = strategy.choose(view, legal, rng)
         elapsed.append(time.process_time() - start)
         state = GAME.apply(state, state.turn, move, rng)
     assert sum(elapsed) / len(elapsed) < 0.05

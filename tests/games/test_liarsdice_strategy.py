@@ -19,7 +19,9 @@ def choose(state: LiarsDiceState, seed: int = 0) -> dict[str, object]:
     )
 
 
-def table(dice: list[list[int]], bids: tuple[tuple[int, int, int], ...], turn: int) -> LiarsDiceState:
+def table(
+    dice: list[list[int]], bids: tuple[tuple[int, int, int], ...], turn: int
+) -> LiarsDiceState:
     return LiarsDiceState(
         ones_wild=True,
         spot_on=True,

@@ -81,6 +81,8 @@ def test_command_prints_text_and_json(capsys: pytest.CaptureFixture[str]) -> Non
         (["--game", "tictactoe", "--players", "5"], "exactly 2 players"),
     ],
 )
-def test_command_errors(extra: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_errors(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["selfplay", "--games", "1", *extra]) == 2
     assert message in capsys.readouterr().err
