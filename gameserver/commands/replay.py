@@ -20,7 +20,7 @@ import attrs
 from gameserver.replays.errors import ReplayError
 from gameserver.replays.export import export_data
 from gameserver.replays.loader import LoadedMatch, iter_matches, load_match, match_paths
-from gameserver.replays.records import STATE_EVENTS, Record
+from gameserver.replays.records import CLOCK_EVENTS, STATE_EVENTS, Record
 from gameserver.replays.render import render_view
 from gameserver.replays.simulate import Position, iter_positions, resimulate
 from gameserver.replays.summary import format_time, summarize
@@ -132,6 +132,15 @@ def _describe(record: Record | None) -> str:
     return f"{kind}({inner})"
 
 
+def _clocks_at(loaded: LoadedMatch, index: int) -> tuple[int, ...] | None:
+    """The clock banks as last recorded at or before ``records[index]`` (None if untimed)."""
+    for record in reversed(loaded.records[: index + 1]):
+        if isinstance(record, CLOCK_EVENTS) and record.clocks is not None:
+            return record.clocks
+    initial = loaded.header.clock.initial_ms
+    return None if initial is None else (initial,) * len(loaded.header.seats)
+
+
 def _show(args: argparse.Namespace) -> int:
     try:
         loaded = load_match(args.file)
@@ -164,6 +173,9 @@ def _show(args: argparse.Namespace) -> int:
     print(f"started {format_time(summary.started_at)} UTC; result: {summary.result}")
     print(f"after move {target} of {total}: {_describe(chosen.record)}")
     print(render_view(loaded.header.game, chosen.views[args.seat]))
+    clocks = _clocks_at(loaded, chosen.index)
+    if clocks is not None:
+        print("clocks: " + ", ".join(f"seat {i} {ms / 1000:.1f}s" for i, ms in enumerate(clocks)))
     return 0
 
 

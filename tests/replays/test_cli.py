@@ -85,6 +85,7 @@ def test_show_draws_the_board_at_a_move_as_a_seat_or_spectator() -> None:
     assert "after move 2 of 5" in run.stdout
     assert " O  .  .     0 1 2\n .  X  .     3 4 5\n .  .  .     6 7 8" in run.stdout
     assert "viewing as: spectator" in run.stdout
+    assert "clocks: seat 0 117.5s, seat 1 113.0s" in run.stdout
 
     c4 = replay("show", SAMPLES / "v1-connect4-random-vs-best.gsr")
     assert c4.returncode == 0 and "  0  1  2  3  4  5  6" in c4.stdout
