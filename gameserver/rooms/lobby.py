@@ -190,7 +190,14 @@ class Lobby:
         self.rooms[room.room_id] = room
         if room.invite_code is not None:
             self._invites[room.invite_code] = room
-        self._nursery.start_soon(room.run)
+        self._nursery.start_soon(self._run_room, room)
+
+    async def _run_room(self, room: Room) -> None:
+        try:
+            await room.run()
+        except Exception:
+            # One broken room must never take the server (and every other room) down.
+            log.exception("room %s crashed; it is closed", room.room_id)
 
     def join_room(self, player: Player, request: JoinRoom) -> JoinResult:
         """Seat ``player`` in a room found by id (public) or invite code."""

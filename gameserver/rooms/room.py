@@ -267,7 +267,13 @@ class Room:
                 await self._start_match()  # every seat is a bot
             self._schedule_bots()
             while not self.closed:
-                await self._fire_timers()
+                try:
+                    await self._fire_timers()
+                except Exception:
+                    # A bug in a timer (e.g. a strategy) must not take the server down.
+                    log.exception("room %s: a timer failed", self.room_id)
+                    self._bot_due = None
+                    self.clocks.stop_all(trio.current_time())
                 if self.closed:
                     break
                 with trio.move_on_at(self._next_deadline()):

@@ -62,7 +62,8 @@ class Seat:
 
     def info(self) -> SeatInfo:
         """The seat as the protocol shows it."""
-        if self.is_bot:
+        if self.is_bot or (self.takeover and self.player is not None):
+            # docs/protocol.md: a seat played by a strategy is shown as a bot
             return SeatInfo(seat=self.index, kind=SeatKind.BOT, name=self.name, connected=True)
         if self.player is None and not self.departed:
             return SeatInfo(seat=self.index, kind=SeatKind.OPEN)

@@ -266,6 +266,15 @@ async def test_grace_expiry_with_bot_policy_lets_a_strategy_play(autojump_clock:
         await trio.sleep(6)
         state = alice.last_state()
         assert state.version == 2 and state.to_act == (0,)  # the strategy moved for bob
+        assert state.seats[1].kind is SeatKind.BOT and state.seats[1].player_id is None
+        bob.reconnect(lobby)
+        await settle()
+        assert bob.last_state().seats[1].kind is SeatKind.HUMAN
+        move(room, alice, 3, 8)
+        await settle()
+        assert alice.last_state().to_act == (1,)  # bob plays for himself again
+        await trio.sleep(5)
+        assert alice.last_state().version == 3
         nursery.cancel_scope.cancel()
 
 
@@ -304,3 +313,26 @@ async def test_room_closes_when_everyone_leaves(harness: LobbyHarness) -> None:
     with pytest.raises(RequestError) as info:
         harness.lobby.room(room.room_id)
     assert info.value.code is ErrorCode.ROOM_NOT_FOUND
+
+
+class BrokenStrategy:
+    """A strategy with a bug: it raises instead of choosing."""
+
+    def choose(self, view: object, legal_moves: object, rng: object) -> object:
+        raise RuntimeError("strategy bug")
+
+
+async def test_a_failing_strategy_does_not_take_the_server_down(harness: LobbyHarness) -> None:
+    alice = FakeClient("alice")
+    room = create(harness.lobby, alice, bots=(BotSeat(seat=0, strategy="random"),))
+    room.seats[0].strategy = BrokenStrategy()  # type: ignore[assignment]
+    await settle()
+    assert not room.closed and room.match is not None and room.match.version == 0
+    # the rest of the server carries on
+    other, first, _second = await start_pair(harness.lobby)
+    move(other, first, 1, 4)
+    await settle()
+    assert other.match is not None and other.match.version == 1
+    room.submit(ChatRequest(alice.player, 5, "still here?"))
+    await settle()
+    assert alice.of_type(ChatMessage)[-1].text == "still here?"
