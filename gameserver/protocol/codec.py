@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -90,16 +90,68 @@ def _pack(message: ServerMessage | ClientMessage) -> bytes:
 
 
 def _record_to_wire(record: Any) -> dict[str, Any]:
-    wire: dict[str, Any] = {}
-    for name, free in _field_plan(type(record)):
-        value = getattr(record, name)
-        wire[name] = value if free else _value_to_wire(value)
-    return wire
+    return _record_encoder(type(record))(record)
+
+
+# Encoders are compiled once per class from its annotations, so encoding a message is a
+# few dict and list builds rather than a walk that inspects every value's type.
+_Encoder = Callable[[Any], Any]
+_RECORD_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _record_encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
+    encoder = _RECORD_ENCODERS.get(cls)
+    if encoder is None:
+        hints = _hints(cls)
+        fields = tuple(
+            (field.name, _encoder_for(hints[field.name])) for field in attrs.fields(cls)
+        )
+
+        def encoder(record: Any) -> dict[str, Any]:
+            return {name: convert(getattr(record, name)) for name, convert in fields}
+
+        _RECORD_ENCODERS[cls] = encoder
+    return encoder
+
+
+def _encoder_for(hint: Any) -> _Encoder:
+    """A function turning a value annotated ``hint`` into plain msgpack data."""
+    if hint is Any or hint in (int, str, bool, float):
+        return _identity
+    origin = typing.get_origin(hint)
+    if origin is types.UnionType or origin is typing.Union:
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(options) == 1:
+            inner = _encoder_for(options[0])
+            if inner is _identity:
+                return _identity
+            return lambda value: None if value is None else inner(value)
+        return _value_to_wire  # a genuine union (Reply.result): decide by value
+    if origin is tuple:
+        item = _encoder_for(typing.get_args(hint)[0])
+        if item is _identity:
+            return list
+        return lambda value: [item(entry) for entry in value]
+    if origin is Mapping or origin is dict:
+        return _value_to_wire
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return lambda value: value.value
+    if isinstance(hint, type) and attrs.has(hint):
+        return lambda value: _record_encoder(type(value))(value)
+    raise AssertionError(f"no wire encoding for {hint!r}")  # pragma: no cover
 
 
 def _value_to_wire(value: Any) -> Any:
+    """Plain data for a value whose type only the value itself tells."""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, (str, int, float, type(None))):
+        return value
     if attrs.has(type(value)):
         return _record_to_wire(value)
     if isinstance(value, (tuple, list)):
@@ -107,24 +159,6 @@ def _value_to_wire(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _value_to_wire(item) for key, item in value.items()}
     return value
-
-
-_FIELD_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _field_plan(cls: type) -> tuple[tuple[str, bool], ...]:
-    """(field name, is free-form data) for every field of an attrs class (cached)."""
-    plan = _FIELD_PLANS.get(cls)
-    if plan is None:
-        hints = _hints(cls)
-        plan = tuple((field.name, _is_free(hints[field.name])) for field in attrs.fields(cls))
-        _FIELD_PLANS[cls] = plan
-    return plan
-
-
-def _is_free(hint: Any) -> bool:
-    return hint is Any
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -154,7 +188,7 @@ def decode_client_message(
         _check_plain(raw, limits)
         cls = _lookup_type(raw, CLIENT_MESSAGE_TYPES)
         if request_id is None:
-            raise _invalid("id", "must be a non-negative integer below 2**53", raw.get("id"))
+            raise _bad("must be a non-negative integer below 2**53", raw.get("id")).error("id")
         message: ClientMessage = _convert_record(raw, cls, cls.TYPE, signed=False)
         return message
     except RequestError as error:
@@ -185,8 +219,8 @@ def decode_result(cls: type[_R], result: Result | Mapping[str, Any]) -> _R:
     if isinstance(result, cls):
         return result
     if not isinstance(result, Mapping):
-        raise _invalid("result", f"must be a map for {cls.__name__}", result)
-    record: _R = _convert_record(result, cls, "result", signed=True)
+        raise _bad(f"must be a map for {cls.__name__}", result).error("result")
+    record: _R = _convert_record(dict(result), cls, "result", signed=True)
     return record
 
 
@@ -294,7 +328,7 @@ def _lookup_type(raw: Mapping[str, Any], table: Mapping[str, type[Any]]) -> Any:
     if message_type is None:
         raise RequestError(ErrorCode.INVALID_FIELD, "field 'type' is missing")
     if not isinstance(message_type, str):
-        raise _invalid("type", "must be a string", message_type)
+        raise _bad("must be a string", message_type).error("type")
     try:
         return table[message_type]
     except KeyError:
@@ -305,74 +339,166 @@ def _lookup_type(raw: Mapping[str, Any], table: Mapping[str, type[Any]]) -> Any:
 
 
 def _convert_record(raw: Mapping[str, Any], cls: type[Any], path: str, *, signed: bool) -> Any:
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for field in attrs.fields(cls):
-        name = field.name
-        field_path = f"{path}.{name}"
-        if name in raw:
-            kwargs[name] = _convert(raw[name], hints[name], field_path, signed)
-        elif field.default is attrs.NOTHING:
-            raise RequestError(ErrorCode.INVALID_FIELD, f"field {field_path!r} is missing")
-    return cls(**kwargs)
+    """Build ``cls`` from its wire map; raise ``invalid_field`` naming the field path."""
+    try:
+        return _record_decoder(cls, signed)(raw)
+    except _BadField as bad:
+        raise bad.error(path) from None
 
 
-def _convert(value: Any, hint: Any, path: str, signed: bool) -> Any:
+class _BadField(Exception):
+    """A field failed validation; the path is filled in while unwinding (error path only)."""
+
+    def __init__(self, requirement: str) -> None:
+        super().__init__(requirement)
+        self.requirement = requirement
+        self.segments: list[str] = []
+
+    def error(self, root: str) -> RequestError:
+        path = root
+        for segment in reversed(self.segments):
+            path += segment if segment.startswith("[") else f".{segment}"
+        return RequestError(ErrorCode.INVALID_FIELD, f"field {path!r} {self.requirement}")
+
+
+def _bad(requirement: str, value: Any) -> _BadField:
+    return _BadField(f"{requirement}, got {_kind(value)}")
+
+
+# Decoders are compiled once per (class or annotation, signedness) like the encoders.
+_Decoder = Callable[[Any], Any]
+_RECORD_DECODERS: dict[tuple[type, bool], _Decoder] = {}
+
+
+def _record_decoder(cls: type, signed: bool) -> _Decoder:
+    decoder = _RECORD_DECODERS.get((cls, signed))
+    if decoder is None:
+        hints = _hints(cls)
+        fields = tuple(
+            (field.name, _decoder_for(hints[field.name], signed), field.default is attrs.NOTHING)
+            for field in attrs.fields(cls)
+        )
+
+        def decoder(raw: Any) -> Any:
+            if not isinstance(raw, dict):
+                raise _bad("must be a map", raw)
+            kwargs: dict[str, Any] = {}
+            for name, convert, required in fields:
+                if name in raw:
+                    try:
+                        kwargs[name] = convert(raw[name])
+                    except _BadField as bad:
+                        bad.segments.append(name)
+                        raise
+                elif required:
+                    missing = _BadField("is missing")
+                    missing.segments.append(name)
+                    raise missing
+            return cls(**kwargs)
+
+        _RECORD_DECODERS[(cls, signed)] = decoder
+    return decoder
+
+
+def _decoder_for(hint: Any, signed: bool) -> _Decoder:
+    """A function validating and converting a wire value annotated ``hint``."""
     if hint is Any:
-        return value
+        return _identity
     origin = typing.get_origin(hint)
     if origin is types.UnionType or origin is typing.Union:
-        return _convert_union(value, typing.get_args(hint), path, signed)
+        return _union_decoder(typing.get_args(hint), signed)
     if hint is bool:
-        if not isinstance(value, bool):
-            raise _invalid(path, "must be a boolean", value)
-        return value
+        return _decode_bool
     if hint is int:
-        low = -MAX_SAFE_INTEGER if signed else 0
-        if not _is_int(value) or not low <= value <= MAX_SAFE_INTEGER:
-            what = "an integer" if signed else "a non-negative integer"
-            raise _invalid(path, f"must be {what} below 2**53", value)
-        return value
+        return _decode_signed_int if signed else _decode_unsigned_int
     if hint is str:
-        if not isinstance(value, str):
-            raise _invalid(path, "must be a string", value)
-        return value
+        return _decode_str
     if origin is tuple:
-        if not isinstance(value, list):
-            raise _invalid(path, "must be an array", value)
-        item_hint = typing.get_args(hint)[0]
-        return tuple(
-            _convert(item, item_hint, f"{path}[{index}]", signed)
-            for index, item in enumerate(value)
-        )
+        return _tuple_decoder(_decoder_for(typing.get_args(hint)[0], signed))
     if origin is Mapping or origin is dict:
-        if not isinstance(value, dict):
-            raise _invalid(path, "must be a map", value)
-        return value
+        return _decode_map
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            allowed = ", ".join(repr(member.value) for member in hint)
-            raise _invalid(path, f"must be one of {allowed}", value) from None
+        return _enum_decoder(hint)
     if isinstance(hint, type) and attrs.has(hint):
-        if not isinstance(value, dict):
-            raise _invalid(path, "must be a map", value)
-        return _convert_record(value, hint, path, signed=signed)
-    raise AssertionError(f"no wire conversion for {hint!r} at {path}")  # pragma: no cover
+        return lambda value: _record_decoder(hint, signed)(value)
+    raise AssertionError(f"no wire conversion for {hint!r}")  # pragma: no cover
 
 
-def _convert_union(value: Any, options: tuple[Any, ...], path: str, signed: bool) -> Any:
-    if value is None:
-        if type(None) in options:
-            return None
-        raise _invalid(path, "must not be null", value)
+def _decode_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad("must be a boolean", value)
+    return value
+
+
+def _decode_unsigned_int(value: Any) -> int:
+    if not _is_int(value) or not 0 <= value <= MAX_SAFE_INTEGER:
+        raise _bad("must be a non-negative integer below 2**53", value)
+    return int(value)
+
+
+def _decode_signed_int(value: Any) -> int:
+    if not _is_int(value) or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise _bad("must be an integer below 2**53", value)
+    return int(value)
+
+
+def _decode_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _bad("must be a string", value)
+    return value
+
+
+def _decode_map(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise _bad("must be a map", value)
+    return value
+
+
+def _tuple_decoder(item: _Decoder) -> _Decoder:
+    def decode(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _bad("must be an array", value)
+        if item is _identity:
+            return tuple(value)
+        converted = []
+        for index, entry in enumerate(value):
+            try:
+                converted.append(item(entry))
+            except _BadField as bad:
+                bad.segments.append(f"[{index}]")
+                raise
+        return tuple(converted)
+
+    return decode
+
+
+def _enum_decoder(kind: type[enum.Enum]) -> _Decoder:
+    allowed = ", ".join(repr(member.value) for member in kind)
+
+    def decode(value: Any) -> Any:
+        try:
+            return kind(value)
+        except (ValueError, TypeError):
+            raise _bad(f"must be one of {allowed}", value) from None
+
+    return decode
+
+
+def _union_decoder(options: tuple[Any, ...], signed: bool) -> _Decoder:
+    nullable = type(None) in options
     rest = [option for option in options if option is not type(None)]
     # ``Result | Mapping[str, Any]`` arrives as a plain map; decode_result types it.
     mapping = [option for option in rest if typing.get_origin(option) is Mapping]
-    if mapping:
-        return _convert(value, mapping[0], path, signed)
-    return _convert(value, rest[0], path, signed)
+    inner = _decoder_for(mapping[0] if mapping else rest[0], signed)
+
+    def decode(value: Any) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise _bad("must not be null", value)
+        return inner(value)
+
+    return decode
 
 
 def _is_int(value: Any) -> bool:
@@ -397,9 +523,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a map"
     return type(value).__name__
-
-
-def _invalid(path: str, requirement: str, value: Any) -> RequestError:
-    return RequestError(
-        ErrorCode.INVALID_FIELD, f"field {path!r} {requirement}, got {_kind(value)}"
-    )
