@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -55,13 +56,14 @@ def test_state_hash_is_sha256_hex_and_tracks_the_state() -> None:
 def test_merge_options() -> None:
     checks = {"n": int_option(1, 3), "flag": bool_option}
     assert merge_options({"n": 2, "flag": True}, checks, {"n": 3}) == {"n": 3, "flag": True}
-    for bad, message in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"n": 0}, "between 1 and 3"),
         ({"n": True}, "must be an integer"),
         ({"n": "2"}, "must be an integer"),
         ({"flag": 1}, "true or false"),
         ({"other": 1}, "unknown option 'other'"),
-    ]:
+    ]
+    for bad, message in cases:
         with pytest.raises(InvalidOptions, match=message):
             merge_options({"n": 2, "flag": True}, checks, bad)
     with pytest.raises(InvalidOptions, match="map"):

@@ -211,12 +211,13 @@ def test_resign_eliminates_and_restarts_the_bidding() -> None:
 
 def test_options() -> None:
     assert GAME.validate_options({"dice": 3}) == {"dice": 3, "ones_wild": True, "spot_on": True}
-    for bad, message in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"dice": 0}, "between 1 and 10"),
         ({"dice": 11}, "between 1 and 10"),
         ({"ones_wild": "yes"}, "true or false"),
         ({"wild": True}, "unknown option 'wild'"),
-    ]:
+    ]
+    for bad, message in cases:
         with pytest.raises(InvalidOptions, match=message):
             GAME.setup(2, RNG, bad)
     with pytest.raises(InvalidOptions, match="2 to 6 players"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from gameserver.games.selfplay import entry_at, play_match, run_selfplay
 from gameserver.games.strategy import UnknownStrategy, get_strategy
 
 
-def deterministic(data: dict[str, object]) -> dict[str, object]:
+def deterministic(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != "timings"}
 
 
@@ -26,9 +27,9 @@ def test_same_seed_same_summary(name: str) -> None:
         for _ in range(2)
     ]  # fmt: skip
     assert deterministic(runs[0]) == deterministic(runs[1])
-    assert set(runs[0]["timings"]) == {"best", "random"}  # type: ignore[arg-type]
-    total = sum(entry["wins"] for entry in runs[0]["entries"])  # type: ignore[attr-defined]
-    assert total + runs[0]["draws"] == 12  # type: ignore[operator]
+    assert set(runs[0]["timings"]) == {"best", "random"}
+    total = sum(entry["wins"] for entry in runs[0]["entries"])
+    assert total + runs[0]["draws"] == 12
 
 
 def test_seats_rotate_every_match() -> None:
