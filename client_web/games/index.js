@@ -4,7 +4,8 @@
 // A renderer module's default export:
 //   name, title                       the game's registry name and display title
 //   players: {min, max}               seat counts the game accepts
-//   options: [{key, label, min, max, value}]   integer options offered when creating a room
+//   options: [{key, label, min, max, value} | {key, label, type: "bool", value}]
+//                                     options offered when creating a room
 //   render(root, view, ctx)           draw `view` into the empty element `root`. ctx holds:
 //       seat      the seat being shown (null for spectators and the "all" replay view)
 //       canAct    true when this seat may move now (false in replays and for spectators)

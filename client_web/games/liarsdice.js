@@ -32,7 +32,11 @@ export default {
   title: "Liar's dice",
   blurb: "Bid on the dice under every cup; call a liar.",
   players: { min: 2, max: 6, default: 3 },
-  options: [{ key: "dice", label: "Dice each", min: 1, max: 10, value: 5 }],
+  options: [
+    { key: "dice", label: "Dice each", min: 1, max: 10, value: 5 },
+    { key: "ones_wild", label: "Ones are wild", type: "bool", value: true },
+    { key: "spot_on", label: "Allow “spot on” calls", type: "bool", value: true },
+  ],
 
   detect(view) {
     return "total_dice" in view && "counts" in view;

@@ -215,6 +215,9 @@ export class App extends EventTarget {
               return;
             }
             error.textContent = "";
+            const slow = setTimeout(() => {
+              error.textContent = "Connecting to the server…";
+            }, 1500);
             try {
               await this._connect(name);
               this.route();
@@ -222,6 +225,8 @@ export class App extends EventTarget {
               this.conn.forget();
               error.textContent = err.message || "The server refused this name.";
               error.dataset.code = err.code || "";
+            } finally {
+              clearTimeout(slow);
             }
           },
         },

@@ -80,7 +80,27 @@ export function mountLobby(root, app) {
     roomList,
   );
 
-  replace(root, h("div", { class: "lobby", id: "lobby" }, quick, list, create));
+  const mine = h("section", { class: "card", id: "my-rooms", "aria-labelledby": "my-rooms-title", hidden: true });
+  replace(root, h("div", { class: "lobby", id: "lobby" }, mine, quick, list, create));
+
+  // The rooms this player sits in (e.g. after a reload, or after wandering off to the lobby).
+  function drawMine() {
+    const rows = [...app.mySeats.keys()].map((roomId) => {
+      const data = app.rooms.get(roomId);
+      const game = data?.summary?.game || sessionStorage.getItem(`gs.roomGame.${roomId}`) || "unknown";
+      const over = Boolean(data?.state?.outcome || data?.over);
+      const status = over ? "over" : data?.state ? "playing" : data?.summary?.status || "waiting";
+      return h(
+        "li",
+        { data: { roomId } },
+        h("a", { href: `#/room/${encodeURIComponent(roomId)}`, data: { action: "open" } }, rendererFor(game).title),
+        " ",
+        h("span", { class: `badge badge-${status}` }, status),
+      );
+    });
+    mine.hidden = rows.length === 0;
+    replace(mine, h("h2", { id: "my-rooms-title" }, "Your games"), h("ul", { class: "my-rooms" }, rows));
+  }
 
   function drawRooms() {
     const rooms = [...roomsById.values()];
@@ -142,12 +162,17 @@ export function mountLobby(root, app) {
   }
 
   drawRooms();
+  drawMine();
   watch();
   app.addEventListener("lobby", onLobby);
   app.addEventListener("welcome", watch);
+  app.addEventListener("welcome", drawMine);
+  app.addEventListener("roomchange", drawMine);
   return () => {
     app.removeEventListener("lobby", onLobby);
     app.removeEventListener("welcome", watch);
+    app.removeEventListener("welcome", drawMine);
+    app.removeEventListener("roomchange", drawMine);
     if (app.conn.status === "online") app.conn.request("watch_lobby", { on: false }).catch(() => {});
   };
 }
@@ -178,12 +203,14 @@ function createRoomForm(app, busy) {
     replace(
       optionsBox,
       renderer.options.map((opt) =>
-        h(
-          "label",
-          { class: "field" },
-          h("span", {}, opt.label),
-          h("input", { type: "number", name: `opt-${opt.key}`, data: { option: opt.key }, min: opt.min, max: opt.max, value: opt.value }),
-        ),
+        opt.type === "bool"
+          ? h("label", { class: "check option-check" }, h("input", { type: "checkbox", name: `opt-${opt.key}`, data: { option: opt.key, kind: "bool" }, checked: opt.value }), ` ${opt.label}`)
+          : h(
+              "label",
+              { class: "field" },
+              h("span", {}, opt.label),
+              h("input", { type: "number", name: `opt-${opt.key}`, data: { option: opt.key }, min: opt.min, max: opt.max, value: opt.value }),
+            ),
       ),
     );
     const seats = [];
@@ -221,7 +248,7 @@ function createRoomForm(app, busy) {
           event.preventDefault();
           const options = {};
           for (const input of optionsBox.querySelectorAll("[data-option]")) {
-            options[input.dataset.option] = Number(input.value);
+            options[input.dataset.option] = input.dataset.kind === "bool" ? input.checked : Number(input.value);
           }
           const bots = [];
           let mySeat = null;

@@ -120,14 +120,26 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def new_page(context: BrowserContext) -> Iterator[object]:
-    """Open a page (a new player tab); fails the test on any uncaught page error."""
+def new_page(context: BrowserContext, server: RunningServer) -> Iterator[object]:
+    """Open a page (a new player tab).
+
+    Fails the test on any uncaught page error, and on any request that leaves the
+    server: the client must load everything from the server itself (no CDN).
+    """
     errors: list[str] = []
+    foreign: list[str] = []
 
     def open_page() -> Page:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "request",
+            lambda request: None
+            if request.url.startswith(server.url + "/") or request.url.startswith("data:")
+            else foreign.append(request.url),
+        )
         return page
 
     yield open_page
     assert errors == [], f"uncaught errors in the page: {errors}"
+    assert foreign == [], f"requests to other hosts: {foreign}"

@@ -29,11 +29,20 @@ def test_two_pages_play_connect_four_through_an_invite_link(
     assert ben.locator('[data-column][data-legal="true"]').count() == 0  # not Ben's turn
     assert ann.locator('[data-column][data-legal="true"]').count() == 7
 
-    # Ann stacks column 1, Ben column 2; Ann's fourth disc wins.
+    # Ann stacks column 1, Ben column 2; Ann's fourth disc wins. Ann's first disc goes
+    # in with the arrow keys and Enter, Ben plays with the number keys, the rest by mouse.
+    wait_room(ann, my_turn="true")
+    act_on(ann).focus('[data-column="1"]')
+    ann.keyboard.press("ArrowLeft")
+    ann.keyboard.press("Enter")
     moves = [(ann, 0), (ben, 1), (ann, 0), (ben, 1), (ann, 0), (ben, 1), (ann, 0)]
     for version, (page, column) in enumerate(moves, start=1):
-        wait_room(page, my_turn="true")
-        act_on(page).click(f'[data-column="{column}"]')
+        if version > 1:
+            wait_room(page, my_turn="true")
+            if page is ben:
+                act_on(ben).keyboard.press(str(column + 1))
+            else:
+                act_on(page).click(f'[data-column="{column}"]')
         wait_room(ann, version=str(version))
         wait_room(ben, version=str(version))
 

@@ -40,6 +40,11 @@ def test_reload_mid_match_resumes_the_seat(
     page.wait_for_selector(f'[data-cell="{cell}"][data-mark="X"]')
     wait_room(page, version="3")
 
+    # The lobby lists the match under "Your games", and leads back to it.
+    page.click('[data-nav="lobby"]')
+    page.click(f'#my-rooms li[data-room-id="{room_id}"] a')
+    wait_room(page, room_id=room_id, seat="0")
+
 
 def test_network_loss_shows_offline_and_resumes(
     server: RunningServer, context: BrowserContext, new_page: Callable[[], Page]
