@@ -27,11 +27,12 @@ from collections import deque
 
 from .codes import CloseCode, Opcode, is_valid_close_code
 from .deflate import DeflateCodec, DeflateParams
-from .events import BinaryMessage, CloseReceived, Event, Ping, Pong, TextMessage
+from .assembler import MessageAssembler
+from .events import CloseReceived, Event, Ping, Pong
 from .exceptions import LocalProtocolError, ProtocolError
 from .frames import MAX_CONTROL_PAYLOAD, FrameHeader, encode_frame, parse_header
 from .mask import apply_mask, rotate_mask
-from .utf8 import Utf8Decoder, decode_utf8
+from .utf8 import decode_utf8
 
 __all__ = ["Role", "ConnectionState", "Connection", "DEFAULT_MAX_MESSAGE_SIZE"]
 
@@ -113,7 +114,6 @@ class Connection:
             raise ValueError("max_message_size must be >= 0")
         self.role = role
         self._expect_mask = role is Role.SERVER  # section 5.1: only clients mask
-        self.max_message_size = max_message_size
         self.deflate = deflate
         self._codec = (
             DeflateCodec(deflate, is_server=role is Role.SERVER) if deflate is not None else None
@@ -136,13 +136,7 @@ class Connection:
         self._buf = bytearray()
         self._header: FrameHeader | None = None
         self._frame_offset = 0
-        # Incoming message reassembly.
-        self._msg_opcode: Opcode | None = None
-        self._msg_compressed = False
-        self._msg_size = 0
-        self._msg_parts: list[bytes] = []
-        self._text_parts: list[str] = []
-        self._utf8: Utf8Decoder | None = None
+        self._assembler = MessageAssembler(max_message_size, self._codec)
 
     # -- state -------------------------------------------------------------------------
 
@@ -150,6 +144,11 @@ class Connection:
     def state(self) -> ConnectionState:
         """Where the close handshake stands."""
         return self._state
+
+    @property
+    def max_message_size(self) -> int:
+        """The largest incoming message accepted, in bytes after decompression."""
+        return self._assembler.max_message_size
 
     @property
     def close_sent(self) -> bool:
@@ -277,10 +276,12 @@ class Connection:
                 chunk = apply_mask(chunk, rotate_mask(mask, offset) if offset & 3 else mask)
             if take == need:
                 self._header = None
-                self._message_data(chunk, message_done=header.fin)
+                message = self._assembler.add(chunk, message_done=header.fin)
+                if message is not None:
+                    events.append(message)
             else:
                 self._frame_offset = offset + take
-                self._message_data(chunk, message_done=False)
+                self._assembler.add(chunk, message_done=False)
 
     def _start_frame(self, header: FrameHeader) -> None:
         """Check a new frame's header against the connection state (1002 / 1009)."""
@@ -288,67 +289,8 @@ class Connection:
             if self._expect_mask:
                 raise ProtocolError(CloseCode.PROTOCOL_ERROR, "client frame is not masked")
             raise ProtocolError(CloseCode.PROTOCOL_ERROR, "server frame is masked")
-        opcode = header.opcode
-        if opcode & 0x8:
-            return
-        if opcode is Opcode.CONTINUATION:
-            if self._msg_opcode is None:
-                raise ProtocolError(
-                    CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue"
-                )
-            if header.rsv1:
-                raise ProtocolError(CloseCode.PROTOCOL_ERROR, "RSV1 set on a continuation frame")
-        else:
-            if self._msg_opcode is not None:
-                raise ProtocolError(
-                    CloseCode.PROTOCOL_ERROR, "new data frame inside a fragmented message"
-                )
-            self._msg_opcode = opcode
-            self._msg_compressed = header.rsv1
-            self._msg_size = 0
-        if not self._msg_compressed and self._msg_size + header.length > self.max_message_size:
-            raise ProtocolError(
-                CloseCode.MESSAGE_TOO_BIG,
-                f"message of at least {self._msg_size + header.length} bytes exceeds "
-                f"the limit of {self.max_message_size} bytes",
-            )
-
-    def _message_data(self, chunk: bytes, *, message_done: bool) -> None:
-        """Add a piece of payload to the current message; emit it when it is whole."""
-        if self._msg_compressed:
-            assert self._codec is not None
-            budget = self.max_message_size - self._msg_size
-            if chunk:
-                chunk = self._codec.decompress(chunk, budget)
-            if message_done:
-                chunk += self._codec.finish_message(budget - len(chunk))
-        self._msg_size += len(chunk)
-        if self._msg_opcode is Opcode.TEXT:
-            utf8 = self._utf8
-            if utf8 is None and message_done:
-                # The whole message is here: one C-speed decode validates it.
-                self._events.append(TextMessage(decode_utf8(chunk, "text message")))
-            else:
-                if utf8 is None:
-                    utf8 = self._utf8 = Utf8Decoder()
-                if chunk:
-                    self._text_parts.append(utf8.feed(chunk))
-                if message_done:
-                    self._text_parts.append(utf8.finish())
-                    self._events.append(TextMessage("".join(self._text_parts)))
-                    self._text_parts = []
-                    self._utf8 = None
-        elif message_done:
-            if self._msg_parts:
-                self._msg_parts.append(chunk)
-                chunk = b"".join(self._msg_parts)
-                self._msg_parts = []
-            self._events.append(BinaryMessage(chunk))
-        elif chunk:
-            self._msg_parts.append(chunk)
-        if message_done:
-            self._msg_opcode = None
-            self._msg_compressed = False
+        if not header.opcode & 0x8:
+            self._assembler.start_frame(header)
 
     def _handle_control(self, opcode: Opcode, payload: bytes) -> None:
         if opcode is Opcode.PING:
