@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import random
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -165,7 +166,10 @@ class GameClient:
         self._request_limits = request_limits
         self._open_timeout = open_timeout
         self._rng = random.Random(seed)
-        self._ids = itertools.count(1)
+        # The server deduplicates moves by (player, request id), also across connections
+        # of the same player: start from the clock so a later process resuming this
+        # player with its token never reuses an id of an earlier one.
+        self._ids = itertools.count(int(time.time() * 1000))
         self._pending: dict[int, _Pending] = {}
         self._ws: WebSocket | None = None
         self._connected = trio.Event()
@@ -180,7 +184,6 @@ class GameClient:
         self._send_events, self._receive_events = trio.open_memory_channel[ClientEvent](math.inf)
         self.reconnects = 0
         """How many times the client has reconnected."""
-
 
     # -- public state ------------------------------------------------------------------
 
