@@ -182,6 +182,8 @@ class Connection:
         whenever the application is ready for the next event. Parsing no further than
         the application has read keeps replies in order: an answer sent to one message
         goes out before the close caused by a protocol violation that followed it.
+        Read more from the transport only once :meth:`next_event` returns None, so the
+        buffer stays bounded by one read.
         """
         if self._receiving and data:
             self._buf += data

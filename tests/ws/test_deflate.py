@@ -424,3 +424,31 @@ def test_codec_errors_carry_close_codes() -> None:
     with pytest.raises(ProtocolError) as info:
         DeflateCodec(DeflateParams(), is_server=False).decompress(b"\xff\xff", 50)
     assert info.value.code == 1007
+
+
+@ROLES
+@settings(max_examples=150, deadline=None)
+@given(
+    frames=st.lists(
+        st.tuples(
+            st.sampled_from([Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION, Opcode.PING]),
+            st.binary(max_size=60),
+            st.booleans(),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
+def test_arbitrary_compressed_frames_never_raise(
+    role: Role, frames: list[tuple[Opcode, bytes, bool, bool]]
+) -> None:
+    conn = Connection(role, max_message_size=200, deflate=DeflateParams())
+    for opcode, payload, fin, rsv1 in frames:
+        is_control = opcode is Opcode.PING
+        conn.receive_data(
+            frame_to(role, opcode, payload, fin=fin or is_control, rsv1=rsv1)
+        )
+    conn.events_received()
+    if conn.failure is not None:
+        assert conn.failure.code in (1002, 1007, 1009)
+        assert sent_close_code(role, conn.data_to_send()) == conn.failure.code
