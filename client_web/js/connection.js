@@ -94,8 +94,11 @@ export class Connection extends EventTarget {
     this.storage.removeItem("gs.name");
   }
 
+  // Request ids never repeat for this player, across reconnects and reloads: the server
+  // deduplicates moves by (player, id). Starting from the clock keeps even a duplicated
+  // tab (which copies sessionStorage) from reusing its twin's ids.
   _nextId() {
-    const id = Number(this.storage.getItem("gs.nextId") || "1");
+    const id = Math.max(Number(this.storage.getItem("gs.nextId") || "0"), Date.now());
     this.storage.setItem("gs.nextId", String(id + 1));
     return id;
   }
@@ -143,7 +146,8 @@ export class Connection extends EventTarget {
     ws.addEventListener("open", () => this._hello());
     ws.addEventListener("message", (event) => this._receive(event.data));
     ws.addEventListener("close", (event) => {
-      if (event.code === CLOSE_REPLACED && this.ws === ws) {
+      const replaced = event.code === CLOSE_REPLACED || /elsewhere/i.test(event.reason || "");
+      if (replaced && this.ws === ws) {
         // This player connected again in another tab: that tab has the seat now.
         this.stopped = true;
         this.dispatchEvent(new CustomEvent("replaced"));

@@ -65,3 +65,30 @@ def test_network_loss_shows_offline_and_resumes(
     page.click('[data-column="3"]')
     wait_room(page, version="2")  # our move and the computer's reply
     assert page.get_attribute('[data-cell-row="5"][data-cell-col="3"]', "data-owner") == "0"
+
+
+def test_the_same_player_in_a_second_tab_takes_over_without_a_tug_of_war(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    first = new_page()
+    sign_in(first, server.url, "Finn")
+    first.click('[data-action="vs-computer"][data-game="tictactoe"]')
+    wait_room(first, seat="0", my_turn="true")
+    room_id = room_attr(first, "room-id")
+    session = first.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
+
+    # A duplicated tab starts with a copy of the first tab's sessionStorage.
+    second = new_page()
+    second.add_init_script(
+        f"if (!sessionStorage.getItem('gs.token')) {{"
+        f" const saved = {session};"
+        f" for (const [k, v] of Object.entries(saved)) sessionStorage.setItem(k, v); }}"
+    )
+    second.goto(f"{server.url}/#/room/{room_id}")
+    wait_room(second, room_id=room_id, seat="0", my_turn="true")
+
+    first.wait_for_selector('.toast[data-code="replaced"]')
+    assert first.evaluate("window.gameApp.conn.stopped") is True
+    second.click('[data-cell="4"]')
+    wait_room(second, version="2")
+    assert second.get_attribute("#net-status", "data-status") == "online"
