@@ -1,217 +1,53 @@
-"""The SDK's connection to a game server: requests, pushes and automatic reconnection.
+"""The SDK's client: typed requests on top of a :class:`Session`, and :func:`connect`.
 
-``async with connect(url, name="ada") as client:`` opens the WebSocket (subprotocol
-``gameserver.v1``), says ``hello`` and keeps the resume token. Typed methods send
-requests and return their result records, raising :class:`RequestFailed` with the
-server's error code when refused. ``client.events()`` yields the server's pushes
-(``State``, ``RoomUpdate``, ``ChatMessage``, ``MatchOver``, ``LobbyUpdate``, ``Error``)
-and the SDK's ``Disconnected`` / ``Reconnected``.
-
-When the connection drops (anything but a deliberate close 1000 by the server), the
-client reconnects with exponential backoff, resumes with its token and keeps going from
-the server's state: the seats come back, a fresh ``State`` arrives for each room, lobby
-watching and spectating are re-established, and ``move`` requests whose reply was lost
-are resent with the same id, which the server applies at most once.
+``async with connect(url, name="ada") as client:`` opens the session and says
+``hello``. Each request is a method returning the reply's result record and raising
+:class:`RequestFailed` with the server's error code when refused. ``client.events()``
+yields the server's pushes (``State``, ``RoomUpdate``, ``ChatMessage``, ``MatchOver``,
+``LobbyUpdate``, ``Error``) and the SDK's ``Disconnected`` / ``Reconnected``;
+reconnection and resuming happen underneath (see ``session.py``).
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
-import math
-import random
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
-import attrs
 import trio
 
-from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed, ServerMisbehaved
-from gameserver.client.events import ClientEvent, Disconnected, Reconnected
-from gameserver.protocol.codec import (
-    decode_client_message,
-    decode_result,
-    decode_server_message,
-    encode_client_message,
-)
-from gameserver.protocol.errors import RequestError
-from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
+from gameserver.client.session import Backoff, Session, sole_exception
+from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
     BotSeat,
     Chat,
-    ChatMessage,
-    ClientMessage,
     ClockSettings,
     CreateRoom,
     EmptyResult,
-    Error,
-    Hello,
-    HelloResult,
     JoinResult,
     JoinRoom,
     LeaveRoom,
     ListRooms,
-    LobbyUpdate,
-    MatchOver,
     Move,
     MoveResult,
     QuickMatch,
     Rematch,
-    Reply,
     Resign,
-    Result,
     RoomsResult,
     RoomSummary,
-    RoomUpdate,
-    SeatRef,
-    ServerMessage,
     Spectate,
-    State,
     WatchLobby,
 )
-from gameserver.protocol.version import SUBPROTOCOL
-from gameserver.ws.client import connect as ws_connect
-from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
-from gameserver.ws.websocket import WebSocket
 
 __all__ = ["Backoff", "GameClient", "connect"]
 
-logger = logging.getLogger(__name__)
 
-_R = TypeVar("_R", bound=Result)
+class GameClient(Session):
+    """One player's connection to a game server, with a method per request.
 
-# Requests whose reply may be lost with a dropped connection and that are safe to send
-# again: moves are deduplicated by id on the server, the others change nothing.
-_RESENDABLE = (Move, ListRooms, WatchLobby)
-
-# The server closes with 1000 only on purpose (e.g. the player resumed elsewhere);
-# reconnecting then would fight the other connection.
-_NO_RECONNECT_CODES = frozenset({1000})
-
-
-@attrs.frozen(kw_only=True)
-class Backoff:
-    """How the client waits between reconnection attempts: exponential with jitter."""
-
-    initial: float = 0.1
-    """Seconds before the first retry."""
-    factor: float = 2.0
-    """Each further wait is this much longer ..."""
-    maximum: float = 5.0
-    """... up to this many seconds."""
-    jitter: float = 0.2
-    """Each wait is randomly shortened by up to this fraction, so clients spread out."""
-    max_attempts: int | None = 20
-    """Give up after this many failed attempts in a row; None = never."""
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before attempt number ``attempt`` (1-based)."""
-        base = min(self.maximum, self.initial * self.factor ** (attempt - 1))
-        return base * (1 - self.jitter * rng.random())
-
-
-@attrs.define
-class _Pending:
-    message: ClientMessage
-    data: bytes
-    done: trio.Event = attrs.field(factory=trio.Event)
-    result: Mapping[str, Any] | None = None
-    error: Exception | None = None
-
-
-class GameClient:
-    """One player's connection to a game server. Build it with :func:`connect`.
-
-    Attributes kept up to date from the server's messages: ``player_id``, ``name``,
-    ``token`` (the newest resume token), ``states`` (newest ``State`` per room id),
-    ``rooms`` (newest ``RoomSummary`` per room id) and ``connected``.
+    Build it with :func:`connect`. See :class:`Session` for the attributes it keeps up
+    to date and for ``events()``, ``next_event()``, ``request()`` and ``aclose()``.
     """
-
-    def __init__(
-        self,
-        url: str,
-        name: str,
-        *,
-        token: str | None = None,
-        reconnect: bool = True,
-        backoff: Backoff = Backoff(),
-        compression: bool = True,
-        limits: DecodeLimits = SERVER_MESSAGE_LIMITS,
-        request_limits: DecodeLimits = CLIENT_MESSAGE_LIMITS,
-        open_timeout: float = 10.0,
-        seed: int | None = None,
-    ) -> None:
-        self.url = url
-        """The server's WebSocket URL, e.g. ``ws://127.0.0.1:8000/ws``."""
-        self.name = name
-        """The display name (as the server stored it, once connected)."""
-        self.token = token
-        """The newest resume token; pass it to a later ``connect`` to resume this player."""
-        self.player_id: str | None = None
-        """This player's id, once the server has answered hello."""
-        self.resumed = False
-        """Whether the latest hello resumed an existing player (True after a token worked)."""
-        self.seats: tuple[SeatRef, ...] = ()
-        """The seats the server reported in the latest hello reply."""
-        self.states: dict[str, State] = {}
-        """The newest ``State`` received for each room id."""
-        self.rooms: dict[str, RoomSummary] = {}
-        """The newest ``RoomSummary`` seen for each room id the player is in."""
-        self.reconnect = reconnect
-        self.backoff = backoff
-        self._compression = compression
-        self._limits = limits
-        self._request_limits = request_limits
-        self._open_timeout = open_timeout
-        self._rng = random.Random(seed)
-        # The server deduplicates moves by (player, request id), also across connections
-        # of the same player: start from the clock so a later process resuming this
-        # player with its token never reuses an id of an earlier one.
-        self._ids = itertools.count(int(time.time() * 1000))
-        self._pending: dict[int, _Pending] = {}
-        self._ws: WebSocket | None = None
-        self._connected = trio.Event()
-        self._state_changed = trio.Event()
-        self._ever_connected = False
-        self._final_reported = False
-        self._dead: ConnectionLost | None = None
-        self._closing = False
-        self._cancel = trio.CancelScope()
-        self._lobby: WatchLobby | None = None
-        self._spectating: set[str] = set()
-        self._send_events, self._receive_events = trio.open_memory_channel[ClientEvent](math.inf)
-        self.reconnects = 0
-        """How many times the client has reconnected."""
-
-    # -- public state ------------------------------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        """True while a connection is open and hello has been answered."""
-        return self._connected.is_set()
-
-    def events(self) -> AsyncIterator[ClientEvent]:
-        """Iterate over pushes and connection events, in arrival order.
-
-        The iteration ends when the client is closed or gives up reconnecting. Use one
-        consumer at a time; events are buffered until read.
-        """
-        return self._iterate_events()
-
-    async def _iterate_events(self) -> AsyncIterator[ClientEvent]:
-        async for event in self._receive_events:
-            yield event
-
-    async def next_event(self) -> ClientEvent:
-        """Return the next event; raise :class:`ConnectionLost` once there are none."""
-        try:
-            return await self._receive_events.receive()
-        except trio.EndOfChannel:
-            raise self._dead or ConnectionLost("the client is closed") from None
-
-    # -- requests ----------------------------------------------------------------------
 
     async def list_rooms(self, game: str | None = None) -> list[RoomSummary]:
         """Return the public rooms (of ``game`` when given)."""
@@ -305,312 +141,9 @@ class GameClient:
         """Vote for a new match in a finished room."""
         await self.request(Rematch(id=self._next_id(), room_id=room_id), EmptyResult)
 
-    async def request(self, message: ClientMessage, result_type: type[_R]) -> _R:
-        """Send any request and return its result as ``result_type``.
-
-        Raises :class:`RequestFailed` when the server answers with an error,
-        :class:`ConnectionLost` when the connection ends and the request cannot be
-        resent safely, :class:`ServerMisbehaved` when the reply does not fit.
-        """
-        data = encode_client_message(message)
-        self._check_limits(message, data)
-        pending = _Pending(message, data)
-        await self._wait_connected()
-        self._pending[message.id] = pending
-        await self._send(data)
-        await pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        try:
-            return decode_result(result_type, pending.result)
-        except RequestError as error:
-            raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
-
-    def _check_limits(self, message: ClientMessage, data: bytes) -> None:
-        """Refuse locally what the server would refuse without being able to say which
-        request it was (a message too large or too deep to read its id)."""
-        try:
-            decode_client_message(data, self._request_limits)
-        except RequestError as error:
-            raise RequestFailed(error.code.value, error.message, message.id) from None
-
-    def new_request_id(self) -> int:
-        """A fresh request id, for building requests to pass to :meth:`request`."""
-        return self._next_id()
-
-    # -- lifetime ----------------------------------------------------------------------
-
-    async def aclose(self) -> None:
-        """Close the connection (1000) and stop reconnecting; pending requests fail."""
-        self._closing = True
-        ws = self._ws
-        if ws is not None:
-            with trio.move_on_after(2) as scope:
-                scope.shield = True
-                await ws.close(1000)
-        self._cancel.cancel()
-
-    # -- internals ---------------------------------------------------------------------
-
-    def _next_id(self) -> int:
-        return next(self._ids)
-
     def _joined(self, result: JoinResult) -> JoinResult:
         self.rooms[result.room.room_id] = result.room
         return result
-
-    async def _send(self, data: bytes) -> None:
-        ws = self._ws
-        if ws is None:
-            return
-        try:
-            await ws.send(data)
-        except ConnectionClosed:
-            # The reader sees the end too; the disconnect path resends or fails requests.
-            pass
-
-    async def _wait_connected(self) -> None:
-        while not self._connected.is_set():
-            if self._dead is not None:
-                raise self._dead
-            await self._state_changed.wait()
-
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Connect, say hello, then serve the connection and reconnect until closed.
-
-        Reports started once the first hello is answered. Raises the first connection's
-        failure (``ConnectionLost``, ``RequestFailed`` for a refused hello) before that.
-        """
-        with self._cancel:
-            try:
-                await self._run(task_status)
-            finally:
-                self._finish(self._dead or ConnectionLost("the client is closed"))
-
-    async def _run(self, task_status: trio.TaskStatus[None]) -> None:
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                code, reason = await self._connect_once(task_status, attempts)
-                attempts = 0
-            except (OSError, HandshakeError, ConnectionClosed, ConnectionLost) as exc:
-                code = getattr(exc, "code", None)
-                reason = str(exc) or type(exc).__name__
-                if not self._ever_connected:
-                    raise ConnectionLost(f"cannot connect to {self.url}: {reason}", code) from exc
-            except RequestFailed:
-                if not self._ever_connected:
-                    raise
-                code, reason = None, "hello refused"
-            give_up = (
-                self._closing
-                or not self.reconnect
-                or code in _NO_RECONNECT_CODES
-                or (self.backoff.max_attempts is not None and attempts >= self.backoff.max_attempts)
-            )
-            self._disconnected(code, reason, final=give_up)
-            if give_up:
-                self._dead = ConnectionLost(f"connection closed: {reason}", code)
-                return
-            await trio.sleep(self.backoff.delay(max(attempts, 1), self._rng))
-
-    async def _connect_once(
-        self, task_status: trio.TaskStatus[None], attempts: int
-    ) -> tuple[int | None, str]:
-        """One connection from handshake to close; return the close code and reason."""
-        try:
-            ws = await self._open(task_status, attempts)
-        except BaseExceptionGroup as group:
-            raise _sole_exception(group) from None
-        closed = ws.closed
-        if closed is None:  # pragma: no cover - close() returns only once closed
-            return None, "closed"
-        return closed.code, closed.reason
-
-    async def _open(self, task_status: trio.TaskStatus[None], attempts: int) -> WebSocket:
-        """Run one connection until it ends; return the closed WebSocket."""
-        resuming = self._ever_connected
-        failure: BaseException | None = None
-        async with trio.open_nursery() as nursery:
-            ws = await ws_connect(
-                self.url,
-                nursery=nursery,
-                subprotocols=[SUBPROTOCOL],
-                compression=self._compression,
-                open_timeout=self._open_timeout,
-            )
-            self._ws = ws
-            try:
-                if ws.subprotocol != SUBPROTOCOL:
-                    raise ConnectionLost(f"the server did not accept {SUBPROTOCOL}")
-                ended = trio.Event()
-                nursery.start_soon(self._reader, ws, ended)
-                hello = await self._hello(ws, resuming=resuming)
-                self._connected.set()
-                self._wake()
-                if resuming:
-                    self.reconnects += 1
-                    self._emit(
-                        Reconnected(resumed=hello.resumed, seats=hello.seats, attempts=attempts)
-                    )
-                    await self._restore()
-                else:
-                    self._ever_connected = True
-                    task_status.started()
-                await ended.wait()
-            except (ClientError, ConnectionClosed) as exc:
-                # Raised below, outside the nursery, so callers see it unwrapped.
-                failure = exc
-            finally:
-                self._ws = None
-                self._lost_connection()
-                with trio.CancelScope(shield=True), trio.move_on_after(2):
-                    await ws.close(1000)
-        if failure is not None:
-            raise failure
-        return ws
-
-    async def _hello(self, ws: WebSocket, *, resuming: bool) -> HelloResult:
-        message = Hello(id=self._next_id(), name=self.name, token=self.token)
-        try:
-            result = await self._call(ws, message, HelloResult)
-        except RequestFailed as error:
-            if not (resuming and error.code == "bad_token"):
-                raise
-            # The server no longer knows the token: carry on as a new player.
-            message = Hello(id=self._next_id(), name=self.name, token=None)
-            result = await self._call(ws, message, HelloResult)
-        self.player_id = result.player_id
-        self.name = result.name
-        self.token = result.token
-        self.resumed = result.resumed
-        self.seats = result.seats
-        return result
-
-    async def _call(self, ws: WebSocket, message: ClientMessage, result_type: type[_R]) -> _R:
-        """Send a request on ``ws`` now, even before hello has been answered."""
-        pending = _Pending(message, encode_client_message(message))
-        self._pending[message.id] = pending
-        await ws.send(pending.data)
-        await pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return decode_result(result_type, pending.result)
-
-    async def _restore(self) -> None:
-        """After a reconnect: resend what is safe, re-establish watching and spectating."""
-        for request_id in sorted(self._pending):
-            pending = self._pending.get(request_id)
-            if pending is not None and not isinstance(pending.message, Hello):
-                await self._send(pending.data)
-        extra: list[ClientMessage] = []
-        if self._lobby is not None:
-            extra.append(attrs.evolve(self._lobby, id=self._next_id()))
-        extra.extend(Spectate(id=self._next_id(), room_id=room) for room in sorted(self._spectating))
-        for message in extra:
-            pending = _Pending(message, encode_client_message(message))
-            self._pending[message.id] = pending
-            await self._send(pending.data)
-
-    def _lost_connection(self) -> None:
-        """The current connection is gone: new requests wait; unsafe ones fail now."""
-        if self._connected.is_set():
-            self._connected = trio.Event()
-        lost = ConnectionLost("the connection dropped before the reply arrived")
-        for request_id, pending in list(self._pending.items()):
-            if not isinstance(pending.message, _RESENDABLE):
-                del self._pending[request_id]
-                pending.error = lost
-                pending.done.set()
-        self._wake()
-
-    def _disconnected(self, code: int | None, reason: str, *, final: bool) -> None:
-        """Report the end of a connection; when final, fail everything still pending."""
-        if final:
-            lost = ConnectionLost(f"the connection closed: {reason}", code)
-            for pending in self._pending.values():
-                pending.error = lost
-                pending.done.set()
-            self._pending.clear()
-        self._final_reported = final
-        self._emit(Disconnected(code=code, reason=reason, final=final))
-
-    def _finish(self, error: ConnectionLost) -> None:
-        if not self._final_reported:
-            self._emit(Disconnected(code=1000, reason="closed by the client", final=True))
-        self._dead = self._dead or error
-        for pending in self._pending.values():
-            if not pending.done.is_set():
-                pending.error = self._dead
-                pending.done.set()
-        self._pending.clear()
-        self._wake()
-        self._send_events.close()
-
-    async def _reader(self, ws: WebSocket, ended: trio.Event) -> None:
-        try:
-            await self._read(ws)
-        finally:
-            self._lost_connection()
-            ended.set()
-
-    async def _read(self, ws: WebSocket) -> None:
-        while True:
-            try:
-                data = await ws.receive()
-            except ConnectionClosed:
-                return
-            if isinstance(data, str):
-                logger.warning("ignoring a text message from the server")
-                continue
-            try:
-                message = decode_server_message(data, self._limits)
-            except RequestError as error:
-                logger.warning("undecodable server message: %s", error.message)
-                await ws.close(1002, "invalid message from server")
-                return
-            self._dispatch(message)
-
-    def _dispatch(self, message: ServerMessage) -> None:
-        if isinstance(message, Reply):
-            self._resolve(message.id, result=message.result)
-        elif isinstance(message, Error) and message.id is not None and message.id in self._pending:
-            self._resolve(message.id, error=RequestFailed(message.code, message.message, message.id))
-        else:
-            if isinstance(message, State):
-                current = self.states.get(message.room_id)
-                if current is not None and (current.match, current.version) > (message.match, message.version):
-                    return  # an older snapshot than one already seen
-                self.states[message.room_id] = message
-            elif isinstance(message, RoomUpdate):
-                self.rooms[message.room.room_id] = message.room
-            if isinstance(message, State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | Error):
-                self._emit(message)
-
-    def _resolve(
-        self, request_id: int, *, result: Any = None, error: Exception | None = None
-    ) -> None:
-        pending = self._pending.pop(request_id, None)
-        if pending is None or pending.done.is_set():
-            return
-        if error is None and not isinstance(result, Mapping):
-            error = ServerMisbehaved(f"reply {request_id} carries no result map")
-        pending.result = result
-        pending.error = error
-        pending.done.set()
-
-    def _emit(self, event: ClientEvent) -> None:
-        try:
-            self._send_events.send_nowait(event)
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            pass
-
-    def _wake(self) -> None:
-        self._state_changed.set()
-        self._state_changed = trio.Event()
 
 
 @asynccontextmanager
@@ -651,23 +184,4 @@ async def connect(
                 with trio.CancelScope(shield=True):
                     await client.aclose()
     except BaseExceptionGroup as group:
-        raise _sole_exception(group) from None
-
-
-def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The one real exception inside nested groups (ignoring cancellations), else the group.
-
-    The SDK's nursery is an implementation detail: an error from ``connect`` or from the
-    caller's own block comes out as itself, not wrapped in an exception group.
-    """
-    leaves: list[BaseException] = []
-
-    def collect(error: BaseException) -> None:
-        if isinstance(error, BaseExceptionGroup):
-            for inner in error.exceptions:
-                collect(inner)
-        elif not isinstance(error, trio.Cancelled):
-            leaves.append(error)
-
-    collect(group)
-    return leaves[0] if len(leaves) == 1 else group
+        raise sole_exception(group) from None
