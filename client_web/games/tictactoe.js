@@ -19,7 +19,7 @@ export default {
 
   render(root, view, ctx) {
     const line = new Set(view.line || []);
-    const grid = h("div", { class: "ttt-board", role: "grid", "aria-label": "Tic-tac-toe board" });
+    const grid = h("div", { class: "ttt-board", role: "group", "aria-label": "Tic-tac-toe board" });
     view.board.forEach((owner, cell) => {
       const row = Math.floor(cell / 3);
       const col = cell % 3;

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gameserver.games.registry import get_game
 from gameserver.replay_api import handle_replay_request
@@ -161,3 +164,28 @@ async def test_a_damaged_log_is_an_error_not_a_crash(tmp_path: Path) -> None:
     response = await get("/api/replays/broken", tmp_path)
     assert response.status == 500
     assert body(response)["error"] == "corrupt_replay"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rest=st.text(
+        alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60
+    ),
+    method=st.sampled_from(["GET", "HEAD", "POST", "DELETE"]),
+)
+def test_any_target_gets_a_json_answer_never_a_crash(
+    tmp_path_factory: pytest.TempPathFactory, rest: str, method: str
+) -> None:
+    directory = tmp_path_factory.getbasetemp() / "fuzz-replays"
+    if not directory.exists():
+        directory.mkdir()
+        ttt_match(directory)
+    request = HTTPRequest(method, "/api/replays/" + rest)
+    response = trio.run(handle_replay_request, request, directory)
+    assert response is not None
+    assert response.status in (200, 400, 404, 405)
+    if method != "HEAD":
+        answer = json.loads(response.body)
+        assert isinstance(answer, dict)
+        if response.status != 200:
+            assert answer["error"] and answer["message"]
