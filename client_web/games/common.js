@@ -34,3 +34,10 @@ export function gridKeys(container, rows, cols) {
     }
   });
 }
+
+/** Display names by seat, with "#n" added where two seats share a name (e.g. two bots). */
+export function distinctNames(names) {
+  const counts = new Map();
+  for (const name of names) counts.set(name, (counts.get(name) || 0) + 1);
+  return names.map((name, seat) => (counts.get(name) > 1 ? `${name} #${seat + 1}` : name));
+}

@@ -70,9 +70,9 @@ export default {
     });
     table.appendChild(players);
 
-    // The bid on the table.
+    // The bid on the table (nothing to show once the match is over).
     const wild = view.ones_wild ? " (ones are wild)" : "";
-    table.appendChild(
+    if (!ctx.over || view.bid) table.appendChild(
       h(
         "div",
         { class: "ld-bid", id: "ld-bid", data: { bid: view.bid ? view.bid.join(",") : "" } },

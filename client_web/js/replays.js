@@ -2,7 +2,7 @@
 // autoplay, a move slider and a choice of perspective (one seat, or everything revealed).
 
 import { h, replace } from "./dom.js";
-import { rendererFor, SEAT_COLORS } from "../games/index.js";
+import { rendererFor, SEAT_COLORS, distinctNames } from "../games/index.js";
 import { describeOutcome } from "./room.js";
 
 // Autoplay speeds: milliseconds between steps.
@@ -25,13 +25,14 @@ async function fetchJson(url) {
 }
 
 function playersText(players) {
-  return players.map((p) => p.name + (p.kind === "bot" ? " (bot)" : "")).join(" vs ");
+  const names = distinctNames(players.map((p) => p.name));
+  return players.map((p) => names[p.seat] + (p.kind === "bot" && !/\bbot\b/i.test(p.name) ? " (bot)" : "")).join(" vs ");
 }
 
 function resultText(summary) {
   const r = summary.result;
   if (r.aborted) return "Aborted";
-  const names = summary.players.map((p) => p.name);
+  const names = distinctNames(summary.players.map((p) => p.name));
   return describeOutcome(r, null, names);
 }
 
@@ -136,7 +137,7 @@ export function mountReplayViewer(root, app, replayId, params) {
   replace(root, h("p", { class: "crumbs" }, h("a", { href: "#/replays" }, "← All replays")), container);
 
   function names() {
-    return doc ? doc.header.players.map((p) => p.name) : [];
+    return doc ? distinctNames(doc.header.players.map((p) => p.name)) : [];
   }
 
   function describeStep(s) {
@@ -257,7 +258,7 @@ export function mountReplayViewer(root, app, replayId, params) {
               "li",
               { class: "seat", data: { seat: p.seat } },
               h("span", { class: "swatch", style: `background: ${SEAT_COLORS[p.seat % SEAT_COLORS.length]}`, "aria-hidden": "true" }, renderer.seatLabel ? renderer.seatLabel(p.seat) : ""),
-              h("span", { class: "seat-name" }, p.name),
+              h("span", { class: "seat-name" }, names()[p.seat]),
               p.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
               winners.includes(p.seat) ? h("span", { class: "badge badge-playing" }, "winner") : null,
             ),

@@ -2,7 +2,7 @@
 // Players and spectators share this screen; spectators simply cannot act.
 
 import { h, replace, keepFocus, formatClock } from "./dom.js";
-import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
+import { rendererFor, SEAT_COLORS, RENDERERS, distinctNames } from "../games/index.js";
 
 const CLOCK_TICK_MS = 100;
 const RESIGN_CONFIRM_MS = 4000;
@@ -67,7 +67,7 @@ export function mountRoom(root, app, roomId) {
 
   function names() {
     const seats = data.state?.seats || data.summary?.seats || [];
-    return seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`)));
+    return distinctNames(seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`))));
   }
 
   function mySeat() {
