@@ -101,6 +101,14 @@ class Connection:
     ``max_message_size`` bounds every incoming message after reassembly and
     decompression (1009 when exceeded); ``deflate`` is the permessage-deflate agreement
     from the handshake, or None when the extension is not in use.
+
+    ``hold_failure_close=True`` lets an adapter keep replies in order without giving up
+    batch parsing: when the peer breaks the protocol, :attr:`failure` is set and
+    parsing stops, but the close frame is held back (the state stays as it was and
+    sending still works) until :meth:`release_failure_close`. An adapter calls that
+    once its application has taken the messages that arrived before the violation,
+    so their answers precede the close (Autobahn cases 3.2, 4.1.3, 5.15 are strict
+    about this).
     """
 
     def __init__(
@@ -109,6 +117,7 @@ class Connection:
         *,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         deflate: DeflateParams | None = None,
+        hold_failure_close: bool = False,
     ) -> None:
         if max_message_size < 0:
             raise ValueError("max_message_size must be >= 0")
@@ -128,6 +137,8 @@ class Connection:
         self.should_close_transport = False
         """True once the transport should be closed (after flushing data_to_send)."""
         self._close_sent = False
+        self._hold_failure_close = hold_failure_close
+        self._failure_close_held = False
         self._receiving = True
         self._events: deque[Event] = deque()
         self._out: list[bytes] = []
@@ -206,6 +217,7 @@ class Connection:
         Bytes buffered before the EOF are parsed first, so their events still arrive.
         """
         self._parse_safely(one_event=False)
+        self.release_failure_close()
         if self.close_code is None:
             self.close_code = CloseCode.ABNORMAL_CLOSURE
         self._receiving = False
@@ -231,10 +243,33 @@ class Connection:
         self.failure = exc
         self._receiving = False
         self._buf.clear()
+        if self._hold_failure_close:
+            self._failure_close_held = True
+        else:
+            self._commit_failure()
+
+    def _commit_failure(self) -> None:
+        assert self.failure is not None
+        self._failure_close_held = False
         if not self._close_sent:
-            self._queue_close(exc.code, exc.message)
+            self._queue_close(self.failure.code, self.failure.message)
         self._transition(_Trigger.FAIL)
         self.should_close_transport = True
+
+    @property
+    def failure_close_held(self) -> bool:
+        """True while the close of a failure waits for :meth:`release_failure_close`."""
+        return self._failure_close_held
+
+    def release_failure_close(self) -> None:
+        """Queue the held close of a failure and mark the transport for closing.
+
+        With ``hold_failure_close=True``, call this once the application has answered
+        the messages that arrived before the violation (or after a timeout). Does
+        nothing when no close is held.
+        """
+        if self._failure_close_held:
+            self._commit_failure()
 
     def _parse(self, one_event: bool) -> None:
         """Parse buffered bytes; with ``one_event``, stop as soon as an event is ready."""

@@ -1,0 +1,72 @@
+"""hold_failure_close: batch parsing that still answers earlier messages before failing."""
+
+from __future__ import annotations
+
+import pytest
+
+from gameserver.ws.codes import Opcode
+from gameserver.ws.connection import Connection, ConnectionState, Role
+from gameserver.ws.events import CloseReceived, TextMessage
+
+from .strategies import decode_sent, frame_to
+
+ROLES = pytest.mark.parametrize("role", [Role.SERVER, Role.CLIENT], ids=["server", "client"])
+
+
+def _message_violation_ping(role: Role) -> bytes:
+    """Autobahn 4.1.3's shape: a message, a reserved opcode, a ping, in one segment."""
+    good = frame_to(role, Opcode.TEXT, b"Hello, world!")
+    bad = frame_to(role, Opcode.BINARY, b"")
+    return good + bytes((0x85,)) + bad[1:] + frame_to(role, Opcode.PING, b"")
+
+
+@ROLES
+def test_close_waits_for_the_release_and_follows_the_answers(role: Role) -> None:
+    conn = Connection(role, hold_failure_close=True)
+    conn.receive_data(_message_violation_ping(role))
+    assert conn.events_received() == [TextMessage("Hello, world!")]
+    assert conn.failure is not None and conn.failure.code == 1002
+    assert conn.failure_close_held
+    assert not conn.should_close_transport and conn.state is ConnectionState.OPEN
+    assert conn.data_to_send() == b""  # no pong: the ping came after the violation
+    conn.send_text("Hello, world!")
+    conn.release_failure_close()
+    assert not conn.failure_close_held
+    assert conn.should_close_transport and conn.state is ConnectionState.CLOSED
+    assert decode_sent(role, conn.data_to_send()) == [
+        TextMessage("Hello, world!"), CloseReceived(1002, conn.failure.message),
+    ]
+    conn.release_failure_close()  # a second release changes nothing
+    assert conn.data_to_send() == b""
+
+
+@ROLES
+def test_eof_releases_the_held_close(role: Role) -> None:
+    conn = Connection(role, hold_failure_close=True)
+    conn.receive_data(frame_to(role, Opcode.TEXT, b"\xff"))
+    assert conn.failure_close_held
+    conn.receive_eof()
+    assert not conn.failure_close_held and conn.should_close_transport
+    assert conn.close_code == 1006
+    assert conn.failure is not None
+    assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1007, conn.failure.message)]
+
+
+@ROLES
+def test_an_application_close_while_held_is_the_only_close(role: Role) -> None:
+    conn = Connection(role, hold_failure_close=True)
+    conn.receive_data(frame_to(role, 0x3, b""))
+    conn.send_close(1001, "bye")
+    conn.release_failure_close()
+    assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
+    assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1001, "bye")]
+
+
+@ROLES
+def test_without_hold_release_is_a_no_op(role: Role) -> None:
+    conn = Connection(role)
+    conn.receive_data(frame_to(role, 0x3, b""))
+    assert not conn.failure_close_held and conn.should_close_transport
+    wire = conn.data_to_send()
+    conn.release_failure_close()
+    assert conn.data_to_send() == b"" and len(decode_sent(role, wire)) == 1
