@@ -49,6 +49,7 @@ __all__ = [
     "decode_server_message",
     "encode",
     "encode_client_message",
+    "peek_request_id",
     "to_wire",
 ]
 
@@ -114,6 +115,19 @@ def decode_client_message(
         return message
     except RequestError as error:
         raise error.with_request_id(request_id) from None
+
+
+def peek_request_id(data: bytes, limits: DecodeLimits = CLIENT_MESSAGE_LIMITS) -> int | None:
+    """Return the ``id`` of a request without validating the rest, or None if unreadable.
+
+    For a server refusing a message before decoding it fully (e.g. ``rate_limited``),
+    so that its error can still echo the id. Never raises.
+    """
+    try:
+        raw = _unpack_map(data, limits)
+    except RequestError:
+        return None
+    return _read_request_id(raw)
 
 
 def decode_server_message(

@@ -195,3 +195,21 @@ def test_requests_with_arbitrary_field_values_only_raise_request_error(
     else:
         assert message.TYPE == message_type
         assert 0 <= message.id < 2**53
+
+
+def test_peek_request_id_reads_only_the_id() -> None:
+    from gameserver.protocol.codec import peek_request_id
+
+    assert peek_request_id(pack({"type": "nope", "id": 9, "junk": [1]})) == 9
+    assert peek_request_id(pack({"id": "9"})) is None
+    assert peek_request_id(b"\xc1") is None
+    assert peek_request_id(pack([1, 2])) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=100))
+def test_peek_request_id_never_raises(data: bytes) -> None:
+    from gameserver.protocol.codec import peek_request_id
+
+    result = peek_request_id(data)
+    assert result is None or 0 <= result < 2**53
