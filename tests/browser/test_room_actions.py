@@ -35,6 +35,7 @@ def test_quick_match_pairs_two_players_and_the_lobby_can_watch(
     server: RunningServer, new_page: Callable[[], Page]
 ) -> None:
     gus, hal, ivy = new_page(), new_page(), new_page()
+    sign_in(ivy, server.url, "Ivy")  # Ivy watches the lobby from the start
     sign_in(gus, server.url, "Gus")
     act_on(gus).click('[data-action="quick-match"][data-game="tictactoe"]')
     wait_room(gus, status="waiting")
@@ -45,9 +46,11 @@ def test_quick_match_pairs_two_players_and_the_lobby_can_watch(
     wait_room(gus, status="playing")
     assert {room_attr(gus, "seat"), room_attr(hal, "seat")} == {"0", "1"}
 
-    # Ivy finds the running room in the live lobby list and watches it.
-    sign_in(ivy, server.url, "Ivy")
+    # The room appeared in Ivy's lobby while she was looking, and turned to "playing".
     row = ivy.locator(f'#room-list tr[data-room-id="{room_id}"]')
+    ivy.wait_for_selector(f'#room-list tr[data-room-id="{room_id}"][data-status="playing"]')
+    assert "Gus" in row.inner_text() and "Hal" in row.inner_text()
+    act_on(ivy)
     row.locator('[data-action="watch"]').click()
     wait_room(ivy, room_id=room_id, seat="spectator", status="playing")
     assert ivy.locator('[data-cell][data-legal="true"]').count() == 0
