@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from gameserver.client.session import Backoff, Session, sole_exception
+from gameserver.client.session import DEFAULT_MAX_RATE, Backoff, Session, sole_exception
 from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
     BotSeat,
@@ -157,13 +157,15 @@ async def connect(
     compression: bool = True,
     limits: DecodeLimits = SERVER_MESSAGE_LIMITS,
     open_timeout: float = 10.0,
+    max_rate: float | None = DEFAULT_MAX_RATE,
 ) -> AsyncIterator[GameClient]:
     """``async with connect(url, name=...) as client:`` — connected and said hello.
 
     Pass ``token`` (a previous ``client.token``) to resume that player and its seats.
     Raises :class:`ConnectionLost` when the server cannot be reached and
     :class:`RequestFailed` when hello is refused (e.g. ``invalid_name``, ``bad_token``).
-    Leaving the block closes the connection.
+    Requests are paced to ``max_rate`` per second (None: unpaced), below the server's
+    default per-connection limit. Leaving the block closes the connection.
     """
     client = GameClient(
         url,
@@ -174,6 +176,7 @@ async def connect(
         compression=compression,
         limits=limits,
         open_timeout=open_timeout,
+        max_rate=max_rate,
     )
     try:
         async with trio.open_nursery() as nursery:

@@ -67,6 +67,10 @@ _R = TypeVar("_R", bound=Result)
 # again: moves are deduplicated by id on the server, the others change nothing.
 _RESENDABLE = (Move, ListRooms, WatchLobby)
 
+# The server refuses messages beyond 50/s (burst 100) per connection by default; staying
+# below that means no request is ever dropped for its rate.
+DEFAULT_MAX_RATE = 40.0
+
 # The server closes with 1000 only on purpose (e.g. the player resumed elsewhere);
 # reconnecting then would fight the other connection.
 _NO_RECONNECT_CODES = frozenset({1000})
@@ -90,6 +94,27 @@ class Backoff:
         """Seconds to wait before attempt number ``attempt`` (1-based)."""
         base = min(self.maximum, self.initial * self.factor ** (attempt - 1))
         return base * (1 - self.jitter * rng.random())
+
+
+class _Pacer:
+    """A token bucket: ``wait()`` returns at most ``rate`` times a second on average."""
+
+    def __init__(self, rate: float, *, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp: float | None = None
+
+    async def wait(self) -> None:
+        now = trio.current_time()
+        if self.stamp is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        if self.tokens < 0:
+            await trio.sleep(-self.tokens / self.rate)
+        else:
+            await trio.lowlevel.checkpoint()
 
 
 @attrs.define
@@ -126,6 +151,7 @@ class Session:
         limits: DecodeLimits = SERVER_MESSAGE_LIMITS,
         request_limits: DecodeLimits = CLIENT_MESSAGE_LIMITS,
         open_timeout: float = 10.0,
+        max_rate: float | None = DEFAULT_MAX_RATE,
         seed: int | None = None,
     ) -> None:
         self.url = url
@@ -150,6 +176,7 @@ class Session:
         self._limits = limits
         self._request_limits = request_limits
         self._open_timeout = open_timeout
+        self._pacer = None if max_rate is None else _Pacer(max_rate, burst=2 * max_rate)
         self._rng = random.Random(seed)
         # The server deduplicates moves by (player, request id), also across connections
         # of the same player: start from the clock so a later process resuming this
@@ -206,6 +233,8 @@ class Session:
         data = encode_client_message(message)
         self._check_limits(message, data)
         pending = _Pending(message, data)
+        if self._pacer is not None:
+            await self._pacer.wait()
         await self._wait_connected()
         self._pending[message.id] = pending
         await self._send(data)

@@ -331,3 +331,23 @@ async def state_where_passive(client: GameClient, room_id: str, predicate: objec
         if state is not None and predicate(state):  # type: ignore[operator]
             return state
         await trio.sleep(0.005)
+
+
+async def test_requests_are_paced_below_the_server_rate_limit(server_url: str) -> None:
+    with trio.fail_after(20):
+        async with connect(server_url, name="ada") as client:
+            started = trio.current_time()
+            async with trio.open_nursery() as nursery:
+                for _ in range(120):
+                    nursery.start_soon(client.list_rooms)
+            elapsed = trio.current_time() - started
+            # 80 go out at once (the burst), the other 40 at 40 per second; none is
+            # refused by the server's limit of 50 per second with bursts of 100
+            assert 0.9 <= elapsed < 5
+            unsolicited = []
+            while True:
+                with trio.move_on_after(0.1):
+                    unsolicited.append(await client.next_event())
+                    continue
+                break
+            assert not unsolicited
