@@ -128,7 +128,10 @@ async def _open(
         raise
     assert stream is not None
     connection = Connection(
-        Role.CLIENT, max_message_size=config.max_message_size, deflate=accepted.deflate
+        Role.CLIENT,
+        max_message_size=config.max_message_size,
+        deflate=accepted.deflate,
+        hold_failure_close=True,
     )
     ws = WebSocket(
         stream,

@@ -185,7 +185,10 @@ class _ConnectionRunner:
             return
 
         connection = Connection(
-            Role.SERVER, max_message_size=config.max_message_size, deflate=accepted.deflate
+            Role.SERVER,
+            max_message_size=config.max_message_size,
+            deflate=accepted.deflate,
+            hold_failure_close=True,
         )
         ws = WebSocket(
             stream,

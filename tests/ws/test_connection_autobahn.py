@@ -10,6 +10,7 @@ is the case's strict one (OK), never NON-STRICT.
 from __future__ import annotations
 
 import pytest
+import trio
 
 from gameserver.ws.codes import Opcode
 from gameserver.ws.connection import Connection, Role
@@ -21,6 +22,8 @@ from gameserver.ws.events import (
     TextMessage,
 )
 from gameserver.ws.frames import encode_frame
+from gameserver.ws.server import serve_websocket
+from gameserver.ws.websocket import WebSocket
 
 from .strategies import RFC_MASK, decode_sent
 
@@ -187,3 +190,52 @@ def test_autobahn_case(chunks: list[bytes], expected: list[Event], code: int | N
     else:
         assert sent[:-1] == expected
         assert isinstance(sent[-1], CloseReceived) and sent[-1].code == code
+
+
+# -- the same shapes through the Trio server over a real socket ---------------------------
+
+HANDSHAKE = (
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+async def _echo(ws: WebSocket) -> None:
+    async for message in ws:
+        await ws.send(message)
+
+
+async def _exchange_over_tcp(port: int, wire: bytes) -> list[Event]:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(HANDSHAKE)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += await stream.receive_some(65536)
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101")
+        await stream.send_all(wire)
+        with trio.fail_after(5):
+            while chunk := await stream.receive_some(65536):
+                rest += chunk
+    return decode_sent(Role.SERVER, rest)
+
+
+@pytest.mark.parametrize(
+    ("wire", "code"),
+    [
+        pytest.param(f(T, PAYLOAD) + f(T, PAYLOAD, rsv=2) + f(PING), 1002, id="3.2"),
+        pytest.param(f(T, PAYLOAD) + f(5) + f(PING), 1002, id="4.1.3"),
+        pytest.param(
+            f(T, PAYLOAD) + f(T, KOSME + b"\xf4\x90") + f(PING), 1007, id="utf8-after-message"
+        ),
+    ],
+)
+async def test_server_echoes_before_failing_over_tcp(wire: bytes, code: int) -> None:
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(serve_websocket, _echo, "127.0.0.1", 0)
+        sent = await _exchange_over_tcp(server.port, wire)
+        nursery.cancel_scope.cancel()
+    assert sent[0] == text(PAYLOAD)
+    assert isinstance(sent[1], CloseReceived) and sent[1].code == code
+    assert len(sent) == 2
