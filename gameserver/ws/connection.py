@@ -5,9 +5,11 @@ Feed transport bytes to :meth:`Connection.receive_data` (and EOF to
 write :meth:`Connection.data_to_send` to the transport; close the transport once
 :attr:`Connection.should_close_transport` is True. Nothing here does I/O.
 
-Pull style instead: :meth:`Connection.buffer_data` stores bytes and
-:meth:`Connection.next_event` parses one event at a time, so an adapter can parse no
-further than its application has read (answers then precede a later failure's close).
+Answers to messages must go out before the close of a protocol violation that
+followed them in the same read. Two ways to get that: ``hold_failure_close=True``
+(parse in batches; the failure's close waits for :meth:`Connection.release_failure_close`),
+or pull style (:meth:`Connection.buffer_data`, then :meth:`Connection.next_event` one
+event at a time, parsing no further than the application has read).
 
 State transitions (all of them live in ``_TRANSITIONS``):
 
@@ -15,7 +17,7 @@ State transitions (all of them live in ``_TRANSITIONS``):
 - OPEN --peer's close arrives--> CLOSED (our answering close is queued at once)
 - CLOSING --peer's close arrives--> CLOSED
 - OPEN/CLOSING --peer violates the protocol--> CLOSED (a close with the code is queued
-  unless ours was already sent)
+  unless ours was already sent; with ``hold_failure_close`` this happens on release)
 - OPEN/CLOSING --transport EOF--> CLOSED (close code 1006 unless a close arrived)
 """
 
@@ -25,9 +27,9 @@ import enum
 import os
 from collections import deque
 
+from .assembler import MessageAssembler
 from .codes import CloseCode, Opcode, is_valid_close_code
 from .deflate import DeflateCodec, DeflateParams
-from .assembler import MessageAssembler
 from .events import CloseReceived, Event, Ping, Pong
 from .exceptions import LocalProtocolError, ProtocolError
 from .frames import MAX_CONTROL_PAYLOAD, FrameHeader, encode_frame, parse_header
