@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 import logging
 import posixpath
+import ssl
 from pathlib import Path
 from urllib.parse import unquote
 
 import attrs
 import trio
 
+from gameserver.origins import OriginPolicy
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.replay_api import handle_replay_request
 from gameserver.rooms.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -93,6 +95,30 @@ class ServerConfig:
         factory=lambda: WebSocketServerConfig(max_message_size=DEFAULT_WS_MESSAGE_SIZE)
     )
     """Transport limits (message size, handshake, keepalive, connection caps)."""
+    origins: OriginPolicy = attrs.field(factory=OriginPolicy)
+    """Browser origins allowed to open the game WebSocket (others get 403)."""
+    certfile: Path | None = None
+    """PEM certificate chain; with ``keyfile`` the port serves ``https://`` and ``wss://``."""
+    keyfile: Path | None = None
+    """PEM private key of ``certfile``."""
+
+    def __attrs_post_init__(self) -> None:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("TLS needs both a certificate file and a key file")
+
+    @property
+    def tls(self) -> bool:
+        """True when the server speaks TLS."""
+        return self.certfile is not None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The server's TLS context, or None without TLS. Raises OSError/SSLError on bad files."""
+        if self.certfile is None or self.keyfile is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
 
 
 def _static_target(static_dir: Path, request_path: str) -> Path | None:
@@ -207,6 +233,9 @@ async def run_server(
     )
     signer = TokenSigner(secret, ttl=service_config.token_ttl)
     metrics = Metrics()
+    ssl_context = config.ssl_context()
+    # The own origin needs the bound port; a fixed port is known before binding.
+    origins = [config.origins.bind(config.host, config.port, tls=config.tls)]
     async with trio.open_nursery() as nursery:
         service = GameService(nursery, signer, service_config, metrics)
         if config.recover and config.replays_dir is not None:
@@ -223,10 +252,14 @@ async def run_server(
                 config.port,
                 subprotocols=[SUBPROTOCOL],
                 http_handler=HTTPRoutes(config, metrics),
+                origin_check=lambda origin: origins[0].permits(origin),
                 config=config.websocket,
+                ssl_context=ssl_context,
             )
         )
-        log.info("serving on http://%s:%d (WebSocket at %s)", config.host, server.port, WS_PATH)
+        origins[0] = config.origins.bind(config.host, server.port, tls=config.tls)
+        scheme = "https" if config.tls else "http"
+        log.info("serving on %s://%s:%d (WebSocket at %s)", scheme, config.host, server.port, WS_PATH)
         task_status.started(server.port)
         try:
             await trio.sleep_forever()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import resource
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import trio
 
 from gameserver.app import DEFAULT_STATIC_DIR, DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
+from gameserver.origins import OriginPolicy
 from gameserver.protocol.limits import DecodeLimits
 from gameserver.replays.recorder import FsyncPolicy
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
@@ -81,7 +83,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for a pong (default: %(default)s)")
     add("--handshake-timeout", type=float, default=ws.handshake_timeout,
         help="seconds a client has to complete the HTTP upgrade (default: %(default)s)")
+    add("--max-header-bytes", type=int, default=ws.max_header_bytes,
+        help="largest HTTP request head; 431 beyond (default: %(default)s)")
+    add("--max-headers", type=int, default=ws.max_headers,
+        help="most HTTP header fields; 431 beyond (default: %(default)s)")
     add("--no-compression", action="store_true", help="decline permessage-deflate")
+    add("--certfile", type=Path, help="PEM certificate chain: serve https:// and wss://")
+    add("--keyfile", type=Path, help="PEM private key of --certfile")
+    add("--allow-origin", action="append", default=[], metavar="ORIGIN",
+        help="browser origin allowed besides the server's own and localhost "
+             "(repeatable; * allows any)")
+    add("--no-localhost-origins", action="store_true",
+        help="refuse browser pages served from localhost/127.0.0.1 (other than this server)")
     add("--log-level", default="INFO", help="logging level (default: %(default)s)")
 
 
@@ -113,6 +126,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         compression=not args.no_compression,
         max_connections=args.max_connections,
         max_connections_per_ip=args.max_connections_per_ip,
+        max_header_bytes=args.max_header_bytes,
+        max_headers=args.max_headers,
     )
     return ServerConfig(
         host=args.host,
@@ -123,7 +138,30 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         recover=not args.no_recover,
         service=service,
         websocket=websocket,
+        origins=OriginPolicy(
+            tuple(args.allow_origin), allow_loopback=not args.no_localhost_origins
+        ),
+        certfile=args.certfile,
+        keyfile=args.keyfile,
     )
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; return (before, after).
+
+    Every connection costs a file descriptor and the usual soft limit (1024) is far below
+    ``--max-connections``. Failing to raise it is not fatal: the limit stays as it was.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("cannot raise the open-file limit from %d: %s", soft, exc)
+        return soft, soft
+    return soft, target
 
 
 async def serve(config: ServerConfig) -> None:
@@ -131,7 +169,8 @@ async def serve(config: ServerConfig) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             port = await nursery.start(functools.partial(run_server, config))
-            print(f"gameserver listening on http://{config.host}:{port}/", flush=True)
+            scheme = "https" if config.tls else "http"
+            print(f"gameserver listening on {scheme}://{config.host}:{port}/", flush=True)
             async for signum in signals:
                 log.info("received %s; shutting down", signal.Signals(signum).name)
                 nursery.cancel_scope.cancel()
@@ -145,8 +184,12 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         config = build_config(args)
-    except ValueError as exc:
+        config.ssl_context()  # fail now, with a clear message, on unreadable TLS files
+    except (ValueError, OSError) as exc:
         print(f"gameserver serve: {exc}", file=sys.stderr)
         return 2
+    before, after = raise_open_file_limit()
+    if after != before:
+        log.info("raised the open-file limit from %d to %d", before, after)
     trio.run(serve, config)
     return 0

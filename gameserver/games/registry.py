@@ -13,9 +13,29 @@ class UnknownGame(GameError):
     """No game is registered under that name."""
 
 
-GAMES: Mapping[str, Game] = MappingProxyType(
-    {game.name: game for game in (tictactoe.GAME, connect4.GAME, liarsdice.GAME)}
-)
+_GAMES: dict[str, Game] = {
+    game.name: game for game in (tictactoe.GAME, connect4.GAME, liarsdice.GAME)
+}
+
+GAMES: Mapping[str, Game] = MappingProxyType(_GAMES)
+"""Every registered game by name (read-only; use ``register_game`` to add one)."""
+
+
+def register_game(game: Game) -> None:
+    """Offer ``game`` under ``game.name`` from now on (plug-ins, tests).
+
+    Raises ValueError when another game already has that name. Call ``unregister_game``
+    to withdraw it; rooms already playing it keep their instance.
+    """
+    existing = _GAMES.get(game.name)
+    if existing is not None and existing is not game:
+        raise ValueError(f"a game named {game.name!r} is already registered")
+    _GAMES[game.name] = game
+
+
+def unregister_game(name: str) -> None:
+    """Stop offering the game called ``name`` (no error when there is none)."""
+    _GAMES.pop(name, None)
 
 
 def get_game(name: str) -> Game:
