@@ -166,13 +166,13 @@ def server_accept(
         except ValueError:
             continue  # section 7.1: decline an offer with unknown or invalid parameters
         server_bits = _smaller(offer.server_max_window_bits, preferences.server_max_window_bits)
+        # Section 7.1.2.2: only a client that offered client_max_window_bits may be
+        # asked to use a smaller window.
         client_bits = None
         if offer.client_max_window_bits_present:
             client_bits = _smaller(
                 offer.client_max_window_bits, preferences.client_max_window_bits
             )
-        elif offer.client_max_window_bits is not None:  # pragma: no cover - by _parse_params
-            client_bits = offer.client_max_window_bits
         agreed = DeflateParams(
             server_no_context_takeover=offer.server_no_context_takeover
             or preferences.server_no_context_takeover,
@@ -263,7 +263,8 @@ class DeflateCodec:
             self._reset_compressor = params.client_no_context_takeover
         self._compress_bits = max(bits or 15, _MIN_ZLIB_COMPRESS_BITS)
         self._level = level
-        self._compressor = self._new_compressor()
+        # Without context takeover every message gets a fresh compressor in compress().
+        self._compressor = None if self._reset_compressor else self._new_compressor()
         self._decompressor = zlib.decompressobj(-_DECOMPRESS_BITS)
 
     def _new_compressor(self) -> zlib._Compress:
@@ -271,10 +272,7 @@ class DeflateCodec:
 
     def compress(self, data: bytes) -> bytes:
         """Return the compressed payload of one whole message."""
-        if self._reset_compressor:
-            compressor = self._new_compressor()
-        else:
-            compressor = self._compressor
+        compressor = self._compressor or self._new_compressor()
         out = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
         if out.endswith(_SYNC_TAIL):
             out = out[:-4]
