@@ -16,9 +16,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from .ui import RunningServer
 
 CHROMIUM = os.environ.get("GAMESERVER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,16 +34,6 @@ CHROMIUM_ARGS = [
 STARTUP_SECONDS = 20.0
 # Default wait for any one expected UI change (a move, a push); generous for slow CI.
 UI_TIMEOUT_MS = 15_000
-
-
-@attrs.frozen
-class RunningServer:
-    """The server under test."""
-
-    url: str
-    """Base URL, e.g. http://127.0.0.1:43123 (no trailing slash)."""
-    replays: Path
-    """The directory the server records matches into and serves replays from."""
 
 
 def _free_port() -> int:

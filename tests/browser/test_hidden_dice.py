@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import RunningServer
-from tests.browser.ui import act_on, sign_in, wait_room
+from .ui import RunningServer, act_on, sign_in, wait_room
 
 
 def cup_faces(page: Page, seat: int) -> list[str | None]:

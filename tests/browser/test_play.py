@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import RunningServer
-from tests.browser.ui import act_on, room_attr, sign_in, wait_my_turn_or_over, wait_room
+from .ui import RunningServer, act_on, room_attr, sign_in, wait_my_turn_or_over, wait_room
 
 
 def test_two_pages_play_connect_four_through_an_invite_link(

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page
 
-from tests.browser.conftest import RunningServer
-from tests.browser.ui import room_attr, sign_in, wait_room
+from .ui import RunningServer, room_attr, sign_in, wait_room
 
 
 def marks(page: Page) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page
 
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
-from tests.browser.conftest import RunningServer
+from .ui import RunningServer
 
 # Seat 0 (X) wins with the middle row on the seventh move.
 MOVES = [(0, 4), (1, 0), (0, 2), (1, 6), (0, 3), (1, 1), (0, 5)]

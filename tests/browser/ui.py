@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import attrs
 from playwright.sync_api import Page
+
+
+@attrs.frozen
+class RunningServer:
+    """The server under test."""
+
+    url: str
+    """Base URL, e.g. http://127.0.0.1:43123 (no trailing slash)."""
+    replays: Path
+    """The directory the server records matches into and serves replays from."""
 
 
 def sign_in(page: Page, url: str, name: str, path: str = "/") -> None:
@@ -20,10 +33,10 @@ def room_attr(page: Page, name: str) -> str:
     return value or ""
 
 
-def wait_room(page: Page, **attrs: str) -> None:
+def wait_room(page: Page, **values: str) -> None:
     """Wait until the room element carries every given data-* value."""
     selector = "#room" + "".join(
-        f'[data-{key.replace("_", "-")}="{value}"]' for key, value in attrs.items()
+        f'[data-{key.replace("_", "-")}="{value}"]' for key, value in values.items()
     )
     page.wait_for_selector(selector)
 
