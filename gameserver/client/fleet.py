@@ -124,11 +124,21 @@ class _Fleet:
         self.needed = [quota] * count
         self.all_done = trio.Event()
         self.quick_matches_in_flight = 0
+        self.helpers = 0
         self.changed = trio.Event()
         self.results: list[MatchResult] = []
         self.failures: list[str] = []
         if quota <= 0:
             self.all_done.set()
+
+    def may_help(self, players: int) -> bool:
+        """Whether a bot that has played its quota should play again as an opponent.
+
+        Only when the bots still short of matches are too few to fill a match among
+        themselves, and only as many helpers as that match needs.
+        """
+        needy = sum(1 for n in self.needed if n > 0)
+        return 0 < needy < players and self.helpers < players - needy
 
     def poke(self) -> None:
         self.changed.set()
@@ -214,37 +224,57 @@ async def _run_bot(
         bot = StrategyBot(game, strategy, seed=seed)
         async with connect(url, name=name, backoff=backoff) as client:
             while not fleet.all_done.is_set():
-                fleet.quick_matches_in_flight += 1
+                helping = fleet.needed[index] <= 0
+                if helping:
+                    if not fleet.may_help(players):
+                        await fleet.changed.wait()
+                        continue
+                    fleet.helpers += 1
                 try:
-                    joined = await client.quick_match(game, players)
+                    result = await _play_one(client, fleet, bot, game, players)
                 finally:
-                    fleet.quick_matches_in_flight -= 1
-                    fleet.poke()
-                room_id = joined.room.room_id
-                seat = joined.seat
-                assert seat is not None
-                result: MatchResult | None = None
-                async with trio.open_nursery() as nursery:
-
-                    async def play() -> None:
-                        nonlocal result
-                        result = await play_room(client, bot, room_id, seat)
-                        nursery.cancel_scope.cancel()
-
-                    async def watch() -> None:
-                        await fleet.wait_alone(client, room_id)
-                        nursery.cancel_scope.cancel()
-
-                    nursery.start_soon(play)
-                    nursery.start_soon(watch)
+                    if helping:
+                        fleet.helpers -= 1
+                        fleet.poke()
                 if result is None:
-                    await client.leave_room(room_id)
-                    break
+                    break  # waited alone after everyone was done
                 fleet.finished(index, result)
                 if not result.completed:
-                    logger.warning("%s: match in %s ended abnormally: %s", name, room_id, result)
+                    logger.warning("%s: match in %s ended abnormally: %s", name, result.room_id, result)
     except ClientError as error:
         fleet.give_up(index, f"{type(error).__name__}: {error}")
     except Exception as error:  # a bug or a strategy failure: report it, keep the fleet going
         logger.exception("%s failed", name)
         fleet.give_up(index, f"{type(error).__name__}: {error}")
+
+
+async def _play_one(
+    client: GameClient, fleet: _Fleet, bot: StrategyBot, game: str, players: int
+) -> MatchResult | None:
+    """Quick-match and play; None when left waiting alone once the fleet was done."""
+    fleet.quick_matches_in_flight += 1
+    try:
+        joined = await client.quick_match(game, players)
+    finally:
+        fleet.quick_matches_in_flight -= 1
+        fleet.poke()
+    room_id = joined.room.room_id
+    seat = joined.seat
+    assert seat is not None
+    result: MatchResult | None = None
+    async with trio.open_nursery() as nursery:
+
+        async def play() -> None:
+            nonlocal result
+            result = await play_room(client, bot, room_id, seat)
+            nursery.cancel_scope.cancel()
+
+        async def watch() -> None:
+            await fleet.wait_alone(client, room_id)
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(play)
+        nursery.start_soon(watch)
+    if result is None:
+        await client.leave_room(room_id)
+    return result
