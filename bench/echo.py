@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def serve_websockets(port: int) -> None:
             echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None
         ) as server:
             print(f"ready {next(iter(server.sockets)).getsockname()[1]}", flush=True)
-            await asyncio.Future()
+            stop = asyncio.get_running_loop().create_future()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set_result, None)
+            await stop
 
     asyncio.run(main())
 
@@ -265,8 +269,21 @@ def run_load(port: int, size: int, window: int, warmup: float, duration: float) 
                     queue.extend([frame] * done)
                     in_flight += done
                 elif in_flight == 0:
-                    sock.close()
+                    close_politely(sock)
                     return measured / (now - started_at)
+
+
+def close_politely(sock: socket.socket) -> None:
+    """Send a close frame and wait (briefly) for the server to end the connection."""
+    sock.setblocking(True)
+    sock.settimeout(5)
+    sock.sendall(encode_frame(Opcode.CLOSE, (1000).to_bytes(2, "big"), mask=MASK))
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    sock.close()
 
 
 def check_echo(port: int) -> None:
@@ -281,7 +298,7 @@ def check_echo(port: int) -> None:
         if not chunk:
             raise RuntimeError("server closed before echoing")
         received += chunk
-    sock.close()
+    close_politely(sock)
     if received != expected:
         raise RuntimeError("echo mismatch")
 
