@@ -28,6 +28,12 @@ function botName(name) {
 export function mountLobby(root, app) {
   const roomsById = new Map();
   const roomList = h("div", { id: "room-list", class: "room-list", data: { count: 0 } });
+  const filter = h(
+    "select",
+    { id: "room-filter", "aria-label": "Show rooms of", on: { change: () => drawRooms() } },
+    h("option", { value: "" }, "All games"),
+    Object.values(RENDERERS).map((r) => h("option", { value: r.name }, r.title)),
+  );
 
   function busy(promise) {
     return promise.then((result) => app.acceptJoin(result)).catch((err) => app.showError(err));
@@ -76,7 +82,7 @@ export function mountLobby(root, app) {
   const list = h(
     "section",
     { class: "card", "aria-labelledby": "rooms-title" },
-    h("h2", { id: "rooms-title" }, "Open rooms"),
+    h("div", { class: "card-head" }, h("h2", { id: "rooms-title" }, "Open rooms"), filter),
     roomList,
   );
 
@@ -103,10 +109,11 @@ export function mountLobby(root, app) {
   }
 
   function drawRooms() {
-    const rooms = [...roomsById.values()];
+    const rooms = [...roomsById.values()].filter((room) => !filter.value || room.game === filter.value);
     roomList.dataset.count = String(rooms.length);
     if (!rooms.length) {
-      replace(roomList, h("p", { class: "muted" }, "No public rooms right now. Create one or play the computer."));
+      const which = filter.value ? `${rendererFor(filter.value).title} rooms` : "public rooms";
+      replace(roomList, h("p", { class: "muted" }, `No ${which} right now. Create one or play the computer.`));
       return;
     }
     const rows = rooms.map((room) => {

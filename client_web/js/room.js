@@ -38,6 +38,7 @@ export function mountRoom(root, app, roomId) {
   const board = h("div", { id: "board", class: "board", tabindex: "-1" });
   const result = h("div", { id: "result", class: "result", hidden: true, role: "status" });
   const seatsList = h("ol", { id: "seats", class: "seats", "aria-label": "Players" });
+  const watching = h("p", { id: "watching", class: "muted small watching" });
   const invite = h("div", { id: "invite", class: "invite", hidden: true });
   const resignButton = h("button", { type: "button", id: "resign", class: "danger", data: { action: "resign" } }, "Resign");
   const rematchButton = h("button", { type: "button", id: "rematch", class: "primary", hidden: true, data: { action: "rematch" } }, "Rematch");
@@ -56,7 +57,7 @@ export function mountRoom(root, app, roomId) {
       h(
         "aside",
         { class: "side" },
-        seatsList,
+        h("div", { class: "seats-box" }, seatsList, watching),
         invite,
         h("div", { class: "controls row" }, resignButton, rematchButton, leaveButton),
         h("section", { class: "chat", "aria-label": "Chat" }, chatLog, chatForm),
@@ -165,6 +166,10 @@ export function mountRoom(root, app, roomId) {
       ),
     );
     drawClocks();
+    const spectators = summary?.spectators ?? 0;
+    watching.textContent = spectators ? `${spectators} watching` : "";
+    watching.hidden = !spectators;
+    watching.dataset.count = String(spectators);
 
     // Invite link for private rooms.
     const code = data.invite;

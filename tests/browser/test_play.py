@@ -90,10 +90,26 @@ def test_tic_tac_toe_against_the_computer_to_the_end(
         moves += 1
         page.wait_for_selector(f'#room:not([data-version="{version}"])')
 
+    room_version_at_end = room_attr(page, "version")
     # The perfect player never loses: a draw or a loss for us.
     outcome = page.get_attribute("#result strong", "data-outcome")
     assert outcome in ("draw", "loss")
     assert page.get_attribute('[data-cell="4"]', "data-mark") == "X"
     assert moves >= 3
-    page.wait_for_selector('#result [data-action="replay"]')
     assert page.is_visible("#rematch") and not page.is_visible("#resign")
+
+    # The finished match was recorded: its replay ends on the very same board.
+    final = [
+        page.get_attribute(f'#board [data-cell="{cell}"]', "data-mark") for cell in range(9)
+    ]
+    page.click('#result [data-action="replay"]')
+    page.wait_for_selector('#replay[data-loaded="true"]')
+    page.click("#replay-last")
+    last = int(page.get_attribute("#replay-slider", "max") or "0")
+    page.wait_for_selector(f'#replay[data-step="{last}"]')
+    shown = [
+        page.get_attribute(f'#replay-board [data-cell="{cell}"]', "data-mark")
+        for cell in range(9)
+    ]
+    assert shown == final
+    assert last == int(room_version_at_end)

@@ -45,13 +45,18 @@ def test_quick_match_pairs_two_players_and_the_lobby_can_watch(
     wait_room(gus, status="playing")
     assert {room_attr(gus, "seat"), room_attr(hal, "seat")} == {"0", "1"}
 
-    # The room appeared in Ivy's lobby while she was looking, and turned to "playing".
+    # The room appeared in Ivy's lobby while she was looking, and turned to "playing";
+    # filtering by another game hides it.
+    ivy.select_option("#room-filter", "connect4")
+    assert ivy.locator(f'#room-list tr[data-room-id="{room_id}"]').count() == 0
+    ivy.select_option("#room-filter", "tictactoe")
     row = ivy.locator(f'#room-list tr[data-room-id="{room_id}"]')
     ivy.wait_for_selector(f'#room-list tr[data-room-id="{room_id}"][data-status="playing"]')
     assert "Gus" in row.inner_text() and "Hal" in row.inner_text()
     act_on(ivy)
     row.locator('[data-action="watch"]').click()
     wait_room(ivy, room_id=room_id, seat="spectator", status="playing")
+    gus.wait_for_selector('#watching[data-count="1"]')  # the players see they are watched
     assert ivy.locator('[data-cell][data-legal="true"]').count() == 0
     assert ivy.is_hidden("#resign")
 
