@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -10,6 +11,7 @@ import trio
 
 from gameserver.client import (
     Backoff,
+    Bot,
     ConnectionLost,
     Disconnected,
     GameClient,
@@ -351,3 +353,26 @@ async def test_requests_are_paced_below_the_server_rate_limit(server_url: str) -
                     continue
                 break
             assert not unsolicited
+
+
+async def test_a_slow_bot_plays_a_legal_move_before_its_clock_runs_out(server_url: str) -> None:
+    class Ponderer(Bot):
+        def __init__(self) -> None:
+            self.thoughts = 0
+
+        async def choose(self, view: object, legal_moves: Sequence[object]) -> object:
+            self.thoughts += 1
+            if self.thoughts == 1:
+                await trio.sleep(60)  # far beyond the 1 s per-move limit
+            return legal_moves[-1]
+
+    with trio.fail_after(20):
+        async with connect(server_url, name="slow") as client:
+            joined = await client.create_room(
+                "tictactoe", 2, bots={1: "random"}, clock=ClockSettings(per_move_ms=1000)
+            )
+            bot = Ponderer()
+            result = await play_room(client, bot, joined.room.room_id, 0)
+    assert result.completed
+    assert result.outcome is not None and result.outcome.reason != "timeout"
+    assert bot.thoughts == result.moves
