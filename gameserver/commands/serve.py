@@ -71,6 +71,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="seconds a session token stays valid (default: %(default)s)")
     add("--max-request-bytes", type=int, default=limits.max_message_bytes,
         help="largest protocol request (default: %(default)s)")
+    add("--max-request-depth", type=int, default=limits.max_depth,
+        help="deepest nesting of arrays and maps in a request (default: %(default)s)")
+    add("--max-request-string", type=int, default=limits.max_str_len,
+        help="longest string or binary in a request, in bytes (default: %(default)s)")
+    add("--max-request-items", type=int, default=limits.max_array_len,
+        help="most items in one array of a request (default: %(default)s)")
+    add("--max-request-keys", type=int, default=limits.max_map_len,
+        help="most keys in one map of a request (default: %(default)s)")
+    add("--max-name", type=int, default=service.max_name_length,
+        help="longest display name in characters (default: %(default)s)")
     add("--max-message-size", type=int, default=DEFAULT_WS_MESSAGE_SIZE,
         help="largest WebSocket message; bigger ones close with 1009 (default: %(default)s)")
     add("--max-connections", type=int, default=ws.max_connections,
@@ -114,7 +124,15 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         message_rate=args.rate,
         message_burst=args.burst,
         token_ttl=args.token_ttl,
-        limits=DecodeLimits(max_message_bytes=args.max_request_bytes),
+        limits=DecodeLimits(
+            max_message_bytes=args.max_request_bytes,
+            max_depth=args.max_request_depth,
+            max_str_len=args.max_request_string,
+            max_bin_len=args.max_request_string,
+            max_array_len=args.max_request_items,
+            max_map_len=args.max_request_keys,
+        ),
+        max_name_length=args.max_name,
         rooms=rooms,
         max_rooms=args.max_rooms,
     )

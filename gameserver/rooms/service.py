@@ -51,7 +51,7 @@ from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.metrics import Metrics
-from gameserver.rooms.names import validate_name
+from gameserver.rooms.names import MAX_NAME_LENGTH, validate_name
 from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
 from gameserver.rooms.players import Client, Player, PlayerRegistry
 from gameserver.rooms.ratelimit import TokenBucket
@@ -88,6 +88,8 @@ class ServiceConfig:
     """Room policies (grace period, bots, chat, replays)."""
     max_rooms: int = 10_000
     """Rooms open at once."""
+    max_name_length: int = MAX_NAME_LENGTH
+    """Longest display name in characters (``invalid_name`` beyond)."""
     data_dir: Path | None = None
     """Where the token secret lives (None: a fresh secret per process)."""
 
@@ -284,7 +286,7 @@ class GameService:
     def _hello(self, session: _Session, message: Hello) -> None:
         if session.player is not None:
             raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
-        name = validate_name(message.name)
+        name = validate_name(message.name, max_length=self.config.max_name_length)
         resumed = False
         player: Player | None = None
         if message.token is not None:

@@ -262,3 +262,18 @@ def rss_bytes(pid: int | str = "self") -> int:
 def open_fds(pid: int | str = "self") -> int:
     """Number of open file descriptors of a process (Linux /proc)."""
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def metric(port: int, name: str) -> float:
+    """The value of one unlabelled metric from the server's ``/metrics``."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    await stream.send_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    with trio.fail_after(5):
+        while chunk := await stream.receive_some(65536):
+            data += chunk
+    await stream.aclose()
+    for line in data.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
