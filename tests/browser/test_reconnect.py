@@ -45,7 +45,7 @@ def test_reload_mid_match_resumes_the_seat(
     wait_room(page, room_id=room_id, seat="0")
 
 
-def test_network_loss_shows_offline_and_resumes(
+def test_network_loss_shows_offline_and_resumes_with_the_pending_move(
     server: RunningServer, context: BrowserContext, new_page: Callable[[], Page]
 ) -> None:
     page = new_page()
@@ -56,13 +56,15 @@ def test_network_loss_shows_offline_and_resumes(
     context.set_offline(True)
     page.wait_for_selector("#offline-banner", state="visible")
     assert page.get_attribute("#net-status", "data-status") != "online"
+    # A move made while offline waits (the board locks meanwhile) and is sent on resume.
+    page.click('[data-column="3"]')
+    page.wait_for_selector('[data-column="4"][data-legal="false"]')
+    assert room_attr(page, "version") == "0"
 
     context.set_offline(False)
     page.wait_for_selector('#net-status[data-status="online"]')
     page.wait_for_selector("#offline-banner", state="hidden")
-    wait_room(page, seat="0", version="0", my_turn="true")
-    page.click('[data-column="3"]')
-    wait_room(page, version="2")  # our move and the computer's reply
+    wait_room(page, seat="0", version="2", my_turn="true")  # our move and the reply
     assert page.get_attribute('[data-cell-row="5"][data-cell-col="3"]', "data-owner") == "0"
 
 
