@@ -308,11 +308,12 @@ class Connection:
                 take = available
             else:
                 return
-            chunk = bytes(buf[:take])
-            del buf[:take]
             mask = header.mask
-            if mask is not None:
-                chunk = apply_mask(chunk, rotate_mask(mask, offset) if offset & 3 else mask)
+            if mask is None:
+                chunk = bytes(buf[:take])
+            else:
+                chunk = apply_mask(buf[:take], rotate_mask(mask, offset) if offset & 3 else mask)
+            del buf[:take]
             if take == need:
                 self._header = None
                 message = self._assembler.add(chunk, message_done=header.fin)
