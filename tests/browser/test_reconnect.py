@@ -93,3 +93,31 @@ def test_the_same_player_in_a_second_tab_takes_over_without_a_tug_of_war(
     second.click('[data-cell="4"]')
     wait_room(second, version="2")
     assert second.get_attribute("#net-status", "data-status") == "online"
+
+
+def test_a_move_whose_reply_was_lost_is_retried_and_applied_once(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Gil")
+    page.click('[data-action="vs-computer"][data-game="connect4"]')
+    wait_room(page, seat="0", version="0", my_turn="true")
+    room_id = room_attr(page, "room-id")
+
+    # Send a move and drop the connection at once, before its reply can arrive; the
+    # client resumes and sends the very same request again.
+    result = page.evaluate(
+        """roomId => {
+            const conn = window.gameApp.conn;
+            const reply = conn.request("move", {room_id: roomId, version: 0, move: {column: 3}});
+            conn.ws.close();
+            return reply;
+        }""",
+        room_id,
+    )
+    assert result == {"version": 1}
+    wait_room(page, version="2", my_turn="true")  # our move once, then the computer's
+    ours = page.locator('.c4-cell[data-owner="0"]').count()
+    theirs = page.locator('.c4-cell[data-owner="1"]').count()
+    assert (ours, theirs) == (1, 1)
+    assert page.locator(".toast").count() == 0
