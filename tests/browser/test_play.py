@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from .ui import RunningServer, act_on, room_attr, sign_in, wait_my_turn_or_over, wait_room
 
@@ -113,3 +113,26 @@ def test_tic_tac_toe_against_the_computer_to_the_end(
     ]
     assert shown == final
     assert last == int(room_version_at_end)
+
+
+def test_a_phone_sized_screen_fits_the_board_and_taps_play(
+    server: RunningServer, browser: Browser
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 780}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "Pat")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.tap('[data-action="vs-computer"][data-game="connect4"]')
+        wait_room(page, seat="0", my_turn="true")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390  # nothing sticks out sideways
+        board = page.locator(".c4-board").bounding_box()
+        assert board is not None and board["x"] >= 0 and board["x"] + board["width"] <= 390
+        page.tap('[data-column="3"]')
+        wait_room(page, version="2", my_turn="true")
+        assert page.get_attribute('[data-cell-row="5"][data-cell-col="3"]', "data-owner") == "0"
+    finally:
+        context.close()
