@@ -72,6 +72,19 @@ class MessageAssembler:
                 f"the limit of {self.max_message_size} bytes",
             )
 
+    def whole(self, is_text: bool, payload: bytes) -> TextMessage | BinaryMessage:
+        """Return the message of one whole uncompressed frame (the connection's fast
+        path: no message in progress, header already checked)."""
+        if len(payload) > self.max_message_size:
+            raise ProtocolError(
+                CloseCode.MESSAGE_TOO_BIG,
+                f"message of {len(payload)} bytes exceeds the limit of "
+                f"{self.max_message_size} bytes",
+            )
+        if is_text:
+            return TextMessage(decode_utf8(payload, "text message"))
+        return BinaryMessage(payload)
+
     def add(self, chunk: bytes, *, message_done: bool) -> TextMessage | BinaryMessage | None:
         """Add one payload piece; return the message when ``message_done``, else None."""
         if self._compressed:

@@ -277,11 +277,31 @@ class Connection:
         """Parse buffered bytes; with ``one_event``, stop as soon as an event is ready."""
         buf = self._buf
         events = self._events
+        assembler = self._assembler
+        mask_bit = 0x80 if self._expect_mask else 0
         while self._receiving:
             if one_event and events:
                 return
             header = self._header
             if header is None:
+                # Fast path for the common case, a whole small message in one frame:
+                # FIN, text or binary, no RSV bit, 7-bit length, masked as the role
+                # requires, entirely buffered. Everything else takes the general path.
+                b0 = buf[0] if buf else 0
+                if (b0 == 0x81 or b0 == 0x82) and not assembler.in_message:
+                    b1 = buf[1] if len(buf) > 1 else 0xFF
+                    length = b1 & 0x7F
+                    if length < 126 and b1 & 0x80 == mask_bit:
+                        start = 6 if mask_bit else 2
+                        end = start + length
+                        if len(buf) >= end:
+                            if mask_bit:
+                                payload = apply_mask(buf[6:end], bytes(buf[2:6]))
+                            else:
+                                payload = bytes(buf[2:end])
+                            del buf[:end]
+                            events.append(assembler.whole(b0 == 0x81, payload))
+                            continue
                 header = parse_header(buf, allow_rsv1=self._codec is not None)
                 if header is None:
                     return
@@ -316,12 +336,12 @@ class Connection:
             del buf[:take]
             if take == need:
                 self._header = None
-                message = self._assembler.add(chunk, message_done=header.fin)
+                message = assembler.add(chunk, message_done=header.fin)
                 if message is not None:
                     events.append(message)
             else:
                 self._frame_offset = offset + take
-                self._assembler.add(chunk, message_done=False)
+                assembler.add(chunk, message_done=False)
 
     def _start_frame(self, header: FrameHeader) -> None:
         """Check a new frame's header against the connection state (1002 / 1009)."""
