@@ -2,8 +2,9 @@
 
 Routes (GET or HEAD only; everything is JSON, ``Cache-Control: no-store``):
 
-* ``/api/replays`` -> ``{"replays": [summary, ...]}``: every FINISHED match in the
-  replays directory, newest first. A summary is ``{"id", "game", "title", "players":
+* ``/api/replays?offset=N&limit=M`` -> ``{"replays": [summary, ...], "total": T,
+  "offset": N}``: the FINISHED matches in the replays directory, newest first, ``limit``
+  of them (default 100, at most 1000) after skipping ``offset``. A summary is ``{"id", "game", "title", "players":
   [{"seat", "name", "kind"}], "result": {"winners", "draw", "scores", "reason",
   "aborted"}, "length", "date", "started_at", "ended_at"}`` where ``length`` counts the
   moves, timeouts and resignations, ``date`` is the ISO 8601 UTC start time and the two
@@ -54,6 +55,11 @@ logger = logging.getLogger(__name__)
 #: Every route of this module lives under this path.
 PREFIX = "/api/replays"
 
+#: Matches listed per page unless the request asks for another ``limit``.
+DEFAULT_LIMIT = 100
+# A page is built in memory and sent whole; this bounds its size.
+MAX_LIMIT = 1000
+
 # The recorder's rule for match ids (they are file names): no separators, no dot files,
 # bounded length. Anything else is rejected before the file system is touched.
 _ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
@@ -89,7 +95,13 @@ async def handle_replay_request(
             raise _HTTPError(405, "method_not_allowed", "only GET and HEAD are allowed here")
         rest = path[len(PREFIX) :].strip("/")
         if not rest:
-            body: Any = {"replays": await trio.to_thread.run_sync(list_replays, replays_dir)}
+            offset, limit = _parse_page(request.query)
+            replays = await trio.to_thread.run_sync(list_replays, replays_dir)
+            body: Any = {
+                "replays": replays[offset : offset + limit],
+                "total": len(replays),
+                "offset": offset,
+            }
         else:
             if not _ID.fullmatch(rest):
                 raise _HTTPError(404, "not_found", "no such replay (malformed id)")
@@ -122,12 +134,34 @@ def _json(status: int, body: Any) -> HTTPResponse:
     return HTTPResponse(status, headers, data)
 
 
-def _parse_seat(query: str) -> int | None:
-    """Return the seat asked for, or None for "all" (also the default)."""
+def _query(query: str) -> list[tuple[str, str]]:
     try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+        return parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError:
         raise _HTTPError(400, "invalid_field", "malformed query string") from None
+
+
+def _int_param(pairs: list[tuple[str, str]], name: str, default: int, top: int) -> int:
+    values = [value for key, value in pairs if key == name]
+    if not values:
+        return default
+    if len(values) > 1:
+        raise _HTTPError(400, "invalid_field", f"{name!r} given more than once")
+    value = values[0]
+    if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) <= top):
+        raise _HTTPError(400, "invalid_field", f"{name!r} must be an integer from 0 to {top}")
+    return int(value)
+
+
+def _parse_page(query: str) -> tuple[int, int]:
+    """Return (offset, limit) for the list."""
+    pairs = _query(query)
+    return _int_param(pairs, "offset", 0, 10**9), _int_param(pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+
+
+def _parse_seat(query: str) -> int | None:
+    """Return the seat asked for, or None for "all" (also the default)."""
+    pairs = _query(query)
     seats = [value for key, value in pairs if key == "seat"]
     if len(seats) > 1:
         raise _HTTPError(400, "invalid_field", "'seat' given more than once")

@@ -36,49 +36,66 @@ function resultText(summary) {
   return describeOutcome(r, null, names);
 }
 
+// Finished matches fetched per "Show more" click.
+const PAGE_SIZE = 50;
+
+function replayRow(r) {
+  return h(
+    "tr",
+    { data: { replayId: r.id, game: r.game } },
+    h("td", {}, rendererFor(r.game).title),
+    h("td", {}, playersText(r.players)),
+    h("td", {}, resultText(r)),
+    h("td", { class: "num" }, String(r.length)),
+    h("td", {}, new Date(r.started_at).toLocaleString()),
+    h("td", {}, h("a", { class: "button", href: `#/replays/${encodeURIComponent(r.id)}`, data: { action: "open-replay" } }, "Watch")),
+  );
+}
+
 export function mountReplayList(root, app) {
   const list = h("div", { id: "replay-list", class: "replay-list", data: { loaded: "false" } }, h("p", { class: "muted" }, "Loading…"));
-  replace(root, h("section", { class: "card" }, h("h1", {}, "Replays"), h("p", { class: "muted" }, "Finished matches, newest first. Open one to step through it."), list));
+  const tbody = h("tbody");
+  const more = h("button", { type: "button", id: "replay-more", hidden: true, on: { click: () => load() } }, "Show more");
+  replace(root, h("section", { class: "card" }, h("h1", {}, "Replays"), h("p", { class: "muted" }, "Finished matches, newest first. Open one to step through it."), list, more));
   let alive = true;
-  fetchJson("/api/replays")
-    .then(({ replays }) => {
+  let shown = 0;
+
+  async function load() {
+    more.disabled = true;
+    try {
+      const page = await fetchJson(`/api/replays?offset=${shown}&limit=${PAGE_SIZE}`);
       if (!alive) return;
-      list.dataset.loaded = "true";
-      list.dataset.count = String(replays.length);
-      if (!replays.length) {
-        replace(list, h("p", { class: "muted" }, "No finished matches yet. Play one!"));
-        return;
-      }
-      replace(
-        list,
-        h(
-          "table",
-          { class: "rooms" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Game"), h("th", {}, "Players"), h("th", {}, "Result"), h("th", { class: "num" }, "Moves"), h("th", {}, "Date"), h("th", {}, ""))),
-          h(
-            "tbody",
-            {},
-            replays.map((r) =>
-              h(
-                "tr",
-                { data: { replayId: r.id, game: r.game } },
-                h("td", {}, rendererFor(r.game).title),
-                h("td", {}, playersText(r.players)),
-                h("td", {}, resultText(r)),
-                h("td", { class: "num" }, String(r.length)),
-                h("td", {}, new Date(r.started_at).toLocaleString()),
-                h("td", {}, h("a", { class: "button", href: `#/replays/${encodeURIComponent(r.id)}`, data: { action: "open-replay" } }, "Watch")),
-              ),
+      if (shown === 0) {
+        if (!page.replays.length) {
+          replace(list, h("p", { class: "muted" }, "No finished matches yet. Play one!"));
+        } else {
+          replace(
+            list,
+            h(
+              "table",
+              { class: "rooms" },
+              h("thead", {}, h("tr", {}, h("th", {}, "Game"), h("th", {}, "Players"), h("th", {}, "Result"), h("th", { class: "num" }, "Moves"), h("th", {}, "Date"), h("th", {}, ""))),
+              tbody,
             ),
-          ),
-        ),
-      );
-    })
-    .catch((err) => {
+          );
+        }
+      }
+      for (const r of page.replays) tbody.appendChild(replayRow(r));
+      shown += page.replays.length;
+      list.dataset.loaded = "true";
+      list.dataset.count = String(shown);
+      list.dataset.total = String(page.total);
+      more.hidden = shown >= page.total;
+      more.textContent = `Show more (${page.total - shown} older)`;
+    } catch (err) {
       if (!alive) return;
       list.dataset.loaded = "error";
       replace(list, h("p", { class: "form-error", role: "alert" }, `Could not load replays: ${err.message}`));
-    });
+    } finally {
+      more.disabled = false;
+    }
+  }
+  load();
   return () => {
     alive = false;
   };

@@ -71,8 +71,22 @@ async def test_list_has_only_finished_matches_newest_first(tmp_path: Path) -> No
 
 
 async def test_list_without_a_directory_is_empty(tmp_path: Path) -> None:
-    assert body(await get("/api/replays/", None)) == {"replays": []}
-    assert body(await get("/api/replays", tmp_path / "missing")) == {"replays": []}
+    empty = {"replays": [], "total": 0, "offset": 0}
+    assert body(await get("/api/replays/", None)) == empty
+    assert body(await get("/api/replays", tmp_path / "missing")) == empty
+
+
+async def test_list_pages(tmp_path: Path) -> None:
+    for n in range(5):
+        ttt_match(tmp_path, f"m{n}", started_at=1_767_225_600_000 + n)
+    page = body(await get("/api/replays?offset=1&limit=2", tmp_path))
+    assert [r["id"] for r in page["replays"]] == ["m3", "m2"]
+    assert page["total"] == 5 and page["offset"] == 1
+    assert body(await get("/api/replays?offset=9", tmp_path))["replays"] == []
+    for query in ("limit=1001", "limit=-1", "offset=x", "limit=1&limit=2", "limit"):
+        response = await get(f"/api/replays?{query}", tmp_path)
+        assert response.status == 400, query
+        assert body(response)["error"] == "invalid_field"
 
 
 async def test_match_steps_show_the_board_at_every_move(tmp_path: Path) -> None:

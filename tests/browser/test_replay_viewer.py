@@ -100,3 +100,28 @@ def test_perspective_hides_or_reveals_dice(server: RunningServer, new_page: Call
     revealed = [page.get_attribute(f'.ld-player[data-seat="{s}"]', "data-revealed") for s in range(3)]
     assert revealed == ["true", "true", "true"]
     assert page.locator('.ld-players [data-cup="0"] [data-face]').count() == 5
+
+
+def test_the_list_shows_fifty_at_a_time(server: RunningServer, new_page: Callable[[], Page]) -> None:
+    for n in range(55):
+        match = RecordingMatch(
+            server.replays,
+            bot_header("tictactoe", ["best", "best"], seed=n, match_id=f"page-{uuid.uuid4().hex[:8]}"),
+        )
+        for seat, cell in MOVES:
+            match.move(seat, {"cell": cell})
+        match.finish()
+
+    page = new_page()
+    page.goto(server.url + "/#/replays")
+    page.wait_for_selector('#replay-list[data-loaded="true"]')
+    total = int(page.get_attribute("#replay-list", "data-total") or "0")
+    assert total >= 55
+    assert page.locator("#replay-list tbody tr").count() == 50
+    while page.is_visible("#replay-more"):
+        shown = page.locator("#replay-list tbody tr").count()
+        page.click("#replay-more")
+        page.wait_for_function(
+            "n => document.querySelectorAll('#replay-list tbody tr').length > n", arg=shown
+        )
+    assert page.locator("#replay-list tbody tr").count() == total
