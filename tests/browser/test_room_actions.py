@@ -100,3 +100,23 @@ def test_server_errors_are_shown_plainly(
     page.goto(server.url + "/#/room/no-such-room")
     page.wait_for_selector('.toast[data-code="room_not_found"] >> nth=-1')
     page.wait_for_selector("#room-missing")
+
+
+def test_room_options_and_computer_strength_reach_the_game(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    sign_in(page, server.url, "Lea")
+    page.select_option("#create-game", "liarsdice")
+    page.fill("#create-players", "2")
+    page.fill('[data-option="dice"]', "2")
+    page.uncheck('[data-option="ones_wild"]')
+    page.select_option('#create-seats select[data-seat="1"]', "bot:random")
+    page.click("#create-submit")
+    wait_room(page, seat="0", my_turn="true")
+    assert page.locator('.ld-players [data-cup="0"] [data-face]').count() == 2
+    assert page.locator('.ld-players [data-cup="1"] .die').count() == 2
+    assert "wild" not in page.inner_text("#ld-bid")
+    assert page.locator('.ld-faces [data-face="1"]').count() == 1  # ones may be bid
+    computer = page.locator('#seats [data-seat="1"][data-kind="bot"]')
+    assert "random" in computer.inner_text()  # the chosen strength plays the seat
