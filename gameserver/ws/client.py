@@ -131,7 +131,7 @@ async def _open(
         Role.CLIENT,
         max_message_size=config.max_message_size,
         deflate=accepted.deflate,
-        hold_failure_close=True,
+        hold_close=True,
     )
     ws = WebSocket(
         stream,

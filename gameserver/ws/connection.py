@@ -5,11 +5,12 @@ Feed transport bytes to :meth:`Connection.receive_data` (and EOF to
 write :meth:`Connection.data_to_send` to the transport; close the transport once
 :attr:`Connection.should_close_transport` is True. Nothing here does I/O.
 
-Answers to messages must go out before the close of a protocol violation that
-followed them in the same read. Two ways to get that: ``hold_failure_close=True``
-(parse in batches; the failure's close waits for :meth:`Connection.release_failure_close`),
-or pull style (:meth:`Connection.buffer_data`, then :meth:`Connection.next_event` one
-event at a time, parsing no further than the application has read).
+Answers to messages must go out before the close that answers a protocol violation
+or the peer's close following them in the same read. Two ways to get that:
+``hold_close=True`` (parse in batches; our close waits for
+:meth:`Connection.release_close`), or pull style (:meth:`Connection.buffer_data`,
+then :meth:`Connection.next_event` one event at a time, parsing no further than the
+application has read).
 
 State transitions (all of them live in ``_TRANSITIONS``):
 
@@ -17,7 +18,8 @@ State transitions (all of them live in ``_TRANSITIONS``):
 - OPEN --peer's close arrives--> CLOSED (our answering close is queued at once)
 - CLOSING --peer's close arrives--> CLOSED
 - OPEN/CLOSING --peer violates the protocol--> CLOSED (a close with the code is queued
-  unless ours was already sent; with ``hold_failure_close`` this happens on release)
+  unless ours was already sent; with ``hold_close`` this happens on release, as does
+  the answer to the peer's close)
 - OPEN/CLOSING --transport EOF--> CLOSED (close code 1006 unless a close arrived)
 """
 
@@ -104,13 +106,14 @@ class Connection:
     decompression (1009 when exceeded); ``deflate`` is the permessage-deflate agreement
     from the handshake, or None when the extension is not in use.
 
-    ``hold_failure_close=True`` lets an adapter keep replies in order without giving up
-    batch parsing: when the peer breaks the protocol, :attr:`failure` is set and
-    parsing stops, but the close frame is held back (the state stays as it was and
-    sending still works) until :meth:`release_failure_close`. An adapter calls that
-    once its application has taken the messages that arrived before the violation,
-    so their answers precede the close (Autobahn cases 3.2, 4.1.3, 5.15 are strict
-    about this).
+    ``hold_close=True`` lets an adapter keep replies in order without giving up batch
+    parsing. The connection then holds back the close frames it would send on its own,
+    the answer to the peer's close and the close of a protocol failure: parsing stops,
+    :attr:`close_code` or :attr:`failure` is set, the state stays as it was and sending
+    still works, until :meth:`release_close`. An adapter calls that once its
+    application has taken the messages that arrived first, so their answers precede
+    the close (Autobahn cases 3.2, 4.1.3, 5.15 and 7.1.6 are strict about this).
+    ``hold_failure_close`` is the former name of ``hold_close``.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class Connection:
         *,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         deflate: DeflateParams | None = None,
+        hold_close: bool = False,
         hold_failure_close: bool = False,
     ) -> None:
         if max_message_size < 0:
@@ -139,8 +143,8 @@ class Connection:
         self.should_close_transport = False
         """True once the transport should be closed (after flushing data_to_send)."""
         self._close_sent = False
-        self._hold_failure_close = hold_failure_close
-        self._failure_close_held = False
+        self._hold_close = hold_close or hold_failure_close
+        self._held_close: _Trigger | None = None  # RECEIVE_CLOSE or FAIL, when held
         self._receiving = True
         self._events: deque[Event] = deque()
         self._out: list[bytes] = []
@@ -219,7 +223,7 @@ class Connection:
         Bytes buffered before the EOF are parsed first, so their events still arrive.
         """
         self._parse_safely(one_event=False)
-        self.release_failure_close()
+        self.release_close()
         if self.close_code is None:
             self.close_code = CloseCode.ABNORMAL_CLOSURE
         self._receiving = False
@@ -245,33 +249,43 @@ class Connection:
         self.failure = exc
         self._receiving = False
         self._buf.clear()
-        if self._hold_failure_close:
-            self._failure_close_held = True
+        if self._hold_close:
+            self._held_close = _Trigger.FAIL
         else:
-            self._commit_failure()
+            self._send_own_close(_Trigger.FAIL)
 
-    def _commit_failure(self) -> None:
-        assert self.failure is not None
-        self._failure_close_held = False
+    def _send_own_close(self, trigger: _Trigger) -> None:
+        """Queue the close answering the peer's close (or failing the connection)."""
+        self._held_close = None
         if not self._close_sent:
-            self._queue_close(self.failure.code, self.failure.message)
-        self._transition(_Trigger.FAIL)
+            if trigger is _Trigger.FAIL:
+                assert self.failure is not None
+                self._queue_close(self.failure.code, self.failure.message)
+            else:
+                # Section 5.5.1: answer with a close, echoing the peer's code.
+                assert self.close_code is not None
+                self._queue_close(self.close_code, "")
+        self._transition(trigger)
         self.should_close_transport = True
 
     @property
-    def failure_close_held(self) -> bool:
-        """True while the close of a failure waits for :meth:`release_failure_close`."""
-        return self._failure_close_held
+    def close_held(self) -> bool:
+        """True while our answering or failing close waits for :meth:`release_close`."""
+        return self._held_close is not None
 
-    def release_failure_close(self) -> None:
-        """Queue the held close of a failure and mark the transport for closing.
+    def release_close(self) -> None:
+        """Queue the held close frame and mark the transport for closing.
 
-        With ``hold_failure_close=True``, call this once the application has answered
-        the messages that arrived before the violation (or after a timeout). Does
-        nothing when no close is held.
+        With ``hold_close=True``, call this once the application has taken (and
+        answered) the messages that arrived before the peer's close or violation, or
+        after a timeout. Does nothing when no close is held.
         """
-        if self._failure_close_held:
-            self._commit_failure()
+        if self._held_close is not None:
+            self._send_own_close(self._held_close)
+
+    # Former names of close_held and release_close.
+    failure_close_held = close_held
+    release_failure_close = release_close
 
     def _parse(self, one_event: bool) -> None:
         """Parse buffered bytes; with ``one_event``, stop as soon as an event is ready."""
@@ -377,15 +391,10 @@ class Connection:
         self._events.append(CloseReceived(code, reason))
         self._receiving = False
         self._buf.clear()
-        if not self._close_sent:
-            # Section 5.5.1: answer with a close, echoing the peer's code.
-            if code == CloseCode.NO_STATUS_RCVD:
-                self._queue_frame(Opcode.CLOSE, b"")
-            else:
-                self._queue_frame(Opcode.CLOSE, code.to_bytes(2, "big"))
-            self._close_sent = True
-        self._transition(_Trigger.RECEIVE_CLOSE)
-        self.should_close_transport = True
+        if self._hold_close and not self._close_sent:
+            self._held_close = _Trigger.RECEIVE_CLOSE
+        else:
+            self._send_own_close(_Trigger.RECEIVE_CLOSE)
 
     # -- sending -----------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ class _ConnectionRunner:
             Role.SERVER,
             max_message_size=config.max_message_size,
             deflate=accepted.deflate,
-            hold_failure_close=True,
+            hold_close=True,
         )
         ws = WebSocket(
             stream,

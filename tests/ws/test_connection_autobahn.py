@@ -157,6 +157,12 @@ CASES: list[tuple[str, list[bytes], list[Event], int | None]] = [
     ("7.1.3", [close(1000) + f(PING)], [CLOSED_1000], None),
     ("7.1.4", [close(1000) + f(T, PAYLOAD)], [CLOSED_1000], None),
     ("7.1.5", [f(T, b"frag", fin=False) + close(1000) + f(C, b"ment")], [CLOSED_1000], None),
+    (
+        "7.1.6",
+        [f(T, b"BAsd7&jh23" * 26214) + f(T, PAYLOAD) + close(1000) + f(PING)],
+        [text(b"BAsd7&jh23" * 26214), text(PAYLOAD), CLOSED_1000],
+        None,
+    ),
     ("7.3.1", [f(CLOSE)], [CloseReceived(1005, "")], None),
     ("7.3.2", [f(CLOSE, b"\x03")], [], 1002),
     ("7.3.3", [close(1000)], [CLOSED_1000], None),
@@ -239,3 +245,44 @@ async def test_server_echoes_before_failing_over_tcp(wire: bytes, code: int) -> 
     assert sent[0] == text(PAYLOAD)
     assert isinstance(sent[1], CloseReceived) and sent[1].code == code
     assert len(sent) == 2
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+async def test_autobahn_case_against_the_trio_echo_server(
+    chunks: list[bytes], expected: list[Event], code: int | None
+) -> None:
+    closes_itself = code is not None or any(isinstance(e, CloseReceived) for e in expected)
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(serve_websocket, _echo, "127.0.0.1", 0)
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        async with stream:
+            await stream.send_all(HANDSHAKE)
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += await stream.receive_some(65536)
+            rest = received.partition(b"\r\n\r\n")[2]
+            try:
+                for chunk in chunks:
+                    await stream.send_all(chunk)
+                    await trio.sleep(0.001)
+                if not closes_itself:
+                    await stream.send_all(close(1000))
+            except trio.BrokenResourceError:
+                pass  # the server already failed the connection and closed TCP
+            with trio.fail_after(5):
+                try:
+                    while chunk := await stream.receive_some(65536):
+                        rest += chunk
+                except trio.BrokenResourceError:
+                    pass
+        nursery.cancel_scope.cancel()
+    sent = decode_sent(Role.SERVER, rest)
+    if code is not None:
+        assert sent[:-1] == expected
+        assert isinstance(sent[-1], CloseReceived) and sent[-1].code == code
+    elif closes_itself:
+        assert sent == expected
+    else:
+        assert sent == [*expected, CLOSED_1000]

@@ -1,4 +1,4 @@
-"""hold_failure_close: batch parsing that still answers earlier messages before failing."""
+"""hold_close: batch parsing that still answers earlier messages before closing."""
 
 from __future__ import annotations
 
@@ -22,31 +22,31 @@ def _message_violation_ping(role: Role) -> bytes:
 
 @ROLES
 def test_close_waits_for_the_release_and_follows_the_answers(role: Role) -> None:
-    conn = Connection(role, hold_failure_close=True)
+    conn = Connection(role, hold_close=True)
     conn.receive_data(_message_violation_ping(role))
     assert conn.events_received() == [TextMessage("Hello, world!")]
     assert conn.failure is not None and conn.failure.code == 1002
-    assert conn.failure_close_held
+    assert conn.close_held
     assert not conn.should_close_transport and conn.state is ConnectionState.OPEN
     assert conn.data_to_send() == b""  # no pong: the ping came after the violation
     conn.send_text("Hello, world!")
-    conn.release_failure_close()
-    assert not conn.failure_close_held
+    conn.release_close()
+    assert not conn.close_held
     assert conn.should_close_transport and conn.state is ConnectionState.CLOSED
     assert decode_sent(role, conn.data_to_send()) == [
         TextMessage("Hello, world!"), CloseReceived(1002, conn.failure.message),
     ]
-    conn.release_failure_close()  # a second release changes nothing
+    conn.release_close()  # a second release changes nothing
     assert conn.data_to_send() == b""
 
 
 @ROLES
 def test_eof_releases_the_held_close(role: Role) -> None:
-    conn = Connection(role, hold_failure_close=True)
+    conn = Connection(role, hold_close=True)
     conn.receive_data(frame_to(role, Opcode.TEXT, b"\xff"))
-    assert conn.failure_close_held
+    assert conn.close_held
     conn.receive_eof()
-    assert not conn.failure_close_held and conn.should_close_transport
+    assert not conn.close_held and conn.should_close_transport
     assert conn.close_code == 1006
     assert conn.failure is not None
     assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1007, conn.failure.message)]
@@ -54,10 +54,10 @@ def test_eof_releases_the_held_close(role: Role) -> None:
 
 @ROLES
 def test_an_application_close_while_held_is_the_only_close(role: Role) -> None:
-    conn = Connection(role, hold_failure_close=True)
+    conn = Connection(role, hold_close=True)
     conn.receive_data(frame_to(role, 0x3, b""))
     conn.send_close(1001, "bye")
-    conn.release_failure_close()
+    conn.release_close()
     assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
     assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1001, "bye")]
 
@@ -66,7 +66,55 @@ def test_an_application_close_while_held_is_the_only_close(role: Role) -> None:
 def test_without_hold_release_is_a_no_op(role: Role) -> None:
     conn = Connection(role)
     conn.receive_data(frame_to(role, 0x3, b""))
-    assert not conn.failure_close_held and conn.should_close_transport
+    assert not conn.close_held and conn.should_close_transport
     wire = conn.data_to_send()
-    conn.release_failure_close()
+    conn.release_close()
     assert conn.data_to_send() == b"" and len(decode_sent(role, wire)) == 1
+
+
+@ROLES
+def test_answer_to_the_peer_close_waits_for_the_release(role: Role) -> None:
+    # Autobahn 7.1.6's shape: a message, the peer's close and a ping in one segment.
+    conn = Connection(role, hold_close=True)
+    conn.receive_data(
+        frame_to(role, Opcode.TEXT, b"Hello World!")
+        + frame_to(role, Opcode.CLOSE, (1000).to_bytes(2, "big") + b"done")
+        + frame_to(role, Opcode.PING, b"")
+    )
+    assert conn.events_received() == [TextMessage("Hello World!"), CloseReceived(1000, "done")]
+    assert (conn.close_code, conn.close_reason) == (1000, "done")
+    assert conn.close_held and conn.state is ConnectionState.OPEN
+    assert not conn.should_close_transport and conn.data_to_send() == b""
+    conn.send_text("Hello World!")
+    conn.release_close()
+    assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
+    assert decode_sent(role, conn.data_to_send()) == [
+        TextMessage("Hello World!"), CloseReceived(1000, ""),
+    ]
+
+
+@ROLES
+def test_held_answer_to_an_empty_close_is_empty(role: Role) -> None:
+    conn = Connection(role, hold_close=True)
+    conn.receive_data(frame_to(role, Opcode.CLOSE, b""))
+    conn.release_close()
+    assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1005, "")]
+
+
+@ROLES
+def test_our_own_close_first_makes_the_held_answer_unneeded(role: Role) -> None:
+    conn = Connection(role, hold_close=True)
+    conn.receive_data(frame_to(role, Opcode.CLOSE, (4000).to_bytes(2, "big")))
+    conn.send_close(1001, "going away")
+    conn.release_close()
+    assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
+    assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1001, "going away")]
+
+
+@ROLES
+def test_the_former_names_still_work(role: Role) -> None:
+    conn = Connection(role, hold_failure_close=True)
+    conn.receive_data(frame_to(role, 0x3, b""))
+    assert conn.failure_close_held
+    conn.release_failure_close()
+    assert not conn.close_held and conn.should_close_transport
