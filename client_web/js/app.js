@@ -78,6 +78,8 @@ export class App extends EventTarget {
   }
 
   _onWelcome(result) {
+    // The server's list is the truth: a seat may have been freed while we were away.
+    this.mySeats.clear();
     for (const ref of result.seats || []) this.mySeats.set(ref.room_id, ref.seat);
     this.welcomed = true;
     document.getElementById("player-name").textContent = result.name || this.conn.name;
