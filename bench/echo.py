@@ -43,7 +43,8 @@ from gameserver.ws.frames import encode_frame  # noqa: E402
 SIZES = [64, 64 * 1024, 1024 * 1024]
 SERVERS = ["gameserver", "websockets", "trio-websocket"]
 MASK = b"\x37\xfa\x21\x3d"
-IN_FLIGHT_BYTES = 256 * 1024
+IN_FLIGHT_BYTES = 2 * 1024 * 1024
+MIN_WINDOW = 2
 MAX_WINDOW = 32
 SERVER_CORE = 0
 CLIENT_CORE = 1
@@ -348,7 +349,7 @@ def write_report(results: dict[tuple[str, int, str], float], seconds: float, rou
         "`python bench/echo.py`: each echo server in its own process pinned to core 0, one",
         "raw-socket load generator pinned to core 1 (one connection, binary messages, masked",
         "frames pre-encoded once, compression off everywhere). *Sequential* keeps one message",
-        "in flight; *pipelined* keeps up to 32 (at most 256 KiB) in flight. Each cell is",
+        "in flight; *pipelined* keeps 32 in flight (2 for 1 MiB messages). Each cell is",
         f"messages per second: the best of {rounds} interleaved runs of {seconds:g} s each",
         "(after a warm-up), so load from elsewhere on the machine hurts no server more than",
         "another.",
@@ -385,7 +386,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="short run; docs are not updated")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per cell (best kept)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved runs per cell (best kept)")
     parser.add_argument("--servers", nargs="+", default=SERVERS, choices=SERVERS)
     args = parser.parse_args()
     if args.serve:
@@ -408,7 +409,7 @@ def main() -> int:
         for _, port in servers.values():
             check_echo(port)
         for size in SIZES:
-            pipelined = max(1, min(MAX_WINDOW, IN_FLIGHT_BYTES // size))
+            pipelined = max(MIN_WINDOW, min(MAX_WINDOW, IN_FLIGHT_BYTES // size))
             for shape, window in (("sequential", 1), ("pipelined", pipelined)):
                 for _ in range(rounds):
                     for name, (_, port) in servers.items():

@@ -3,10 +3,12 @@
 A :class:`WebSocket` wraps a sans-IO :class:`~gameserver.ws.connection.Connection`.
 Background tasks (started by the server or the client, see :meth:`WebSocket.run`)
 read the stream, feed the connection, queue whole messages for :meth:`receive`,
-answer pings, send keepalive pings and write. ``send`` only queues a frame and wakes
-the writer, which runs once the sending task blocks and writes everything queued by
-then with one ``send_all``: a burst of replies costs one system call, not one each.
-``send`` waits only when more than ``write_limit`` bytes are queued (backpressure).
+answer pings, send keepalive pings and write. While received messages are still
+waiting to be answered, ``send`` only queues a frame and wakes the writer, which runs
+once the sending task blocks and writes everything queued by then with one
+``send_all``: a burst of replies costs one system call, not one each. Otherwise
+``send`` writes at once. It waits only when more than ``write_limit`` bytes are
+queued (backpressure).
 
 How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers:
 
@@ -225,19 +227,51 @@ class WebSocket:
     # -- writing -----------------------------------------------------------------------
 
     async def _queued(self, size: int) -> None:
-        """Account for ``size`` newly queued bytes, wake the writer, apply backpressure."""
-        self._write_wanted.set()
+        """Account for ``size`` newly queued bytes and get them written.
+
+        With received messages still waiting to be answered, more sends are likely to
+        follow at once: wake the writer, which runs when this task blocks and writes
+        them all together. Otherwise write now, saving a task switch. Either way, wait
+        while more than ``write_limit`` bytes are queued (backpressure).
+        """
         self._queued_bytes += size
-        if self._queued_bytes > self.config.write_limit:
-            if self._below_write_limit.is_set():
-                self._below_write_limit = trio.Event()
-            await self._below_write_limit.wait()
-            if self.closed is not None:
-                raise self.closed
-        else:
-            # A cancellation point but not a schedule point: the writer runs once this
-            # task blocks, so a burst of sends becomes one write.
-            await trio.lowlevel.checkpoint_if_cancelled()
+        if self._messages or self._send_lock.locked():
+            self._write_wanted.set()
+            if self._queued_bytes > self.config.write_limit:
+                if self._below_write_limit.is_set():
+                    self._below_write_limit = trio.Event()
+                await self._below_write_limit.wait()
+                if self.closed is not None:
+                    raise self.closed
+            else:
+                # A cancellation point but not a schedule point: the writer runs once
+                # this task blocks, so a burst of sends becomes one write.
+                await trio.lowlevel.checkpoint_if_cancelled()
+            return
+        # The lock is free (checked above), so take it without a schedule point: the
+        # write itself is one, and each extra one costs a pass of the run loop.
+        self._send_lock.acquire_nowait()
+        try:
+            written = await self._drain()
+        finally:
+            self._send_lock.release()
+        if not written:
+            await self._raise_closed()
+
+    async def _drain(self) -> bool:
+        """Write everything queued (the send lock is held); False if the stream failed."""
+        while data := self._conn.data_to_send():
+            self._queued_bytes = 0
+            try:
+                await self._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                # The reader then sees the stream end and records the closure.
+                await trio.aclose_forcefully(self._stream)
+                self._below_write_limit.set()
+                return False
+        self._queued_bytes = 0
+        self._below_write_limit.set()
+        return True
 
     async def _writer(self) -> None:
         """Write whatever is queued whenever woken; ends when the stream fails."""
@@ -245,17 +279,8 @@ class WebSocket:
             await self._write_wanted.wait()
             self._write_wanted = trio.Event()
             async with self._send_lock:
-                while data := self._conn.data_to_send():
-                    self._queued_bytes = 0
-                    try:
-                        await self._stream.send_all(data)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        # The reader then sees the stream end and records the closure.
-                        await trio.aclose_forcefully(self._stream)
-                        self._below_write_limit.set()
-                        return
-                self._queued_bytes = 0
-                self._below_write_limit.set()
+                if not await self._drain():
+                    return
 
     async def _write_now(self) -> None:
         """Write what is queued from the calling task (when the writer may be gone)."""
