@@ -71,6 +71,13 @@ def text(s: bytes) -> TextMessage:
 
 
 CLOSED_1000 = CloseReceived(1000, "")
+
+
+def _chop(wire: bytes, *cuts: int) -> list[bytes]:
+    """``wire`` cut at the given offsets, sent as separate writes."""
+    bounds = [0, *cuts, len(wire)]
+    return [wire[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
 FRAG_WITH_PING = f(T, b"frag", fin=False) + f(PING, b"p") + f(C, b"ment")
 
 # (case id, chunks sent, events the client must get back, failure code or None)
@@ -149,6 +156,8 @@ CASES: list[tuple[str, list[bytes], list[Event], int | None]] = [
     ),
     ("6.3.1", [f(T, KOSME + b"\xed\xa0\x80edited")], [], 1007),
     ("6.4.1", [f(T, b"\xce\xba\xf4\x90\x80\x80", fin=False), f(C, b"edited")], [], 1007),
+    ("6.4.3", _chop(f(T, KOSME + b"\xf4\x90\x80\x80edited"), 6 + 11, 6 + 15), [], 1007),
+    ("6.4.4", _chop(f(T, KOSME + b"\xf4\x90\x80\x80edited"), 6 + 12, 6 + 13), [], 1007),
     ("6.x-surrogate-pair", [f(T, b"\xed\xa0\x80\xed\xb0\x80")], [], 1007),
     ("6.x-noncharacter", [f(T, "\ufffe\uffff".encode())], [TextMessage("\ufffe\uffff")], None),
     ("6.x-max-code-point", [f(T, b"\xf4\x8f\xbf\xbf")], [TextMessage("\U0010ffff")], None),
