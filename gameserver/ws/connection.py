@@ -113,7 +113,6 @@ class Connection:
     still works, until :meth:`release_close`. An adapter calls that once its
     application has taken the messages that arrived first, so their answers precede
     the close (Autobahn cases 3.2, 4.1.3, 5.15 and 7.1.6 are strict about this).
-    ``hold_failure_close`` is the former name of ``hold_close``.
     """
 
     def __init__(
@@ -123,7 +122,6 @@ class Connection:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         deflate: DeflateParams | None = None,
         hold_close: bool = False,
-        hold_failure_close: bool = False,
     ) -> None:
         if max_message_size < 0:
             raise ValueError("max_message_size must be >= 0")
@@ -143,7 +141,7 @@ class Connection:
         self.should_close_transport = False
         """True once the transport should be closed (after flushing data_to_send)."""
         self._close_sent = False
-        self._hold_close = hold_close or hold_failure_close
+        self._hold_close = hold_close
         self._held_close: _Trigger | None = None  # RECEIVE_CLOSE or FAIL, when held
         self._receiving = True
         self._events: deque[Event] = deque()
@@ -282,10 +280,6 @@ class Connection:
         """
         if self._held_close is not None:
             self._send_own_close(self._held_close)
-
-    # Former names of close_held and release_close.
-    failure_close_held = close_held
-    release_failure_close = release_close
 
     def _parse(self, one_event: bool) -> None:
         """Parse buffered bytes; with ``one_event``, stop as soon as an event is ready."""

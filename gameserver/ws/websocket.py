@@ -340,8 +340,8 @@ class WebSocket:
             elif eof:
                 conn.receive_eof()
             self._dispatch()
-            if conn.failure_close_held:
-                await self._answer_before_failing()
+            if conn.close_held:
+                await self._answer_before_closing()
             if conn.should_close_transport:
                 break
             if conn.close_sent or self._answers_due:
@@ -370,15 +370,15 @@ class WebSocket:
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     pass
 
-    async def _answer_before_failing(self) -> None:
-        """Let the application take the messages that came before a protocol violation
-        (and queue its answers), then queue the failure's close after them; waits at
-        most ``close_timeout``. Needs a connection made with ``hold_failure_close``."""
+    async def _answer_before_closing(self) -> None:
+        """Let the application take the messages that came before the peer's close or
+        a protocol violation (and queue its answers), then queue our close after them;
+        waits at most ``close_timeout``. Needs a connection made with ``hold_close``."""
         with trio.move_on_after(self.config.close_timeout):
             while self._messages and not self._close_called:
                 self._room_for_messages = trio.Event()
                 await self._room_for_messages.wait()
-        self._conn.release_failure_close()
+        self._conn.release_close()
 
     def _dispatch(self) -> None:
         self._answers_due = False

@@ -110,11 +110,3 @@ def test_our_own_close_first_makes_the_held_answer_unneeded(role: Role) -> None:
     assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
     assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1001, "going away")]
 
-
-@ROLES
-def test_the_former_names_still_work(role: Role) -> None:
-    conn = Connection(role, hold_failure_close=True)
-    conn.receive_data(frame_to(role, 0x3, b""))
-    assert conn.failure_close_held
-    conn.release_failure_close()
-    assert not conn.close_held and conn.should_close_transport
