@@ -114,8 +114,9 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 def new_page(context: BrowserContext, server: RunningServer) -> Iterator[object]:
     """Open a page (a new player tab).
 
-    Fails the test on any uncaught page error, and on any request that leaves the
-    server: the client must load everything from the server itself (no CDN).
+    Fails the test on any uncaught page error or Content-Security-Policy violation, and
+    on any request that leaves the server: the client must load everything from the
+    server itself (no CDN).
     """
     errors: list[str] = []
     foreign: list[str] = []
@@ -123,6 +124,12 @@ def new_page(context: BrowserContext, server: RunningServer) -> Iterator[object]
     def open_page() -> Page:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None,
+        )
         page.on(
             "request",
             lambda request: None
