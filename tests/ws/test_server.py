@@ -286,3 +286,28 @@ async def test_wss_with_tls(nursery: trio.Nursery, tls_files: tuple[Path, Path])
     with pytest.raises((trio.BrokenResourceError, ssl.SSLError)):
         async with open_websocket(url, ssl_context=ssl.create_default_context()):
             pass  # pragma: no cover
+
+
+async def test_keepalive_closes_a_silent_client_over_a_real_socket(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    outcome: list[ConnectionClosed] = []
+
+    async def wait_for_end(ws: WebSocket) -> None:
+        try:
+            await ws.receive()
+        except ConnectionClosed as exc:
+            outcome.append(exc)
+            raise
+
+    config = ServerConfig(ping_interval=5, ping_timeout=3, close_timeout=2)
+    server = await start(nursery, wait_for_end, config=config)
+    stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+    await stream.send_all(UPGRADE + b"\r\n")  # then never read or answer a ping again
+    start_time = trio.current_time()
+    with trio.fail_after(60):
+        while not outcome:
+            await trio.sleep(0.5)
+    assert (outcome[0].code, outcome[0].reason) == (1011, "keepalive ping timeout")
+    assert 8 <= trio.current_time() - start_time <= 9
+    await stream.aclose()
