@@ -147,8 +147,11 @@ def encode_frame(
     Servers pass ``mask=None`` (their frames must not be masked) and may write the
     returned bytes to any number of peers. Clients must pass a fresh random 4-byte
     ``mask`` per frame. Raise :class:`LocalProtocolError` for frames RFC 6455 forbids
-    sending (control frames over 125 bytes or fragmented, bad mask length).
+    sending (reserved opcodes, control frames over 125 bytes or fragmented, a mask
+    that is not 4 bytes).
     """
+    if not 0 <= opcode <= 0xF or _OPCODES[opcode] is None:
+        raise LocalProtocolError(f"opcode {opcode:#x} is reserved or out of range")
     length = len(payload)
     if opcode & 0x8 and (length > MAX_CONTROL_PAYLOAD or not fin):
         raise LocalProtocolError("control frames must be unfragmented and at most 125 bytes")

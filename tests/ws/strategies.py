@@ -23,10 +23,14 @@ def frame_to(
     rsv1: bool = False,
     mask: bytes = RFC_MASK,
 ) -> bytes:
-    """Encode a frame as the peer of ``receiver`` must send it (masked toward a server)."""
-    return encode_frame(
-        opcode, payload, fin=fin, rsv1=rsv1, mask=mask if receiver is Role.SERVER else None
+    """Encode a frame as the peer of ``receiver`` must send it (masked toward a server).
+
+    Any 4-bit ``opcode`` goes, reserved ones included, to build invalid input.
+    """
+    frame = encode_frame(
+        Opcode.BINARY, payload, mask=mask if receiver is Role.SERVER else None
     )
+    return bytes(((0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode,)) + frame[1:]
 
 
 def peer_of(role: Role) -> Role:

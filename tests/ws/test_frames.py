@@ -116,6 +116,9 @@ def test_rsv1_is_allowed_on_data_frames_once_negotiated() -> None:
         ({"opcode": Opcode.PING, "payload": b"x" * 126}, "125"),
         ({"opcode": Opcode.CLOSE, "payload": b"", "fin": False}, "unfragmented"),
         ({"opcode": Opcode.TEXT, "payload": b"", "mask": b"abc"}, "4 bytes"),
+        ({"opcode": 0x3, "payload": b""}, "reserved"),
+        ({"opcode": 0xB, "payload": b""}, "reserved"),
+        ({"opcode": 0x10, "payload": b""}, "out of range"),
     ],
 )
 def test_encode_refuses_frames_rfc6455_forbids(kwargs: dict[str, object], message: str) -> None:
