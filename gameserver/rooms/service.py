@@ -9,6 +9,7 @@ that stops reading blocks nothing but its own writer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -133,7 +134,7 @@ class GameService:
 
     async def handle(self, ws: WebSocket) -> None:
         """Serve one WebSocket connection until it closes; never raises on client faults."""
-        client = Client(Outbox(self.config.outbox_limit))
+        client = Client(Outbox(self.config.outbox_limit), write_now=self._write_now(ws))
         session = _Session(client)
         self.connections += 1
         self.metrics.connections_total += 1
@@ -164,6 +165,18 @@ class GameService:
         except ConnectionClosed:
             pass
         done.cancel()
+
+    def _write_now(self, ws: WebSocket) -> Callable[[Payload], bool]:
+        metrics = self.metrics
+
+        def write_now(payload: Payload) -> bool:
+            if not ws.try_send_frame(payload.frame):
+                return False
+            metrics.messages_out += 1
+            metrics.bytes_out += len(payload.data)
+            return True
+
+        return write_now
 
     async def _writer(self, ws: WebSocket, client: Client) -> None:
         try:
@@ -223,12 +236,12 @@ class GameService:
                 )
                 continue
             if result is not None:
-                session.client.outbox.put(Payload(encode(Reply(id=message.id, result=result))))
+                session.client.send(Payload(encode(Reply(id=message.id, result=result))))
 
     def _send_error(self, session: _Session, error: RequestError) -> None:
         self.metrics.error(error.code.value)
         message = Error(id=error.request_id, code=error.code.value, message=error.message)
-        session.client.outbox.put(Payload(encode(message)))
+        session.client.send(Payload(encode(message)))
 
     def _detach(self, session: _Session) -> None:
         player = session.player
@@ -321,6 +334,6 @@ class GameService:
             resumed=resumed,
             seats=tuple(seats),
         )
-        session.client.outbox.put(Payload(encode(Reply(id=message.id, result=result))))
+        session.client.send(Payload(encode(Reply(id=message.id, result=result))))
         for room in rooms:
             room.submit(Attached(player))

@@ -97,6 +97,8 @@ class WebSocket:
         self.closed: ConnectionClosed | None = None
         """None while the connection lives; afterwards, how it ended (see module doc)."""
         self._initial_data = initial_data
+        # The plain TCP socket under the stream, for try_send_frame's immediate writes.
+        self._socket = stream.socket if type(stream) is trio.SocketStream else None
         self._send_lock = trio.Lock()
         self._write_wanted = trio.Event()
         self._queued_bytes = 0
@@ -176,6 +178,44 @@ class WebSocket:
             await self._raise_closed()
         self._conn.send_frame_bytes(frame)
         await self._queued(len(frame))
+
+    def try_send_frame(self, frame: bytes) -> bool:
+        """Write a frame built by :func:`~gameserver.ws.frames.encode_frame` at once,
+        without blocking and without waking any task; for fan-out to many connections.
+
+        Returns True when the frame was handed to the kernel (whatever the kernel did
+        not take is queued for the writer task, which finishes it). Returns False when
+        nothing was sent because the connection is busy writing, closing, or not over a
+        plain TCP socket: then send the frame with :meth:`send_frame_bytes`, which
+        queues it behind what is already waiting and applies backpressure.
+        """
+        sock = self._socket
+        conn = self._conn
+        if (
+            sock is None
+            or self._send_lock.locked()
+            or conn.close_sent
+            or conn.state is not _OPEN
+        ):
+            return False
+        fd = sock.fileno()
+        if fd < 0:
+            return False
+        # Pongs or close answers queued by the reader go first, in the same write.
+        pending = conn.data_to_send()
+        data = pending + frame if pending else frame
+        self._queued_bytes = 0
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            written = 0  # broken: the writer task meets the error and ends the connection
+        if written < len(data):
+            conn.send_frame_bytes(data[written:])
+            self._queued_bytes = len(data) - written
+            self._write_wanted.set()
+        return True
 
     async def ping(self, payload: bytes | None = None) -> None:
         """Send a ping and wait for its pong (a random 4-byte payload when None).

@@ -1,0 +1,82 @@
+"""``WebSocket.try_send_frame``: immediate writes for fan-out, over real sockets."""
+
+from __future__ import annotations
+
+import functools
+
+import trio
+import trio.testing
+
+from gameserver.ws.client import open_websocket
+from gameserver.ws.codes import Opcode
+from gameserver.ws.config import ServerConfig, WebSocketConfig
+from gameserver.ws.connection import Connection, Role
+from gameserver.ws.frames import encode_frame
+from gameserver.ws.server import WebSocketServer, serve_websocket
+from gameserver.ws.websocket import WebSocket
+
+QUIET = ServerConfig(ping_interval=None, close_timeout=1)
+
+
+async def start(nursery: trio.Nursery, handler: object) -> WebSocketServer:
+    server: WebSocketServer = await nursery.start(
+        functools.partial(serve_websocket, handler, "127.0.0.1", 0, config=QUIET)  # type: ignore[arg-type]
+    )
+    return server
+
+
+async def test_frames_written_at_once_arrive_in_order(nursery: trio.Nursery) -> None:
+    results: list[bool] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.send(b"queued first")
+        for index in range(50):
+            results.append(ws.try_send_frame(encode_frame(Opcode.BINARY, b"n%d" % index)))
+        await ws.receive()
+
+    server = await start(nursery, handler)
+    async with open_websocket(f"ws://127.0.0.1:{server.port}/") as client:
+        received = [await client.receive() for _ in range(51)]
+        await client.send(b"done")
+    assert received == [b"queued first"] + [b"n%d" % index for index in range(50)]
+    assert results == [True] * 50
+
+
+async def test_a_large_frame_the_kernel_cannot_take_is_finished_by_the_writer(
+    nursery: trio.Nursery,
+) -> None:
+    payload = bytes(range(256)) * 40_000  # ~10 MiB: far more than a socket buffer
+
+    async def handler(ws: WebSocket) -> None:
+        assert ws.try_send_frame(encode_frame(Opcode.BINARY, payload))
+        # The remainder is queued: the connection is busy, so the next one declines.
+        assert not ws.try_send_frame(encode_frame(Opcode.BINARY, b"later"))
+        await ws.send(b"later")
+        await ws.receive()
+
+    server = await start(nursery, handler)
+    config = WebSocketConfig(max_message_size=2 * len(payload))
+    async with open_websocket(f"ws://127.0.0.1:{server.port}/", config=config) as client:
+        assert await client.receive() == payload
+        assert await client.receive() == b"later"
+        await client.send(b"done")
+
+
+async def test_declines_without_a_socket_and_after_close() -> None:
+    stream, _ = trio.testing.memory_stream_pair()
+    ws = WebSocket(stream, Connection(Role.SERVER))
+    assert not ws.try_send_frame(encode_frame(Opcode.BINARY, b"x"))
+
+
+async def test_declines_once_closing(nursery: trio.Nursery) -> None:
+    declined: list[bool] = []
+
+    async def handler(ws: WebSocket) -> None:
+        await ws.close()
+        declined.append(not ws.try_send_frame(encode_frame(Opcode.BINARY, b"x")))
+
+    server = await start(nursery, handler)
+    async with open_websocket(f"ws://127.0.0.1:{server.port}/") as client:
+        async for _ in client:
+            pass
+    assert declined == [True]
