@@ -91,6 +91,14 @@ _TRANSITIONS: dict[tuple[ConnectionState, _Trigger], ConnectionState] = {
 }
 
 
+def _encode_text(text: str, what: str) -> bytes:
+    """UTF-8 of ``text``; a lone surrogate cannot be sent, so it is the caller's error."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LocalProtocolError(f"{what} is not valid Unicode: {exc.reason}") from None
+
+
 def _truncate_utf8(text: str, limit: int) -> bytes:
     """Encode ``text`` cut to at most ``limit`` bytes without splitting a character."""
     data = text.encode("utf-8")
@@ -427,7 +435,7 @@ class Connection:
 
     def send_text(self, text: str) -> None:
         """Queue a text message (compressed when permessage-deflate is in use)."""
-        self._send_message(Opcode.TEXT, text.encode("utf-8"))
+        self._send_message(Opcode.TEXT, _encode_text(text, "text message"))
 
     def send_binary(self, data: bytes) -> None:
         """Queue a binary message (compressed when permessage-deflate is in use)."""
@@ -472,7 +480,7 @@ class Connection:
                 raise LocalProtocolError("a close without a code cannot carry a reason")
         elif not is_valid_close_code(code):
             raise LocalProtocolError(f"close code {code} may not be sent")
-        encoded = reason.encode("utf-8")
+        encoded = _encode_text(reason, "close reason")
         if len(encoded) > _MAX_CLOSE_REASON:
             raise LocalProtocolError("close reason longer than 123 UTF-8 bytes")
         self._queue_close(code, reason)

@@ -330,3 +330,13 @@ def test_a_one_mebibyte_message_in_small_chunks(role: Role) -> None:
         conn.receive_data(wire[i : i + 4096])
         events += conn.events_received()
     assert events == [BinaryMessage(payload)]
+
+
+@ROLES
+def test_text_with_a_lone_surrogate_is_refused(role: Role) -> None:
+    conn = Connection(role)
+    with pytest.raises(LocalProtocolError, match="text message is not valid Unicode"):
+        conn.send_text("half \ud800 a pair")
+    with pytest.raises(LocalProtocolError, match="close reason is not valid Unicode"):
+        conn.send_close(1000, "\udfff")
+    assert conn.data_to_send() == b"" and conn.state is ConnectionState.OPEN
