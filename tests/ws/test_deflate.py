@@ -21,6 +21,7 @@ from gameserver.ws.deflate import (
 )
 from gameserver.ws.events import BinaryMessage, Event, Ping, TextMessage
 from gameserver.ws.exceptions import HandshakeError, ProtocolError
+from gameserver.ws.extensions import format_extension, parse_extensions
 from gameserver.ws.frames import parse_header
 from gameserver.ws.mask import apply_mask
 
@@ -452,3 +453,57 @@ def test_arbitrary_compressed_frames_never_raise(
     if conn.failure is not None:
         assert conn.failure.code in (1002, 1007, 1009)
         assert sent_close_code(role, conn.data_to_send()) == conn.failure.code
+
+
+# -- Sec-WebSocket-Extensions parsing --------------------------------------------------
+
+TOKENS = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789-_.!#$%&'*+^`|~", min_size=1, max_size=12
+)
+EXTENSIONS = st.lists(
+    st.tuples(TOKENS, st.lists(st.tuples(TOKENS, st.none() | TOKENS), max_size=4)),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=150)
+@given(extensions=EXTENSIONS, split=st.booleans())
+def test_extension_header_round_trip(
+    extensions: list[tuple[str, list[tuple[str, str | None]]]], split: bool
+) -> None:
+    values = [format_extension(name, params) for name, params in extensions]
+    headers = values if split else [", ".join(values)]
+    assert parse_extensions(headers) == extensions
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60))
+def test_arbitrary_extension_headers_parse_or_raise_value_error(value: str) -> None:
+    try:
+        parsed = parse_extensions([value])
+    except ValueError as exc:
+        assert "position" in str(exc) or "token" in str(exc)
+    else:
+        assert all(name for name, _ in parsed)
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ('a; b="10"', [("a", [("b", "10")])]),
+        ('a; b="1\\0"', [("a", [("b", "10")])]),
+        ("a ,, b ;c", [("a", []), ("b", [("c", None)])]),
+        ("a\t;\tb = 9", [("a", [("b", "9")])]),
+    ],
+)
+def test_extension_header_forms(value: str, parsed: list[object]) -> None:
+    assert parse_extensions([value]) == parsed
+
+
+@pytest.mark.parametrize(
+    "value", ['a; b="x y"', 'a; b="unterminated', "a b", "a;", "=a", "a; b=,"]
+)
+def test_malformed_extension_headers(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_extensions([value])
