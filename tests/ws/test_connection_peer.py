@@ -1,4 +1,4 @@
-"""Our connection against an independent sans-IO peer: the ``websockets`` Protocol.
+"""Our connection against independent sans-IO peers: ``websockets`` and ``wsproto``.
 
 Both ends run in memory, bytes handed across by hand, so every case is synchronous and
 exact; the same runs with permessage-deflate negotiated by each side's own code.
@@ -17,6 +17,12 @@ from websockets.extensions.permessage_deflate import (
 from websockets.frames import Close, Frame, Opcode as WsOpcode
 from websockets.headers import build_extension, parse_extension
 from websockets.protocol import Protocol, Side, State
+from wsproto.connection import Connection as WsprotoConnection
+from wsproto.connection import ConnectionType
+from wsproto.events import BytesMessage, CloseConnection
+from wsproto.events import Message as WsprotoMessage
+from wsproto.events import TextMessage as WsprotoText
+from wsproto.extensions import PerMessageDeflate as WsprotoDeflate
 
 from gameserver.ws.connection import Connection, ConnectionState, Role
 from gameserver.ws.deflate import (
@@ -219,3 +225,115 @@ def test_close_frame_payload_matches_websockets_serialization() -> None:
         mask=False
     )
     assert ours.data_to_send() == expected
+
+
+# -- and against wsproto (the sans-IO core under trio-websocket) --------------------------
+
+def _wsproto_messages(peer: WsprotoConnection, wire: bytes) -> list[str | bytes]:
+    peer.receive_data(wire)
+    out: list[str | bytes] = []
+    text, data = "", b""
+    for event in peer.events():
+        if isinstance(event, WsprotoText):
+            text += event.data
+            if event.message_finished:
+                out.append(text)
+                text = ""
+        elif isinstance(event, BytesMessage):
+            data += bytes(event.data)
+            if event.message_finished:
+                out.append(data)
+                data = b""
+    return out
+
+
+def _wsproto_send(peer: WsprotoConnection, messages: list[str | bytes]) -> bytes:
+    wire = b""
+    for message in messages:
+        event: WsprotoMessage[str] | WsprotoMessage[bytes]
+        if isinstance(message, str):
+            event = WsprotoText(data=message)
+        else:
+            event = BytesMessage(data=message)
+        wire += peer.send(event)
+    return wire
+
+
+WSPROTO_PARAMS = [
+    DeflateParams(),
+    DeflateParams(server_no_context_takeover=True, client_no_context_takeover=True),
+    DeflateParams(server_max_window_bits=9, client_max_window_bits=10),
+    DeflateParams(True, False, 12, None),
+]
+
+
+@pytest.mark.parametrize("params", [None, *WSPROTO_PARAMS], ids=str)
+def test_our_server_with_a_wsproto_client(params: DeflateParams | None) -> None:
+    extensions = []
+    agreed = None
+    if params is not None:
+        extension = WsprotoDeflate(
+            client_no_context_takeover=params.client_no_context_takeover,
+            client_max_window_bits=params.client_max_window_bits,
+            server_no_context_takeover=params.server_no_context_takeover,
+            server_max_window_bits=params.server_max_window_bits,
+        )
+        offer = extension.offer()
+        assert isinstance(offer, str)
+        accepted = server_accept([f"{extension.name}; {offer}" if offer else extension.name])
+        assert accepted is not None
+        agreed, response = accepted
+        extension.finalize(response)  # wsproto parses the name too
+        assert extension.server_no_context_takeover == agreed.server_no_context_takeover
+        assert extension.client_no_context_takeover == agreed.client_no_context_takeover
+        extensions.append(extension)
+    client = WsprotoConnection(ConnectionType.CLIENT, extensions=extensions)
+    server = Connection(Role.SERVER, deflate=agreed)
+    server.receive_data(_wsproto_send(client, MESSAGES))
+    assert server.failure is None, server.failure
+    assert _ours_messages(server) == MESSAGES
+    for message in MESSAGES:
+        if isinstance(message, str):
+            server.send_text(message)
+        else:
+            server.send_binary(message)
+    assert _wsproto_messages(client, server.data_to_send()) == MESSAGES
+    # wsproto starts the close handshake; we answer with its code.
+    server.receive_data(client.send(CloseConnection(code=4001, reason="bye")))
+    assert server.events_received() == [CloseReceived(4001, "bye")]
+    client.receive_data(server.data_to_send())
+    [close] = [e for e in client.events() if isinstance(e, CloseConnection)]
+    assert close.code == 4001
+
+
+@pytest.mark.parametrize("params", [None, *WSPROTO_PARAMS], ids=str)
+def test_our_client_with_a_wsproto_server(params: DeflateParams | None) -> None:
+    extensions = []
+    agreed = None
+    if params is not None:
+        extension = WsprotoDeflate()
+        offer = client_offer(params)
+        response = extension.accept(offer)  # wsproto parses the name too
+        assert isinstance(response, str)
+        agreed = client_check_response(
+            f"{extension.name}; {response}" if response else extension.name, params
+        )
+        extensions.append(extension)
+    server = WsprotoConnection(ConnectionType.SERVER, extensions=extensions)
+    client = Connection(Role.CLIENT, deflate=agreed)
+    client.receive_data(_wsproto_send(server, MESSAGES))
+    assert client.failure is None, client.failure
+    assert _ours_messages(client) == MESSAGES
+    for message in MESSAGES:
+        if isinstance(message, str):
+            client.send_text(message)
+        else:
+            client.send_binary(message)
+    assert _wsproto_messages(server, client.data_to_send()) == MESSAGES
+    client.send_close(1000, "done")
+    server.receive_data(client.data_to_send())
+    [close] = [e for e in server.events() if isinstance(e, CloseConnection)]
+    assert (close.code, close.reason) == (1000, "done")
+    client.receive_data(server.send(close.response()))
+    assert client.events_received() == [CloseReceived(1000, "done")]
+    assert client.state is ConnectionState.CLOSED and client.should_close_transport
