@@ -141,13 +141,16 @@ class Connection:
         )
         self._state = ConnectionState.OPEN
         self.close_code: int | None = None
-        """The peer's close code (1005: close without code; 1006: EOF without close)."""
+        """The peer's close code (1005: close without code; 1006: EOF without close);
+        None until known. When we failed the connection, :attr:`failure` has our code."""
         self.close_reason: str = ""
         """The peer's close reason."""
         self.failure: ProtocolError | None = None
         """Set when we failed the connection because the peer broke the protocol."""
         self.should_close_transport = False
-        """True once the transport should be closed (after flushing data_to_send)."""
+        """True once the transport should be closed, after writing :meth:`data_to_send`:
+        a server closes at once; a client first waits a little for the server to close
+        (RFC 6455 section 7.1.1), then closes anyway."""
         self._close_sent = False
         self._hold_close = hold_close
         self._held_close: _Trigger | None = None  # RECEIVE_CLOSE or FAIL, when held
