@@ -29,6 +29,7 @@ from gameserver.ws.http import (
     HeadReader,
     HTTPRequest,
     HTTPResponse,
+    check_header,
     header_tokens,
     parse_response_head,
 )
@@ -181,6 +182,7 @@ class ClientHandshake:
     Write :meth:`request_bytes` to the stream, then feed everything read to
     :meth:`receive_data` until it returns :class:`Accepted`. Bytes the server sent
     after its head are in :attr:`trailing`: feed them to the WebSocket connection.
+    Raises ValueError when an extra header in ``headers`` could not be sent safely.
     """
 
     def __init__(
@@ -213,6 +215,8 @@ class ClientHandshake:
             fields.append(("Sec-WebSocket-Protocol", ", ".join(self.subprotocols)))
         if compression is not None:
             fields.append(("Sec-WebSocket-Extensions", deflate.client_offer(compression)))
+        for name, value in headers:
+            check_header(name, value)
         fields.extend(headers)
         self.request = HTTPRequest("GET", target, tuple(fields))
         self._reader = HeadReader(max_header_bytes)

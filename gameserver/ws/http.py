@@ -22,6 +22,7 @@ __all__ = [
     "parse_request_head",
     "parse_response_head",
     "header_tokens",
+    "check_header",
     "REASONS",
 ]
 
@@ -64,6 +65,14 @@ def _is_token(text: str) -> bool:
 def _get_all(headers: Headers, name: str) -> list[str]:
     lowered = name.lower()
     return [value for key, value in headers if key.lower() == lowered]
+
+
+def check_header(name: str, value: str) -> None:
+    """Raise ValueError unless ``name: value`` is safe to put on the wire (no injection)."""
+    if not _is_token(name):
+        raise ValueError(f"invalid header name {name!r}")
+    if any(c in _BAD_VALUE_CHARS for c in value):
+        raise ValueError(f"invalid character in the value of header {name!r}")
 
 
 def header_tokens(values: Iterable[str]) -> list[str]:

@@ -388,3 +388,14 @@ def test_client_rejects_deflate_response_with_unoffered_parameter() -> None:
     answer = good_response(client, ("Sec-WebSocket-Extensions", "permessage-deflate; foo=1"))
     with pytest.raises(HandshakeError):
         client.receive_data(answer)
+
+
+@pytest.mark.parametrize(
+    "header", [("X-Evil", "a\r\nInjected: 1"), ("Bad Name", "x"), ("X-Nul", "a\x00b")]
+)
+def test_client_refuses_extra_headers_that_would_corrupt_the_request(
+    header: tuple[str, str],
+) -> None:
+    with pytest.raises(ValueError):
+        ClientHandshake("h", headers=(header,))
+    assert ClientHandshake("h", headers=(("X-Fine", "ok; v=1"),)).request.get("X-Fine") == "ok; v=1"
