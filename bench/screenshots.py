@@ -127,6 +127,7 @@ def games(browser: Browser, url: str, out: Path, tmp: Path) -> None:
     shoot(page, out, "tictactoe")
 
     page.click("#leave")
+    page.click("#leave")  # leaving a running match resigns it: confirm
     page.wait_for_selector("#lobby")
     page.select_option("#create-game", "connect4")
     page.select_option("#create-clock", "rapid")
@@ -141,6 +142,7 @@ def games(browser: Browser, url: str, out: Path, tmp: Path) -> None:
     shoot(page, out, "connect4")
 
     page.click("#leave")
+    page.click("#leave")  # leaving a running match resigns it: confirm
     page.wait_for_selector("#lobby")
     create(page, "liarsdice", 3, ["me", "bot:best", "bot:random"])
     my_turn(page)

@@ -29,7 +29,6 @@ export function mountRoom(root, app, roomId) {
   let pendingMove = false;
   let receivedAt = performance.now();
   let lastState = null;
-  let resignArmed = null;
   let rematchAsked = false;
   let missing = false;
 
@@ -265,18 +264,33 @@ export function mountRoom(root, app, roomId) {
     if (handled) event.preventDefault();
   }
 
-  resignButton.addEventListener("click", async () => {
-    if (!resignArmed) {
-      resignButton.textContent = "Click again to resign";
-      resignArmed = setTimeout(() => {
-        resignArmed = null;
-        resignButton.textContent = "Resign";
-      }, RESIGN_CONFIRM_MS);
-      return;
-    }
-    clearTimeout(resignArmed);
-    resignArmed = null;
-    resignButton.textContent = "Resign";
+  // Resigning, and leaving a match still being played (which resigns it), take a second
+  // click within a few seconds, so a stray click never costs a match.
+  function confirmFirst(button, label, confirmLabel, needsConfirm, action) {
+    let armed = null;
+    const disarm = () => {
+      clearTimeout(armed);
+      armed = null;
+      button.textContent = label;
+      delete button.dataset.armed;
+    };
+    button.addEventListener("click", async () => {
+      if (needsConfirm() && !armed) {
+        button.textContent = confirmLabel;
+        button.dataset.armed = "true";
+        armed = setTimeout(disarm, RESIGN_CONFIRM_MS);
+        return;
+      }
+      disarm();
+      await action();
+    });
+    disarmers.push(disarm);
+  }
+
+  // A confirmation is for the match it was asked in: a new match or a result cancels it.
+  const disarmers = [];
+  const disarmAll = () => disarmers.forEach((disarm) => disarm());
+  confirmFirst(resignButton, "Resign", "Click again to resign", () => true, async () => {
     try {
       await app.conn.request("resign", { room_id: roomId });
     } catch (err) {
@@ -296,7 +310,8 @@ export function mountRoom(root, app, roomId) {
     }
   });
 
-  leaveButton.addEventListener("click", async () => {
+  const playing = () => mySeat() !== null && Boolean(data.state) && !data.state.outcome && !data.over;
+  confirmFirst(leaveButton, "Leave", "Click again to leave (you resign)", playing, async () => {
     try {
       await app.conn.request("leave_room", { room_id: roomId });
     } catch (err) {
@@ -343,6 +358,9 @@ export function mountRoom(root, app, roomId) {
     if (event.detail !== roomId) return;
     if (data.state !== lastState) {
       if (lastState && data.state && data.state.match !== lastState.match) rematchAsked = false;
+      if (!lastState || !data.state || data.state.match !== lastState.match || Boolean(data.state.outcome) !== Boolean(lastState.outcome)) {
+        disarmAll();
+      }
       lastState = data.state;
       receivedAt = performance.now();
     }
@@ -359,7 +377,7 @@ export function mountRoom(root, app, roomId) {
 
   return () => {
     clearInterval(ticker);
-    if (resignArmed) clearTimeout(resignArmed);
+    disarmAll();
     app.removeEventListener("roomchange", onRoomChange);
     app.removeEventListener("welcome", attach);
     document.removeEventListener("keydown", onKey);

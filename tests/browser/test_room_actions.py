@@ -17,6 +17,11 @@ def test_resign_then_rematch_against_the_computer(
     page.click('[data-action="vs-computer"][data-game="connect4"]')
     wait_room(page, seat="0", match="1", my_turn="true")
 
+    page.click("#leave")  # leaving a running match would resign it: it asks first
+    assert page.get_attribute("#leave", "data-armed") == "true"
+    assert "resign" in page.inner_text("#leave")
+    assert room_attr(page, "status") == "playing"
+
     page.click("#resign")  # the first click only asks for confirmation
     assert room_attr(page, "status") == "playing"
     page.click("#resign")
@@ -28,6 +33,11 @@ def test_resign_then_rematch_against_the_computer(
     wait_room(page, match="2", version="0", status="playing", my_turn="true")
     assert page.locator('[data-column][data-legal="true"]').count() == 7
     assert page.is_hidden("#result")
+
+    # Leaving after confirming resigns the new match and goes back to the lobby.
+    page.click("#leave")
+    page.click("#leave")
+    page.wait_for_selector("#lobby")
 
 
 def test_quick_match_pairs_two_players_and_the_lobby_can_watch(
