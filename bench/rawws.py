@@ -79,7 +79,7 @@ def request_frame(message: dict[str, object]) -> bytes:
 class RawWebSocket:
     """One client connection: a non-blocking socket plus frame parsing state."""
 
-    __slots__ = ("sock", "buf", "open", "pongs", "closed", "out", "messages")
+    __slots__ = ("sock", "buf", "open", "pongs", "pings", "closed", "out", "messages")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -88,6 +88,8 @@ class RawWebSocket:
         self.open = False
         #: Pongs received (answers to our pings).
         self.pongs = 0
+        #: Pings received from the server (each answered at once).
+        self.pings = 0
         #: Set when the server closed the connection (close frame or EOF).
         self.closed = False
         #: Bytes not yet written (only when the socket buffer was full).
@@ -185,6 +187,7 @@ class RawWebSocket:
                 break
             opcode = first & 0x0F
             if opcode == OP_PING:
+                self.pings += 1
                 self.send(encode_frame(Opcode.PONG, buf[start:end], mask=MASK))
             elif opcode == OP_PONG:
                 self.pongs += 1
