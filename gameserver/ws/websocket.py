@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 import trio
@@ -133,22 +132,20 @@ class WebSocket:
             self._room_for_messages.set()
         return message
 
-    def __aiter__(self) -> AsyncIterator[Message]:
-        return self._iterate()
+    def __aiter__(self) -> WebSocket:
+        return self
 
-    async def _iterate(self) -> AsyncIterator[Message]:
-        """Yield messages until the peer closes normally (1000, 1001, 1005).
+    async def __anext__(self) -> Message:
+        """The next message; ends iteration when the peer closes normally (1000, 1001, 1005).
 
         Any other ending is raised as :class:`ConnectionClosed`.
         """
-        while True:
-            try:
-                message = await self.receive()
-            except ConnectionClosed as exc:
-                if exc.code in OK_CLOSE_CODES:
-                    return
-                raise
-            yield message
+        try:
+            return await self.receive()
+        except ConnectionClosed as exc:
+            if exc.code in OK_CLOSE_CODES:
+                raise StopAsyncIteration from None
+            raise
 
     # -- sending -----------------------------------------------------------------------
 
