@@ -10,7 +10,8 @@ import { mountLobby } from "./lobby.js";
 import { mountRoom } from "./room.js";
 import { mountReplayList, mountReplayViewer } from "./replays.js";
 
-const TOAST_MS = 6000;
+// Long enough to read a sentence twice.
+const TOAST_MS = 8000;
 
 export class App extends EventTarget {
   constructor() {
@@ -21,6 +22,7 @@ export class App extends EventTarget {
     this.mySeats = new Map(); // room_id -> seat held by this player
     this.unmount = null;
     this.welcomed = false;
+    this.replaced = false;
   }
 
   boot() {
@@ -28,6 +30,8 @@ export class App extends EventTarget {
     this.conn.addEventListener("push", (e) => this._onPush(e.detail));
     this.conn.addEventListener("welcome", (e) => this._onWelcome(e.detail));
     this.conn.addEventListener("replaced", () => {
+      this.replaced = true;
+      this._showStatus(this.conn.status);
       this.toast("You opened this game in another tab; it continues there. Reload to take it back here.", { code: "replaced" });
     });
     window.addEventListener("hashchange", () => this.route());
@@ -135,6 +139,14 @@ export class App extends EventTarget {
   _showStatus(status) {
     const el = document.getElementById("net-status");
     const inSession = this.conn.hasSession() && !this.conn.stopped;
+    if (this.replaced) {
+      // This tab gave its seats to another tab of the same player; it stays quiet.
+      el.dataset.status = "replaced";
+      el.textContent = "Playing in another tab";
+      el.hidden = false;
+      document.getElementById("offline-banner").hidden = true;
+      return;
+    }
     el.dataset.status = status;
     el.textContent = { online: "Online", connecting: "Connecting…", offline: "Offline" }[status];
     el.hidden = !inSession && status === "offline";

@@ -32,8 +32,8 @@ CHROMIUM_ARGS = [
 ]
 # How long the server may take to start answering /healthz.
 STARTUP_SECONDS = 20.0
-# Default wait for any one expected UI change (a move, a push); generous for slow CI.
-UI_TIMEOUT_MS = 15_000
+# Default wait for any one expected UI change (a move, a push); generous for a loaded CI.
+UI_TIMEOUT_MS = 30_000
 
 
 def _free_port() -> int:

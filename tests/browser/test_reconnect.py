@@ -88,7 +88,8 @@ def test_the_same_player_in_a_second_tab_takes_over_without_a_tug_of_war(
     second.goto(f"{server.url}/#/room/{room_id}")
     wait_room(second, room_id=room_id, seat="0", my_turn="true")
 
-    first.wait_for_selector('.toast[data-code="replaced"]')
+    first.wait_for_selector('#net-status[data-status="replaced"]')
+    assert first.is_hidden("#offline-banner")  # it does not pretend to reconnect
     assert first.evaluate("window.gameApp.conn.stopped") is True
     second.click('[data-cell="4"]')
     wait_room(second, version="2")
