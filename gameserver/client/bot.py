@@ -62,9 +62,16 @@ class Bot(abc.ABC):
 class StrategyBot(Bot):
     """A bot that plays a built-in strategy (``"best"``, ``"random"``, ...) of a game."""
 
-    threaded = True
-
-    def __init__(self, game: str, strategy: str = "best", *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        game: str,
+        strategy: str = "best",
+        *,
+        seed: int | None = None,
+        threaded: bool | None = None,
+    ) -> None:
+        # A search is worth a worker thread; a random pick costs less than the hand-off.
+        self.threaded = strategy != "random" if threaded is None else threaded
         self.game = game
         """The game name the strategy belongs to."""
         self.strategy_name = strategy
