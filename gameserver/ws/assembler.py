@@ -43,7 +43,7 @@ class MessageAssembler:
 
     @property
     def in_message(self) -> bool:
-        """True between the first and the last frame of a fragmented message."""
+        """True from a message's first frame header until its last payload piece."""
         return self._opcode is not None
 
     def start_frame(self, header: FrameHeader) -> None:
