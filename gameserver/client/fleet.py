@@ -120,15 +120,28 @@ def _ms(seconds: float | None) -> float | None:
 
 
 class _Fleet:
-    def __init__(self, count: int, quota: int) -> None:
+    """What the bots of one run share. Waiting bots are woken only when it matters:
+    with thousands of bots, waking every waiter on every finished match would cost
+    O(bots x matches)."""
+
+    def __init__(self, count: int, quota: int, players: int) -> None:
         self.needed = [quota] * count
+        self.needy = count if quota > 0 else 0
+        self.players = players
         self.all_done = trio.Event()
+        self.help_wanted = trio.Event()
+        """Set once the bots short of matches are too few to fill one by themselves."""
         self.quick_matches_in_flight = 0
         self.helpers = 0
         self.changed = trio.Event()
         self.results: list[MatchResult] = []
         self.failures: list[str] = []
-        if quota <= 0:
+        self._update()
+
+    def _update(self) -> None:
+        if self.needy < self.players:
+            self.help_wanted.set()
+        if self.needy == 0:
             self.all_done.set()
 
     def may_help(self, players: int) -> bool:
@@ -137,8 +150,7 @@ class _Fleet:
         Only when the bots still short of matches are too few to fill a match among
         themselves, and only as many helpers as that match needs.
         """
-        needy = sum(1 for n in self.needed if n > 0)
-        return 0 < needy < players and self.helpers < players - needy
+        return 0 < self.needy < players and self.helpers < players - self.needy
 
     def poke(self) -> None:
         self.changed.set()
@@ -147,20 +159,23 @@ class _Fleet:
     def finished(self, index: int, result: MatchResult) -> None:
         self.results.append(result)
         self.needed[index] -= 1
-        if all(n <= 0 for n in self.needed):
-            self.all_done.set()
+        if self.needed[index] == 0:
+            self.needy -= 1
+            self._update()
         self.poke()
 
     def give_up(self, index: int, reason: str) -> None:
         self.failures.append(f"bot {index}: {reason}")
         # A bot that cannot play any more must not leave the others waiting forever.
-        self.needed[index] = 0
-        if all(n <= 0 for n in self.needed):
-            self.all_done.set()
+        if self.needed[index] > 0:
+            self.needed[index] = 0
+            self.needy -= 1
+            self._update()
         self.poke()
 
     async def wait_alone(self, client: GameClient, room_id: str) -> None:
         """Return once the fleet is done and nobody will ever join ``room_id``."""
+        await self.all_done.wait()
         while True:
             if (
                 self.all_done.is_set()
@@ -191,7 +206,7 @@ async def run_fleet(
     quick match, using the built-in ``strategy``. Never raises for match or connection
     problems: they are in the report (``report.ok`` is False).
     """
-    fleet = _Fleet(count, matches)
+    fleet = _Fleet(count, matches, players)
     started = trio.current_time()
     async with trio.open_nursery() as nursery:
         for index in range(count):
@@ -227,7 +242,10 @@ async def _run_bot(
                 helping = fleet.needed[index] <= 0
                 if helping:
                     if not fleet.may_help(players):
-                        await fleet.changed.wait()
+                        if fleet.help_wanted.is_set():
+                            await fleet.changed.wait()
+                        else:
+                            await fleet.help_wanted.wait()
                         continue
                     fleet.helpers += 1
                 try:
