@@ -69,3 +69,21 @@ def test_every_installed_game_has_a_section() -> None:
     games = _section("## 16. Games")
     for name in GAMES:
         assert f"### `{name}`" in games, name
+
+
+def test_server_defaults_quoted_in_the_limits_table_match_the_server() -> None:
+    from gameserver.app import DEFAULT_WS_MESSAGE_SIZE
+    from gameserver.rooms.config import RoomConfig
+    from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT
+    from gameserver.rooms.service import ServiceConfig
+
+    limits = _section("## 13. Limits")
+    service, rooms = ServiceConfig(), RoomConfig()
+    assert DEFAULT_WS_MESSAGE_SIZE == 2**20 and "| 1 MiB | close 1009 |" in limits
+    assert f"| {service.message_rate:g} per second per connection, bursts of {service.message_burst:g} |" in limits
+    assert f"{service.max_rate_strikes} refusals in a row" in limits
+    assert f"| pending requests per room | {rooms.inbox_size} |" in limits
+    assert f"| {DEFAULT_OUTBOX_LIMIT} per connection" in limits
+    assert f"the last {rooms.dedupe_window} applied moves per room" in limits
+    assert f"| chat text | {rooms.chat_max_length} characters |" in limits
+    assert f"**grace period** ({rooms.grace_period:g} s by default" in DOC
