@@ -27,6 +27,9 @@ class Client:
     write_now: Callable[[Payload], bool] | None = None
     """Writes a payload to the socket at once if the connection is idle (True), or
     declines (False) so that it is queued in the outbox instead."""
+    wake: Callable[[], None] | None = None
+    """Called after the outbox changed (queued, closed or overflowed): the connection
+    then starts its writer task, or ends when the outbox overflowed."""
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         """Write ``payload`` at once when nothing waits before it, otherwise queue it.
@@ -46,11 +49,15 @@ class Client:
         ):
             return
         outbox.put(payload, key=key)
+        if self.wake is not None:
+            self.wake()
 
     def kick(self, code: int, reason: str) -> None:
         """End this connection: its writer flushes what is queued, then closes with ``code``."""
         self.kicked = (code, reason)
         self.outbox.close()
+        if self.wake is not None:
+            self.wake()
 
 
 @attrs.define(eq=False)

@@ -133,7 +133,12 @@ class GameService:
     # -- the connection ---------------------------------------------------------------
 
     async def handle(self, ws: WebSocket) -> None:
-        """Serve one WebSocket connection until it closes; never raises on client faults."""
+        """Serve one WebSocket connection until it closes; never raises on client faults.
+
+        The calling task reads requests. Payloads are written straight to the socket
+        while it keeps up; a writer task starts only once something has to wait in the
+        outbox (so an idle connection costs no task of its own).
+        """
         client = Client(Outbox(self.config.outbox_limit), write_now=self._write_now(ws))
         session = _Session(client)
         self.connections += 1
@@ -141,13 +146,26 @@ class GameService:
         overflowed = False
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._writer, ws, client)
-                nursery.start_soon(self._read_until_closed, ws, session, nursery.cancel_scope)
-                await client.outbox.wait_overflow()
-                # The client stopped reading: its writer may be stuck in a send forever.
-                overflowed = True
+                writing = False
+
+                def wake() -> None:
+                    nonlocal writing, overflowed
+                    if client.outbox.overflowed:
+                        # The client stopped reading: the writer may be stuck in a send.
+                        overflowed = True
+                        nursery.cancel_scope.cancel()
+                    elif not writing:
+                        writing = True
+                        nursery.start_soon(self._writer, ws, client)
+
+                client.wake = wake
+                try:
+                    await self._reader(ws, session)
+                except ConnectionClosed:
+                    pass
                 nursery.cancel_scope.cancel()
         finally:
+            client.wake = None
             self.connections -= 1
             client.outbox.close()
             self._detach(session)
@@ -156,15 +174,6 @@ class GameService:
             log.info("closing %s: it reads too slowly", ws.remote_address)
             with trio.move_on_after(1):
                 await ws.close(CloseCode.POLICY_VIOLATION, "client reads too slowly")
-
-    async def _read_until_closed(
-        self, ws: WebSocket, session: _Session, done: trio.CancelScope
-    ) -> None:
-        try:
-            await self._reader(ws, session)
-        except ConnectionClosed:
-            pass
-        done.cancel()
 
     def _write_now(self, ws: WebSocket) -> Callable[[Payload], bool]:
         metrics = self.metrics
