@@ -89,6 +89,9 @@ class Backoff:
     """Each wait is randomly shortened by up to this fraction, so clients spread out."""
     max_attempts: int | None = 20
     """Give up after this many failed attempts in a row; None = never."""
+    stable_after: float = 10.0
+    """A connection that lasted this many seconds resets the count of failed attempts;
+    one that drops sooner counts as failed, so a flapping server is not hammered."""
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt number ``attempt`` (1-based)."""
@@ -308,13 +311,17 @@ class Session:
         attempts = 0
         while True:
             attempts += 1
+            opened = trio.current_time()
             try:
                 code, reason = await self._connect_once(task_status, attempts)
-                attempts = 0
-            except (OSError, HandshakeError, ConnectionClosed, ConnectionLost) as exc:
+                if trio.current_time() - opened >= self.backoff.stable_after:
+                    attempts = 0
+            except (OSError, HandshakeError, ConnectionClosed, ConnectionLost, ServerMisbehaved) as exc:
                 code = getattr(exc, "code", None)
                 reason = str(exc) or type(exc).__name__
                 if not self._ever_connected:
+                    if isinstance(exc, ServerMisbehaved):
+                        raise
                     raise ConnectionLost(f"cannot connect to {self.url}: {reason}", code) from exc
             except RequestFailed:
                 if not self._ever_connected:
@@ -414,7 +421,10 @@ class Session:
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
-        return decode_result(result_type, pending.result)
+        try:
+            return decode_result(result_type, pending.result)
+        except RequestError as error:
+            raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
 
     async def _restore(self) -> None:
         """After a reconnect: resend what is safe, re-establish watching and spectating."""
