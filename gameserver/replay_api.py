@@ -2,9 +2,10 @@
 
 Routes (GET or HEAD only; everything is JSON, ``Cache-Control: no-store``):
 
-* ``/api/replays?offset=N&limit=M`` -> ``{"replays": [summary, ...], "total": T,
-  "offset": N}``: the FINISHED matches in the replays directory, newest first, ``limit``
-  of them (default 100, at most 1000) after skipping ``offset``. A summary is ``{"id", "game", "title", "players":
+* ``/api/replays?offset=N&limit=M&game=G`` -> ``{"replays": [summary, ...], "total": T,
+  "offset": N}``: the FINISHED matches in the replays directory (only game G's when
+  given), newest first, ``limit`` of them (default 100, at most 1000) after skipping
+  ``offset``; T counts them all. A summary is ``{"id", "game", "title", "players":
   [{"seat", "name", "kind"}], "result": {"winners", "draw", "scores", "reason",
   "aborted"}, "length", "date", "started_at", "ended_at"}`` where ``length`` counts the
   moves, timeouts and resignations, ``date`` is the ISO 8601 UTC start time and the two
@@ -95,8 +96,10 @@ async def handle_replay_request(
             raise _HTTPError(405, "method_not_allowed", "only GET and HEAD are allowed here")
         rest = path[len(PREFIX) :].strip("/")
         if not rest:
-            offset, limit = _parse_page(request.query)
+            offset, limit, game = _parse_list_query(request.query)
             replays = await trio.to_thread.run_sync(list_replays, replays_dir)
+            if game is not None:
+                replays = [summary for summary in replays if summary["game"] == game]
             body: Any = {
                 "replays": replays[offset : offset + limit],
                 "total": len(replays),
@@ -153,10 +156,18 @@ def _int_param(pairs: list[tuple[str, str]], name: str, default: int, top: int) 
     return int(value)
 
 
-def _parse_page(query: str) -> tuple[int, int]:
-    """Return (offset, limit) for the list."""
+def _parse_list_query(query: str) -> tuple[int, int, str | None]:
+    """Return (offset, limit, game or None) for the list."""
     pairs = _query(query)
-    return _int_param(pairs, "offset", 0, 10**9), _int_param(pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    offset = _int_param(pairs, "offset", 0, 10**9)
+    limit = _int_param(pairs, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    games = [value for key, value in pairs if key == "game"]
+    if len(games) > 1:
+        raise _HTTPError(400, "invalid_field", "'game' given more than once")
+    if games and games[0] not in GAMES:
+        known = ", ".join(sorted(GAMES))
+        raise _HTTPError(400, "invalid_field", f"'game' must be one of: {known}")
+    return offset, limit, games[0] if games else None
 
 
 def _parse_seat(query: str) -> int | None:

@@ -2,7 +2,7 @@
 // autoplay, a move slider and a choice of perspective (one seat, or everything revealed).
 
 import { h, replace } from "./dom.js";
-import { rendererFor, SEAT_COLORS, distinctNames } from "../games/index.js";
+import { RENDERERS, rendererFor, SEAT_COLORS, distinctNames } from "../games/index.js";
 import { describeOutcome } from "./room.js";
 
 // Autoplay speeds: milliseconds between steps.
@@ -56,18 +56,44 @@ export function mountReplayList(root, app) {
   const list = h("div", { id: "replay-list", class: "replay-list", data: { loaded: "false" } }, h("p", { class: "muted" }, "Loading…"));
   const tbody = h("tbody");
   const more = h("button", { type: "button", id: "replay-more", hidden: true, on: { click: () => load() } }, "Show more");
-  replace(root, h("section", { class: "card" }, h("h1", {}, "Replays"), h("p", { class: "muted" }, "Finished matches, newest first. Open one to step through it."), list, more));
+  const filter = h(
+    "select",
+    { id: "replay-filter", "aria-label": "Show replays of", on: { change: () => restart() } },
+    h("option", { value: "" }, "All games"),
+    Object.values(RENDERERS).map((r) => h("option", { value: r.name }, r.title)),
+  );
+  replace(
+    root,
+    h(
+      "section",
+      { class: "card" },
+      h("div", { class: "card-head" }, h("h1", {}, "Replays"), filter),
+      h("p", { class: "muted" }, "Finished matches, newest first. Open one to step through it."),
+      list,
+      more,
+    ),
+  );
   let alive = true;
   let shown = 0;
+  let generation = 0;
+
+  function restart() {
+    shown = 0;
+    tbody.replaceChildren();
+    list.dataset.loaded = "false";
+    load();
+  }
 
   async function load() {
     more.disabled = true;
+    const mine = ++generation;
     try {
-      const page = await fetchJson(`/api/replays?offset=${shown}&limit=${PAGE_SIZE}`);
-      if (!alive) return;
+      const game = filter.value ? `&game=${encodeURIComponent(filter.value)}` : "";
+      const page = await fetchJson(`/api/replays?offset=${shown}&limit=${PAGE_SIZE}${game}`);
+      if (!alive || mine !== generation) return;
       if (shown === 0) {
         if (!page.replays.length) {
-          replace(list, h("p", { class: "muted" }, "No finished matches yet. Play one!"));
+          replace(list, h("p", { class: "muted" }, filter.value ? "No finished matches of this game yet." : "No finished matches yet. Play one!"));
         } else {
           replace(
             list,

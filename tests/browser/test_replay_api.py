@@ -83,7 +83,12 @@ async def test_list_pages(tmp_path: Path) -> None:
     assert [r["id"] for r in page["replays"]] == ["m3", "m2"]
     assert page["total"] == 5 and page["offset"] == 1
     assert body(await get("/api/replays?offset=9", tmp_path))["replays"] == []
-    for query in ("limit=1001", "limit=-1", "offset=x", "limit=1&limit=2", "limit"):
+    play_match(tmp_path, bot_header("connect4", ["random", "random"], seed=2, match_id="c4"))
+    only = body(await get("/api/replays?game=connect4", tmp_path))
+    assert [r["id"] for r in only["replays"]] == ["c4"] and only["total"] == 1
+    assert body(await get("/api/replays?game=tictactoe&limit=1", tmp_path))["total"] == 5
+    bad = ("limit=1001", "limit=-1", "offset=x", "limit=1&limit=2", "limit", "game=chess")
+    for query in bad:
         response = await get(f"/api/replays?{query}", tmp_path)
         assert response.status == 400, query
         assert body(response)["error"] == "invalid_field"

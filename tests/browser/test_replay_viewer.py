@@ -86,6 +86,16 @@ def test_perspective_hides_or_reveals_dice(server: RunningServer, new_page: Call
     play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
 
     page = new_page()
+    # The list can show one game only.
+    page.goto(f"{server.url}/#/replays")
+    page.wait_for_selector(f'#replay-list tr[data-replay-id="{match_id}"]')
+    page.select_option("#replay-filter", "tictactoe")
+    page.wait_for_selector(f'#replay-list tr[data-replay-id="{match_id}"]', state="detached")
+    page.select_option("#replay-filter", "liarsdice")
+    page.wait_for_selector(f'#replay-list tr[data-replay-id="{match_id}"]')
+    games = page.locator("#replay-list tbody tr")
+    assert {games.nth(i).get_attribute("data-game") for i in range(games.count())} == {"liarsdice"}
+
     page.goto(f"{server.url}/#/replays/{match_id}?seat=1")
     page.wait_for_selector('#replay[data-loaded="true"][data-perspective="1"]')
     page.click("#replay-next")
