@@ -157,6 +157,7 @@ class Connection:
         self._receiving = True
         self._events: deque[Event] = deque()
         self._out: list[bytes] = []
+        self._out_size = 0
         self._mask_pool: list[bytes] = []
         # Incoming frame parsing.
         self._buf = bytearray()
@@ -175,6 +176,15 @@ class Connection:
     def max_message_size(self) -> int:
         """The largest incoming message accepted, in bytes after decompression."""
         return self._assembler.max_message_size
+
+    @property
+    def bytes_to_send(self) -> int:
+        """How many bytes :meth:`data_to_send` would return now.
+
+        Pongs are queued for every ping, read or not by the peer: an adapter whose
+        writes are stuck should stop reading while this is large (backpressure).
+        """
+        return self._out_size
 
     @property
     def close_sent(self) -> bool:
@@ -409,6 +419,7 @@ class Connection:
         if not out:
             return b""
         self._out = []
+        self._out_size = 0
         return out[0] if len(out) == 1 else b"".join(out)
 
     def _check_can_send(self) -> None:
@@ -427,7 +438,9 @@ class Connection:
 
     def _queue_frame(self, opcode: Opcode, payload: bytes, *, rsv1: bool = False) -> None:
         mask = self._new_mask() if self.role is Role.CLIENT else None
-        self._out.append(encode_frame(opcode, payload, rsv1=rsv1, mask=mask))
+        frame = encode_frame(opcode, payload, rsv1=rsv1, mask=mask)
+        self._out.append(frame)
+        self._out_size += len(frame)
 
     def _send_message(self, opcode: Opcode, payload: bytes) -> None:
         self._check_can_send()
@@ -452,6 +465,7 @@ class Connection:
         """
         self._check_can_send()
         self._out.append(frame)
+        self._out_size += len(frame)
 
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a ping (payload at most 125 bytes); the peer answers with a Pong."""

@@ -340,3 +340,15 @@ def test_text_with_a_lone_surrogate_is_refused(role: Role) -> None:
     with pytest.raises(LocalProtocolError, match="close reason is not valid Unicode"):
         conn.send_close(1000, "\udfff")
     assert conn.data_to_send() == b"" and conn.state is ConnectionState.OPEN
+
+
+@ROLES
+def test_bytes_to_send_counts_what_is_queued(role: Role) -> None:
+    conn = Connection(role)
+    assert conn.bytes_to_send == 0
+    conn.receive_data(frame_to(role, Opcode.PING, b"x" * 100) * 3)
+    conn.send_text("hi")
+    conn.send_frame_bytes(encode_frame(Opcode.BINARY, b"abc"))
+    queued = conn.bytes_to_send
+    assert queued == len(conn.data_to_send()) > 300
+    assert conn.bytes_to_send == 0
