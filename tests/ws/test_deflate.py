@@ -25,7 +25,7 @@ from gameserver.ws.extensions import format_extension, parse_extensions
 from gameserver.ws.frames import parse_header
 from gameserver.ws.mask import apply_mask
 
-from .strategies import frame_to, sent_close_code
+from .strategies import frame_to, sent_close_code, splits
 
 ROLES = pytest.mark.parametrize("role", [Role.SERVER, Role.CLIENT], ids=["server", "client"])
 
@@ -507,3 +507,43 @@ def test_extension_header_forms(value: str, parsed: list[object]) -> None:
 def test_malformed_extension_headers(value: str) -> None:
     with pytest.raises(ValueError):
         parse_extensions([value])
+
+
+@ROLES
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), params=st.sampled_from(ALL_PARAMS))
+def test_fragmented_compressed_stream_in_any_split(
+    role: Role, data: st.DataObject, params: DeflateParams
+) -> None:
+    agreed = _negotiate(params)
+    # The peer's compressor: the other side of the agreement.
+    codec = DeflateCodec(agreed, is_server=role is Role.CLIENT)
+    messages = data.draw(
+        st.lists(st.binary(max_size=2000) | st.text(max_size=300), max_size=5)
+    )
+    stream = b""
+    for message in messages:
+        raw = message.encode() if isinstance(message, str) else message
+        compressed = data.draw(st.booleans())
+        payload = codec.compress(raw) if compressed else raw
+        cuts = sorted(data.draw(st.lists(st.integers(0, len(payload)), max_size=3)))
+        pieces = [payload[a:b] for a, b in zip([0, *cuts], [*cuts, len(payload)], strict=True)]
+        opcode = Opcode.TEXT if isinstance(message, str) else Opcode.BINARY
+        for i, piece in enumerate(pieces):
+            stream += frame_to(
+                role,
+                opcode if i == 0 else Opcode.CONTINUATION,
+                piece,
+                fin=i == len(pieces) - 1,
+                rsv1=compressed and i == 0,
+            )
+            if data.draw(st.booleans()):
+                stream += frame_to(role, Opcode.PING, b"p")
+    conn = Connection(role, deflate=agreed)
+    events: list[Event] = []
+    for chunk in data.draw(splits(stream)):
+        conn.receive_data(chunk)
+        events += conn.events_received()
+    assert conn.failure is None, conn.failure
+    expected = [TextMessage(m) if isinstance(m, str) else BinaryMessage(m) for m in messages]
+    assert [e for e in events if not isinstance(e, Ping)] == expected
