@@ -311,3 +311,28 @@ async def test_keepalive_closes_a_silent_client_over_a_real_socket(
     assert (outcome[0].code, outcome[0].reason) == (1011, "keepalive ping timeout")
     assert 8 <= trio.current_time() - start_time <= 9
     await stream.aclose()
+
+
+async def test_close_timeout_over_a_real_socket(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    ended: list[tuple[float, ConnectionClosed | None]] = []
+
+    async def close_at_once(ws: WebSocket) -> None:
+        start_time = trio.current_time()
+        await ws.close(4000, "bye")  # the client never answers
+        ended.append((trio.current_time() - start_time, ws.closed))
+
+    config = ServerConfig(ping_interval=None, close_timeout=7)
+    server = await start(nursery, close_at_once, config=config)
+    stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+    await stream.send_all(UPGRADE + b"\r\n")
+    received = b""
+    with trio.fail_after(60):
+        while not ended:
+            received += await stream.receive_some()
+    elapsed, closed = ended[0]
+    assert 7 <= elapsed < 8
+    assert closed is not None and closed.code == 1006  # the close handshake never finished
+    assert b"\x88\x05\x0f\xa0bye" in received  # but our close frame (4000, "bye") was sent
+    await stream.aclose()
