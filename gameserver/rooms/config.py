@@ -34,6 +34,10 @@ class RoomConfig:
     # A short pause makes bot moves visible to humans; 0 for tests and benchmarks.
     bot_delay: float = 0.5
     """Seconds a server-filled seat waits before moving."""
+    # Strategies may think for tens of milliseconds; a worker thread keeps the event loop
+    # free. Tests on trio's virtual clock turn it off (threads and autojump do not mix).
+    bots_in_thread: bool = True
+    """Run built-in strategies in a worker thread."""
     chat_max_length: int = 500
     """Longest chat text, in characters."""
     # Bounds the work one room can be asked to queue; a full inbox answers rate_limited.

@@ -1,18 +1,22 @@
 """One match of one game (sans-IO): state, version, rng and rule calls with wire errors.
 
 The room drives a ``Match`` and does everything else (recording, broadcasting, clocks).
+Every call into the rules raises only the rules' own errors or ``RulesFailed`` (a bug in
+the game), so the room can tell a refused move from a broken game.
 Each successful transition bumps ``version`` by one. Failed moves leave the state, the
 version and the rng exactly as they were, so a replay re-simulates identically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gameserver.games.base import (
     Game,
+    GameError,
     IllegalMove,
     MalformedMove,
     MoveError,
@@ -21,6 +25,18 @@ from gameserver.games.base import (
     State,
 )
 from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.rooms.errors import RulesFailed
+
+
+@contextlib.contextmanager
+def _rules(game: Game, call: str) -> Iterator[None]:
+    """Let the rules' own errors through; turn any other exception (a bug) into RulesFailed."""
+    try:
+        yield
+    except GameError:
+        raise
+    except Exception as exc:
+        raise RulesFailed(game.name, call) from exc
 
 
 class Match:
@@ -40,7 +56,8 @@ class Match:
         self.options = dict(options)
         self.seed = seed
         self.rng = random.Random(seed)
-        self.state: State = game.setup(players, self.rng, self.options)
+        with _rules(game, "setup"):
+            self.state: State = game.setup(players, self.rng, self.options)
         #: Bumped on every applied move, timeout or resignation.
         self.version = version
         #: Number of transitions applied in this match (the match log index).
@@ -73,7 +90,8 @@ class Match:
     @property
     def outcome(self) -> Outcome | None:
         """How the match ended, or None while it runs."""
-        return self.game.outcome(self.state)
+        with _rules(self.game, "outcome"):
+            return self.game.outcome(self.state)
 
     @property
     def over(self) -> bool:
@@ -82,15 +100,18 @@ class Match:
 
     def to_act(self) -> frozenset[int]:
         """Seats that may act now."""
-        return self.game.to_act(self.state)
+        with _rules(self.game, "to_act"):
+            return self.game.to_act(self.state)
 
     def view(self, seat: int | None) -> dict[str, Any]:
         """What ``seat`` (None: spectators) may see now."""
-        return self.game.view(self.state, seat)
+        with _rules(self.game, "view"):
+            return self.game.view(self.state, seat)
 
     def legal_moves(self, seat: int) -> list[Any]:
         """The moves ``seat`` may make now."""
-        return self.game.legal_moves(self.state, seat)
+        with _rules(self.game, "legal_moves"):
+            return self.game.legal_moves(self.state, seat)
 
     def _commit(self, state: State) -> None:
         self.state = state
@@ -103,7 +124,8 @@ class Match:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         saved = self.rng.getstate()
         try:
-            state = self.game.apply(self.state, seat, move, self.rng)
+            with _rules(self.game, "apply"):
+                state = self.game.apply(self.state, seat, move, self.rng)
         except MoveError as exc:
             self.rng.setstate(saved)
             raise RequestError(_move_error_code(exc), exc.reason) from None
@@ -113,7 +135,8 @@ class Match:
         """Apply the game's timeout rule for ``seat``."""
         saved = self.rng.getstate()
         try:
-            state = self.game.on_timeout(self.state, seat, self.rng)
+            with _rules(self.game, "on_timeout"):
+                state = self.game.on_timeout(self.state, seat, self.rng)
         except MoveError:
             self.rng.setstate(saved)
             raise
@@ -124,7 +147,8 @@ class Match:
         if self.over:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         try:
-            state = self.game.resign(self.state, seat)
+            with _rules(self.game, "resign"):
+                state = self.game.resign(self.state, seat)
         except MoveError as exc:
             raise RequestError(_move_error_code(exc), exc.reason) from None
         self._commit(state)

@@ -11,6 +11,7 @@ is cut at; all times come from ``trio.current_time()``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -815,7 +816,14 @@ class Room:
             legal = match.legal_moves(index)
             if not legal:
                 continue
-            move = seat.strategy.choose(match.view(index), legal, self._bot_rng)
+            # Strategies may think for tens of milliseconds: keep the event loop free.
+            choose = functools.partial(
+                seat.strategy.choose, match.view(index), legal, self._bot_rng
+            )
+            if self.config.bots_in_thread:
+                move = await trio.to_thread.run_sync(choose)
+            else:
+                move = choose()
             now = trio.current_time()
             used = self.clocks.elapsed_ms(index, now)
             try:

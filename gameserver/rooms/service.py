@@ -163,6 +163,9 @@ class GameService:
                     await self._reader(ws, session)
                 except ConnectionClosed:
                     pass
+                finally:
+                    # The nursery closes to new tasks once this body is done.
+                    client.wake = None
                 nursery.cancel_scope.cancel()
         finally:
             client.wake = None

@@ -170,6 +170,10 @@ async def test_bot_seat_plays_inside_the_room(harness: LobbyHarness) -> None:
     assert alice.last_state().seats[1].kind is SeatKind.BOT
     request_id = 100
     while room.match is not None and not room.match.over:
+        # the strategy thinks in a worker thread
+        await until(lambda: alice.last_state().to_act == (0,) or alice.last_state().outcome)
+        if alice.last_state().outcome:
+            break
         state = alice.last_state()
         assert state.to_act == (0,)
         assert state.legal_moves
@@ -191,7 +195,7 @@ async def test_all_bot_room_is_watched_by_its_creator(harness: LobbyHarness) -> 
         ),
     )
     assert result.seat is None
-    await settle()
+    await until(lambda: bool(alice.of_type(MatchOver)))
     over = alice.of_type(MatchOver)
     assert len(over) == 1
     assert all(s.seat is None for s in alice.of_type(State))
@@ -257,7 +261,9 @@ async def test_resume_within_grace_gets_a_snapshot(autojump_clock: trio.abc.Cloc
 
 async def test_grace_expiry_with_bot_policy_lets_a_strategy_play(autojump_clock: trio.abc.Clock) -> None:
     async with trio.open_nursery() as nursery:
-        config = RoomConfig(bot_delay=0, grace_period=5, abandon_policy=AbandonPolicy.BOT)
+        config = RoomConfig(
+            bot_delay=0, grace_period=5, abandon_policy=AbandonPolicy.BOT, bots_in_thread=False
+        )
         lobby = Lobby(nursery, config, Metrics())
         room, alice, bob = await start_pair(lobby)
         move(room, alice, 1, 0)
@@ -326,6 +332,7 @@ async def test_a_failing_strategy_does_not_take_the_server_down(harness: LobbyHa
     alice = FakeClient("alice")
     room = create(harness.lobby, alice, bots=(BotSeat(seat=0, strategy="random"),))
     room.seats[0].strategy = BrokenStrategy()  # type: ignore[assignment]
+    await until(lambda: room.match is not None and room._bot_due is None)
     await settle()
     assert not room.closed and room.match is not None and room.match.version == 0
     # the rest of the server carries on
@@ -334,5 +341,5 @@ async def test_a_failing_strategy_does_not_take_the_server_down(harness: LobbyHa
     await settle()
     assert other.match is not None and other.match.version == 1
     room.submit(ChatRequest(alice.player, 5, "still here?"))
-    await settle()
+    await until(lambda: bool(alice.of_type(ChatMessage)))
     assert alice.of_type(ChatMessage)[-1].text == "still here?"
