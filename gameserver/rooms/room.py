@@ -16,13 +16,11 @@ import logging
 import math
 import random
 import secrets
-import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
 import trio
 
-from gameserver import __version__ as server_version
 from gameserver.games.base import Game, MoveError, Outcome, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.codec import encode
@@ -46,6 +44,7 @@ from gameserver.protocol.messages import (
 from gameserver.replays import records
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.rooms.clock import Clocks
+from gameserver.rooms.journal import Journal, match_header, wall_ms
 from gameserver.rooms.commands import (
     Attached,
     ChatRequest,
@@ -93,9 +92,6 @@ def _outcome_info(outcome: Outcome) -> OutcomeInfo:
     )
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
 
 class Room:
     """A room hosting matches of one game; run it with ``await room.run()`` in a nursery."""
@@ -141,7 +137,7 @@ class Room:
         # bounded by ``config.inbox_size`` in ``submit``.
         self._inbox_send, self._inbox = trio.open_memory_channel[RoomCommand](math.inf)
         self._pending_requests = 0
-        self._recorder: AsyncMatchRecorder | None = None
+        self._journal = Journal(room_id)
         self._bot_rng = random.Random()
         self._bot_due: float | None = None
         self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
@@ -244,7 +240,8 @@ class Room:
         self.match = match
         self.match_number = match_number
         self.status = RoomStatus.PLAYING
-        self._recorder = recorder
+        if recorder is not None:
+            self._journal.adopt(recorder)
         self.clocks = Clocks(self.clock_settings or ClockSettings(), self.players)
         if banks is not None:
             self.clocks.restore(list(banks))
@@ -283,7 +280,7 @@ class Room:
         finally:
             self.closed = True
             with trio.CancelScope(shield=True):
-                await self._close_recorder()
+                await self._journal.close()
             for seat in self.seats:
                 if seat.player is not None:
                     seat.player.rooms.discard(self.room_id)
@@ -405,65 +402,13 @@ class Room:
     # -- the match log ----------------------------------------------------------------
 
     async def _record(self, *items: records.Record) -> None:
-        if self._recorder is None:
-            return
-        try:
-            await self._recorder.append_many(items)
-            if self._recorder.hash_due and self.match is not None:
-                await self._recorder.append(
-                    records.StateHash(
-                        at=_wall_ms(),
-                        version=self.match.version,
-                        hash=state_hash(self.game, self.match.state),
-                    )
-                )
-        except Exception:
-            # Keep the match going even if the disk fails; the log stops here.
-            log.exception("room %s: match log write failed; recording stops", self.room_id)
-            await self._close_recorder()
+        """Append ``items`` to the match log; returns once they are durable."""
 
-    async def _close_recorder(self) -> None:
-        recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            try:
-                await recorder.aclose()
-            except Exception:
-                log.exception("room %s: closing the match log failed", self.room_id)
+        def current_hash() -> tuple[int, str]:
+            assert self.match is not None
+            return self.match.version, state_hash(self.game, self.match.state)
 
-    def _header(self, match_id: str, seed: int) -> records.Header:
-        seats = []
-        for seat in self.seats:
-            if seat.is_bot:
-                seats.append(
-                    records.Seat(
-                        name=seat.name or "bot",
-                        kind=records.SeatKind.BOT,
-                        strategy=seat.strategy_name,
-                    )
-                )
-            else:
-                seats.append(
-                    records.Seat(
-                        name=seat.name or "",
-                        player_id=None if seat.player is None else seat.player.player_id,
-                    )
-                )
-        clock = self.clock_settings or ClockSettings()
-        return records.Header(
-            match_id=match_id,
-            room_id=self.room_id,
-            game=self.game.name,
-            options=self.options,
-            seed=seed,
-            seats=tuple(seats),
-            clock=records.ClockSettings(
-                initial_ms=clock.initial_ms,
-                increment_ms=clock.increment_ms,
-                per_move_ms=clock.per_move_ms,
-            ),
-            server_version=server_version,
-            started_at=_wall_ms(),
-        )
+        await self._journal.append(items, current_hash)
 
     # -- match lifecycle ----------------------------------------------------------------
 
@@ -476,15 +421,16 @@ class Room:
         for seat in self.seats:
             seat.wants_rematch = False
         if self.config.replays_dir is not None:
-            match_id = f"{self.room_id}-{self.match_number}"
-            try:
-                self._recorder = await AsyncMatchRecorder.create(
-                    self.config.replays_dir,
-                    self._header(match_id, seed),
-                    fsync=self.config.fsync,
-                )
-            except Exception:
-                log.exception("room %s: cannot create the match log; not recording", self.room_id)
+            header = match_header(
+                match_id=f"{self.room_id}-{self.match_number}",
+                room_id=self.room_id,
+                game=self.game.name,
+                options=self.options,
+                seed=seed,
+                seats=self.seats,
+                clock=self.clock_settings,
+            )
+            await self._journal.start(self.config.replays_dir, header, self.config.fsync)
         self.status = RoomStatus.PLAYING
         self.clocks.sync(self.match.to_act(), trio.current_time())
         self._host.metrics.matches_started[self.game.name] += 1
@@ -506,13 +452,13 @@ class Room:
         if outcome is not None:
             items.append(
                 records.StateHash(
-                    at=_wall_ms(), version=match.version, hash=state_hash(self.game, match.state)
+                    at=wall_ms(), version=match.version, hash=state_hash(self.game, match.state)
                 )
             )
-            items.append(records.Ended.from_outcome(outcome, at=_wall_ms(), version=match.version))
+            items.append(records.Ended.from_outcome(outcome, at=wall_ms(), version=match.version))
         await self._record(*items)
         if outcome is not None:
-            await self._close_recorder()
+            await self._journal.close()
 
     def _publish(self) -> None:
         """Push states (and the end of the match) after a transition has been logged."""
@@ -580,7 +526,7 @@ class Room:
         self.clocks.charge(seat.index, now)
         await self._after_transition(
             records.Moved(
-                at=_wall_ms(),
+                at=wall_ms(),
                 seat=seat.index,
                 version=match.version,
                 move=command.move,
@@ -621,7 +567,7 @@ class Room:
         match.resign(seat.index)
         await self._after_transition(
             records.Resigned(
-                at=_wall_ms(), seat=seat.index, version=match.version, clocks=self._banks(now)
+                at=wall_ms(), seat=seat.index, version=match.version, clocks=self._banks(now)
             )
         )
 
@@ -656,7 +602,7 @@ class Room:
                 resigned = True
             except RequestError:
                 pass  # already out of the match (e.g. eliminated): just leave
-            await self._record(records.Left(at=_wall_ms(), seat=seat.index))
+            await self._record(records.Left(at=wall_ms(), seat=seat.index))
         self._vacate(seat)
         self._reply(player, command.request_id, EmptyResult())
         if resigned:
@@ -707,7 +653,7 @@ class Room:
                 seat.strategy = None
                 seat.strategy_name = None
             if self.status is RoomStatus.PLAYING:
-                await self._record(records.Reconnected(at=_wall_ms(), seat=seat.index))
+                await self._record(records.Reconnected(at=wall_ms(), seat=seat.index))
             self._announce()
             self._push_states()
         if self.is_member(player):
@@ -724,7 +670,7 @@ class Room:
             return
         seat.grace_until = trio.current_time() + self.config.grace_period
         if self.status is RoomStatus.PLAYING:
-            await self._record(records.Disconnected(at=_wall_ms(), seat=seat.index))
+            await self._record(records.Disconnected(at=wall_ms(), seat=seat.index))
         self._announce()
         self._push_states()
 
@@ -757,7 +703,7 @@ class Room:
                 seat.strategy = get_strategy(self.game.name, self.config.takeover_strategy)
                 await self._record(
                     records.Joined(
-                        at=_wall_ms(),
+                        at=wall_ms(),
                         seat=seat.index,
                         occupant=records.Seat(
                             name=seat.name or "",
@@ -774,7 +720,7 @@ class Room:
                 await self._resign_seat(seat)
             except RequestError:
                 pass
-            await self._record(records.Left(at=_wall_ms(), seat=seat.index, reason="abandoned"))
+            await self._record(records.Left(at=wall_ms(), seat=seat.index, reason="abandoned"))
             self._vacate(seat)
             self._publish()
         else:
@@ -794,7 +740,7 @@ class Room:
             return
         await self._after_transition(
             records.TimedOut(
-                at=_wall_ms(), seat=seat, version=match.version, clocks=self._banks(now)
+                at=wall_ms(), seat=seat, version=match.version, clocks=self._banks(now)
             )
         )
         self._publish()
@@ -835,7 +781,7 @@ class Room:
             self.clocks.charge(index, now)
             await self._after_transition(
                 records.Moved(
-                    at=_wall_ms(),
+                    at=wall_ms(),
                     seat=index,
                     version=match.version,
                     move=move,
