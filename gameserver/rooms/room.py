@@ -484,6 +484,7 @@ class Room:
                 )
             )
             self._announce()
+            self._maybe_close()  # e.g. a recovered match nobody came back to
         else:
             self._schedule_bots()
 
