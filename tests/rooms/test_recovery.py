@@ -1,0 +1,68 @@
+"""Recovering unfinished matches from their logs into live rooms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trio
+
+from gameserver.protocol.messages import CreateRoom, JoinRoom, RoomStatus, State
+from gameserver.replays.loader import load_match
+from gameserver.replays.simulate import resimulate
+from gameserver.rooms.commands import MoveRequest
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.recovery import recover_rooms
+from gameserver.rooms.service import GameService, ServiceConfig
+from gameserver.rooms.tokens import TokenSigner
+
+from .conftest import FakeClient, until
+
+
+def service_in(nursery: trio.Nursery, replays: Path, grace: float = 30.0) -> GameService:
+    config = ServiceConfig(rooms=RoomConfig(bot_delay=0, grace_period=grace, replays_dir=replays))
+    return GameService(nursery, TokenSigner(b"s" * 32), config)
+
+
+async def play_two_moves(replays: Path) -> tuple[str, str, str]:
+    """Start a tictactoe match, play two moves, then stop the 'server' abruptly."""
+    async with trio.open_nursery() as nursery:
+        service = service_in(nursery, replays)
+        alice, bob = FakeClient("alice"), FakeClient("bob")
+        room_id = service.lobby.create_room(
+            alice.player, CreateRoom(id=1, game="tictactoe", players=2)
+        ).room.room_id
+        service.lobby.join_room(bob.player, JoinRoom(id=1, room_id=room_id))
+        room = service.lobby.rooms[room_id]
+        await until(lambda: room.match is not None and bool(alice.of_type(State)))
+        room.submit(MoveRequest(alice.player, 2, 0, {"cell": 4}))
+        await until(lambda: room.match is not None and room.match.version == 1)
+        room.submit(MoveRequest(bob.player, 3, 1, {"cell": 0}))
+        await until(lambda: bool([s for s in alice.of_type(State) if s.version == 2]))
+        nursery.cancel_scope.cancel()
+    return room_id, alice.player.player_id, bob.player.player_id
+
+
+async def test_a_recovered_room_continues_where_the_log_stops(tmp_path: Path) -> None:
+    room_id, alice_id, _bob_id = await play_two_moves(tmp_path)
+    async with trio.open_nursery() as nursery:
+        service = service_in(nursery, tmp_path)
+        assert await recover_rooms(service, tmp_path) == 1
+        room = service.lobby.rooms[room_id]
+        assert room.status is RoomStatus.PLAYING and room.private
+        assert room.match is not None and room.match.version == 2
+        alice = service.players.get(alice_id)
+        assert alice is not None and alice.rooms == {room_id}
+        assert [r.room_id for r in service.lobby.list_rooms()] == []  # recovered rooms are unlisted
+        nursery.cancel_scope.cancel()
+
+
+async def test_nobody_comes_back_the_grace_period_forfeits(tmp_path: Path) -> None:
+    room_id, _alice_id, _bob_id = await play_two_moves(tmp_path)
+    async with trio.open_nursery() as nursery:
+        service = service_in(nursery, tmp_path, grace=0.05)
+        await recover_rooms(service, tmp_path)
+        await until(lambda: room_id not in service.lobby.rooms)
+        nursery.cancel_scope.cancel()
+    loaded = load_match(tmp_path / f"{room_id}-1.gsr")
+    assert loaded.complete and loaded.end is not None and loaded.end.reason == "resigned"
+    resimulate(loaded)  # the continued log still verifies
