@@ -152,3 +152,29 @@ async def test_grace_period_expiry_forfeits_over_the_wire(tmp_path: Path) -> Non
         await alice.call(LeaveRoom, EmptyResult, room_id=room.room_id)
         assert await alice.fail(Chat, room_id=room.room_id, text="hi") == "room_not_found"
         nursery.cancel_scope.cancel()
+
+
+async def test_clocks_are_shown_and_a_timeout_applies_the_game_rule(server: RunningServer) -> None:
+    from gameserver.protocol.messages import ClockSettings
+
+    async with trio.open_nursery() as nursery:
+        alice = await open_client(server, nursery, "alice")
+        bob = await open_client(server, nursery, "bob")
+        room = (await alice.call(
+            CreateRoom, JoinResult, game="tictactoe", players=2,
+            clock=ClockSettings(initial_ms=60_000, increment_ms=500, per_move_ms=300),
+        )).room
+        assert room.clock is not None and room.clock.per_move_ms == 300
+        await bob.call(JoinRoom, JoinResult, room_id=room.room_id)
+        first = await alice.state(room.room_id)
+        assert first.clock is not None
+        assert first.clock.running == (0,) and first.clock.banks_ms == (60_000, 60_000)
+        assert first.clock.move_ms is not None and 0 < first.clock.move_ms <= 300
+        # alice lets her per-move limit run out: in tic-tac-toe that loses the match
+        timed = await bob.state(room.room_id, lambda s: s.version == 1)
+        assert timed.outcome is not None and timed.outcome.winners == (1,)
+        assert timed.outcome.reason == "timeout" and timed.to_act == ()
+        assert timed.clock is not None and timed.clock.running == ()
+        assert timed.clock.banks_ms is not None and 59_000 <= timed.clock.banks_ms[0] <= 59_700
+        assert timed.clock.banks_ms[1] == 60_000
+        nursery.cancel_scope.cancel()
