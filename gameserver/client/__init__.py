@@ -7,7 +7,15 @@ requests, an event stream and automatic reconnection; :class:`Bot` and
 
 from __future__ import annotations
 
-from gameserver.client.bot import Bot, MatchResult, StrategyBot, play_match, play_room, time_left_ms
+from gameserver.client.bot import (
+    Bot,
+    MatchResult,
+    StrategyBot,
+    play_match,
+    play_room,
+    quick_match_seat,
+    time_left_ms,
+)
 from gameserver.client.client import Backoff, GameClient, connect
 from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed, ServerMisbehaved
 from gameserver.client.events import ClientEvent, Disconnected, Reconnected
@@ -30,6 +38,7 @@ __all__ = [
     "connect",
     "play_match",
     "play_room",
+    "quick_match_seat",
     "run_fleet",
     "time_left_ms",
 ]

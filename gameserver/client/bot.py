@@ -22,12 +22,12 @@ import attrs
 import trio
 
 from gameserver.client.client import GameClient
-from gameserver.client.errors import RequestFailed
+from gameserver.client.errors import ConnectionLost, RequestFailed
 from gameserver.client.events import Disconnected, Reconnected
 from gameserver.protocol.messages import MatchOver, OutcomeInfo, State
 from gameserver.games.strategy import Strategy, get_strategy
 
-__all__ = ["Bot", "MatchResult", "StrategyBot", "play_match", "play_room"]
+__all__ = ["Bot", "MatchResult", "StrategyBot", "play_match", "play_room", "quick_match_seat"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +114,34 @@ class MatchResult:
 
 
 async def play_match(client: GameClient, bot: Bot, game: str, players: int = 2) -> MatchResult:
-    """Quick-match into a room of ``game`` and play it to the end with ``bot``."""
-    joined = await client.quick_match(game, players)
-    assert joined.seat is not None, "quick_match always seats the player"
-    return await play_room(client, bot, joined.room.room_id, joined.seat)
+    """Quick-match into a room of ``game`` and play it to the end with ``bot``.
+
+    Raises :class:`ConnectionLost` only when the client is closed or gives up
+    reconnecting (see :func:`quick_match_seat`).
+    """
+    room_id, seat = await quick_match_seat(client, game, players)
+    return await play_room(client, bot, room_id, seat)
+
+
+async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> tuple[str, int]:
+    """``quick_match`` that survives a dropped connection; return (room id, seat).
+
+    If the connection drops before the answer, the request may or may not have taken
+    effect: after resuming, a seat in a room the client did not know is the one it
+    got; otherwise the quick match is asked for again.
+    """
+    known = set(client.states) | set(client.rooms) | {ref.room_id for ref in client.seats}
+    while True:
+        try:
+            joined = await client.quick_match(game, players)
+        except ConnectionLost:
+            await client.wait_connected()
+            fresh = [ref for ref in client.seats if ref.room_id not in known]
+            if fresh:
+                return fresh[0].room_id, fresh[0].seat
+            continue
+        assert joined.seat is not None, "quick_match always seats the player"
+        return joined.room.room_id, joined.seat
 
 
 async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> MatchResult:

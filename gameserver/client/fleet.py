@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import attrs
 import trio
 
-from gameserver.client.bot import MatchResult, StrategyBot, play_room
+from gameserver.client.bot import MatchResult, StrategyBot, play_room, quick_match_seat
 from gameserver.client.client import Backoff, GameClient, connect
 from gameserver.client.errors import ClientError
 
@@ -272,13 +272,10 @@ async def _play_one(
     """Quick-match and play; None when left waiting alone once the fleet was done."""
     fleet.quick_matches_in_flight += 1
     try:
-        joined = await client.quick_match(game, players)
+        room_id, seat = await quick_match_seat(client, game, players)
     finally:
         fleet.quick_matches_in_flight -= 1
         fleet.poke()
-    room_id = joined.room.room_id
-    seat = joined.seat
-    assert seat is not None
     result: MatchResult | None = None
     async with trio.open_nursery() as nursery:
 

@@ -238,7 +238,7 @@ class Session:
         pending = _Pending(message, data)
         if self._pacer is not None:
             await self._pacer.wait()
-        await self._wait_connected()
+        await self.wait_connected()
         self._pending[message.id] = pending
         await self._send(data)
         await pending.done.wait()
@@ -289,7 +289,11 @@ class Session:
             # The reader sees the end too; the disconnect path resends or fails requests.
             pass
 
-    async def _wait_connected(self) -> None:
+    async def wait_connected(self) -> None:
+        """Return once connected (at once if connected now).
+
+        Raises :class:`ConnectionLost` if the client is closed or gave up reconnecting.
+        """
         while not self._connected.is_set():
             if self._dead is not None:
                 raise self._dead

@@ -21,6 +21,7 @@ from gameserver.client import (
     connect,
     play_match,
     play_room,
+    quick_match_seat,
 )
 from gameserver.protocol.errors import ErrorCode
 from gameserver.protocol.messages import (
@@ -376,3 +377,23 @@ async def test_a_slow_bot_plays_a_legal_move_before_its_clock_runs_out(server_ur
     assert result.completed
     assert result.outcome is not None and result.outcome.reason != "timeout"
     assert bot.thoughts == result.moves
+
+
+async def test_a_quick_match_whose_reply_was_lost_finds_its_seat_after_resuming(proxy: Proxy) -> None:
+    with trio.fail_after(20):
+        async with connect(proxy.url, name="ada", backoff=FAST) as ada, connect(proxy.direct_url, name="bob") as bob:
+            proxy.drop_server_data = True  # the server seats ada; the answer is lost
+            found: list[tuple[str, int]] = []
+
+            async def quick() -> None:
+                found.append(await quick_match_seat(ada, "connect4", 2))
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(quick)
+                while not (rooms := await bob.list_rooms("connect4")):
+                    await trio.sleep(0.01)
+                await proxy.cut()
+            [room] = rooms
+            assert found == [(room.room_id, 0)]
+            assert ada.reconnects == 1
+            assert [summary.room_id for summary in await ada.list_rooms("connect4")] == [room.room_id]
