@@ -17,7 +17,7 @@ import trio
 
 from gameserver.client.bot import MatchResult, StrategyBot, play_room, quick_match_seat
 from gameserver.client.client import Backoff, GameClient, connect
-from gameserver.client.errors import ClientError
+from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed
 
 __all__ = ["FleetReport", "percentile", "run_fleet"]
 
@@ -291,5 +291,18 @@ async def _play_one(
         nursery.start_soon(play)
         nursery.start_soon(watch)
     if result is None:
-        await client.leave_room(room_id)
+        await _leave(client, room_id)
     return result
+
+
+async def _leave(client: GameClient, room_id: str) -> None:
+    """Leave a waiting room, even across a dropped connection."""
+    while True:
+        try:
+            await client.leave_room(room_id)
+        except ConnectionLost:
+            await client.wait_connected()  # the seat survives the drop: leave again
+        except RequestFailed:
+            return  # not_in_room: the first attempt went through
+        else:
+            return
