@@ -187,7 +187,8 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
         event = await client.next_event()
         state = None
         if isinstance(event, State):
-            state = event
+            # Act on the newest snapshot: older ones still queued are superseded.
+            state = client.states.get(event.room_id, event)
         elif isinstance(event, MatchOver) and event.room_id == room_id:
             if match is None or event.match >= match:
                 outcome = event.outcome
