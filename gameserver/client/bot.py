@@ -56,7 +56,8 @@ class Bot(abc.ABC):
         """
 
     def on_state(self, state: State) -> None:
-        """Called with every state of the bot's room (override to track history)."""
+        """Called once per state version the bot sees in its room (override to track
+        history; versions superseded before the bot looked may be skipped)."""
 
 
 class StrategyBot(Bot):
@@ -161,6 +162,7 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
     outcome: OutcomeInfo | None = None
     # (version the last move produced, when it was sent) until its state arrives
     awaiting: tuple[int, float] | None = None
+    seen: tuple[int, int] | None = None
 
     state = client.states.get(room_id)
     while True:
@@ -168,8 +170,9 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
             if awaiting is not None and (state.version >= awaiting[0] or state.match != match):
                 latencies.append(trio.current_time() - awaiting[1])
                 awaiting = None
-            if match is None or state.match >= match:
+            if (match is None or state.match >= match) and (state.match, state.version) != seen:
                 match = state.match
+                seen = (state.match, state.version)
                 bot.on_state(state)
                 if state.outcome is not None and state.match == match:
                     outcome = state.outcome
