@@ -169,6 +169,9 @@ function actions(view, ctx) {
     }
     refresh();
   });
+  qty.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") bidButton.click();
+  });
   bidButton.addEventListener("click", () => {
     if (bids.has(`${quantity},${face}`)) ctx.move({ bid: [quantity, face] });
   });

@@ -57,10 +57,12 @@ def test_three_players_see_only_their_own_dice_and_a_spectator_none(
     assert spectator.locator("#ld-actions").count() == 0
     assert spectator.locator(".ld-players [data-face]").count() == 0
 
-    # Ann opens with the lowest bid; everyone sees it, and only Ben may answer.
-    act_on(ann).click("#ld-bid-button")
+    # Ann opens with two 2s, typed on the keyboard; everyone sees the bid, and only Ben
+    # may answer it.
+    act_on(ann).fill("#ld-quantity", "2")
+    ann.press("#ld-quantity", "Enter")
     for page in (ann, ben, cleo, spectator):
-        page.wait_for_selector('#ld-bid[data-bid="1,2"]')
+        page.wait_for_selector('#ld-bid[data-bid="2,2"]')
     wait_room(ben, my_turn="true")
     assert ann.locator("#ld-actions").count() == 0
     assert cleo.locator("#ld-actions").count() == 0
