@@ -131,7 +131,7 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
     effect: after resuming, a seat in a room the client did not know is the one it
     got; otherwise the quick match is asked for again.
     """
-    known = set(client.states) | set(client.rooms) | {ref.room_id for ref in client.seats}
+    known = client.seen_rooms | {ref.room_id for ref in client.seats}
     while True:
         try:
             joined = await client.quick_match(game, players)

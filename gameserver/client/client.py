@@ -143,6 +143,7 @@ class GameClient(Session):
 
     def _joined(self, result: JoinResult) -> JoinResult:
         self.rooms[result.room.room_id] = result.room
+        self.seen_rooms.add(result.room.room_id)
         return result
 
 

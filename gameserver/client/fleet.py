@@ -256,6 +256,7 @@ async def _run_bot(
                         fleet.poke()
                 if result is None:
                     break  # waited alone after everyone was done
+                client.forget(result.room_id)
                 fleet.finished(index, result)
                 if not result.completed:
                     logger.warning("%s: match in %s ended abnormally: %s", name, result.room_id, result)

@@ -173,6 +173,9 @@ class Session:
         """The newest ``State`` received for each room id."""
         self.rooms: dict[str, RoomSummary] = {}
         """The newest ``RoomSummary`` seen for each room id the player is in."""
+        self.seen_rooms: set[str] = set()
+        """Every room id this client has had a state, summary or seat for (kept by
+        ``forget``, so a later resume can tell new seats from old ones)."""
         self.reconnect = reconnect
         self.backoff = backoff
         self._compression = compression
@@ -257,6 +260,15 @@ class Session:
             decode_client_message(data, self._request_limits)
         except RequestError as error:
             raise RequestFailed(error.code.value, error.message, message.id) from None
+
+    def forget(self, room_id: str) -> None:
+        """Drop what the client keeps about a room (its newest state and summary).
+
+        For long-running clients that play many matches: call it once a finished
+        room is of no more interest, so memory stays flat.
+        """
+        self.states.pop(room_id, None)
+        self.rooms.pop(room_id, None)
 
     def new_request_id(self) -> int:
         """A fresh request id, for building requests to pass to :meth:`request`."""
@@ -515,8 +527,10 @@ class Session:
                 if current is not None and (current.match, current.version) > (message.match, message.version):
                     return  # an older snapshot than one already seen
                 self.states[message.room_id] = message
+                self.seen_rooms.add(message.room_id)
             elif isinstance(message, RoomUpdate):
                 self.rooms[message.room.room_id] = message.room
+                self.seen_rooms.add(message.room.room_id)
             if isinstance(message, State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | Error):
                 self._emit(message)
 
