@@ -268,10 +268,7 @@ class Room:
                 try:
                     await self._fire_timers()
                 except Exception:
-                    # A bug in a timer (e.g. a strategy) must not take the server down.
-                    log.exception("room %s: a timer failed", self.room_id)
-                    self._bot_due = None
-                    self.clocks.stop_all(trio.current_time())
+                    await self._fail("a timer", None)
                 if self.closed:
                     break
                 with trio.move_on_at(self._next_deadline()):
@@ -279,6 +276,7 @@ class Room:
                     await self._handle(command)
         finally:
             self.closed = True
+            self._refuse_pending()
             with trio.CancelScope(shield=True):
                 await self._journal.close()
             for seat in self.seats:
@@ -287,6 +285,20 @@ class Room:
             for player in self.spectators.values():
                 player.rooms.discard(self.room_id)
             self._host.room_closed(self)
+
+    def _refuse_pending(self) -> None:
+        """Answer requests still queued when the room closes, so no client waits forever."""
+        while True:
+            try:
+                command = self._inbox.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return
+            if isinstance(command, Request):
+                self._send_error(
+                    command.player,
+                    command.request_id,
+                    RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed"),
+                )
 
     def _next_deadline(self) -> float:
         deadlines: list[float] = [math.inf]
@@ -323,13 +335,37 @@ class Room:
             if isinstance(command, Request):
                 self._send_error(command.player, command.request_id, error)
         except Exception:
-            log.exception("room %s failed handling %s", self.room_id, type(command).__name__)
-            if isinstance(command, Request):
-                self._send_error(
-                    command.player,
-                    command.request_id,
-                    RequestError(ErrorCode.INTERNAL_ERROR, "the server failed this request"),
+            await self._fail(type(command).__name__, command)
+
+    async def _fail(self, during: str, command: RoomCommand | None) -> None:
+        """A bug (e.g. in the rules) hit this room: its match state can no longer be
+        trusted. Tell everyone, end the log as aborted and close the room; the rest of
+        the server goes on."""
+        log.exception("room %s: handling %s failed; the room is closed", self.room_id, during)
+        notice = f"room {self.room_id} hit a server error and is closed"
+        self.closed = True  # refuse new requests at once
+        requester = command.player if isinstance(command, Request) else None
+        if isinstance(command, Request):
+            self._send_error(
+                command.player,
+                command.request_id,
+                RequestError(ErrorCode.INTERNAL_ERROR, f"the server failed this request; {notice}"),
+            )
+        for player in self._participants():
+            if player is not requester:
+                self._host.metrics.error(ErrorCode.INTERNAL_ERROR.value)
+                error = Error(id=None, code=ErrorCode.INTERNAL_ERROR.value, message=notice)
+                player.send(_payload(error))
+        match = self.match
+        if match is not None and not match.over and self.status is RoomStatus.PLAYING:
+            try:
+                ended = records.Ended(
+                    at=wall_ms(), version=match.version, reason="server error", aborted=True
                 )
+                await self._record(ended)
+            except Exception:
+                log.exception("room %s: cannot end the match log", self.room_id)
+        self.closed = True
 
     # -- answering --------------------------------------------------------------------
 
@@ -767,10 +803,15 @@ class Room:
             choose = functools.partial(
                 seat.strategy.choose, match.view(index), legal, self._bot_rng
             )
-            if self.config.bots_in_thread:
-                move = await trio.to_thread.run_sync(choose)
-            else:
-                move = choose()
+            try:
+                if self.config.bots_in_thread:
+                    move = await trio.to_thread.run_sync(choose)
+                else:
+                    move = choose()
+            except Exception:
+                # A broken strategy must not stall the match: play any legal move.
+                log.exception("room %s: strategy %s failed", self.room_id, seat.strategy_name)
+                move = self._bot_rng.choice(legal)
             now = trio.current_time()
             used = self.clocks.elapsed_ms(index, now)
             try:
