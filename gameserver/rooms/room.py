@@ -703,7 +703,13 @@ class Room:
             self._maybe_close()
             return
         seat = self.seat_of(player)
-        if seat is None:
+        if seat is None or player.connected:
+            return  # not seated, or already back on a new connection
+        if self.status is RoomStatus.OVER:
+            # No match to protect: free the seat now, so finished rooms do not linger.
+            self._vacate(seat)
+            self._announce()
+            self._maybe_close()
             return
         seat.grace_until = trio.current_time() + self.config.grace_period
         if self.status is RoomStatus.PLAYING:
