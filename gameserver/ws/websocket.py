@@ -22,6 +22,7 @@ How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections import deque
 from typing import Any
@@ -100,6 +101,16 @@ class WebSocket:
         self._socket = stream.socket if type(stream) is trio.SocketStream else None
         self._send_lock = trio.Lock()
         self._write_wanted = trio.Event()
+        # The writer task starts on the first write that has to wait (see _wake_writer):
+        # an idle connection, or one whose writes the socket takes at once, needs none.
+        self._nursery: trio.Nursery | None = None
+        self._writer_started = False
+        # Bytes taken from the connection that the socket did not accept yet; they go
+        # out before anything queued later.
+        self._unsent = b""
+        # Keepalive deadlines (trio time), kept by the reader: no task of its own.
+        self._ping_due = math.inf
+        self._pong_due: float | None = None
         self._queued_bytes = 0
         self._below_write_limit = trio.Event()
         self._below_write_limit.set()
@@ -199,9 +210,20 @@ class WebSocket:
         if fd < 0:
             return False
         # Pongs or close answers queued by the reader go first, in the same write.
-        pending = conn.data_to_send()
-        data = pending + frame if pending else frame
+        pending = self._take_output()
+        self._write_nowait(fd, pending + frame if pending else frame)
+        return True
+
+    def _take_output(self) -> bytes:
+        """Everything due for the socket, in order: unsent bytes, then newly queued frames."""
+        data = self._conn.data_to_send()
+        if self._unsent:
+            data, self._unsent = self._unsent + data, b""
         self._queued_bytes = 0
+        return data
+
+    def _write_nowait(self, fd: int, data: bytes) -> None:
+        """Write ``data`` as far as the socket takes it now; the writer task does the rest."""
         try:
             written = os.write(fd, data)
         except BlockingIOError:
@@ -209,10 +231,27 @@ class WebSocket:
         except OSError:
             written = 0  # broken: the writer task meets the error and ends the connection
         if written < len(data):
-            conn.send_frame_bytes(data[written:])
-            self._queued_bytes = len(data) - written
-            self._write_wanted.set()
-        return True
+            self._unsent = data[written:]
+            self._queued_bytes = len(self._unsent)
+            self._wake_writer()
+
+    def _flush_nowait(self) -> None:
+        """Write what the connection queued (pongs, pings, close frames) without waiting."""
+        sock = self._socket
+        fd = -1 if sock is None or self._send_lock.locked() else sock.fileno()
+        if fd < 0:
+            self._wake_writer()
+            return
+        data = self._take_output()
+        if data:
+            self._write_nowait(fd, data)
+
+    def _wake_writer(self) -> None:
+        """Have the writer task write what is queued, starting it if it is not running."""
+        self._write_wanted.set()
+        if not self._writer_started and self._nursery is not None:
+            self._writer_started = True
+            self._nursery.start_soon(self._writer)
 
     async def ping(self, payload: bytes | None = None) -> None:
         """Send a ping and wait for its pong (a random 4-byte payload when None).
@@ -247,7 +286,7 @@ class WebSocket:
         if self.closed is None:
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(code, reason)
-                self._write_wanted.set()
+                self._wake_writer()
             with trio.move_on_after(self.config.close_timeout):
                 await self._closed_event.wait()
             if not self._closed_event.is_set():
@@ -273,7 +312,7 @@ class WebSocket:
         """
         self._queued_bytes += size
         if self._messages or self._send_lock.locked():
-            self._write_wanted.set()
+            self._wake_writer()
             if self._queued_bytes > self.config.write_limit:
                 if self._below_write_limit.is_set():
                     self._below_write_limit = trio.Event()
@@ -297,8 +336,7 @@ class WebSocket:
 
     async def _drain(self) -> bool:
         """Write everything queued (the send lock is held); False if the stream failed."""
-        while data := self._conn.data_to_send():
-            self._queued_bytes = 0
+        while data := self._take_output():
             try:
                 await self._stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -323,7 +361,7 @@ class WebSocket:
         """Write what is queued from the calling task (when the writer may be gone)."""
         try:
             async with self._send_lock:
-                data = self._conn.data_to_send()
+                data = self._take_output()
                 if data:
                     await self._stream.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -344,11 +382,14 @@ class WebSocket:
         (e.g. the server shuts down) it closes with 1001 "going away" first, waiting at
         most ``close_timeout`` for the peer's answer.
         """
+        interval = self.config.ping_interval
+        if interval is not None:
+            self._ping_due = trio.current_time() + interval
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._writer)
-                if self.config.ping_interval is not None:
-                    nursery.start_soon(self._keepalive, self.config.ping_interval)
+                self._nursery = nursery
+                if self._write_wanted.is_set():
+                    self._wake_writer()
                 try:
                     await self._read_until_closed()
                 except trio.Cancelled:
@@ -357,6 +398,7 @@ class WebSocket:
                     raise
                 nursery.cancel_scope.cancel()
         finally:
+            self._nursery = None
             with trio.CancelScope(shield=True):
                 await self._finish()
 
@@ -382,17 +424,25 @@ class WebSocket:
             if conn.should_close_transport:
                 break
             if conn.close_sent or self._answers_due:
-                self._write_wanted.set()
+                self._flush_nowait()
             while (
                 len(self._messages) >= self.config.max_queued_messages
                 and not self._close_called
             ):
                 self._room_for_messages = trio.Event()
                 await self._room_for_messages.wait()
-            try:
-                chunk = await self._stream.receive_some(_RECEIVE_SIZE)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                chunk = b""
+            deadline = self._ping_due if self._pong_due is None else self._pong_due
+            with trio.move_on_at(deadline) as timer:
+                try:
+                    chunk = await self._stream.receive_some(_RECEIVE_SIZE)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    chunk = b""
+            if timer.cancelled_caught:
+                data = b""
+                if not await self._keepalive():
+                    eof = True
+                    break
+                continue
             data = chunk if type(chunk) is bytes else bytes(chunk)
             eof = not data
         # Write our close answer (or the close of a failure) before the stream goes.
@@ -435,6 +485,11 @@ class WebSocket:
 
     def _pong(self, payload: bytes) -> None:
         """Wake the ping with this payload and every earlier one (section 5.5.3)."""
+        if self._pong_due is not None:
+            # Any pong shows the peer is alive: the next keepalive ping is due later.
+            self._pong_due = None
+            interval = self.config.ping_interval
+            self._ping_due = math.inf if interval is None else trio.current_time() + interval
         if payload not in self._pings:
             return
         for key in list(self._pings):
@@ -442,25 +497,29 @@ class WebSocket:
             if key == payload:
                 break
 
-    async def _keepalive(self, interval: float) -> None:
-        while True:
-            await trio.sleep(interval)
-            if self._conn.close_sent or self._conn.state is not _OPEN:
-                return
-            with trio.move_on_after(self.config.ping_timeout):
-                try:
-                    await self.ping()
-                except ConnectionClosed:
-                    return
-                continue
-            logger.info("keepalive ping timed out; closing %s", self.remote_address)
-            self._local_failure = ConnectionClosed(1011, "keepalive ping timeout")
-            if self._conn.state is _OPEN and not self._conn.close_sent:
-                self._conn.send_close(1011, "keepalive ping timeout")
-                with trio.move_on_after(self.config.close_timeout):
-                    await self._write_now()
-            await trio.aclose_forcefully(self._stream)
-            return
+    async def _keepalive(self) -> bool:
+        """A keepalive deadline passed: send the next ping, or, when the last one went
+        unanswered for ``ping_timeout``, fail the connection with 1011 and return False.
+
+        The reader calls this between reads, so keepalive costs no task; while the
+        application leaves ``max_queued_messages`` unread, pings wait too.
+        """
+        conn = self._conn
+        if conn.close_sent or conn.state is not _OPEN:
+            self._ping_due, self._pong_due = math.inf, None
+            return True
+        if self._pong_due is None:
+            conn.send_ping(os.urandom(4))
+            self._flush_nowait()
+            self._pong_due = trio.current_time() + self.config.ping_timeout
+            return True
+        logger.info("keepalive ping timed out; closing %s", self.remote_address)
+        self._local_failure = ConnectionClosed(1011, "keepalive ping timeout")
+        conn.send_close(1011, "keepalive ping timeout")
+        with trio.move_on_after(self.config.close_timeout):
+            await self._write_now()
+        await trio.aclose_forcefully(self._stream)
+        return False
 
     async def _finish(self) -> None:
         await trio.aclose_forcefully(self._stream)
