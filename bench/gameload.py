@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,8 @@ def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str,
     process, port = _start_recording(replays, tmp)
     try:
         cpu_before = rawws.cpu_seconds(process.pid)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bots_before = children.ru_utime + children.ru_stime
         started = time.perf_counter()
         bots = subprocess.run(
             [
@@ -54,6 +57,8 @@ def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str,
         )
         wall = time.perf_counter() - started
         cpu = rawws.cpu_seconds(process.pid) - cpu_before
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bots_cpu = children.ru_utime + children.ru_stime - bots_before
         rss = rawws.rss_kib(process.pid) / 1024
     finally:
         process.terminate()
@@ -71,6 +76,7 @@ def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str,
         "errors": report["errors"],
         "ok": report["ok"],
         "server_cpu": cpu / wall,
+        "bots_cpu": bots_cpu / wall,
         "server_cpu_per_move_us": cpu / max(1, report["moves"]) * 1e6,
         "rss_mib": rss,
     }
@@ -110,19 +116,20 @@ def write_report(results: dict[int, dict[str, float]], per_bot: int) -> str:
         "once. Latency is the SDK's move-to-update time (from writing a `move` to receiving",
         "the `state` it produced), so it includes the bots' own process, which runs all",
         "2N SDK clients on one core. Server CPU is its user + system time over the run",
-        "divided by the wall time (1.0 = its core is saturated).",
+        "divided by the wall time (1.0 = its core is saturated); bots CPU likewise for the",
+        "bot process.",
         "",
         f"Machine: {machine()}.",
         "",
         "| matches at once | matches played | moves | moves/s | p50 ms | p99 ms "
-        "| server CPU | server CPU per move | server RSS | errors |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU | bots CPU | server CPU per move | server RSS | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sorted(results):
         r = results[size]
         lines.append(
             f"| {size:,} | {r['matches']:,.0f} | {r['moves']:,.0f} | {r['moves_per_second']:,.0f} "
-            f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['server_cpu']:.2f} "
+            f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['server_cpu']:.2f} | {r['bots_cpu']:.2f} "
             f"| {r['server_cpu_per_move_us']:,.0f} µs | {r['rss_mib']:,.0f} MiB | {r['errors']:.0f} |"
         )
     top = results[max(results)]
@@ -155,6 +162,7 @@ def main() -> int:
                 f"{result['moves']:.0f} moves, {result['moves_per_second']:,.0f} moves/s, "
                 f"p50 {result['p50']} ms, p99 {result['p99']} ms, server CPU "
                 f"{result['server_cpu']:.2f} ({result['server_cpu_per_move_us']:.0f} us/move), "
+                f"bots CPU {result['bots_cpu']:.2f}, "
                 f"errors {result['errors']}, ok {result['ok']}",
                 flush=True,
             )

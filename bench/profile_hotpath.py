@@ -7,7 +7,8 @@ N spectators, random moves), then stops the server and prints the functions with
 most own time and the most cumulative time. Only the moves are profiled: the server
 starts profiling when told to (after the spectators are seated).
 
-Run: ``python bench/profile_hotpath.py [--spectators 1000] [--moves 200] [--top 25]``.
+Run: ``python bench/profile_hotpath.py [--spectators 1000] [--moves 200] [--top 25]``;
+a run with the defaults also writes the top costs into docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import rawws  # noqa: E402
+
+MARKER_START = "<!-- profile-hotpath:start -->"
+MARKER_END = "<!-- profile-hotpath:end -->"
+DEFAULTS = {"spectators": 1000, "moves": 200}
 
 
 def serve_profiled(stats_path: str, data_dir: str) -> None:
@@ -117,7 +122,51 @@ def main() -> int:
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)
         print(out.getvalue())
+        if args.spectators == DEFAULTS["spectators"] and args.moves == DEFAULTS["moves"]:
+            from plot import update_docs
+
+            update_docs(report(stats, args.moves, args.spectators), MARKER_START, MARKER_END)
     return 0
+
+
+def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
+    """The docs section: the functions with the most own time, per move."""
+    rows = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in rows.values())
+    top = sorted(rows.items(), key=lambda item: item[1][2], reverse=True)[:12]
+    lines = [
+        MARKER_START,
+        "## Profile of the hot path",
+        "",
+        f"`python bench/profile_hotpath.py`: the server under `cProfile` (core 0) while the",
+        f"fan-out load generator plays {moves} moves in one room with {spectators:,}",
+        "spectators (core 1). Own time per move, in the profiler (which slows Python code",
+        "down several times but not system calls):",
+        "",
+        "| function | calls per move | own µs per move | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for (filename, line, name), entry in top:
+        calls, own = entry[1], entry[2]
+        where = f"{Path(filename).name}:{line} {name}" if line else name
+        lines.append(
+            f"| `{where}` | {calls / moves:,.0f} | {own / moves * 1e6:,.0f} "
+            f"| {own / total * 100:.0f} % |"
+        )
+    lines += [
+        "",
+        "Reading it: the room encodes the spectators' `state` once and then the cost is one",
+        "`write` system call per spectator (`posix.write`, from `WebSocket.try_send_frame`):",
+        "on this virtual machine a small loopback TCP write costs 10-30 µs, so a thousand",
+        "recipients cost 10-30 ms whatever the language. What Python adds around each write",
+        "(the outbox check, `Client.send`, `try_send_frame`) is a few µs; the time in",
+        "`epoll.poll` is the server waiting for the next move. Before the direct write, each",
+        "spectator's message went outbox -> writer task -> WebSocket writer task ->",
+        "`send_all`: four task switches per recipient, and trio's scheduling dominated the",
+        "profile (`_nonblocking_helper`, `reschedule`, `outcome.Value`).",
+        MARKER_END,
+    ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
