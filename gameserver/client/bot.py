@@ -34,6 +34,12 @@ logger = logging.getLogger(__name__)
 # Codes that mean "the world moved on while we were thinking": wait for the next state.
 _BENIGN = frozenset({"stale_version", "not_your_turn", "match_over"})
 
+# Codes that may pass (a busy server, a restart under way): wait for the next state too,
+# but only for so long; if none comes, the refusal counts as an error.
+_TRANSIENT = frozenset({"rate_limited", "shutting_down", "room_not_found", "internal_error"})
+STALL_SECONDS = 15.0
+STALL_RETRY_SECONDS = 0.5
+
 # Leave this much of a running clock unused, for the trip to the server.
 CLOCK_MARGIN_MS = 200
 
@@ -163,6 +169,8 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
     # (version the last move produced, when it was sent) until its state arrives
     awaiting: tuple[int, float] | None = None
     seen: tuple[int, int] | None = None
+    # (error code, deadline, state it happened on) after a refusal that may pass
+    stalled: tuple[str, float, tuple[int, int]] | None = None
 
     state = client.states.get(room_id)
     while True:
@@ -177,9 +185,17 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
                 if state.outcome is not None and state.match == match:
                     outcome = state.outcome
                     break
+                if stalled is not None and stalled[2] != seen:
+                    stalled = None  # the match moved on: whatever it was has passed
                 if _may_act(state, seat) and state.version != acted_version:
                     acted_version = state.version
-                    applied = await _act(client, bot, state, errors)
+                    try:
+                        applied = await _act(client, bot, state, errors)
+                        stalled = None
+                    except _Stalled as stall:
+                        deadline = trio.current_time() + STALL_SECONDS
+                        stalled = (str(stall), stalled[1] if stalled else deadline, seen)
+                        applied = None
                     if applied is not None:
                         moves += 1
                         newest = client.states.get(room_id)
@@ -187,7 +203,19 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
                             latencies.append(trio.current_time() - applied[1])
                         else:
                             awaiting = applied
-        event = await client.next_event()
+        if stalled is None:
+            event = await client.next_event()
+        else:
+            if trio.current_time() >= stalled[1]:
+                errors.append(stalled[0])  # it did not pass
+                break
+            with trio.move_on_after(STALL_RETRY_SECONDS) as waiting:
+                event = await client.next_event()
+            if waiting.cancelled_caught:
+                # Nothing new: try the newest state again.
+                seen = acted_version = None
+                state = client.states.get(room_id)
+                continue
         state = None
         if isinstance(event, State):
             # Act on the newest snapshot: older ones still queued are superseded.
@@ -198,6 +226,9 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
                 break
         elif isinstance(event, Reconnected):
             reconnects += 1
+            # A move refused before the drop may be tried again on the resumed state.
+            stalled = None
+            seen = acted_version = None
             if not any(ref.room_id == room_id for ref in event.seats):
                 # The seat is gone (match ended while away, or forfeited).
                 last = client.states.get(room_id)
@@ -253,6 +284,10 @@ async def _decide(bot: Bot, state: State) -> Any:
     return legal[0]
 
 
+class _Stalled(Exception):
+    """A move was refused for a reason that may pass; carries the error code."""
+
+
 async def _act(
     client: GameClient, bot: Bot, state: State, errors: list[str]
 ) -> tuple[int, float] | None:
@@ -268,6 +303,8 @@ async def _act(
         except RequestFailed as failure:
             if failure.code in _BENIGN:
                 return None
+            if failure.code in _TRANSIENT:
+                raise _Stalled(failure.code) from None
             errors.append(failure.code)
             logger.warning("move refused in %s: %s", state.room_id, failure)
             if attempt == 0 and state.legal_moves:
