@@ -56,8 +56,9 @@ class Outbox:
         self._items: OrderedDict[object, Payload] = OrderedDict()
         self._seq = count()
         self._unkeyed = 0
-        self._event = trio.Event()
-        self._overflow = trio.Event()
+        # Created when first waited on: most connections never need them.
+        self._event: trio.Event | None = None
+        self._overflow: trio.Event | None = None
         self.closed = False
         #: True once an unkeyed put found the outbox full; the writer closes the connection.
         self.overflowed = False
@@ -74,7 +75,8 @@ class Outbox:
         if key is None:
             if self._unkeyed >= self.limit:
                 self.overflowed = True
-                self._overflow.set()
+                if self._overflow is not None:
+                    self._overflow.set()
                 self._wake()
                 return False
             self._unkeyed += 1
@@ -88,10 +90,16 @@ class Outbox:
         return True
 
     def _wake(self) -> None:
-        self._event.set()
+        if self._event is not None:
+            self._event.set()
 
     async def wait_overflow(self) -> None:
         """Return once the outbox has overflowed (the writer may be stuck in a send)."""
+        if self.overflowed:
+            await trio.lowlevel.checkpoint()
+            return
+        if self._overflow is None:
+            self._overflow = trio.Event()
         await self._overflow.wait()
 
     def close(self) -> None:
