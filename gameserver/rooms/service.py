@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import trio
 
-from gameserver.protocol.codec import decode_client_message, encode, peek_request_id
+from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
@@ -216,13 +216,8 @@ class GameService:
                 if bucket.strikes >= self.config.max_rate_strikes:
                     await ws.close(CloseCode.POLICY_VIOLATION, "too many messages")
                     return
-                # docs/protocol.md: a rate_limited refusal echoes the id when readable.
-                dropped_id = None
-                if isinstance(data, bytes):
-                    dropped_id = peek_request_id(data, self.config.limits)
                 self._send_error(
-                    session,
-                    RequestError(ErrorCode.RATE_LIMITED, "too many messages; slow down", dropped_id),
+                    session, RequestError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
                 )
                 continue
             if isinstance(data, str):
