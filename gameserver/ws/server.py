@@ -196,10 +196,13 @@ class _ConnectionRunner:
             config=config.websocket_config(),
             subprotocol=accepted.subprotocol,
             request=request,
-            response=accepted.response,
+            # The 101 is written; keeping it would cost every connection its headers.
             remote_address=address,
             initial_data=trailing,
         )
+        # This frame lives as long as the connection: drop the 101 and the raw head.
+        accepted = None
+        read = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(ws.run)
             await self._run_handler(ws)
