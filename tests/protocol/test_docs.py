@@ -87,3 +87,70 @@ def test_server_defaults_quoted_in_the_limits_table_match_the_server() -> None:
     assert f"the last {rooms.dedupe_window} applied moves per room" in limits
     assert f"| chat text | {rooms.chat_max_length} characters |" in limits
     assert f"**grace period** ({rooms.grace_period:g} s by default" in DOC
+
+
+def _example_lines(prefix: str) -> list[dict[str, object]]:
+    """The complete (no "...") one-line JSON messages of the examples in section 15."""
+    import json
+
+    examples = _section("## 15. Example exchanges")
+    found = []
+    for line in examples.splitlines():
+        if not line.startswith(prefix) or "..." in line:
+            continue
+        text = line[len(prefix) :].split("  (")[0].strip()
+        try:
+            found.append(json.loads(text))
+        except json.JSONDecodeError:
+            continue
+    return found
+
+
+def test_example_requests_decode_or_fail_as_the_example_says() -> None:
+    import json
+
+    import msgpack
+
+    from gameserver.protocol.codec import decode_client_message
+    from gameserver.protocol.errors import RequestError
+
+    codec_codes = {"bad_message", "unknown_type", "invalid_field", "too_large", "too_deep"}
+    lines = [line for line in _section("## 15. Example exchanges").splitlines() if line[:3] in ("C: ", "S: ")]
+    checked = 0
+    for index, line in enumerate(lines):
+        if not line.startswith("C: ") or "..." in line:
+            continue
+        try:
+            request = json.loads(line[3:].split("  (")[0])
+        except json.JSONDecodeError:
+            continue
+        def answer_to(request_id: object) -> str | None:
+            for later in lines[index + 1 :]:
+                if later.startswith("C: "):
+                    return None
+                if f'"id": {json.dumps(request_id)},' in later:
+                    return later
+            return None
+
+        try:
+            decoded = decode_client_message(msgpack.packb(request))
+        except RequestError as error:
+            answer = answer_to(error.request_id)  # None when the id was unreadable: null
+            assert answer is not None and f'"code": "{error.code.value}"' in answer, request
+        else:
+            answer = answer_to(request["id"])
+            assert decoded.TYPE == request["type"]
+            assert answer is None or not any(f'"code": "{code}"' in answer for code in codec_codes)
+        checked += 1
+    assert checked >= 8
+
+
+def test_complete_example_server_messages_decode() -> None:
+    import msgpack
+
+    from gameserver.protocol.codec import decode_server_message
+
+    messages = _example_lines("S: ")
+    assert len(messages) >= 5
+    for message in messages:
+        assert decode_server_message(msgpack.packb(message)).TYPE == message["type"]
