@@ -92,3 +92,19 @@ async def test_an_illegal_move_falls_back_to_a_legal_one(nursery: trio.Nursery) 
             result = await play_room(client, StrategyBot("tictactoe", "random"), "r", 0)
     assert result.errors == ("illegal_move",)  # recorded: the bot chose badly
     assert result.outcome == OUTCOME and not result.completed
+
+
+def test_time_left_is_the_tighter_of_bank_and_move_limit() -> None:
+    from gameserver.client import time_left_ms
+    from gameserver.protocol.messages import ClockState
+
+    def timed(clock: ClockState | None, seat: int | None = 0) -> State:
+        return State(room_id="r", match=1, version=0, seat=seat, view={}, to_act=(0,),
+                     legal_moves=None, seats=SEATS, clock=clock)  # fmt: skip
+
+    assert time_left_ms(timed(ClockState(banks_ms=(9000, 5000), move_ms=3000, running=(0,)))) == 3000
+    assert time_left_ms(timed(ClockState(banks_ms=(2000, 5000), move_ms=3000, running=(0,)))) == 2000
+    assert time_left_ms(timed(ClockState(banks_ms=None, move_ms=700, running=(0,)))) == 700
+    assert time_left_ms(timed(ClockState(banks_ms=(1, 2), move_ms=None, running=(1,)))) is None
+    assert time_left_ms(timed(None)) is None
+    assert time_left_ms(timed(ClockState(banks_ms=(1, 2), move_ms=None, running=(0,)), seat=None)) is None

@@ -91,3 +91,15 @@ async def test_the_client_gives_up_after_its_attempts(nursery: trio.Nursery) -> 
     assert len(finals) == 1
     assert connections >= 3
     assert client.reconnects >= 2
+
+
+def test_backoff_grows_to_its_maximum_with_bounded_jitter() -> None:
+    import random
+
+    backoff = Backoff(initial=0.1, factor=2.0, maximum=1.0, jitter=0.2)
+    rng = random.Random(1)
+    delays = [backoff.delay(attempt, rng) for attempt in range(1, 8)]
+    for attempt, delay in enumerate(delays, start=1):
+        base = min(1.0, 0.1 * 2 ** (attempt - 1))
+        assert 0.8 * base <= delay <= base
+    assert delays[-1] > 0.79
