@@ -103,7 +103,9 @@ def _start_recording(replays: Path, data_dir: Path) -> tuple[subprocess.Popen[st
     return process, int(found.group(1))
 
 
-def write_report(results: dict[int, dict[str, float]], per_bot: int) -> str:
+def write_report(
+    results: dict[int, dict[str, float]], per_bot: int, raw: dict[int, dict[str, float]]
+) -> str:
     from fanout import machine
 
     lines = [
@@ -137,7 +139,35 @@ def write_report(results: dict[int, dict[str, float]], per_bot: int) -> str:
     lines += [
         "",
         f"Target: {max(results):,} concurrent connect-four matches with p99 < "
-        f"{TARGET_P99_MS:g} ms: {top['p99']:.1f} ms, {verdict}.",
+        f"{TARGET_P99_MS:g} ms: {top['p99']:.1f} ms with `gameserver bot`, {verdict}.",
+    ]
+    if raw:
+        lines += [
+            "",
+            "The same matches driven without the SDK: 2N raw-socket players in one",
+            "`selectors` loop (`bench/rawws.py`, core 1), each moving a random legal move the",
+            "moment a `state` says it may (no thinking time, rematch at the end), timed for",
+            "a fixed period after one second of warm-up. Latency is from writing the `move`",
+            "to reading the `state` it produced; this isolates the server from the bots' cost.",
+            "",
+            "| matches at once | moves/s | p50 ms | p99 ms | server CPU | server CPU per move "
+            "| server RSS |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for size in sorted(raw):
+            r = raw[size]
+            lines.append(
+                f"| {size:,} | {r['moves_per_second']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+                f"| {r['server_cpu']:.2f} | {r['server_cpu_per_move_us']:,.0f} µs "
+                f"| {r['rss_mib']:,.0f} MiB |"
+            )
+        top_raw = raw[max(raw)]
+        lines += [
+            "",
+            f"Raw-socket drive, {max(raw):,} matches: p99 {top_raw['p99']:.1f} ms "
+            f"({'met' if top_raw['p99'] < TARGET_P99_MS else 'NOT met'} against {TARGET_P99_MS:g} ms).",
+        ]
+    lines += [
         "",
         "![Game load: latency by concurrent matches](gameload.png)",
         MARKER_END,
@@ -150,10 +180,23 @@ def main() -> int:
     parser.add_argument("--matches-list", nargs="+", type=int, default=SIZES)
     parser.add_argument("--per-bot", type=int, default=2, help="matches each bot plays")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per size")
+    parser.add_argument("--raw-seconds", type=float, default=10.0,
+                        help="timed seconds of the raw-socket run per size (0: skip it)")
     args = parser.parse_args()
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     results: dict[int, dict[str, float]] = {}
+    raw: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        rawws.raise_nofile(30000)
+        for size in args.matches_list if args.raw_seconds > 0 else []:
+            raw[size] = run_raw(size, args.raw_seconds, Path(tmp))
+            r = raw[size]
+            print(
+                f"{size:5} raw matches at once: {r['moves_per_second']:,.0f} moves/s, "
+                f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, server CPU {r['server_cpu']:.2f} "
+                f"({r['server_cpu_per_move_us']:.0f} us/move)",
+                flush=True,
+            )
         for size in args.matches_list:
             result = run_size(size, args.per_bot, args.timeout, Path(tmp))
             results[size] = result
@@ -169,7 +212,7 @@ def main() -> int:
     if set(args.matches_list) == set(SIZES):
         from plot import bar_chart, update_docs
 
-        section = write_report(results, args.per_bot)
+        section = write_report(results, args.per_bot, raw)
         print(section)
         bar_chart(
             ROOT / "docs" / "gameload.png", "move to update ms by concurrent matches",
@@ -178,6 +221,119 @@ def main() -> int:
         )
         update_docs(section, MARKER_START, MARKER_END)
     return 0
+
+
+
+# --- the raw-socket driver: the same matches without the SDK --------------------------
+
+
+class _Seat:
+    # ``seat`` is the player's index in the run (even: creates the room, odd: joins it).
+    __slots__ = ("ws", "seat", "room_id", "pending", "sent_at", "version", "match", "done", "acted")
+
+    def __init__(self, ws: object) -> None:
+        self.ws = ws
+        self.seat = -1
+        self.room_id = ""
+        self.pending = -1  # the version our last move produced, until its state arrives
+        self.sent_at = 0.0
+        self.version = -1
+        self.match = 0
+        self.done = False
+        self.acted = (-1, -1)  # (match, version) of the state last moved on
+
+
+def run_raw(matches: int, seconds: float, tmp: Path) -> dict[str, float]:
+    """``matches`` rooms of two raw-socket players each, moving as soon as it is their
+    turn (random legal moves, rematch at the end) for ``seconds``; one selector loop."""
+    import random
+    import selectors
+
+    import msgpack
+
+    from rawws import RawWebSocket, request_frame
+
+    process, port = _start_recording(tmp / f"replays-raw-{matches}", tmp)
+    rng = random.Random(3)
+    selector = selectors.DefaultSelector()
+    seats: list[_Seat] = []
+    latencies: list[float] = []
+    try:
+        for index in range(2 * matches):
+            ws = RawWebSocket.connect(port)
+            seat = _Seat(ws)
+            seat.seat = index
+            seats.append(seat)
+            selector.register(ws.sock, selectors.EVENT_READ, seat)
+            ws.send(request_frame({"type": "hello", "id": 1, "name": f"raw{index}"}))
+            if index % 2 == 0:
+                ws.send(request_frame({"type": "create_room", "id": 2, "game": "connect4", "players": 2}))
+        cpu_before = rawws.cpu_seconds(process.pid)
+        started = time.perf_counter()
+        measure_from = started + 1.0
+        stop = measure_from + seconds
+        moves = 0
+        while time.perf_counter() < stop:
+            for key, _ in selector.select(1.0):
+                seat = key.data
+                ws = seat.ws
+                ws.receive_available()
+                if ws.closed:
+                    raise RuntimeError("the server closed a raw player")
+                messages, ws.messages = ws.messages, []
+                for raw in messages:
+                    message = msgpack.unpackb(raw)
+                    kind = message.get("type")
+                    if kind == "reply" and message.get("id") == 2 and seat.seat % 2 == 0:
+                        room_id = message["result"]["room"]["room_id"]
+                        partner = seats[seat.seat + 1]
+                        partner.ws.send(request_frame({"type": "join_room", "id": 2, "room_id": room_id}))
+                    elif kind == "error":
+                        raise RuntimeError(f"refused: {message}")
+                    elif kind == "state":
+                        now = time.perf_counter()
+                        if seat.pending >= 0 and message["version"] >= seat.pending:
+                            if seat.sent_at >= measure_from:
+                                latencies.append(now - seat.sent_at)
+                                moves += 1
+                            seat.pending = -1
+                        seat.room_id = message["room_id"]
+                        seat.version = message["version"]
+                        if message.get("outcome") is not None:
+                            if message["match"] > seat.match or not seat.done:
+                                seat.done = True
+                                seat.match = message["match"]
+                                ws.send(request_frame({"type": "rematch", "id": 3, "room_id": seat.room_id}))
+                            continue
+                        seat.done = False
+                        legal = message.get("legal_moves")
+                        turn = (message["match"], message["version"])
+                        if legal and message["seat"] in message["to_act"] and turn != seat.acted:
+                            seat.acted = turn
+                            seat.pending = message["version"] + 1
+                            seat.sent_at = time.perf_counter()
+                            ws.send(request_frame({
+                                "type": "move", "id": 10 + message["version"],
+                                "room_id": seat.room_id, "version": message["version"],
+                                "move": rng.choice(legal),
+                            }))
+        wall = time.perf_counter() - started
+        cpu = rawws.cpu_seconds(process.pid) - cpu_before
+        rss = rawws.rss_kib(process.pid) / 1024
+    finally:
+        for seat in seats:
+            seat.ws.close()  # type: ignore[attr-defined]
+        process.terminate()
+        process.wait(30)
+    latencies.sort()
+    return {
+        "moves_per_second": moves / seconds,
+        "p50": rawws.percentile(latencies, 50) * 1000,
+        "p99": rawws.percentile(latencies, 99) * 1000,
+        "server_cpu": cpu / wall,
+        "server_cpu_per_move_us": cpu / max(1, moves) * 1e6,
+        "rss_mib": rss,
+    }
 
 
 if __name__ == "__main__":
