@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gameserver.ws.codes import Opcode
 from gameserver.ws.connection import Connection, ConnectionState, Role
 from gameserver.ws.events import CloseReceived, TextMessage
 
-from .strategies import decode_sent, frame_to
+from .strategies import decode_sent, fragmented, frame_to, splits
 
 ROLES = pytest.mark.parametrize("role", [Role.SERVER, Role.CLIENT], ids=["server", "client"])
 
@@ -110,3 +112,24 @@ def test_our_own_close_first_makes_the_held_answer_unneeded(role: Role) -> None:
     assert conn.state is ConnectionState.CLOSED and conn.should_close_transport
     assert decode_sent(role, conn.data_to_send()) == [CloseReceived(1001, "going away")]
 
+
+
+@ROLES
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_hold_then_release_equals_no_hold(role: Role, data: st.DataObject) -> None:
+    stream, _ = data.draw(fragmented(role))
+    stream += data.draw(st.sampled_from([b"", frame_to(role, Opcode.CLOSE, b"\x03\xe8")]))
+    stream += data.draw(st.binary(max_size=20))
+    plain = Connection(role)
+    held = Connection(role, hold_close=True)
+    for chunk in data.draw(splits(stream)):
+        plain.receive_data(chunk)
+        held.receive_data(chunk)
+    held.release_close()
+    assert held.events_received() == plain.events_received()
+    assert decode_sent(role, held.data_to_send()) == decode_sent(role, plain.data_to_send())
+    assert (held.state, held.should_close_transport, held.close_code) == (
+        plain.state, plain.should_close_transport, plain.close_code,
+    )
+    assert (held.failure is None) == (plain.failure is None)
