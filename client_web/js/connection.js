@@ -16,7 +16,8 @@ const BACKOFF_MAX_MS = 4000;
 const RETRY_ON_RECONNECT = new Set(["move"]);
 
 // Close code the server uses when the same player connects again elsewhere.
-const CLOSE_REPLACED = 4000;
+// docs/protocol.md: a connection replaced by a newer one closes 1000 "resumed elsewhere".
+const CLOSE_REPLACED_REASON = "resumed elsewhere";
 
 /** An error reply from the server (or a local failure) with a stable code and a message. */
 export class ServerError extends Error {
@@ -146,7 +147,7 @@ export class Connection extends EventTarget {
     ws.addEventListener("open", () => this._hello());
     ws.addEventListener("message", (event) => this._receive(event.data));
     ws.addEventListener("close", (event) => {
-      const replaced = event.code === CLOSE_REPLACED || /elsewhere/i.test(event.reason || "");
+      const replaced = event.code === 1000 && event.reason === CLOSE_REPLACED_REASON;
       if (replaced && this.ws === ws) {
         // This player connected again in another tab: that tab has the seat now.
         this.stopped = true;
