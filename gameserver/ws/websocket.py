@@ -99,7 +99,9 @@ class WebSocket:
         # The plain TCP socket under the stream, for try_send_frame's immediate writes.
         self._socket = stream.socket if type(stream) is trio.SocketStream else None
         self._send_lock = trio.Lock()
-        self._write_wanted = trio.Event()
+        # Events only some connections ever wait on are created on first use (an event
+        # costs about 280 bytes, and an idle connection would hold them all its life).
+        self._write_wanted: trio.Event | None = None
         # The writer task starts on the first write that has to wait (see _wake_writer):
         # an idle connection, or one whose writes the socket takes at once, needs none.
         self._nursery: trio.Nursery | None = None
@@ -111,13 +113,12 @@ class WebSocket:
         self._ping_due = math.inf
         self._pong_due: float | None = None
         self._queued_bytes = 0
-        self._below_write_limit = trio.Event()
-        self._below_write_limit.set()
+        self._below_write_limit: trio.Event | None = None  # None: below the limit
         # A list, not a deque: an empty deque takes 760 bytes per idle connection, and
         # at most max_queued_messages wait here.
         self._messages: list[Message] = []
         self._message_arrived = trio.Event()
-        self._room_for_messages = trio.Event()
+        self._room_for_messages: trio.Event | None = None
         self._closed_event = trio.Event()
         self._pings: dict[bytes, trio.Event] = {}
         self._local_failure: ConnectionClosed | None = None
@@ -141,7 +142,7 @@ class WebSocket:
             await self._message_arrived.wait()
         message = self._messages.pop(0)
         if len(self._messages) < self.config.max_queued_messages:
-            self._room_for_messages.set()
+            self._wake(self._room_for_messages)
         return message
 
     def __aiter__(self) -> WebSocket:
@@ -247,8 +248,16 @@ class WebSocket:
         if data:
             self._write_nowait(fd, data)
 
+    @staticmethod
+    def _wake(event: trio.Event | None) -> None:
+        """Set ``event`` if anyone made it (lazily created events start unset)."""
+        if event is not None:
+            event.set()
+
     def _wake_writer(self) -> None:
         """Have the writer task write what is queued, starting it if it is not running."""
+        if self._write_wanted is None:
+            self._write_wanted = trio.Event()
         self._write_wanted.set()
         if not self._writer_started and self._nursery is not None:
             self._writer_started = True
@@ -283,7 +292,7 @@ class WebSocket:
         after this call are discarded.
         """
         self._close_called = True
-        self._room_for_messages.set()
+        self._wake(self._room_for_messages)
         if self.closed is None:
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(code, reason)
@@ -315,9 +324,10 @@ class WebSocket:
         if self._messages or self._send_lock.locked():
             self._wake_writer()
             if self._queued_bytes > self.config.write_limit:
-                if self._below_write_limit.is_set():
-                    self._below_write_limit = trio.Event()
-                await self._below_write_limit.wait()
+                limit = self._below_write_limit
+                if limit is None or limit.is_set():
+                    limit = self._below_write_limit = trio.Event()
+                await limit.wait()
                 if self.closed is not None:
                     raise self.closed
             else:
@@ -343,17 +353,20 @@ class WebSocket:
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 # The reader then sees the stream end and records the closure.
                 await trio.aclose_forcefully(self._stream)
-                self._below_write_limit.set()
+                self._wake(self._below_write_limit)
                 return False
         self._queued_bytes = 0
-        self._below_write_limit.set()
+        self._wake(self._below_write_limit)
         return True
 
     async def _writer(self) -> None:
         """Write whatever is queued whenever woken; ends when the stream fails."""
         while True:
-            await self._write_wanted.wait()
-            self._write_wanted = trio.Event()
+            wanted = self._write_wanted
+            if wanted is None:
+                wanted = self._write_wanted = trio.Event()
+            await wanted.wait()
+            self._write_wanted = None
             async with self._send_lock:
                 if not await self._drain():
                     return
@@ -389,7 +402,7 @@ class WebSocket:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                if self._write_wanted.is_set():
+                if self._write_wanted is not None and self._write_wanted.is_set():
                     self._wake_writer()
                 try:
                     await self._read_until_closed()
@@ -430,8 +443,8 @@ class WebSocket:
                 len(self._messages) >= self.config.max_queued_messages
                 and not self._close_called
             ):
-                self._room_for_messages = trio.Event()
-                await self._room_for_messages.wait()
+                room = self._room_for_messages = trio.Event()
+                await room.wait()
             deadline = self._ping_due if self._pong_due is None else self._pong_due
             with trio.move_on_at(deadline) as timer:
                 try:
@@ -464,8 +477,8 @@ class WebSocket:
         waits at most ``close_timeout``. Needs a connection made with ``hold_close``."""
         with trio.move_on_after(self.config.close_timeout):
             while self._messages and not self._close_called:
-                self._room_for_messages = trio.Event()
-                await self._room_for_messages.wait()
+                room = self._room_for_messages = trio.Event()
+                await room.wait()
         self._conn.release_close()
 
     def _dispatch(self) -> None:
@@ -537,7 +550,7 @@ class WebSocket:
         logger.debug("connection %s closed: %s", self.remote_address, closed)
         self._closed_event.set()
         self._message_arrived.set()
-        self._room_for_messages.set()
-        self._below_write_limit.set()
+        self._wake(self._room_for_messages)
+        self._wake(self._below_write_limit)
         for event in self._pings.values():
             event.set()
