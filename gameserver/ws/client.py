@@ -66,14 +66,18 @@ def parse_url(url: str) -> WebSocketURL:
 async def _handshake(
     stream: trio.abc.Stream, handshake: ClientHandshake
 ) -> Accepted:
-    await stream.send_all(handshake.request_bytes())
-    while True:
-        data = await stream.receive_some(65536)
-        if not data:
-            handshake.receive_eof()
-        result = handshake.receive_data(bytes(data))
-        if result is not None:
-            return result
+    try:
+        await stream.send_all(handshake.request_bytes())
+        while True:
+            data = await stream.receive_some(65536)
+            if not data:
+                handshake.receive_eof()
+            result = handshake.receive_data(bytes(data))
+            if result is not None:
+                return result
+    except trio.BrokenResourceError as exc:
+        # A reset before the 101 is a failed handshake like an early EOF, not a crash.
+        raise HandshakeError(0, f"connection lost during the opening handshake: {exc}") from exc
 
 
 async def _open(
