@@ -10,6 +10,10 @@ to core 1, so all N matches are played at once through quick match (each bot pla
 by the SDK), and the server's CPU use over the run (user + system, from /proc) as a
 share of its one core. Every run is bounded by ``--timeout``.
 
+The same sizes are also driven by raw-socket players that move instantly (the server's
+own limit, without the SDK's cost), and 1,000 matches by raw players that think before
+each move (``--think-list``, mean seconds), the load people playing actually make.
+
 Run: ``python bench/gameload.py`` (a few minutes); ``--matches-list 100`` for one size.
 """
 
@@ -104,7 +108,11 @@ def _start_recording(replays: Path, data_dir: Path) -> tuple[subprocess.Popen[st
 
 
 def write_report(
-    results: dict[int, dict[str, float]], per_bot: int, raw: dict[int, dict[str, float]]
+    results: dict[int, dict[str, float]],
+    per_bot: int,
+    raw: dict[int, dict[str, float]],
+    paced: list[dict[str, float]],
+    paced_matches: int,
 ) -> str:
     from fanout import machine
 
@@ -167,6 +175,31 @@ def write_report(
             f"Raw-socket drive, {max(raw):,} matches: p99 {top_raw['p99']:.1f} ms "
             f"({'met' if top_raw['p99'] < TARGET_P99_MS else 'NOT met'} against {TARGET_P99_MS:g} ms).",
         ]
+    if paced:
+        lines += [
+            "",
+            f"At a person's pace: {paced_matches:,} matches driven the same raw way, but each",
+            "player thinks before it moves (a time drawn uniformly between half and one and a",
+            "half times the mean), so the server sees the load of people playing rather",
+            "than of players that answer instantly.",
+            "",
+            "| matches at once | mean think time | moves/s | p50 ms | p99 ms | server CPU "
+            "| server CPU per move |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in paced:
+            lines.append(
+                f"| {paced_matches:,} | {r['think']:g} s | {r['moves_per_second']:,.0f} "
+                f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['server_cpu']:.2f} "
+                f"| {r['server_cpu_per_move_us']:,.0f} µs |"
+            )
+        fastest = min(paced, key=lambda r: r["think"])
+        lines += [
+            "",
+            f"Paced, {paced_matches:,} matches, {fastest['think']:g} s mean think time: p99 "
+            f"{fastest['p99']:.1f} ms "
+            f"({'met' if fastest['p99'] < TARGET_P99_MS else 'NOT met'} against {TARGET_P99_MS:g} ms).",
+        ]
     lines += [
         "",
         "![Game load: latency by concurrent matches](gameload.png)",
@@ -182,6 +215,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per size")
     parser.add_argument("--raw-seconds", type=float, default=10.0,
                         help="timed seconds of the raw-socket run per size (0: skip it)")
+    parser.add_argument("--think-list", nargs="*", type=float, default=[1.0, 3.0],
+                        help="mean think times (s) of the paced raw runs (none: skip them)")
+    parser.add_argument("--paced-matches", type=int, default=1000,
+                        help="concurrent matches in the paced runs")
+    parser.add_argument("--paced-seconds", type=float, default=20.0,
+                        help="timed seconds of each paced run")
     args = parser.parse_args()
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     results: dict[int, dict[str, float]] = {}
@@ -194,6 +233,17 @@ def main() -> int:
             print(
                 f"{size:5} raw matches at once: {r['moves_per_second']:,.0f} moves/s, "
                 f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, server CPU {r['server_cpu']:.2f} "
+                f"({r['server_cpu_per_move_us']:.0f} us/move)",
+                flush=True,
+            )
+        paced = []
+        for think in args.think_list:
+            r = run_raw(args.paced_matches, args.paced_seconds, Path(tmp), think=think)
+            paced.append(r)
+            print(
+                f"{args.paced_matches:5} paced matches, think {think:g} s: "
+                f"{r['moves_per_second']:,.0f} moves/s, p50 {r['p50']:.1f} ms, "
+                f"p99 {r['p99']:.1f} ms, server CPU {r['server_cpu']:.2f} "
                 f"({r['server_cpu_per_move_us']:.0f} us/move)",
                 flush=True,
             )
@@ -212,7 +262,7 @@ def main() -> int:
     if set(args.matches_list) == set(SIZES):
         from plot import bar_chart, update_docs
 
-        section = write_report(results, args.per_bot, raw)
+        section = write_report(results, args.per_bot, raw, paced, args.paced_matches)
         print(section)
         bar_chart(
             ROOT / "docs" / "gameload.png", "move to update ms by concurrent matches",
@@ -243,9 +293,14 @@ class _Seat:
         self.acted = (-1, -1)  # (match, version) of the state last moved on
 
 
-def run_raw(matches: int, seconds: float, tmp: Path) -> dict[str, float]:
-    """``matches`` rooms of two raw-socket players each, moving as soon as it is their
-    turn (random legal moves, rematch at the end) for ``seconds``; one selector loop."""
+def run_raw(matches: int, seconds: float, tmp: Path, think: float = 0.0) -> dict[str, float]:
+    """``matches`` rooms of two raw-socket players each, moving when it is their turn
+    (random legal moves, rematch at the end) for ``seconds``; one selector loop.
+
+    With ``think`` 0 a player moves the moment its state arrives; otherwise it waits a
+    think time drawn uniformly from 0.5 to 1.5 times ``think`` seconds, as a person would.
+    """
+    import heapq
     import random
     import selectors
 
@@ -268,13 +323,27 @@ def run_raw(matches: int, seconds: float, tmp: Path) -> dict[str, float]:
             ws.send(request_frame({"type": "hello", "id": 1, "name": f"raw{index}"}))
             if index % 2 == 0:
                 ws.send(request_frame({"type": "create_room", "id": 2, "game": "connect4", "players": 2}))
-        cpu_before = rawws.cpu_seconds(process.pid)
+        cpu_before = -1.0  # read when the measured period starts
         started = time.perf_counter()
-        measure_from = started + 1.0
+        # Paced players all start together; a few think times spread their moves out.
+        measure_from = started + 1.0 + 3 * think
+        measured_at = measure_from
         stop = measure_from + seconds
         moves = 0
+        # Moves waiting for their think time: (due, order, seat, frame).
+        thinking: list[tuple[float, int, _Seat, bytes]] = []
+        order = 0
         while time.perf_counter() < stop:
-            for key, _ in selector.select(1.0):
+            now = time.perf_counter()
+            if cpu_before < 0 and now >= measure_from:
+                cpu_before = rawws.cpu_seconds(process.pid)
+                measured_at = now
+            while thinking and thinking[0][0] <= now:
+                _, _, seat, frame = heapq.heappop(thinking)
+                seat.sent_at = time.perf_counter()
+                seat.ws.send(frame)  # type: ignore[attr-defined]
+            wait = 1.0 if not thinking else min(1.0, max(0.0, thinking[0][0] - now))
+            for key, _ in selector.select(wait):
                 seat = key.data
                 ws = seat.ws
                 ws.receive_available()
@@ -311,13 +380,19 @@ def run_raw(matches: int, seconds: float, tmp: Path) -> dict[str, float]:
                         if legal and message["seat"] in message["to_act"] and turn != seat.acted:
                             seat.acted = turn
                             seat.pending = message["version"] + 1
-                            seat.sent_at = time.perf_counter()
-                            ws.send(request_frame({
+                            frame = request_frame({
                                 "type": "move", "id": 10 + message["version"],
                                 "room_id": seat.room_id, "version": message["version"],
                                 "move": rng.choice(legal),
-                            }))
-        wall = time.perf_counter() - started
+                            })
+                            if think > 0:
+                                due = time.perf_counter() + think * rng.uniform(0.5, 1.5)
+                                order += 1
+                                heapq.heappush(thinking, (due, order, seat, frame))
+                            else:
+                                seat.sent_at = time.perf_counter()
+                                ws.send(frame)
+        wall = time.perf_counter() - measured_at
         cpu = rawws.cpu_seconds(process.pid) - cpu_before
         rss = rawws.rss_kib(process.pid) / 1024
     finally:
@@ -327,6 +402,7 @@ def run_raw(matches: int, seconds: float, tmp: Path) -> dict[str, float]:
         process.wait(30)
     latencies.sort()
     return {
+        "think": think,
         "moves_per_second": moves / seconds,
         "p50": rawws.percentile(latencies, 50) * 1000,
         "p99": rawws.percentile(latencies, 99) * 1000,
