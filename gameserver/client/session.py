@@ -243,8 +243,11 @@ class Session:
             await self._pacer.wait()
         await self.wait_connected()
         self._pending[message.id] = pending
-        await self._send(data)
-        await pending.done.wait()
+        try:
+            await self._send(data)
+            await pending.done.wait()
+        finally:
+            self._abandon(message.id, pending)
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
@@ -252,6 +255,12 @@ class Session:
             return decode_result(result_type, pending.result)
         except RequestError as error:
             raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
+
+    def _abandon(self, request_id: int, pending: _Pending) -> None:
+        """Forget a request whose caller stopped waiting (cancelled, e.g. by its own
+        timeout): its reply, if one comes, is ignored and a reconnect does not resend it."""
+        if not pending.done.is_set() and self._pending.get(request_id) is pending:
+            del self._pending[request_id]
 
     def _check_limits(self, message: ClientMessage, data: bytes) -> None:
         """Refuse locally what the server would refuse without being able to say which
@@ -432,8 +441,11 @@ class Session:
         """Send a request on ``ws`` now, even before hello has been answered."""
         pending = _Pending(message, encode_client_message(message))
         self._pending[message.id] = pending
-        await ws.send(pending.data)
-        await pending.done.wait()
+        try:
+            await ws.send(pending.data)
+            await pending.done.wait()
+        finally:
+            self._abandon(message.id, pending)
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None

@@ -103,3 +103,50 @@ def test_backoff_grows_to_its_maximum_with_bounded_jitter() -> None:
         base = min(1.0, 0.1 * 2 ** (attempt - 1))
         assert 0.8 * base <= delay <= base
     assert delays[-1] > 0.79
+
+
+async def test_a_cancelled_request_is_forgotten_and_not_resent_after_a_reconnect(
+    nursery: trio.Nursery,
+) -> None:
+    # Requests each connection received after hello, as (type, id).
+    received: list[list[tuple[str, int]]] = []
+    first_request_seen = trio.Event()
+    cut = trio.Event()
+
+    async def handler(ws: WebSocket) -> None:
+        mine: list[tuple[str, int]] = []
+        received.append(mine)
+        request_id = await hello_id(ws)
+        result = {"player_id": "p", "name": "ada", "token": "t", "resumed": len(received) > 1, "seats": []}
+        await ws.send(msgpack.packb({"type": "reply", "id": request_id, "result": result}))
+        while True:
+            try:
+                request = msgpack.unpackb(await ws.receive())
+            except ConnectionClosed:
+                return
+            mine.append((request["type"], request["id"]))
+            if len(received) == 1:
+                first_request_seen.set()  # never answered: the client gives up waiting
+                await cut.wait()
+                await ws.close(1011, "server restarting")
+                return
+            await ws.send(msgpack.packb({"type": "reply", "id": request["id"], "result": {"rooms": []}}))
+
+    url = await serve(nursery, handler)
+    with trio.fail_after(10):
+        async with connect(url, name="ada", backoff=Backoff(initial=0.01, maximum=0.02)) as client:
+            with trio.move_on_after(5) as scope:
+                async with trio.open_nursery() as waiting:
+                    waiting.start_soon(client.list_rooms)
+                    await first_request_seen.wait()
+                    waiting.cancel_scope.cancel()  # the caller's own timeout, in effect
+            assert not scope.cancelled_caught
+            cut.set()
+            await client.wait_connected()
+            while len(received) < 2:
+                await trio.sleep(0.01)
+            assert await client.list_rooms() == []
+    (cancelled,) = received[0]
+    assert cancelled[0] == "list_rooms"
+    assert [kind for kind, _ in received[1]] == ["list_rooms"]
+    assert cancelled[1] not in {request_id for _, request_id in received[1]}
