@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -242,25 +242,31 @@ class Session:
         if self._pacer is not None:
             await self._pacer.wait()
         await self.wait_connected()
-        self._pending[message.id] = pending
+        return await self._exchange(self._send, pending, result_type)
+
+    async def _exchange(
+        self, send: Callable[[bytes], Awaitable[None]], pending: _Pending, result_type: type[_R]
+    ) -> _R:
+        """Register ``pending``, send it with ``send`` and return its decoded result.
+
+        A caller that stops waiting (cancelled, e.g. by its own timeout) leaves nothing
+        behind: a late reply is ignored and a reconnect does not resend the request.
+        """
+        request_id = pending.message.id
+        self._pending[request_id] = pending
         try:
-            await self._send(data)
+            await send(pending.data)
             await pending.done.wait()
         finally:
-            self._abandon(message.id, pending)
+            if not pending.done.is_set() and self._pending.get(request_id) is pending:
+                del self._pending[request_id]
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
         try:
             return decode_result(result_type, pending.result)
         except RequestError as error:
-            raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
-
-    def _abandon(self, request_id: int, pending: _Pending) -> None:
-        """Forget a request whose caller stopped waiting (cancelled, e.g. by its own
-        timeout): its reply, if one comes, is ignored and a reconnect does not resend it."""
-        if not pending.done.is_set() and self._pending.get(request_id) is pending:
-            del self._pending[request_id]
+            raise ServerMisbehaved(f"reply to {pending.message.TYPE}: {error.message}") from None
 
     def _check_limits(self, message: ClientMessage, data: bytes) -> None:
         """Refuse locally what the server would refuse without being able to say which
@@ -439,20 +445,7 @@ class Session:
 
     async def _call(self, ws: WebSocket, message: ClientMessage, result_type: type[_R]) -> _R:
         """Send a request on ``ws`` now, even before hello has been answered."""
-        pending = _Pending(message, encode_client_message(message))
-        self._pending[message.id] = pending
-        try:
-            await ws.send(pending.data)
-            await pending.done.wait()
-        finally:
-            self._abandon(message.id, pending)
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        try:
-            return decode_result(result_type, pending.result)
-        except RequestError as error:
-            raise ServerMisbehaved(f"reply to {message.TYPE}: {error.message}") from None
+        return await self._exchange(ws.send, _Pending(message, encode_client_message(message)), result_type)
 
     async def _restore(self) -> None:
         """After a reconnect: resend what is safe, re-establish watching and spectating."""
