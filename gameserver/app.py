@@ -286,6 +286,11 @@ async def run_server(
     origins = [config.origins.bind(config.host, config.port, tls=config.tls)]
     async with trio.open_nursery() as nursery:
         service = GameService(nursery, signer, service_config, metrics)
+        metrics.gauge(
+            "gameserver_players_known",
+            "Players kept in memory: connected, or holding a seat or watching.",
+            lambda: len(service.players),
+        )
         if config.recover and config.replays_dir is not None:
             recovered = await recover_rooms(service, config.replays_dir)
             if recovered:

@@ -214,7 +214,7 @@ class Room:
         self.submit(SeatsChanged())
         chosen.player = player
         chosen.name = player.name
-        player.rooms.add(self.room_id)
+        player.entered_room(self.room_id)
         return chosen.index
 
     def spectate(self, player: Player) -> None:
@@ -225,7 +225,7 @@ class Room:
             raise RequestError(ErrorCode.ALREADY_IN_ROOM, "you are already in this room")
         self.submit(Attached(player))
         self.spectators[player.player_id] = player
-        player.rooms.add(self.room_id)
+        player.entered_room(self.room_id)
 
     def resume(
         self,
@@ -281,9 +281,9 @@ class Room:
                 await self._journal.close()
             for seat in self.seats:
                 if seat.player is not None:
-                    seat.player.rooms.discard(self.room_id)
+                    seat.player.left_room(self.room_id)
             for player in self.spectators.values():
-                player.rooms.discard(self.room_id)
+                player.left_room(self.room_id)
             self._host.room_closed(self)
 
     def _refuse_pending(self) -> None:
@@ -626,7 +626,7 @@ class Room:
     async def _on_leave(self, command: LeaveRequest) -> None:
         player = command.player
         if self.spectators.pop(player.player_id, None) is not None:
-            player.rooms.discard(self.room_id)
+            player.left_room(self.room_id)
             self._reply(player, command.request_id, EmptyResult())
             self._announce()
             self._maybe_close()
@@ -652,7 +652,7 @@ class Room:
         player = seat.player
         if player is None:
             return
-        player.rooms.discard(self.room_id)
+        player.left_room(self.room_id)
         seat.player = None
         seat.grace_until = None
         seat.wants_rematch = False
@@ -697,8 +697,10 @@ class Room:
             self._send_snapshot(player)
 
     async def _on_detached(self, player: Player) -> None:
-        if self.spectators.pop(player.player_id, None) is not None:
-            player.rooms.discard(self.room_id)
+        # By identity: a forgotten player's id may be watching again as a new Player.
+        if self.spectators.get(player.player_id) is player:
+            del self.spectators[player.player_id]
+            player.left_room(self.room_id)
             self._announce()
             self._maybe_close()
             return
