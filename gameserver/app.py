@@ -20,6 +20,7 @@ import functools
 import logging
 import posixpath
 import ssl
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -216,6 +217,45 @@ async def _serve_game_socket(service: GameService, ws: WebSocket) -> None:
     await service.handle(ws)
 
 
+class StartupError(Exception):
+    """The server cannot start; ``str(error)`` says why in one line, fit for an operator.
+
+    ``run_server`` raises it (possibly inside nurseries' exception groups) for an address
+    it cannot listen on and for a data or replays directory it cannot create or write.
+    """
+
+
+def _reason(error: OSError) -> str:
+    """``[Errno 98] Address already in use`` -> ``address already in use``."""
+    text = error.strerror or str(error) or type(error).__name__
+    return text[:1].lower() + text[1:]
+
+
+def _first_os_error(group: BaseExceptionGroup[OSError]) -> OSError:
+    for inner in group.exceptions:
+        if isinstance(inner, BaseExceptionGroup):
+            return _first_os_error(inner)
+        return inner
+    raise AssertionError("an empty exception group")  # pragma: no cover
+
+
+def _writable_directory(path: Path, purpose: str) -> None:
+    """Create ``path`` if needed and prove a file can be written in it, or raise
+    ``StartupError``: better to refuse to start than to fail the first match."""
+    if path.exists() and not path.is_dir():
+        raise StartupError(f"cannot use {path} as the {purpose}: it is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise StartupError(f"cannot use {path} as the {purpose}: {_reason(exc)}") from None
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 async def run_server(
     config: ServerConfig, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
 ) -> None:
@@ -223,9 +263,17 @@ async def run_server(
 
     Cancelling it (Ctrl-C, SIGTERM in ``gameserver serve``) closes every WebSocket with
     1001; match logs are closed without an end record so the matches are recovered on
-    the next start.
+    the next start. Raises ``StartupError`` before reporting the port when the address
+    or a directory cannot be used.
     """
-    secret = load_or_create_secret(config.data_dir)
+    _writable_directory(config.data_dir, "data directory")
+    try:
+        secret = load_or_create_secret(config.data_dir)
+    except (OSError, ValueError) as exc:
+        reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise StartupError(f"cannot read the token secret: {reason}") from None
+    if config.replays_dir is not None:
+        _writable_directory(config.replays_dir, "replays directory")
     service_config = attrs.evolve(
         config.service,
         rooms=attrs.evolve(config.service.rooms, replays_dir=config.replays_dir),
@@ -238,25 +286,35 @@ async def run_server(
     origins = [config.origins.bind(config.host, config.port, tls=config.tls)]
     async with trio.open_nursery() as nursery:
         service = GameService(nursery, signer, service_config, metrics)
+        metrics.gauge(
+            "gameserver_players_known",
+            "Players kept in memory: connected, or holding a seat or watching.",
+            lambda: len(service.players),
+        )
         if config.recover and config.replays_dir is not None:
             recovered = await recover_rooms(service, config.replays_dir)
             if recovered:
                 log.info("recovered %d unfinished matches", recovered)
-        if config.replays_dir is not None:
-            config.replays_dir.mkdir(parents=True, exist_ok=True)
-        server = await nursery.start(
-            functools.partial(
-                serve_websocket,
-                functools.partial(_serve_game_socket, service),
-                config.host,
-                config.port,
-                subprotocols=[SUBPROTOCOL],
-                http_handler=HTTPRoutes(config, metrics),
-                origin_check=lambda origin: origins[0].permits(origin),
-                config=config.websocket,
-                ssl_context=ssl_context,
+        try:
+            server = await nursery.start(
+                functools.partial(
+                    serve_websocket,
+                    functools.partial(_serve_game_socket, service),
+                    config.host,
+                    config.port,
+                    subprotocols=[SUBPROTOCOL],
+                    http_handler=HTTPRoutes(config, metrics),
+                    origin_check=lambda origin: origins[0].permits(origin),
+                    config=config.websocket,
+                    ssl_context=ssl_context,
+                )
             )
-        )
+        except* OSError as group:
+            # Binding is the only thing that can fail before the listener reports in.
+            where = _address(config.host, config.port)
+            raise StartupError(
+                f"cannot listen on {where}: {_reason(_first_os_error(group))}"
+            ) from None
         origins[0] = config.origins.bind(config.host, server.port, tls=config.tls)
         scheme = "https" if config.tls else "http"
         log.info("serving on %s://%s:%d (WebSocket at %s)", scheme, config.host, server.port, WS_PATH)

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import trio
 
-from gameserver.app import DEFAULT_STATIC_DIR, DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
+from gameserver.app import (
+    DEFAULT_STATIC_DIR,
+    DEFAULT_WS_MESSAGE_SIZE,
+    ServerConfig,
+    StartupError,
+    run_server,
+)
 from gameserver.origins import OriginPolicy
 from gameserver.protocol.limits import DecodeLimits
 from gameserver.replays.recorder import FsyncPolicy
@@ -207,6 +213,18 @@ async def serve(config: ServerConfig) -> None:
                 break
 
 
+def _startup_error(error: BaseException) -> StartupError | None:
+    """The ``StartupError`` behind ``error``, looking inside nurseries' exception groups."""
+    if isinstance(error, StartupError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _startup_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``gameserver serve``."""
     logging.basicConfig(
@@ -221,5 +239,13 @@ def run(args: argparse.Namespace) -> int:
     before, after = raise_open_file_limit()
     if after != before:
         log.info("raised the open-file limit from %d to %d", before, after)
-    trio.run(serve, config)
+    try:
+        trio.run(serve, config)
+    except Exception as exc:
+        startup = _startup_error(exc)
+        if startup is None:
+            raise
+        # An operator mistake (port taken, unwritable directory), not a bug: no traceback.
+        print(f"gameserver: {startup}", file=sys.stderr)
+        return 1
     return 0

@@ -33,6 +33,7 @@ from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.outbox import Payload
 from gameserver.rooms.players import Player
 from gameserver.rooms.room import Room
+from gameserver.rooms.room_state import RoomState
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Lobby:
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"no room {room_id!r}")
         return room
 
-    def _listed_room(self, room: Room) -> bool:
+    def _listed_room(self, room: RoomState) -> bool:
         return not room.private and not room.closed and room.status in _LISTED
 
     def list_rooms(self, game: str | None = None) -> tuple[RoomSummary, ...]:
@@ -273,7 +274,7 @@ class Lobby:
         """Stop lobby pushes to ``player`` (its connection is gone)."""
         self._watchers.pop(player.player_id, None)
 
-    def _push(self, room: Room, message: LobbyUpdate) -> None:
+    def _push(self, room: RoomState, message: LobbyUpdate) -> None:
         if not self._watchers:
             return
         payload = Payload(encode(message))
@@ -282,7 +283,7 @@ class Lobby:
             if game is None or game == room.game.name:
                 player.send(payload, key=key)
 
-    def room_changed(self, room: Room) -> None:
+    def room_changed(self, room: RoomState) -> None:
         """A room's summary changed: tell lobby watchers."""
         if self._listed_room(room):
             self._listed.add(room.room_id)
@@ -291,7 +292,7 @@ class Lobby:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
 
-    def room_closed(self, room: Room) -> None:
+    def room_closed(self, room: RoomState) -> None:
         """A room's task ended: forget it."""
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]

@@ -71,12 +71,34 @@ class Player:
     client: Client | None = None
     """The current connection, or None while disconnected."""
     rooms: set[str] = attrs.Factory(set)
-    """Ids of rooms where this player holds a seat or watches."""
+    """Ids of rooms where this player holds a seat or watches (change it with
+    ``entered_room`` and ``left_room``)."""
+    on_idle: Callable[[Player], None] | None = attrs.field(default=None, repr=False)
+    """Called when the player, offline, leaves its last room: the registry forgets it."""
 
     @property
     def connected(self) -> bool:
         """True while a connection is attached."""
         return self.client is not None
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing needs this player kept: no connection and no room."""
+        return self.client is None and not self.rooms
+
+    def entered_room(self, room_id: str) -> None:
+        """The player took a seat or started watching in ``room_id``."""
+        self.rooms.add(room_id)
+
+    def left_room(self, room_id: str) -> None:
+        """The player no longer holds a seat or watches in ``room_id``.
+
+        An offline player that leaves its last room this way (its seat was freed after
+        the grace period, its room closed) is forgotten at once.
+        """
+        self.rooms.discard(room_id)
+        if self.idle and self.on_idle is not None:
+            self.on_idle(self)
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         """Queue ``payload`` on the current connection (dropped while disconnected)."""
@@ -86,7 +108,13 @@ class Player:
 
 
 class PlayerRegistry:
-    """Every player seen since the server started, by id."""
+    """The players the server needs, by id: those with a connection or a room.
+
+    A player that is offline and in no room is forgotten (by the connection that ends,
+    or by ``Player.left_room`` when its last seat is freed later), so the registry does
+    not grow with every player ever seen. Nothing is lost: a token names only a player
+    id, and a valid token for a forgotten id makes a new ``Player`` with that id.
+    """
 
     def __init__(self) -> None:
         self._players: dict[str, Player] = {}
@@ -99,8 +127,10 @@ class PlayerRegistry:
         return self._players.get(player_id)
 
     def add(self, player: Player) -> Player:
-        """Register ``player`` (replacing nothing: ids are unique) and return it."""
+        """Register ``player`` (replacing nothing: ids are unique) and return it; it is
+        forgotten by itself once idle (see ``Player.left_room``)."""
         self._players[player.player_id] = player
+        player.on_idle = self.discard
         return player
 
     def discard(self, player: Player) -> None:
@@ -108,6 +138,7 @@ class PlayerRegistry:
         brings it back as the same player id."""
         if self._players.get(player.player_id) is player:
             del self._players[player.player_id]
+            player.on_idle = None
 
     def connected_count(self) -> int:
         """Number of players with a live connection."""

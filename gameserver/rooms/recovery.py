@@ -88,7 +88,7 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
             if player is None:
                 player = service.players.add(Player(occupant.player_id, occupant.name))
             seat.player = player
-            player.rooms.add(room.room_id)
+            player.entered_room(room.room_id)
     reopen = functools.partial(
         MatchRecorder.reopen, recovered.loaded, fsync=service.config.rooms.fsync
     )

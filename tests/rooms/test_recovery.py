@@ -61,7 +61,9 @@ async def test_nobody_comes_back_the_grace_period_forfeits(tmp_path: Path) -> No
     async with trio.open_nursery() as nursery:
         service = service_in(nursery, tmp_path, grace=0.05)
         await recover_rooms(service, tmp_path)
+        assert len(service.players) == 2  # kept for their grace period
         await until(lambda: room_id not in service.lobby.rooms)
+        assert len(service.players) == 0  # offline and seatless: forgotten
         nursery.cancel_scope.cancel()
     loaded = load_match(tmp_path / f"{room_id}-1.gsr")
     assert loaded.complete and loaded.end is not None and loaded.end.reason == "resigned"

@@ -1,0 +1,143 @@
+"""What a room knows: its settings, seats, spectators, match, inbox and match log.
+
+``RoomState`` holds every field of a room and the few operations on them that need
+nothing else: the summary, who is a member, queueing a command, appending to the match
+log, and the closing rule. The other parts of ``Room`` (see ``room.py``) build on it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import trio
+
+from gameserver.games.base import Game, state_hash
+from gameserver.games.strategy import get_strategy
+from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.protocol.messages import ClockSettings, RoomStatus, RoomSummary
+from gameserver.replays import records
+from gameserver.rooms.clock import Clocks
+from gameserver.rooms.commands import Request, RoomCommand
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.journal import Journal
+from gameserver.rooms.match import Match
+from gameserver.rooms.metrics import Metrics
+from gameserver.rooms.outbox import Payload
+from gameserver.rooms.players import Player
+from gameserver.rooms.seats import Seat
+
+
+class RoomHost(Protocol):
+    """What a room reports to (the lobby)."""
+
+    metrics: Metrics
+
+    def room_changed(self, room: RoomState) -> None:
+        """The room's public summary changed."""
+
+    def room_closed(self, room: RoomState) -> None:
+        """The room's task ended; forget it."""
+
+
+class RoomState:
+    """The fields of a room and the operations that only read or queue; see ``Room``."""
+
+    def __init__(
+        self,
+        room_id: str,
+        game: Game,
+        *,
+        players: int,
+        options: dict[str, Any],
+        host: RoomHost,
+        config: RoomConfig,
+        private: bool = False,
+        invite_code: str | None = None,
+        bots: dict[int, str] | None = None,
+        clock: ClockSettings | None = None,
+        quick: bool = False,
+    ) -> None:
+        self.room_id = room_id
+        self.game = game
+        self.players = players
+        self.options = options
+        self.private = private
+        self.invite_code = invite_code
+        self.clock_settings = clock
+        self.quick = quick
+        self.config = config
+        self._host = host
+        self.seats = [Seat(index) for index in range(players)]
+        for index, strategy_name in (bots or {}).items():
+            seat = self.seats[index]
+            seat.strategy_name = strategy_name
+            seat.strategy = get_strategy(game.name, strategy_name)
+            seat.name = f"{strategy_name} bot"
+        self.spectators: dict[str, Player] = {}
+        self.status = RoomStatus.WAITING
+        self.match: Match | None = None
+        self.match_number = 0
+        self.clocks = Clocks(clock or ClockSettings(), players)
+        self.closed = False
+        # Unbounded for connection events, which must never be lost; requests are
+        # bounded by ``config.inbox_size`` in ``submit``.
+        self._inbox_send, self._inbox = trio.open_memory_channel[RoomCommand](math.inf)
+        self._pending_requests = 0
+        self._journal = Journal(room_id)
+        self._bot_rng = random.Random()
+        self._bot_due: float | None = None
+        self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
+
+    def summary(self) -> RoomSummary:
+        """The room as the lobby and ``room`` pushes show it."""
+        return RoomSummary(
+            room_id=self.room_id,
+            game=self.game.name,
+            players=self.players,
+            seats=tuple(seat.info() for seat in self.seats),
+            status=self.status,
+            private=self.private,
+            spectators=len(self.spectators),
+            options=self.options,
+            clock=self.clock_settings,
+            match=self.match_number,
+        )
+
+    def seat_of(self, player: Player) -> Seat | None:
+        """The seat ``player`` holds here, if any."""
+        for seat in self.seats:
+            if seat.player is player:
+                return seat
+        return None
+
+    def is_member(self, player: Player) -> bool:
+        """True if ``player`` holds a seat or watches."""
+        return self.seat_of(player) is not None or player.player_id in self.spectators
+
+    def submit(self, command: RoomCommand) -> None:
+        """Queue ``command`` for the room task; raise ``RequestError`` when it cannot."""
+        if self.closed:
+            raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed")
+        if isinstance(command, Request):
+            if self._pending_requests >= self.config.inbox_size:
+                raise RequestError(ErrorCode.RATE_LIMITED, "the room is busy; retry in a moment")
+            self._pending_requests += 1
+        self._inbox_send.send_nowait(command)
+
+    async def _record(self, *items: records.Record) -> None:
+        """Append ``items`` to the match log; returns once they are durable."""
+
+        def current_hash() -> tuple[int, str]:
+            assert self.match is not None
+            return self.match.version, state_hash(self.game, self.match.state)
+
+        await self._journal.append(items, current_hash)
+
+    def _maybe_close(self) -> None:
+        """Close the room once no human holds a seat and nobody watches."""
+        if any(seat.player is not None for seat in self.seats) or self.spectators:
+            return
+        self.closed = True
