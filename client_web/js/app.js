@@ -112,8 +112,14 @@ export class App extends EventTarget {
         break;
       }
       case "chat": {
-        this.room(message.room_id).chat.push(message);
-        this._changed(message.room_id);
+        // Joining or resuming sends the latest chat again: keep each seq once.
+        const chat = this.room(message.room_id).chat;
+        const newest = chat.length ? chat[chat.length - 1].seq : -1;
+        if (message.seq === undefined || message.seq > newest) {
+          chat.push(message);
+          if (chat.length > 200) chat.splice(0, chat.length - 200);
+          this._changed(message.room_id);
+        }
         break;
       }
       case "match_over": {

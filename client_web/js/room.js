@@ -145,8 +145,9 @@ export function mountRoom(root, app, roomId) {
     }
     result.dataset.winners = outcome ? (outcome.winners || []).join(",") : "";
 
-    // Seats with clocks.
+    // Seats with clocks. Rematch votes arrive in `room` pushes, so they come from the summary.
     const seats = state?.seats || summary?.seats || [];
+    const votes = new Set(outcome ? (summary?.seats || []).filter((s) => s.wants_rematch).map((s) => s.seat) : []);
     replace(
       seatsList,
       seats.map((s) =>
@@ -160,6 +161,7 @@ export function mountRoom(root, app, roomId) {
           h("span", { class: "seat-name" }, seatNames[s.seat] || "", s.seat === seat ? " (you)" : ""),
           s.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
           s.kind === "human" && !s.connected ? h("span", { class: "badge badge-away" }, "offline") : null,
+          votes.has(s.seat) ? h("span", { class: "badge badge-rematch", data: { rematch: s.seat } }, "wants a rematch") : null,
           h("span", { class: "clock", data: { clockSeat: s.seat } }),
         ),
       ),
@@ -187,7 +189,8 @@ export function mountRoom(root, app, roomId) {
     resignButton.hidden = seat === null || Boolean(outcome) || !state;
     rematchButton.hidden = seat === null || !outcome;
     rematchButton.disabled = rematchAsked;
-    rematchButton.textContent = rematchAsked ? "Rematch asked…" : "Rematch";
+    const othersAsked = [...votes].some((s) => s !== seat);
+    rematchButton.textContent = rematchAsked || votes.has(seat) ? "Rematch asked…" : othersAsked ? "Accept rematch" : "Rematch";
     chatForm.hidden = false;
 
     // Chat.

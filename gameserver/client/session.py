@@ -173,6 +173,9 @@ class Session:
         """The newest ``State`` received for each room id."""
         self.rooms: dict[str, RoomSummary] = {}
         """The newest ``RoomSummary`` seen for each room id the player is in."""
+        # The newest chat ``seq`` emitted per room: the server sends the latest chat
+        # again on every (re)join, and each message should reach the program once.
+        self._chat_seen: dict[str, int] = {}
         self.seen_rooms: set[str] = set()
         """Every room id this client has had a state, summary or seat for (kept by
         ``forget``, so a later resume can tell new seats from old ones)."""
@@ -284,6 +287,7 @@ class Session:
         """
         self.states.pop(room_id, None)
         self.rooms.pop(room_id, None)
+        self._chat_seen.pop(room_id, None)
 
     def new_request_id(self) -> int:
         """A fresh request id, for building requests to pass to :meth:`request`."""
@@ -536,6 +540,10 @@ class Session:
             elif isinstance(message, RoomUpdate):
                 self.rooms[message.room.room_id] = message.room
                 self.seen_rooms.add(message.room.room_id)
+            elif isinstance(message, ChatMessage):
+                if message.seq <= self._chat_seen.get(message.room_id, 0):
+                    return  # sent again on a (re)join: already emitted
+                self._chat_seen[message.room_id] = message.seq
             if isinstance(message, State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | Error):
                 self._emit(message)
 

@@ -64,6 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="seconds a server-filled seat waits before moving (default: %(default)s)")
     add("--chat-max", type=int, default=rooms.chat_max_length,
         help="longest chat text in characters (default: %(default)s)")
+    add("--chat-history", type=int, default=rooms.chat_history,
+        help="latest chat messages sent again to a member who (re)joins (default: %(default)s)")
     add("--room-queue", type=int, default=rooms.inbox_size,
         help="pending requests per room before rate_limited (default: %(default)s)")
     add("--max-rooms", type=int, default=service.max_rooms,
@@ -123,6 +125,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         takeover_strategy=args.takeover_strategy,
         bot_delay=args.bot_delay,
         chat_max_length=args.chat_max,
+        chat_history=args.chat_history,
         inbox_size=args.room_queue,
         fsync=FsyncPolicy(args.fsync),
     )

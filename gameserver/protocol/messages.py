@@ -143,6 +143,8 @@ class SeatInfo:
     """Stable id of a human occupant; None for bots and open seats."""
     connected: bool = False
     """Whether a human occupant is connected now (bots always count as connected)."""
+    wants_rematch: bool = False
+    """Whether a human occupant has asked for a rematch of the finished match."""
 
 
 @attrs.frozen(kw_only=True)
@@ -518,6 +520,9 @@ class ChatMessage(ServerMessage):
     """Their seat; None for a spectator."""
     text: str
     """What they said."""
+    # A member who (re)joins gets the latest messages again: clients skip a seen seq.
+    seq: int
+    """Grows by one per message in the room, also across a server restart."""
 
 
 @attrs.frozen(kw_only=True)

@@ -40,6 +40,8 @@ class RoomConfig:
     """Run built-in strategies in a worker thread."""
     chat_max_length: int = 500
     """Longest chat text, in characters."""
+    chat_history: int = 50
+    """Latest chat messages a room keeps and sends again to a member who (re)joins."""
     # Bounds the work one room can be asked to queue; a full inbox answers rate_limited.
     inbox_size: int = 256
     """Pending requests per room."""

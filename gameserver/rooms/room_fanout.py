@@ -63,11 +63,12 @@ class RoomFanout(RoomState):
         people = [seat.player for seat in self.seats if seat.player is not None]
         return people + list(self.spectators.values())
 
-    def _broadcast(self, message: ServerMessage, *, key: str | None = None) -> None:
-        """Encode ``message`` once and push it to every participant."""
+    def _broadcast(self, message: ServerMessage, *, key: str | None = None) -> Payload:
+        """Encode ``message`` once and push it to every participant; return the payload."""
         payload = payload_of(message)
         for player in self._participants():
             player.send(payload, key=key)
+        return payload
 
     def _announce(self) -> None:
         """Push the room summary to its members and the lobby."""
@@ -117,3 +118,5 @@ class RoomFanout(RoomState):
             seat = self.seat_of(player)
             state = self._state_for(None if seat is None else seat.index, trio.current_time())
             player.send(payload_of(state), key=f"state:{self.room_id}")
+        for said in self._chat_log:
+            player.send(said)

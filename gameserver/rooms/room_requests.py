@@ -84,15 +84,18 @@ class RoomRequests(RoomSeating):
                 f"chat text must be 1 to {self.config.chat_max_length} characters",
             )
         self._reply(command.player, command.request_id, EmptyResult())
-        self._broadcast(
+        self._chat_seq += 1
+        said = self._broadcast(
             ChatMessage(
                 room_id=self.room_id,
                 player_id=command.player.player_id,
                 name=command.player.name,
                 seat=None if seat is None else seat.index,
                 text=text,
+                seq=self._chat_seq,
             )
         )
+        self._chat_log.append(said)
 
     async def _on_resign(self, command: ResignRequest) -> None:
         """Resign the requester's seat, answer, publish."""
@@ -110,6 +113,8 @@ class RoomRequests(RoomSeating):
         self._reply(command.player, command.request_id, EmptyResult())
         if all(s.is_bot or (s.player is not None and s.wants_rematch) for s in self.seats):
             await self._start_match()
+        else:
+            self._announce()  # the others see the vote in the seat's ``wants_rematch``
 
     async def _on_leave(self, command: LeaveRequest) -> None:
         """Leave the room: a spectator just goes; a seated player resigns a running match first."""

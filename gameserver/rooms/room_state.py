@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from typing import Any, Protocol
 
 import trio
@@ -90,6 +91,13 @@ class RoomState:
         self._bot_rng = random.Random()
         self._bot_due: float | None = None
         self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
+        # The latest chat messages, encoded, for members who (re)join; not recorded in
+        # the match log, so a restarted server starts them afresh.
+        self._chat_log: deque[Payload] = deque(maxlen=max(0, config.chat_history))
+        # Chat seq counts up from the wall clock in microseconds when the room object was
+        # made, so a room recovered after a restart numbers above all it sent before
+        # and clients that skip seen seqs do not drop new messages.
+        self._chat_seq = time.time_ns() // 1000
 
     def summary(self) -> RoomSummary:
         """The room as the lobby and ``room`` pushes show it."""

@@ -73,4 +73,5 @@ class Seat:
             name=self.name,
             player_id=None if self.player is None else self.player.player_id,
             connected=self.connected,
+            wants_rematch=self.wants_rematch,
         )

@@ -63,6 +63,16 @@ def test_two_pages_play_connect_four_through_an_invite_link(
     ben.wait_for_selector('#chat-log li:has-text("good game!")')
     assert "Ann" in ben.inner_text("#chat-log")
 
+    # Ann asks for a rematch: Ben sees it by her seat and can accept it.
+    act_on(ann).click("#rematch")
+    ben.wait_for_selector('#seats [data-rematch="0"]')
+    assert ben.inner_text("#rematch") == "Accept rematch"
+    assert ann.inner_text("#rematch") == "Rematch asked…"
+    act_on(ben).click("#rematch")
+    for page in (ann, ben):
+        wait_room(page, match="2", version="0", status="playing")
+        assert page.locator("[data-rematch]").count() == 0
+
 
 def test_tic_tac_toe_against_the_computer_to_the_end(
     server: RunningServer, new_page: Callable[[], Page]

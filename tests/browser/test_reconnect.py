@@ -25,6 +25,9 @@ def test_reload_mid_match_resumes_the_seat(
     page.click('[data-cell="0"]')
     wait_room(page, version="2", my_turn="true")  # the computer has answered
     before = marks(page)
+    page.fill("#chat-input", "back in a second")
+    page.press("#chat-input", "Enter")
+    page.wait_for_selector('#chat-log li:has-text("back in a second")')
 
     page.reload()
 
@@ -33,6 +36,9 @@ def test_reload_mid_match_resumes_the_seat(
     assert page.locator("#name-form").count() == 0
     assert marks(page) == before
     assert page.get_attribute("#net-status", "data-status") == "online"
+    # The chat comes back with the seat, each line once.
+    page.wait_for_selector('#chat-log li:has-text("back in a second")')
+    assert page.locator('#chat-log li:has-text("back in a second")').count() == 1
     free = page.locator('[data-cell][data-legal="true"]').first
     cell = free.get_attribute("data-cell")
     free.click()

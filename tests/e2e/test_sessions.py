@@ -6,6 +6,7 @@ from pathlib import Path
 
 import trio
 
+from gameserver.protocol.codec import decode_server_message
 from gameserver.protocol.messages import (
     ChatMessage,
     CreateRoom,
@@ -19,7 +20,10 @@ from gameserver.protocol.messages import (
     Move,
     MoveResult,
     QuickMatch,
+    Rematch,
+    Resign,
     RoomsResult,
+    RoomUpdate,
     RoomStatus,
     Chat,
     Spectate,
@@ -177,4 +181,52 @@ async def test_clocks_are_shown_and_a_timeout_applies_the_game_rule(server: Runn
         assert timed.clock is not None and timed.clock.running == ()
         assert timed.clock.banks_ms is not None and 59_000 <= timed.clock.banks_ms[0] <= 59_700
         assert timed.clock.banks_ms[1] == 60_000
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_latest_chat_comes_again_to_who_resumes_or_starts_watching(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, make_config(tmp_path, chat_history=3))
+        alice = await open_client(server, nursery, "alice")
+        bob = await open_client(server, nursery, "bob")
+        rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
+        await bob.call(JoinRoom, JoinResult, room_id=rid)
+        for text in ("one", "two", "three", "four"):
+            await alice.call(Chat, EmptyResult, room_id=rid, text=text)
+        live = [await bob.wait_for(ChatMessage) for _ in range(4)]
+        assert [m.text for m in live] == ["one", "two", "three", "four"]
+        first = live[0].seq
+        assert [m.seq - first for m in live] == [0, 1, 2, 3]
+        token = bob.token
+        await bob.ws.close()
+        await alice.state(rid, lambda s: not s.seats[1].connected)
+        bob2 = await open_client(server, nursery, "bob", token)
+        await bob2.state(rid)
+        again = [await bob2.wait_for(ChatMessage) for _ in range(3)]
+        # only the last ``chat_history`` lines, oldest first, after the state
+        assert [(m.seq - first, m.text) for m in again] == [(1, "two"), (2, "three"), (3, "four")]
+        kinds = [type(decode_server_message(raw)).__name__ for raw in bob2.raw]
+        assert kinds.index("State") < kinds.index("ChatMessage")
+        watcher = await open_client(server, nursery, "watcher")
+        await watcher.call(Spectate, JoinResult, room_id=rid)
+        seen = [await watcher.wait_for(ChatMessage) for _ in range(3)]
+        assert [m.seq - first for m in seen] == [1, 2, 3]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_rematch_vote_shows_in_the_seat_for_the_others(server: RunningServer) -> None:
+    async with trio.open_nursery() as nursery:
+        alice = await open_client(server, nursery, "alice")
+        bob = await open_client(server, nursery, "bob")
+        rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
+        await bob.call(JoinRoom, JoinResult, room_id=rid)
+        await alice.state(rid)
+        await alice.call(Resign, EmptyResult, room_id=rid)
+        await bob.wait_for(MatchOver)
+        await alice.call(Rematch, EmptyResult, room_id=rid)
+        update = await bob.wait_for(RoomUpdate, lambda u: u.room.seats[0].wants_rematch)
+        assert update.room.status is RoomStatus.OVER and not update.room.seats[1].wants_rematch
+        await bob.call(Rematch, EmptyResult, room_id=rid)
+        fresh = await bob.state(rid, lambda s: s.match == 2)
+        assert fresh.version == 0 and not any(seat.wants_rematch for seat in fresh.seats)
         nursery.cancel_scope.cancel()
