@@ -3,8 +3,9 @@
 Routes (GET or HEAD only; everything is JSON, ``Cache-Control: no-store``):
 
 * ``/api/replays?offset=N&limit=M&game=G`` -> ``{"replays": [summary, ...], "total": T,
-  "offset": N}``: the FINISHED matches in the replays directory (only game G's when
-  given), newest first, ``limit`` of them (default 100, at most 1000) after skipping
+  "offset": N}``: the FINISHED matches of public rooms in the replays directory (only
+  game G's when given; a private room's match is served by its id but never listed),
+  newest first, ``limit`` of them (default 100, at most 1000) after skipping
   ``offset``; T counts them all. A summary is ``{"id", "game", "title", "players":
   [{"seat", "name", "kind"}], "result": {"winners", "draw", "scores", "reason",
   "aborted"}, "length", "date", "started_at", "ended_at"}`` where ``length`` counts the
@@ -218,21 +219,25 @@ def _summary(loaded: LoadedMatch) -> dict[str, Any] | None:
     }
 
 
-def _cached_summary(path: Path) -> dict[str, Any] | None:
+def _listed_summary(path: Path) -> dict[str, Any] | None:
+    """The list entry for the log at ``path``; None for a running match or one played
+    in a private room (served by its id, never listed)."""
     stat = path.stat()
     key = (stat.st_size, stat.st_mtime_ns)
     with _cache_lock:
         hit = _summary_cache.get(str(path))
     if hit is not None and hit[0] == key:
         return hit[1]
-    summary = _summary(load_match(path))
+    loaded = load_match(path)
+    summary = None if loaded.header.private else _summary(loaded)
     with _cache_lock:
         _summary_cache[str(path)] = (key, summary)
     return summary
 
 
 def list_replays(replays_dir: str | os.PathLike[str] | None) -> list[dict[str, Any]]:
-    """Summaries of every finished, readable match in ``replays_dir``, newest first.
+    """Summaries of every finished, readable match of a public room in ``replays_dir``,
+    newest first.
 
     Blocking (reads files): call it from a worker thread in async code.
     """
@@ -246,7 +251,7 @@ def list_replays(replays_dir: str | os.PathLike[str] | None) -> list[dict[str, A
     summaries = []
     for path in paths:
         try:
-            summary = _cached_summary(path)
+            summary = _listed_summary(path)
         except (ReplayError, OSError) as exc:
             logger.warning("replay list: skipping %s: %s", path.name, exc)
             continue

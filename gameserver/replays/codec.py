@@ -90,6 +90,10 @@ def _opt_str(value: Any, name: str) -> str | None:
     return None if value is None else _str(value, name)
 
 
+def _opt_bool(value: Any, name: str) -> bool | None:
+    return None if value is None else _bool(value, name)
+
+
 def _bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise CorruptRecord(f"{name} must be a boolean, got {type(value).__name__}")
@@ -213,6 +217,7 @@ _HEADER_SCHEMA: tuple[tuple[str, _Checker, bool], ...] = (
     ("clock", _clock, True),
     ("server_version", _str, True),
     ("started_at", _int, True),
+    ("private", _opt_bool, False),
 )
 
 

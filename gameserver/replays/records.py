@@ -91,6 +91,9 @@ class Header:
     server_version: str
     #: When the match started, in milliseconds since the Unix epoch.
     started_at: int
+    #: Whether the room was private (invite only): its match is not listed publicly.
+    #: None in logs written before the field existed.
+    private: bool | None = None
     #: The format version the file was written with (set by the loader; new files get the current).
     format_version: int = FORMAT_VERSION
 

@@ -37,6 +37,7 @@ def match_header(
     seed: int,
     seats: Sequence[Seat],
     clock: ClockSettings | None,
+    private: bool,
 ) -> records.Header:
     """The header record of a match that starts now with ``seats``."""
     occupants = []
@@ -69,6 +70,7 @@ def match_header(
         ),
         server_version=server_version,
         started_at=wall_ms(),
+        private=private,
     )
 
 

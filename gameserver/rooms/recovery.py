@@ -4,7 +4,9 @@ Each unfinished log (``replays.recovery.find_unfinished``) becomes a room with t
 id, seats, options, clock, state, version and rng; its log is reopened and continued.
 Seated humans become known players without a connection, so they resume with the
 tokens they already hold (the token secret lives in the data directory) within the
-grace period. Recovered rooms are unlisted: only their players come back to them.
+grace period. A recovered public room is listed again (spectators can find it); a
+private one, and one from a log that does not say, stays unlisted, and its invite code
+is gone: only its players come back to it.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         options=recovered.options,
         host=service.lobby,
         config=service.config.rooms,
-        private=True,
+        private=header.private is not False,
         clock=_clock(header),
     )
     for seat, occupant in zip(room.seats, recovered.seats):

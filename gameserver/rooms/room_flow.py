@@ -73,6 +73,7 @@ class MatchFlow(RoomFanout):
                 seed=seed,
                 seats=self.seats,
                 clock=self.clock_settings,
+                private=self.private,
             )
             await self._journal.start(self.config.replays_dir, header, self.config.fsync)
         self.status = RoomStatus.PLAYING

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import trio
 from hypothesis import given, settings
@@ -19,9 +20,15 @@ from gameserver.ws.http import HTTPRequest, HTTPResponse
 TTT_MOVES = [(0, 4), (1, 0), (0, 2), (1, 6), (0, 3), (1, 1), (0, 5)]  # seat 0 wins: 3,4,5
 
 
-def ttt_match(directory: Path, match_id: str = "ttt-1", started_at: int = 1_767_225_600_000) -> None:
-    header = bot_header(
-        "tictactoe", ["best", "random"], seed=7, match_id=match_id, started_at=started_at
+def ttt_match(
+    directory: Path,
+    match_id: str = "ttt-1",
+    started_at: int = 1_767_225_600_000,
+    private: bool | None = None,
+) -> None:
+    header = attrs.evolve(
+        bot_header("tictactoe", ["best", "random"], seed=7, match_id=match_id, started_at=started_at),
+        private=private,
     )
     match = RecordingMatch(directory, header)
     for seat, cell in TTT_MOVES:
@@ -68,6 +75,17 @@ async def test_list_has_only_finished_matches_newest_first(tmp_path: Path) -> No
     }
     assert first["length"] == len(TTT_MOVES)
     assert first["date"] == "2026-01-01T00:01:40Z"
+
+
+async def test_a_private_rooms_match_is_served_by_id_but_never_listed(tmp_path: Path) -> None:
+    ttt_match(tmp_path, "public", private=False)
+    ttt_match(tmp_path, "secret", private=True)
+
+    listing = body(await get("/api/replays", tmp_path))
+
+    assert [r["id"] for r in listing["replays"]] == ["public"] and listing["total"] == 1
+    served = body(await get("/api/replays/secret?seat=all", tmp_path))
+    assert served["header"]["id"] == "secret" and len(served["steps"]) == len(TTT_MOVES) + 1
 
 
 async def test_list_without_a_directory_is_empty(tmp_path: Path) -> None:

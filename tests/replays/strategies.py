@@ -63,6 +63,7 @@ headers = st.builds(
     clock=clock_settings,
     server_version=text,
     started_at=at,
+    private=st.none() | st.booleans(),
 )
 
 records: st.SearchStrategy[Record] = st.one_of(

@@ -23,15 +23,20 @@ def service_in(nursery: trio.Nursery, replays: Path, grace: float = 30.0) -> Gam
     return GameService(nursery, TokenSigner(b"s" * 32), config)
 
 
-async def play_two_moves(replays: Path) -> tuple[str, str, str]:
+async def play_two_moves(replays: Path, *, private: bool = False) -> tuple[str, str, str]:
     """Start a tictactoe match, play two moves, then stop the 'server' abruptly."""
     async with trio.open_nursery() as nursery:
         service = service_in(nursery, replays)
         alice, bob = FakeClient("alice"), FakeClient("bob")
-        room_id = service.lobby.create_room(
-            alice.player, CreateRoom(id=1, game="tictactoe", players=2)
-        ).room.room_id
-        service.lobby.join_room(bob.player, JoinRoom(id=1, room_id=room_id))
+        created = service.lobby.create_room(
+            alice.player, CreateRoom(id=1, game="tictactoe", players=2, private=private)
+        )
+        room_id = created.room.room_id
+        if private:
+            join = JoinRoom(id=1, invite_code=created.invite_code)
+        else:
+            join = JoinRoom(id=1, room_id=room_id)
+        service.lobby.join_room(bob.player, join)
         room = service.lobby.rooms[room_id]
         await until(lambda: room.match is not None and bool(alice.of_type(State)))
         room.submit(MoveRequest(alice.player, 2, 0, {"cell": 4}))
@@ -48,11 +53,23 @@ async def test_a_recovered_room_continues_where_the_log_stops(tmp_path: Path) ->
         service = service_in(nursery, tmp_path)
         assert await recover_rooms(service, tmp_path) == 1
         room = service.lobby.rooms[room_id]
-        assert room.status is RoomStatus.PLAYING and room.private
+        assert room.status is RoomStatus.PLAYING and not room.private
         assert room.match is not None and room.match.version == 2
         alice = service.players.get(alice_id)
         assert alice is not None and alice.rooms == {room_id}
-        assert [r.room_id for r in service.lobby.list_rooms()] == []  # recovered rooms are unlisted
+        # a public room is listed again, so spectators find it
+        assert [r.room_id for r in service.lobby.list_rooms()] == [room_id]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_recovered_private_room_stays_unlisted(tmp_path: Path) -> None:
+    room_id, _alice_id, _bob_id = await play_two_moves(tmp_path, private=True)
+    async with trio.open_nursery() as nursery:
+        service = service_in(nursery, tmp_path)
+        assert await recover_rooms(service, tmp_path) == 1
+        room = service.lobby.rooms[room_id]
+        assert room.private and room.match is not None and room.match.version == 2
+        assert service.lobby.list_rooms() == ()
         nursery.cancel_scope.cancel()
 
 
