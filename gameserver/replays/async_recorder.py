@@ -1,4 +1,9 @@
-"""``AsyncMatchRecorder``: ``MatchRecorder`` for Trio code, with the disk work in a thread."""
+"""``AsyncMatchRecorder``: ``MatchRecorder`` for Trio code, with the disk work in a thread.
+
+Appends that will not fsync (``--fsync end`` or ``never``, except the end record) only
+hand bytes to the OS page cache: they are written inline, because a worker-thread round
+trip costs about 70 µs of CPU per append against about 15 µs for the write itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Iterable
 
 import trio
 
-from .records import Header, Record
+from .records import Ended, Header, Record
 from .recorder import FsyncPolicy, MatchRecorder
 
 
@@ -41,11 +46,24 @@ class AsyncMatchRecorder:
 
     async def append(self, record: Record) -> None:
         """See ``MatchRecorder.append``; returns once the record is written (and synced)."""
-        await trio.to_thread.run_sync(self.recorder.append, record)
+        await self.append_many((record,))
 
     async def append_many(self, records: Iterable[Record]) -> None:
-        """See ``MatchRecorder.append_many``."""
-        await trio.to_thread.run_sync(self.recorder.append_many, tuple(records))
+        """See ``MatchRecorder.append_many``; returns once they are written (and synced)."""
+        batch = tuple(records)
+        if self._syncs(batch):
+            await trio.to_thread.run_sync(self.recorder.append_many, batch)
+        else:
+            self.recorder.append_many(batch)
+            # A checkpoint like any Trio call, but the records are written: never cancel here.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+
+    def _syncs(self, batch: tuple[Record, ...]) -> bool:
+        """Whether appending ``batch`` ends with an fsync (which may block for long)."""
+        policy = self.recorder.fsync
+        if policy is FsyncPolicy.ALWAYS:
+            return True
+        return policy is FsyncPolicy.END and any(isinstance(record, Ended) for record in batch)
 
     async def aclose(self) -> None:
         """Close the file (in a thread: the last flush may block)."""
