@@ -1,9 +1,10 @@
 """The game service: one handler per WebSocket connection, speaking the game protocol.
 
-For each connection, a reader task decodes requests and answers them (lobby requests
-directly, room requests through the room's inbox), and a writer task drains the
-connection's bounded outbox to the socket. The two meet only in the outbox, so a client
-that stops reading blocks nothing but its own writer.
+For each connection, the handler task reads requests and answers them (lobby requests
+directly, room requests through the room's inbox). Payloads go straight to the socket
+while it keeps up; otherwise they wait in the connection's bounded outbox, which a
+writer task (started on demand in the service's nursery) drains. The two meet only in
+the outbox, so a client that stops reading blocks nothing but its own writer.
 """
 
 from __future__ import annotations
@@ -96,11 +97,17 @@ class ServiceConfig:
 
 
 class _Session:
-    """The per-connection state of the reader."""
+    """The per-connection state of the handler."""
+
+    __slots__ = ("client", "player", "writing", "overflowed")
 
     def __init__(self, client: Client) -> None:
         self.client = client
         self.player: Player | None = None
+        self.writing = False
+        """True while the writer task runs."""
+        self.overflowed = False
+        """True once the outbox overflowed and the connection was aborted."""
 
 
 class GameService:
@@ -116,6 +123,8 @@ class GameService:
         self.config = config or ServiceConfig()
         self.metrics = metrics or Metrics()
         self.signer = signer
+        # Writer tasks of connections whose outbox is in use run here.
+        self._nursery = nursery
         self.players = PlayerRegistry()
         self.lobby = Lobby(nursery, self.config.rooms, self.metrics, max_rooms=self.config.max_rooms)
         self.connections = 0
@@ -143,40 +152,33 @@ class GameService:
         session = _Session(client)
         self.connections += 1
         self.metrics.connections_total += 1
-        overflowed = False
+
+        def wake() -> None:
+            if client.outbox.overflowed:
+                if not session.overflowed:
+                    # The client stopped reading: a close handshake would only wait, and
+                    # the writer may be stuck in a send. Both tasks wake and end.
+                    session.overflowed = True
+                    ws.abort(CloseCode.POLICY_VIOLATION, "client reads too slowly")
+            elif not session.writing:
+                session.writing = True
+                self._nursery.start_soon(self._writer, ws, session)
+
+        client.wake = wake
         try:
-            async with trio.open_nursery() as nursery:
-                writing = False
-
-                def wake() -> None:
-                    nonlocal writing, overflowed
-                    if client.outbox.overflowed:
-                        # The client stopped reading: the writer may be stuck in a send.
-                        overflowed = True
-                        nursery.cancel_scope.cancel()
-                    elif not writing:
-                        writing = True
-                        nursery.start_soon(self._writer, ws, client)
-
-                client.wake = wake
-                try:
-                    await self._reader(ws, session)
-                except ConnectionClosed:
-                    pass
-                finally:
-                    # The nursery closes to new tasks once this body is done.
-                    client.wake = None
-                nursery.cancel_scope.cancel()
+            await self._reader(ws, session)
+        except ConnectionClosed:
+            pass
         finally:
             client.wake = None
             self.connections -= 1
+            # A running writer writes what is queued (or meets the closed connection)
+            # and ends.
             client.outbox.close()
             self._detach(session)
-        if overflowed:
+        if session.overflowed:
             self.metrics.outbox_overflows += 1
-            log.info("closing %s: it reads too slowly", ws.remote_address)
-            with trio.move_on_after(1):
-                await ws.close(CloseCode.POLICY_VIOLATION, "client reads too slowly")
+            log.info("closed %s: it reads too slowly", ws.remote_address)
 
     def _write_now(self, ws: WebSocket) -> Callable[[Payload], bool]:
         metrics = self.metrics
@@ -190,7 +192,10 @@ class GameService:
 
         return write_now
 
-    async def _writer(self, ws: WebSocket, client: Client) -> None:
+    async def _writer(self, ws: WebSocket, session: _Session) -> None:
+        """Drain the outbox to the socket until the outbox is closed or the connection
+        ends; runs in the service's nursery, so it must not raise."""
+        client = session.client
         try:
             while True:
                 payload = await client.outbox.get()
@@ -200,12 +205,17 @@ class GameService:
                 self.metrics.messages_out += 1
                 self.metrics.bytes_out += len(payload.data)
         except OutboxOverflow:
-            pass  # ``handle`` closes the connection
+            pass  # ``wake`` aborted the connection
         except trio.EndOfChannel:
             if client.kicked is not None:
                 await ws.close(*client.kicked)
         except ConnectionClosed:
             pass
+        except Exception:
+            log.exception("writer failed for %s", ws.remote_address)
+            ws.abort(CloseCode.INTERNAL_ERROR, "internal error")
+        finally:
+            session.writing = False
 
     async def _reader(self, ws: WebSocket, session: _Session) -> None:
         bucket = TokenBucket(self.config.message_rate, self.config.message_burst, trio.current_time())

@@ -1,5 +1,12 @@
 """The WebSocket server: listeners, the opening handshake, one handler task per connection.
 
+Each connection's WebSocket is read by a task of its own (``WebSocket.run``), so pings,
+keepalive and close handshakes are served whatever the handler does. With
+``read_inline=True`` there is no such task: the handler's own waits for input
+(``receive``, ``ping``, ``close``) read the stream, which halves the tasks (and much of
+the memory) per idle connection. Use it for handlers that always wait in ``receive``
+when they have nothing else to do.
+
 Plain HTTP requests on the same port go to an optional HTTP handler (the browser
 client, ``/healthz``, ``/metrics``), one request per TCP connection.
 
@@ -116,12 +123,16 @@ class _ConnectionRunner:
         subprotocols: Sequence[str],
         http_handler: HTTPHandler | None,
         origin_check: handshake.OriginCheck | None,
+        read_inline: bool,
     ) -> None:
         self.server = server
         self.handler = handler
         self.subprotocols = tuple(subprotocols)
         self.http_handler = http_handler
         self.origin_check = origin_check
+        self.read_inline = read_inline
+        # Inline: where the connections' writer tasks start when a write has to wait.
+        self.nursery: trio.Nursery | None = None
 
     async def __call__(self, stream: trio.abc.Stream) -> None:
         server = self.server
@@ -199,13 +210,23 @@ class _ConnectionRunner:
             # The 101 is written; keeping it would cost every connection its headers.
             remote_address=address,
             initial_data=trailing,
+            nursery=self.nursery if self.read_inline else None,
         )
         # This frame lives as long as the connection: drop the 101 and the raw head.
         accepted = None
         read = None
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(ws.run)
+        if not self.read_inline:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(ws.run)
+                await self._run_handler(ws)
+            return
+        try:
             await self._run_handler(ws)
+        finally:
+            if ws.closed is None:
+                # Cancelled (server shutdown): close with 1001, bounded by close_timeout.
+                with trio.CancelScope(shield=True):
+                    await ws.close(1001, "going away")
 
     async def _serve_http(self, stream: trio.abc.Stream, request: HTTPRequest) -> None:
         if self.http_handler is None:
@@ -233,7 +254,8 @@ class _ConnectionRunner:
             else:
                 logger.debug("handler ended after the connection closed", exc_info=True)
             return
-        # Cancellation (server shutdown) propagates: the reader task closes with 1001.
+        # Cancellation (server shutdown) propagates: the reader task (or, inline,
+        # _serve) closes with 1001.
         await ws.close(1000)
 
 
@@ -247,6 +269,7 @@ async def serve_websocket(
     origin_check: handshake.OriginCheck | None = None,
     config: ServerConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    read_inline: bool = False,
     task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn:
     """Listen on ``host``:``port`` and run ``handler(ws)`` for each WebSocket connection.
@@ -254,7 +277,9 @@ async def serve_websocket(
     Start it with ``server = await nursery.start(serve_websocket, handler, host, 0)``
     and read ``server.port``. ``subprotocols`` lists supported subprotocols in
     preference order; ``http_handler`` answers plain HTTP requests (426 without one);
-    ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``.
+    ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``;
+    ``read_inline`` reads each connection in its handler's waits, not in a task of its
+    own (see module doc).
     Runs until cancelled; cancelling closes every connection with 1001.
     """
     config = config or ServerConfig()
@@ -272,8 +297,10 @@ async def serve_websocket(
         subprotocols=subprotocols,
         http_handler=http_handler,
         origin_check=origin_check,
+        read_inline=read_inline,
     )
     async with trio.open_nursery() as nursery:
+        runner.nursery = nursery
         await nursery.start(trio.serve_listeners, runner, listeners)
         for listener in socket_listeners:
             logger.info("listening on %s", listener.socket.getsockname())
