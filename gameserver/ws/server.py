@@ -152,7 +152,15 @@ class _ConnectionRunner:
                     stream, HTTPResponse.text(503, "too many connections from your address")
                 )
                 return
-            await self._serve(stream, address)
+            ws = await self._open(stream, address)
+            if ws is None:
+                pass  # refused, lost, or a plain HTTP request (answered)
+            elif self.read_inline:
+                await self._run_handler(ws)
+            else:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(ws.run)
+                    await self._run_handler(ws)
         except Exception:
             logger.exception("unexpected error serving %s", address)
         finally:
@@ -162,14 +170,16 @@ class _ConnectionRunner:
                 del server.per_ip[ip]
             await trio.aclose_forcefully(stream)
 
-    async def _serve(self, stream: trio.abc.Stream, address: Any) -> None:
+    async def _open(self, stream: trio.abc.Stream, address: Any) -> WebSocket | None:
+        """Read the request and answer it: the open WebSocket after a 101, or None
+        (refused, timed out, lost, or a plain HTTP request that was answered)."""
         config = self.server.config
         accepted: handshake.Accepted | None = None
         try:
             with trio.fail_after(config.handshake_timeout):
                 read = await _read_request(stream, config)
                 if read is None:
-                    return
+                    return None
                 request, trailing = read
                 if handshake.is_websocket_request(request):
                     deflate = config.deflate if config.compression else None
@@ -183,17 +193,17 @@ class _ConnectionRunner:
         except HandshakeError as exc:
             logger.info("refused handshake from %s: %s %s", address, exc.status, exc.reason)
             await _send_response(stream, handshake.reject(exc))
-            return
+            return None
         except trio.TooSlowError:
             logger.info("handshake from %s timed out", address)
             await _send_response(stream, HTTPResponse.text(408, "handshake timed out"))
-            return
+            return None
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             logger.info("connection from %s lost during the handshake: %s", address, exc)
-            return
+            return None
         if accepted is None:
             await self._serve_http(stream, request)
-            return
+            return None
 
         connection = Connection(
             Role.SERVER,
@@ -201,32 +211,17 @@ class _ConnectionRunner:
             deflate=accepted.deflate,
             hold_close=True,
         )
-        ws = WebSocket(
+        # The 101 is written; keeping it would cost every connection its headers.
+        return WebSocket(
             stream,
             connection,
             config=config.websocket_config(),
             subprotocol=accepted.subprotocol,
             request=request,
-            # The 101 is written; keeping it would cost every connection its headers.
             remote_address=address,
             initial_data=trailing,
             nursery=self.nursery if self.read_inline else None,
         )
-        # This frame lives as long as the connection: drop the 101 and the raw head.
-        accepted = None
-        read = None
-        if not self.read_inline:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(ws.run)
-                await self._run_handler(ws)
-            return
-        try:
-            await self._run_handler(ws)
-        finally:
-            if ws.closed is None:
-                # Cancelled (server shutdown): close with 1001, bounded by close_timeout.
-                with trio.CancelScope(shield=True):
-                    await ws.close(1001, "going away")
 
     async def _serve_http(self, stream: trio.abc.Stream, request: HTTPRequest) -> None:
         if self.http_handler is None:
@@ -242,21 +237,27 @@ class _ConnectionRunner:
         await _send_response(stream, response)
 
     async def _run_handler(self, ws: WebSocket) -> None:
+        """Run the handler; how it ends decides the close code (see module doc)."""
         try:
-            await self.handler(ws)
-        except ConnectionClosed:
-            return
-        except Exception:
-            if ws.closed is None:
-                logger.exception("handler failed for %s", ws.remote_address)
+            try:
+                await self.handler(ws)
+            except ConnectionClosed:
+                return
+            except Exception:
+                if ws.closed is None:
+                    logger.exception("handler failed for %s", ws.remote_address)
+                    with trio.CancelScope(shield=True):
+                        await ws.close(1011, "internal error")
+                else:
+                    logger.debug("handler ended after the connection closed", exc_info=True)
+                return
+            await ws.close(1000)
+        finally:
+            # Cancelled (server shutdown): the reader task closes with 1001; inline,
+            # this task does, bounded by close_timeout.
+            if self.read_inline and ws.closed is None:
                 with trio.CancelScope(shield=True):
-                    await ws.close(1011, "internal error")
-            else:
-                logger.debug("handler ended after the connection closed", exc_info=True)
-            return
-        # Cancellation (server shutdown) propagates: the reader task (or, inline,
-        # _serve) closes with 1001.
-        await ws.close(1000)
+                    await ws.close(1001, "going away")
 
 
 async def serve_websocket(

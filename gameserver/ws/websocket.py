@@ -489,9 +489,37 @@ class WebSocket:
                 progress = self._progress = trio.Event()
             await progress.wait()
             return
+        # This task reads: write what is queued, read once (or meet a keepalive
+        # deadline), queue what arrived; end the connection when it is over.
         self._reading = True
         try:
-            await self._read_round()
+            conn = self._conn
+            eof = False
+            if conn.close_held:
+                conn.release_close()  # the messages before the close were taken
+            if not conn.should_close_transport:
+                if conn.bytes_to_send or self._unsent:
+                    self._flush_nowait()
+                data, self._initial_data = self._initial_data, b""
+                if not data:
+                    chunk = await self._receive_chunk()
+                    if chunk is None:
+                        if await self._keepalive():
+                            return
+                        chunk, eof = b"", True
+                    data = chunk
+                if data:
+                    conn.receive_data(data)
+                elif not eof:
+                    conn.receive_eof()
+                    eof = True
+                self._dispatch()
+                if conn.close_held and (not self._messages or self._close_called):
+                    conn.release_close()
+            if conn.should_close_transport or eof:
+                await self._end(eof)
+            elif conn.close_sent or self._answers_due:
+                self._flush_nowait()
         finally:
             self._reading = False
             self._wake_progress()
@@ -502,40 +530,14 @@ class WebSocket:
             return False
         return self._conn.close_held or len(self._messages) >= self.config.max_queued_messages
 
-    async def _read_round(self) -> None:
-        """Inline: write what is queued, read once (or meet a keepalive deadline),
-        queue what arrived; end the connection when it is over."""
-        conn = self._conn
-        eof = False
-        if conn.close_held:
-            conn.release_close()  # the messages before the close were taken
-        if not conn.should_close_transport:
-            if conn.bytes_to_send or self._unsent:
-                self._flush_nowait()
-            data, self._initial_data = self._initial_data, b""
-            if not data:
-                chunk = await self._receive_chunk()
-                if chunk is None:
-                    if await self._keepalive():
-                        return
-                    chunk, eof = b"", True
-                data = chunk
-            if data:
-                conn.receive_data(data)
-            elif not eof:
-                conn.receive_eof()
-                eof = True
-            self._dispatch()
-            if conn.close_held and (not self._messages or self._close_called):
-                conn.release_close()
-        if conn.should_close_transport or eof:
-            await self._end(eof)
-        elif conn.close_sent or self._answers_due:
-            self._flush_nowait()
-
     async def _receive_chunk(self) -> bytes | None:
         """Read from the stream until the next keepalive deadline: the bytes read (b""
-        when the stream ended or broke), or None when the deadline passed first."""
+        when the stream ended or broke), or None when the deadline passed first.
+
+        Over plain TCP it reads the socket's file descriptor itself (as try_send_frame
+        writes it): an idle connection then waits in fewer, smaller frames than those
+        of ``SocketStream.receive_some``, about 1 KB less per connection.
+        """
         if self._local_failure is not None:
             return b""  # aborted: read nothing more
         due = self._ping_due
@@ -546,17 +548,48 @@ class WebSocket:
             )
         if self._pong_due is not None:
             due = self._pong_due
+        sock = self._socket
+        if sock is None:
+            return await self._receive_from_stream(due)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        fd = sock.fileno()
+        waited = False
+        while True:
+            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
+                return b""
+            try:
+                data: bytes | None = os.read(fd, _RECEIVE_SIZE)
+            except BlockingIOError:
+                data = None  # wait outside the handler: it would keep the exception alive
+            except OSError:
+                return b""  # broken, e.g. reset by the peer
+            if data is not None:
+                break
+            try:
+                if due == math.inf:  # no timer, no cancel scope
+                    await trio.lowlevel.wait_readable(fd)
+                else:
+                    with trio.move_on_at(due) as timer:
+                        await trio.lowlevel.wait_readable(fd)
+                    if timer.cancelled_caught:
+                        return None
+            except trio.ClosedResourceError:
+                return b""
+            waited = True
+        if not waited:
+            # Still a schedule point, so a flood cannot starve other connections.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def _receive_from_stream(self, due: float) -> bytes | None:
+        """``_receive_chunk`` for streams that are not plain TCP (TLS, memory)."""
         try:
-            if due == math.inf:  # no timer, no cancel scope
+            with trio.move_on_at(due):
                 chunk = await self._stream.receive_some(_RECEIVE_SIZE)
-            else:
-                with trio.move_on_at(due):
-                    chunk = await self._stream.receive_some(_RECEIVE_SIZE)
-                    return chunk if type(chunk) is bytes else bytes(chunk)
-                return None
+                return chunk if type(chunk) is bytes else bytes(chunk)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return b""
-        return chunk if type(chunk) is bytes else bytes(chunk)
+        return None
 
     async def _end(self, eof: bool) -> None:
         """Write our close answer (or the close of a failure), let a client wait for
