@@ -63,6 +63,19 @@ _RECEIVE_SIZE = 65536
 _OPEN = ConnectionState.OPEN
 
 
+def _read_nowait(fd: int) -> bytes | None:
+    """Read what the non-blocking ``fd`` has, or None when it has nothing yet.
+
+    A plain function, not inline in the reading coroutine: the BlockingIOError's
+    traceback would give that coroutine a frame object (about 250 bytes) for as long as
+    the connection lives.
+    """
+    try:
+        return os.read(fd, _RECEIVE_SIZE)
+    except BlockingIOError:
+        return None
+
+
 def peer_address(stream: trio.abc.Stream) -> Any:
     """The peer's socket address, or None when ``stream`` is not (over) a socket."""
     while isinstance(stream, trio.SSLStream):
@@ -558,9 +571,7 @@ class WebSocket:
             if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
                 return b""
             try:
-                data: bytes | None = os.read(fd, _RECEIVE_SIZE)
-            except BlockingIOError:
-                data = None  # wait outside the handler: it would keep the exception alive
+                data = _read_nowait(fd)
             except OSError:
                 return b""  # broken, e.g. reset by the peer
             if data is not None:
