@@ -3,9 +3,10 @@
 Each connection's WebSocket is read by a task of its own (``WebSocket.run``), so pings,
 keepalive and close handshakes are served whatever the handler does. With
 ``read_inline=True`` there is no such task: the handler's own waits for input
-(``receive``, ``ping``, ``close``) read the stream, which halves the tasks (and much of
-the memory) per idle connection. Use it for handlers that always wait in ``receive``
-when they have nothing else to do.
+(``receive``, ``ping``, ``close``) read the stream, and one timer task for the whole
+server sends the keepalive pings (see ``keepalive.py``). That halves the tasks (and
+much of the memory) per idle connection. Use it for handlers that always wait in
+``receive`` when they have nothing else to do.
 
 Plain HTTP requests on the same port go to an optional HTTP handler (the browser
 client, ``/healthz``, ``/metrics``), one request per TCP connection.
@@ -29,6 +30,7 @@ from gameserver.ws.config import ServerConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.http import HeadReader, HTTPRequest, HTTPResponse, parse_request_head
+from gameserver.ws.keepalive import SharedKeepalive
 from gameserver.ws.websocket import WebSocket, peer_address
 
 __all__ = ["Handler", "HTTPHandler", "WebSocketServer", "serve_websocket"]
@@ -133,6 +135,8 @@ class _ConnectionRunner:
         self.read_inline = read_inline
         # Inline: where the connections' writer tasks start when a write has to wait.
         self.nursery: trio.Nursery | None = None
+        # Inline with keepalive: the one timer that keeps every connection's deadlines.
+        self.keepalive: SharedKeepalive | None = None
 
     async def __call__(self, stream: trio.abc.Stream) -> None:
         server = self.server
@@ -156,7 +160,14 @@ class _ConnectionRunner:
             if ws is None:
                 pass  # refused, lost, or a plain HTTP request (answered)
             elif self.read_inline:
-                await self._run_handler(ws)
+                keepalive = self.keepalive
+                if keepalive is not None:
+                    keepalive.add(ws)
+                try:
+                    await self._run_handler(ws)
+                finally:
+                    if keepalive is not None:
+                        keepalive.discard(ws)
             else:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(ws.run)
@@ -221,6 +232,7 @@ class _ConnectionRunner:
             remote_address=address,
             initial_data=trailing,
             nursery=self.nursery if self.read_inline else None,
+            shared_keepalive=self.read_inline and self.keepalive is not None,
         )
 
     async def _serve_http(self, stream: trio.abc.Stream, request: HTTPRequest) -> None:
@@ -302,6 +314,9 @@ async def serve_websocket(
     )
     async with trio.open_nursery() as nursery:
         runner.nursery = nursery
+        if read_inline and config.ping_interval is not None:
+            runner.keepalive = SharedKeepalive(config.ping_interval, config.ping_timeout)
+            nursery.start_soon(runner.keepalive.run)
         await nursery.start(trio.serve_listeners, runner, listeners)
         for listener in socket_listeners:
             logger.info("listening on %s", listener.socket.getsockname())

@@ -9,9 +9,9 @@ It reads the stream in one of two ways:
 - *inline*: no task runs ``run`` (a server started with ``read_inline=True`` does
   this, to spend one task per connection, not two). Then whichever task waits for
   input (in :meth:`receive`, :meth:`ping`, :meth:`close`) reads the stream itself,
-  answering pings and keeping the keepalive deadlines while it waits; other waiting
-  tasks wait for its progress. The stream is read only while some task waits for
-  input.
+  answering pings and keeping the keepalive deadlines while it waits (or leaving
+  them to a shared timer, see :mod:`gameserver.ws.keepalive`); other waiting tasks
+  wait for its progress. The stream is read only while some task waits for input.
 
 A writer task (in ``run``'s nursery, or inline in the nursery given to the
 constructor) starts when a write has to wait. While received messages are still
@@ -94,7 +94,9 @@ class WebSocket:
     Do not construct it directly: :func:`~gameserver.ws.server.serve_websocket` hands
     one to each handler, :func:`~gameserver.ws.client.open_websocket` yields one.
     Constructed with a ``nursery`` it reads inline (see module doc) and starts its
-    writer tasks there; without one, a task must run :meth:`run`.
+    writer tasks there; without one, a task must run :meth:`run`. With
+    ``shared_keepalive`` its reads are not timed: a
+    :class:`~gameserver.ws.keepalive.SharedKeepalive` calls :meth:`check_keepalive`.
     """
 
     # Slots: one per attribute, no per-instance dict (an idle connection's WebSocket
@@ -102,6 +104,7 @@ class WebSocket:
     __slots__ = (
         "__weakref__", "_answers_due", "_background", "_below_write_limit", "_close_called",
         "_closed_event", "_conn", "_initial_data", "_local_failure", "_message_arrived",
+        "_shared_keepalive",
         "_messages", "_nursery", "_ping_due", "_pings", "_pong_due", "_progress",
         "_queued_bytes", "_reading", "_room_for_messages", "_send_lock", "_socket",
         "_stream", "_unsent", "_write_wanted", "_writer_started", "closed", "config",
@@ -120,6 +123,7 @@ class WebSocket:
         remote_address: Any = None,
         initial_data: bytes = b"",
         nursery: trio.Nursery | None = None,
+        shared_keepalive: bool = False,
     ) -> None:
         self._stream = stream
         self._conn = connection
@@ -158,6 +162,8 @@ class WebSocket:
         # Keepalive deadlines (trio time), kept by the reader: no task of its own.
         # None until the first read (the constructor may run outside Trio).
         self._ping_due: float | None = None
+        # True: a shared timer keeps the deadlines (check_keepalive), reads are untimed.
+        self._shared_keepalive = shared_keepalive
         self._pong_due: float | None = None
         self._queued_bytes = 0
         self._below_write_limit: trio.Event | None = None  # None: below the limit
@@ -561,6 +567,8 @@ class WebSocket:
             )
         if self._pong_due is not None:
             due = self._pong_due
+        if self._shared_keepalive:
+            due = math.inf  # check_keepalive keeps the deadlines
         sock = self._socket
         if sock is None:
             return await self._receive_from_stream(due)
@@ -764,6 +772,30 @@ class WebSocket:
             await self._write_now()
         await trio.aclose_forcefully(self._stream)
         return False
+
+    def check_keepalive(self, now: float) -> None:
+        """For a shared keepalive timer (the reads are then untimed): send the ping
+        that is due at ``now``, or abort with 1011 when the last one went unanswered
+        for ``ping_timeout`` while a task waits to read the pong."""
+        conn = self._conn
+        due = self._ping_due
+        if (
+            due is None  # not read yet: the first read sets the first deadline
+            or self.closed is not None
+            or self._local_failure is not None
+            or conn.close_sent
+            or conn.state is not _OPEN
+        ):
+            return
+        pong_due = self._pong_due
+        if pong_due is None:
+            if now >= due:
+                conn.send_ping(os.urandom(4))
+                self._flush_nowait()
+                self._pong_due = now + self.config.ping_timeout
+        elif now >= pong_due and (self._reading or self._background):
+            logger.info("keepalive ping timed out; closing %s", self.remote_address)
+            self.abort(1011, "keepalive ping timeout")
 
     async def _finish(self) -> None:
         await trio.aclose_forcefully(self._stream)
