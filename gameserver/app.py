@@ -307,6 +307,8 @@ async def run_server(
                     origin_check=lambda origin: origins[0].permits(origin),
                     config=config.websocket,
                     ssl_context=ssl_context,
+                    # The game handler always waits in receive(): one task per connection.
+                    read_inline=True,
                 )
             )
         except* OSError as group:

@@ -14,7 +14,6 @@ itself ``overflowed`` and the writer must close the connection (the player can r
 from __future__ import annotations
 
 from collections import OrderedDict
-from itertools import count
 
 import attrs
 import trio
@@ -50,11 +49,17 @@ class Outbox:
     ``trio.EndOfChannel`` once the outbox is closed and drained.
     """
 
+    # Every idle connection has an outbox: slots, and the queue made on first put.
+    __slots__ = (
+        "limit", "_items", "_seq", "_unkeyed", "_event", "_overflow", "closed",
+        "overflowed", "coalesced",
+    )
+
     def __init__(self, limit: int = DEFAULT_OUTBOX_LIMIT) -> None:
         self.limit = limit
-        # seq or key -> payload, in send order
-        self._items: OrderedDict[object, Payload] = OrderedDict()
-        self._seq = count()
+        # seq or key -> payload, in send order; None until something is queued
+        self._items: OrderedDict[object, Payload] | None = None
+        self._seq = 0
         self._unkeyed = 0
         # Created when first waited on: most connections never need them.
         self._event: trio.Event | None = None
@@ -66,12 +71,16 @@ class Outbox:
         self.coalesced = 0
 
     def __len__(self) -> int:
-        return len(self._items)
+        items = self._items
+        return 0 if items is None else len(items)
 
     def put(self, payload: Payload, *, key: str | None = None) -> bool:
         """Queue ``payload``; return False when it was not queued (closed or overflowed)."""
         if self.closed or self.overflowed:
             return False
+        items = self._items
+        if items is None:
+            items = self._items = OrderedDict()
         if key is None:
             if self._unkeyed >= self.limit:
                 self.overflowed = True
@@ -80,12 +89,13 @@ class Outbox:
                 self._wake()
                 return False
             self._unkeyed += 1
-            self._items[next(self._seq)] = payload
+            self._seq += 1
+            items[self._seq] = payload
         else:
             slot = ("key", key)
-            if self._items.pop(slot, None) is not None:
+            if items.pop(slot, None) is not None:
                 self.coalesced += 1
-            self._items[slot] = payload
+            items[slot] = payload
         self._wake()
         return True
 
@@ -109,9 +119,10 @@ class Outbox:
 
     def get_nowait(self) -> Payload | None:
         """Return the next queued payload, or None when the outbox is empty."""
-        if not self._items:
+        items = self._items
+        if not items:
             return None
-        slot, payload = self._items.popitem(last=False)
+        slot, payload = items.popitem(last=False)
         if not isinstance(slot, tuple):
             self._unkeyed -= 1
         return payload

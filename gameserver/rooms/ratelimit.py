@@ -11,6 +11,8 @@ class TokenBucket:
     once it reaches its own limit.
     """
 
+    __slots__ = ("rate", "burst", "_credits", "_updated", "strikes")  # one per connection
+
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate
         self.burst = burst

@@ -122,6 +122,14 @@ class Connection:
     the close (Autobahn cases 3.2, 4.1.3, 5.15 and 7.1.6 are strict about this).
     """
 
+    # Slots: a server holds one per open connection.
+    __slots__ = (
+        "_assembler", "_buf", "_close_sent", "_codec", "_events", "_expect_mask",
+        "_frame_offset", "_header", "_held_close", "_hold_close", "_mask_pool", "_out",
+        "_out_size", "_receiving", "_state", "close_code", "close_reason", "deflate",
+        "failure", "role", "should_close_transport",
+    )
+
     def __init__(
         self,
         role: Role,

@@ -8,6 +8,7 @@ compare case-insensitively (RFC 9110 section 5.1).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 import attrs
@@ -190,7 +191,12 @@ def _split_head(head: bytes, max_headers: int) -> tuple[str, Headers]:
         value = value.strip(" \t")
         if any(c in _BAD_VALUE_CHARS for c in value):
             raise HandshakeError(400, f"invalid character in header {name!r}")
-        headers.append((name, value))
+        # Interned: a server keeps each WebSocket's opening request, and apart from
+        # the key (unique by design), its names and values are the same strings on
+        # every connection.
+        if name.lower() != "sec-websocket-key":
+            value = sys.intern(value)
+        headers.append((sys.intern(name), value))
     return start, tuple(headers)
 
 
@@ -200,7 +206,7 @@ def parse_request_head(head: bytes, *, max_headers: int = 100) -> HTTPRequest:
     parts = start.split(" ")
     if len(parts) != 3:
         raise HandshakeError(400, "malformed request line")
-    method, target, version = parts
+    method, target, version = (sys.intern(part) for part in parts)
     if not _is_token(method):
         raise HandshakeError(400, "malformed request method")
     if version not in ("HTTP/1.1", "HTTP/1.0"):

@@ -1,5 +1,13 @@
 """The WebSocket server: listeners, the opening handshake, one handler task per connection.
 
+Each connection's WebSocket is read by a task of its own (``WebSocket.run``), so pings,
+keepalive and close handshakes are served whatever the handler does. With
+``read_inline=True`` there is no such task: the handler's own waits for input
+(``receive``, ``ping``, ``close``) read the stream, and one timer task for the whole
+server sends the keepalive pings (see ``keepalive.py``). That halves the tasks (and
+much of the memory) per idle connection. Use it for handlers that always wait in
+``receive`` when they have nothing else to do.
+
 Plain HTTP requests on the same port go to an optional HTTP handler (the browser
 client, ``/healthz``, ``/metrics``), one request per TCP connection.
 
@@ -22,6 +30,7 @@ from gameserver.ws.config import ServerConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.http import HeadReader, HTTPRequest, HTTPResponse, parse_request_head
+from gameserver.ws.keepalive import SharedKeepalive
 from gameserver.ws.websocket import WebSocket, peer_address
 
 __all__ = ["Handler", "HTTPHandler", "WebSocketServer", "serve_websocket"]
@@ -116,12 +125,18 @@ class _ConnectionRunner:
         subprotocols: Sequence[str],
         http_handler: HTTPHandler | None,
         origin_check: handshake.OriginCheck | None,
+        read_inline: bool,
     ) -> None:
         self.server = server
         self.handler = handler
         self.subprotocols = tuple(subprotocols)
         self.http_handler = http_handler
         self.origin_check = origin_check
+        self.read_inline = read_inline
+        # Inline: where the connections' writer tasks start when a write has to wait.
+        self.nursery: trio.Nursery | None = None
+        # Inline with keepalive: the one timer that keeps every connection's deadlines.
+        self.keepalive: SharedKeepalive | None = None
 
     async def __call__(self, stream: trio.abc.Stream) -> None:
         server = self.server
@@ -141,7 +156,22 @@ class _ConnectionRunner:
                     stream, HTTPResponse.text(503, "too many connections from your address")
                 )
                 return
-            await self._serve(stream, address)
+            ws = await self._open(stream, address)
+            if ws is None:
+                pass  # refused, lost, or a plain HTTP request (answered)
+            elif self.read_inline:
+                keepalive = self.keepalive
+                if keepalive is not None:
+                    keepalive.add(ws)
+                try:
+                    await self._run_handler(ws)
+                finally:
+                    if keepalive is not None:
+                        keepalive.discard(ws)
+            else:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(ws.run)
+                    await self._run_handler(ws)
         except Exception:
             logger.exception("unexpected error serving %s", address)
         finally:
@@ -151,14 +181,16 @@ class _ConnectionRunner:
                 del server.per_ip[ip]
             await trio.aclose_forcefully(stream)
 
-    async def _serve(self, stream: trio.abc.Stream, address: Any) -> None:
+    async def _open(self, stream: trio.abc.Stream, address: Any) -> WebSocket | None:
+        """Read the request and answer it: the open WebSocket after a 101, or None
+        (refused, timed out, lost, or a plain HTTP request that was answered)."""
         config = self.server.config
         accepted: handshake.Accepted | None = None
         try:
             with trio.fail_after(config.handshake_timeout):
                 read = await _read_request(stream, config)
                 if read is None:
-                    return
+                    return None
                 request, trailing = read
                 if handshake.is_websocket_request(request):
                     deflate = config.deflate if config.compression else None
@@ -172,17 +204,17 @@ class _ConnectionRunner:
         except HandshakeError as exc:
             logger.info("refused handshake from %s: %s %s", address, exc.status, exc.reason)
             await _send_response(stream, handshake.reject(exc))
-            return
+            return None
         except trio.TooSlowError:
             logger.info("handshake from %s timed out", address)
             await _send_response(stream, HTTPResponse.text(408, "handshake timed out"))
-            return
+            return None
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             logger.info("connection from %s lost during the handshake: %s", address, exc)
-            return
+            return None
         if accepted is None:
             await self._serve_http(stream, request)
-            return
+            return None
 
         connection = Connection(
             Role.SERVER,
@@ -190,22 +222,18 @@ class _ConnectionRunner:
             deflate=accepted.deflate,
             hold_close=True,
         )
-        ws = WebSocket(
+        # The 101 is written; keeping it would cost every connection its headers.
+        return WebSocket(
             stream,
             connection,
             config=config.websocket_config(),
             subprotocol=accepted.subprotocol,
             request=request,
-            # The 101 is written; keeping it would cost every connection its headers.
             remote_address=address,
             initial_data=trailing,
+            nursery=self.nursery if self.read_inline else None,
+            shared_keepalive=self.read_inline and self.keepalive is not None,
         )
-        # This frame lives as long as the connection: drop the 101 and the raw head.
-        accepted = None
-        read = None
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(ws.run)
-            await self._run_handler(ws)
 
     async def _serve_http(self, stream: trio.abc.Stream, request: HTTPRequest) -> None:
         if self.http_handler is None:
@@ -221,20 +249,27 @@ class _ConnectionRunner:
         await _send_response(stream, response)
 
     async def _run_handler(self, ws: WebSocket) -> None:
+        """Run the handler; how it ends decides the close code (see module doc)."""
         try:
-            await self.handler(ws)
-        except ConnectionClosed:
-            return
-        except Exception:
-            if ws.closed is None:
-                logger.exception("handler failed for %s", ws.remote_address)
+            try:
+                await self.handler(ws)
+            except ConnectionClosed:
+                return
+            except Exception:
+                if ws.closed is None:
+                    logger.exception("handler failed for %s", ws.remote_address)
+                    with trio.CancelScope(shield=True):
+                        await ws.close(1011, "internal error")
+                else:
+                    logger.debug("handler ended after the connection closed", exc_info=True)
+                return
+            await ws.close(1000)
+        finally:
+            # Cancelled (server shutdown): the reader task closes with 1001; inline,
+            # this task does, bounded by close_timeout.
+            if self.read_inline and ws.closed is None:
                 with trio.CancelScope(shield=True):
-                    await ws.close(1011, "internal error")
-            else:
-                logger.debug("handler ended after the connection closed", exc_info=True)
-            return
-        # Cancellation (server shutdown) propagates: the reader task closes with 1001.
-        await ws.close(1000)
+                    await ws.close(1001, "going away")
 
 
 async def serve_websocket(
@@ -247,6 +282,7 @@ async def serve_websocket(
     origin_check: handshake.OriginCheck | None = None,
     config: ServerConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    read_inline: bool = False,
     task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn:
     """Listen on ``host``:``port`` and run ``handler(ws)`` for each WebSocket connection.
@@ -254,7 +290,9 @@ async def serve_websocket(
     Start it with ``server = await nursery.start(serve_websocket, handler, host, 0)``
     and read ``server.port``. ``subprotocols`` lists supported subprotocols in
     preference order; ``http_handler`` answers plain HTTP requests (426 without one);
-    ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``.
+    ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``;
+    ``read_inline`` reads each connection in its handler's waits, not in a task of its
+    own (see module doc).
     Runs until cancelled; cancelling closes every connection with 1001.
     """
     config = config or ServerConfig()
@@ -272,8 +310,13 @@ async def serve_websocket(
         subprotocols=subprotocols,
         http_handler=http_handler,
         origin_check=origin_check,
+        read_inline=read_inline,
     )
     async with trio.open_nursery() as nursery:
+        runner.nursery = nursery
+        if read_inline and config.ping_interval is not None:
+            runner.keepalive = SharedKeepalive(config.ping_interval, config.ping_timeout)
+            nursery.start_soon(runner.keepalive.run)
         await nursery.start(trio.serve_listeners, runner, listeners)
         for listener in socket_listeners:
             logger.info("listening on %s", listener.socket.getsockname())

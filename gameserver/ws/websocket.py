@@ -1,9 +1,20 @@
 """The Trio adapter: one WebSocket endpoint over any ``trio.abc.Stream``.
 
 A :class:`WebSocket` wraps a sans-IO :class:`~gameserver.ws.connection.Connection`.
-Background tasks (started by the server or the client, see :meth:`WebSocket.run`)
-read the stream, feed the connection, queue whole messages for :meth:`receive`,
-answer pings, send keepalive pings and write. While received messages are still
+It reads the stream in one of two ways:
+
+- *background*: a task runs :meth:`WebSocket.run` (the client and, by default, the
+  server do this), which reads all the time, queues whole messages for
+  :meth:`receive`, answers pings and keeps the keepalive deadlines;
+- *inline*: no task runs ``run`` (a server started with ``read_inline=True`` does
+  this, to spend one task per connection, not two). Then whichever task waits for
+  input (in :meth:`receive`, :meth:`ping`, :meth:`close`) reads the stream itself,
+  answering pings and keeping the keepalive deadlines while it waits (or leaving
+  them to a shared timer, see :mod:`gameserver.ws.keepalive`); other waiting tasks
+  wait for its progress. The stream is read only while some task waits for input.
+
+A writer task (in ``run``'s nursery, or inline in the nursery given to the
+constructor) starts when a write has to wait. While received messages are still
 waiting to be answered, ``send`` only queues a frame and wakes the writer, which runs
 once the sending task blocks and writes everything queued by then with one
 ``send_all``: a burst of replies costs one system call, not one each. Otherwise
@@ -15,6 +26,7 @@ How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers
 - the peer sent a close frame: its code and reason (1005 when it gave no code);
 - the peer broke the protocol: the code we closed with (1002, 1007, 1009, ...);
 - a keepalive pong did not arrive in time: 1011 "keepalive ping timeout";
+- :meth:`WebSocket.abort` was called: its code and reason;
 - the stream ended or broke without a close frame, or our close was never answered:
   1006.
 """
@@ -51,6 +63,19 @@ _RECEIVE_SIZE = 65536
 _OPEN = ConnectionState.OPEN
 
 
+def _read_nowait(fd: int) -> bytes | None:
+    """Read what the non-blocking ``fd`` has, or None when it has nothing yet.
+
+    A plain function, not inline in the reading coroutine: the BlockingIOError's
+    traceback would give that coroutine a frame object (about 250 bytes) for as long as
+    the connection lives.
+    """
+    try:
+        return os.read(fd, _RECEIVE_SIZE)
+    except BlockingIOError:
+        return None
+
+
 def peer_address(stream: trio.abc.Stream) -> Any:
     """The peer's socket address, or None when ``stream`` is not (over) a socket."""
     while isinstance(stream, trio.SSLStream):
@@ -68,7 +93,23 @@ class WebSocket:
 
     Do not construct it directly: :func:`~gameserver.ws.server.serve_websocket` hands
     one to each handler, :func:`~gameserver.ws.client.open_websocket` yields one.
+    Constructed with a ``nursery`` it reads inline (see module doc) and starts its
+    writer tasks there; without one, a task must run :meth:`run`. With
+    ``shared_keepalive`` its reads are not timed: a
+    :class:`~gameserver.ws.keepalive.SharedKeepalive` calls :meth:`check_keepalive`.
     """
+
+    # Slots: one per attribute, no per-instance dict (an idle connection's WebSocket
+    # would otherwise cost over a kilobyte).
+    __slots__ = (
+        "__weakref__", "_answers_due", "_background", "_below_write_limit", "_close_called",
+        "_closed_event", "_conn", "_initial_data", "_local_failure", "_message_arrived",
+        "_shared_keepalive",
+        "_messages", "_nursery", "_ping_due", "_pings", "_pong_due", "_progress",
+        "_queued_bytes", "_reading", "_room_for_messages", "_send_lock", "_socket",
+        "_stream", "_unsent", "_write_wanted", "_writer_started", "closed", "config",
+        "remote_address", "request", "response", "subprotocol",
+    )
 
     def __init__(
         self,
@@ -81,6 +122,8 @@ class WebSocket:
         response: HTTPResponse | None = None,
         remote_address: Any = None,
         initial_data: bytes = b"",
+        nursery: trio.Nursery | None = None,
+        shared_keepalive: bool = False,
     ) -> None:
         self._stream = stream
         self._conn = connection
@@ -104,22 +147,32 @@ class WebSocket:
         self._write_wanted: trio.Event | None = None
         # The writer task starts on the first write that has to wait (see _wake_writer):
         # an idle connection, or one whose writes the socket takes at once, needs none.
-        self._nursery: trio.Nursery | None = None
+        # Inline (no run() task), it starts in ``nursery`` and ends once all is written.
+        self._nursery = nursery
         self._writer_started = False
+        # Without a nursery, run() reads (background); with one, waiting tasks do.
+        self._background = nursery is None
+        # Inline: True while a task reads; the others wait for _progress, which is made
+        # on first wait and set after each round of reading.
+        self._reading = False
+        self._progress: trio.Event | None = None
         # Bytes taken from the connection that the socket did not accept yet; they go
         # out before anything queued later.
         self._unsent = b""
         # Keepalive deadlines (trio time), kept by the reader: no task of its own.
-        self._ping_due = math.inf
+        # None until the first read (the constructor may run outside Trio).
+        self._ping_due: float | None = None
+        # True: a shared timer keeps the deadlines (check_keepalive), reads are untimed.
+        self._shared_keepalive = shared_keepalive
         self._pong_due: float | None = None
         self._queued_bytes = 0
         self._below_write_limit: trio.Event | None = None  # None: below the limit
         # A list, not a deque: an empty deque takes 760 bytes per idle connection, and
         # at most max_queued_messages wait here.
         self._messages: list[Message] = []
-        self._message_arrived = trio.Event()
+        self._message_arrived: trio.Event | None = None
         self._room_for_messages: trio.Event | None = None
-        self._closed_event = trio.Event()
+        self._closed_event: trio.Event | None = None
         self._pings: dict[bytes, trio.Event] = {}
         self._local_failure: ConnectionClosed | None = None
         self._close_called = False
@@ -137,12 +190,17 @@ class WebSocket:
         while not self._messages:
             if self.closed is not None:
                 raise self.closed
-            if self._message_arrived.is_set():
-                self._message_arrived = trio.Event()
-            await self._message_arrived.wait()
+            if self._background:
+                arrived = self._message_arrived
+                if arrived is None or arrived.is_set():
+                    arrived = self._message_arrived = trio.Event()
+                await arrived.wait()
+            else:
+                await self._read_or_wait()
         message = self._messages.pop(0)
         if len(self._messages) < self.config.max_queued_messages:
             self._wake(self._room_for_messages)
+            self._wake_progress()
         return message
 
     def __aiter__(self) -> WebSocket:
@@ -280,7 +338,11 @@ class WebSocket:
             event = self._pings[payload] = trio.Event()
         self._conn.send_ping(payload)
         await self._queued(len(payload))
-        await event.wait()
+        if self._background:
+            await event.wait()
+        else:
+            while not event.is_set():
+                await self._read_or_wait()
         if self._pings.get(payload) is event:  # woken by the end, not by the pong
             await self._raise_closed()
 
@@ -293,18 +355,43 @@ class WebSocket:
         """
         self._close_called = True
         self._wake(self._room_for_messages)
+        self._wake_progress()
         if self.closed is None:
             if self._conn.state is _OPEN and not self._conn.close_sent:
                 self._conn.send_close(code, reason)
                 self._wake_writer()
             with trio.move_on_after(self.config.close_timeout):
-                await self._closed_event.wait()
-            if not self._closed_event.is_set():
+                await self._until_closed()
+            if self.closed is None:
                 logger.debug("close handshake timed out; dropping the stream")
                 await trio.aclose_forcefully(self._stream)
-                await self._closed_event.wait()
+                await self._until_closed()
         else:
             await trio.lowlevel.checkpoint()
+
+    def abort(self, code: int, reason: str = "") -> None:
+        """Fail the connection now, from any task and without waiting: queue a close
+        frame with ``code`` and ``reason``, write what the socket takes at once, and
+        wake every waiting task, which then sees ``ConnectionClosed(code, reason)``.
+
+        For a peer that stopped reading, where a close handshake would only wait.
+        Only streams over a socket can be woken; others end at the next read.
+        """
+        if self.closed is not None or self._local_failure is not None:
+            return
+        self._local_failure = ConnectionClosed(code, reason)
+        self._close_called = True
+        conn = self._conn
+        if conn.state is _OPEN and not conn.close_sent:
+            conn.send_close(code, reason)
+            self._flush_nowait()
+        stream: Any = self._stream
+        while isinstance(stream, trio.SSLStream):
+            stream = stream.transport_stream
+        if isinstance(stream, trio.SocketStream):
+            # Readers and writers blocked on the socket get ClosedResourceError; the
+            # reader then closes the stream and records the end.
+            trio.lowlevel.notify_closing(stream.socket)
 
     async def aclose(self) -> None:
         """Close with 1000 (normal closure); the ``trio.abc.AsyncResource`` spelling."""
@@ -360,16 +447,22 @@ class WebSocket:
         return True
 
     async def _writer(self) -> None:
-        """Write whatever is queued whenever woken; ends when the stream fails."""
-        while True:
-            wanted = self._write_wanted
-            if wanted is None:
-                wanted = self._write_wanted = trio.Event()
-            await wanted.wait()
-            self._write_wanted = None
-            async with self._send_lock:
-                if not await self._drain():
-                    return
+        """Write whatever is queued whenever woken; ends when the stream fails, and,
+        inline, once nothing more is wanted (the next wait starts a new one)."""
+        try:
+            while True:
+                wanted = self._write_wanted
+                if wanted is None:
+                    if not self._background:
+                        return
+                    wanted = self._write_wanted = trio.Event()
+                await wanted.wait()
+                self._write_wanted = None
+                async with self._send_lock:
+                    if not await self._drain():
+                        return
+        finally:
+            self._writer_started = False
 
     async def _write_now(self) -> None:
         """Write what is queued from the calling task (when the writer may be gone)."""
@@ -383,9 +476,158 @@ class WebSocket:
 
     async def _raise_closed(self) -> None:
         """Wait until the connection is fully closed, then raise how it ended."""
-        await self._closed_event.wait()
+        await self._until_closed()
         assert self.closed is not None
         raise self.closed
+
+    async def _until_closed(self) -> None:
+        """Return once the connection is fully closed (reading meanwhile, inline)."""
+        while self.closed is None:
+            if self._background:
+                event = self._closed_event
+                if event is None:
+                    event = self._closed_event = trio.Event()
+                await event.wait()
+            else:
+                await self._read_or_wait()
+
+    # -- inline reading (no run() task) ------------------------------------------------
+
+    def _wake_progress(self) -> None:
+        progress, self._progress = self._progress, None
+        if progress is not None:
+            progress.set()
+
+    async def _read_or_wait(self) -> None:
+        """Read one round from the stream, or, while another task reads or reading is
+        paused (the application has messages to take first), wait for progress.
+        Callers loop until what they wait for happened."""
+        if self._reading or self._read_paused():
+            progress = self._progress
+            if progress is None:
+                progress = self._progress = trio.Event()
+            await progress.wait()
+            return
+        # This task reads: write what is queued, read once (or meet a keepalive
+        # deadline), queue what arrived; end the connection when it is over.
+        self._reading = True
+        try:
+            conn = self._conn
+            eof = False
+            if conn.close_held:
+                conn.release_close()  # the messages before the close were taken
+            if not conn.should_close_transport:
+                if conn.bytes_to_send or self._unsent:
+                    self._flush_nowait()
+                data, self._initial_data = self._initial_data, b""
+                if not data:
+                    chunk = await self._receive_chunk()
+                    if chunk is None:
+                        if await self._keepalive():
+                            return
+                        chunk, eof = b"", True
+                    data = chunk
+                if data:
+                    conn.receive_data(data)
+                elif not eof:
+                    conn.receive_eof()
+                    eof = True
+                self._dispatch()
+                if conn.close_held and (not self._messages or self._close_called):
+                    conn.release_close()
+            if conn.should_close_transport or eof:
+                await self._end(eof)
+            elif conn.close_sent or self._answers_due:
+                self._flush_nowait()
+        finally:
+            self._reading = False
+            self._wake_progress()
+
+    def _read_paused(self) -> bool:
+        """Inline: True while queued messages must be taken before reading on."""
+        if self._close_called or not self._messages:
+            return False
+        return self._conn.close_held or len(self._messages) >= self.config.max_queued_messages
+
+    async def _receive_chunk(self) -> bytes | None:
+        """Read from the stream until the next keepalive deadline: the bytes read (b""
+        when the stream ended or broke), or None when the deadline passed first.
+
+        Over plain TCP it reads the socket's file descriptor itself (as try_send_frame
+        writes it): an idle connection then waits in fewer, smaller frames than those
+        of ``SocketStream.receive_some``, about 1 KB less per connection.
+        """
+        if self._local_failure is not None:
+            return b""  # aborted: read nothing more
+        due = self._ping_due
+        if due is None:
+            interval = self.config.ping_interval
+            due = self._ping_due = (
+                math.inf if interval is None else trio.current_time() + interval
+            )
+        if self._pong_due is not None:
+            due = self._pong_due
+        if self._shared_keepalive:
+            due = math.inf  # check_keepalive keeps the deadlines
+        sock = self._socket
+        if sock is None:
+            return await self._receive_from_stream(due)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        fd = sock.fileno()
+        waited = False
+        while True:
+            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
+                return b""
+            try:
+                data = _read_nowait(fd)
+            except OSError:
+                return b""  # broken, e.g. reset by the peer
+            if data is not None:
+                break
+            try:
+                if due == math.inf:  # no timer, no cancel scope
+                    await trio.lowlevel.wait_readable(fd)
+                else:
+                    with trio.move_on_at(due) as timer:
+                        await trio.lowlevel.wait_readable(fd)
+                    if timer.cancelled_caught:
+                        return None
+            except trio.ClosedResourceError:
+                return b""
+            waited = True
+        if not waited:
+            # Still a schedule point, so a flood cannot starve other connections.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def _receive_from_stream(self, due: float) -> bytes | None:
+        """``_receive_chunk`` for streams that are not plain TCP (TLS, memory)."""
+        try:
+            with trio.move_on_at(due):
+                chunk = await self._stream.receive_some(_RECEIVE_SIZE)
+                return chunk if type(chunk) is bytes else bytes(chunk)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return b""
+        return None
+
+    async def _end(self, eof: bool) -> None:
+        """Write our close answer (or the close of a failure), let a client wait for
+        the server to close TCP first, then close the stream and record the end."""
+        if self._local_failure is not None:
+            eof = True  # failed (keepalive, abort): what could be written was
+        else:
+            with trio.move_on_after(self.config.close_timeout):
+                await self._write_now()
+        if self._conn.role is Role.CLIENT and not eof:
+            # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
+            with trio.move_on_after(self.config.close_timeout):
+                try:
+                    while await self._stream.receive_some(_RECEIVE_SIZE):
+                        pass
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+        with trio.CancelScope(shield=True):
+            await self._finish()
 
     # -- the background task -----------------------------------------------------------
 
@@ -396,9 +638,8 @@ class WebSocket:
         (e.g. the server shuts down) it closes with 1001 "going away" first, waiting at
         most ``close_timeout`` for the peer's answer.
         """
-        interval = self.config.ping_interval
-        if interval is not None:
-            self._ping_due = trio.current_time() + interval
+        if not self._background:
+            raise RuntimeError("this WebSocket reads inline; run() is not for it")
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -424,6 +665,7 @@ class WebSocket:
             await self._read_until_closed()
 
     async def _read_until_closed(self) -> None:
+        """Background: read and queue until the connection is over."""
         conn = self._conn
         data, self._initial_data = self._initial_data, b""
         eof = False
@@ -445,23 +687,19 @@ class WebSocket:
             ):
                 room = self._room_for_messages = trio.Event()
                 await room.wait()
-            deadline = self._ping_due if self._pong_due is None else self._pong_due
-            with trio.move_on_at(deadline) as timer:
-                try:
-                    chunk = await self._stream.receive_some(_RECEIVE_SIZE)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    chunk = b""
-            if timer.cancelled_caught:
+            chunk = await self._receive_chunk()
+            if chunk is None:
                 data = b""
                 if not await self._keepalive():
                     eof = True
                     break
                 continue
-            data = chunk if type(chunk) is bytes else bytes(chunk)
+            data = chunk
             eof = not data
         # Write our close answer (or the close of a failure) before the stream goes.
-        with trio.move_on_after(self.config.close_timeout):
-            await self._write_now()
+        if self._local_failure is None:
+            with trio.move_on_after(self.config.close_timeout):
+                await self._write_now()
         if conn.role is Role.CLIENT and not eof:
             # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
             with trio.move_on_after(self.config.close_timeout):
@@ -495,7 +733,7 @@ class WebSocket:
             else:  # a Ping (its pong is queued) or the peer's close (its answer is queued)
                 self._answers_due = True
         if arrived:
-            self._message_arrived.set()
+            self._wake(self._message_arrived)
 
     def _pong(self, payload: bytes) -> None:
         """Wake the ping with this payload and every earlier one (section 5.5.3)."""
@@ -535,6 +773,30 @@ class WebSocket:
         await trio.aclose_forcefully(self._stream)
         return False
 
+    def check_keepalive(self, now: float) -> None:
+        """For a shared keepalive timer (the reads are then untimed): send the ping
+        that is due at ``now``, or abort with 1011 when the last one went unanswered
+        for ``ping_timeout`` while a task waits to read the pong."""
+        conn = self._conn
+        due = self._ping_due
+        if (
+            due is None  # not read yet: the first read sets the first deadline
+            or self.closed is not None
+            or self._local_failure is not None
+            or conn.close_sent
+            or conn.state is not _OPEN
+        ):
+            return
+        pong_due = self._pong_due
+        if pong_due is None:
+            if now >= due:
+                conn.send_ping(os.urandom(4))
+                self._flush_nowait()
+                self._pong_due = now + self.config.ping_timeout
+        elif now >= pong_due and (self._reading or self._background):
+            logger.info("keepalive ping timed out; closing %s", self.remote_address)
+            self.abort(1011, "keepalive ping timeout")
+
     async def _finish(self) -> None:
         await trio.aclose_forcefully(self._stream)
         conn = self._conn
@@ -548,8 +810,8 @@ class WebSocket:
             closed = ConnectionClosed(1006, "connection lost without a close frame")
         self.closed = closed
         logger.debug("connection %s closed: %s", self.remote_address, closed)
-        self._closed_event.set()
-        self._message_arrived.set()
+        self._wake(self._closed_event)
+        self._wake(self._message_arrived)
         self._wake(self._room_for_messages)
         self._wake(self._below_write_limit)
         for event in self._pings.values():

@@ -9,6 +9,8 @@ is the case's strict one (OK), never NON-STRICT.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import trio
 
@@ -246,9 +248,12 @@ async def _exchange_over_tcp(port: int, wire: bytes) -> list[Event]:
         ),
     ],
 )
-async def test_server_echoes_before_failing_over_tcp(wire: bytes, code: int) -> None:
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
+async def test_server_echoes_before_failing_over_tcp(wire: bytes, code: int, read_inline: bool) -> None:
     async with trio.open_nursery() as nursery:
-        server = await nursery.start(serve_websocket, _echo, "127.0.0.1", 0)
+        server = await nursery.start(
+            functools.partial(serve_websocket, _echo, "127.0.0.1", 0, read_inline=read_inline)
+        )
         sent = await _exchange_over_tcp(server.port, wire)
         nursery.cancel_scope.cancel()
     assert sent[0] == text(PAYLOAD)
@@ -259,12 +264,15 @@ async def test_server_echoes_before_failing_over_tcp(wire: bytes, code: int) -> 
 @pytest.mark.parametrize(
     ("chunks", "expected", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
 async def test_autobahn_case_against_the_trio_echo_server(
-    chunks: list[bytes], expected: list[Event], code: int | None
+    chunks: list[bytes], expected: list[Event], code: int | None, read_inline: bool
 ) -> None:
     closes_itself = code is not None or any(isinstance(e, CloseReceived) for e in expected)
     async with trio.open_nursery() as nursery:
-        server = await nursery.start(serve_websocket, _echo, "127.0.0.1", 0)
+        server = await nursery.start(
+            functools.partial(serve_websocket, _echo, "127.0.0.1", 0, read_inline=read_inline)
+        )
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
         async with stream:
             await stream.send_all(HANDSHAKE)

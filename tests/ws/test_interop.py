@@ -154,10 +154,14 @@ class OurServer:
                 await trio.sleep(0.01)
 
 
-async def start_ours(nursery: trio.Nursery, config: ServerConfig | None = None) -> OurServer:
+async def start_ours(
+    nursery: trio.Nursery, config: ServerConfig | None = None, *, read_inline: bool = False
+) -> OurServer:
     ours = OurServer()
     config = config or ServerConfig(ping_interval=None, close_timeout=2)
-    serve = functools.partial(serve_websocket, ours.handler, "127.0.0.1", 0, config=config)
+    serve = functools.partial(
+        serve_websocket, ours.handler, "127.0.0.1", 0, config=config, read_inline=read_inline
+    )
     ours.server = await nursery.start(serve)
     return ours
 
@@ -260,9 +264,12 @@ async def test_lib_server_drop_is_1006_for_our_client(lib_server: LibServer) -> 
 # --- the websockets client against our server -------------------------------------------
 
 
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
 @pytest.mark.parametrize("compression", [None, "deflate"])
-async def test_lib_client_echoes_sizes(nursery: trio.Nursery, compression: str | None) -> None:
-    ours = await start_ours(nursery)
+async def test_lib_client_echoes_sizes(
+    nursery: trio.Nursery, compression: str | None, read_inline: bool
+) -> None:
+    ours = await start_ours(nursery, read_inline=read_inline)
 
     def body(client: ClientConnection) -> list[bool]:
         results = []
@@ -281,8 +288,9 @@ async def test_lib_client_echoes_sizes(nursery: trio.Nursery, compression: str |
     assert results == [True] * (2 * len(SIZES))
 
 
-async def test_lib_client_sends_fragmented_messages(nursery: trio.Nursery) -> None:
-    ours = await start_ours(nursery)
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
+async def test_lib_client_sends_fragmented_messages(nursery: trio.Nursery, read_inline: bool) -> None:
+    ours = await start_ours(nursery, read_inline=read_inline)
 
     def body(client: ClientConnection) -> list[Any]:
         client.send(["Hel", "lo, ", "", "world"])
@@ -326,8 +334,9 @@ async def test_lib_client_compression_with_parameters(
     assert agreed.startswith("permessage-deflate") and results == [True] * 5
 
 
-async def test_lib_client_ping_pong(nursery: trio.Nursery) -> None:
-    ours = await start_ours(nursery)
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
+async def test_lib_client_ping_pong(nursery: trio.Nursery, read_inline: bool) -> None:
+    ours = await start_ours(nursery, read_inline=read_inline)
 
     def body(client: ClientConnection) -> tuple[bool, Any]:
         answered = client.ping(b"from-lib").wait(5)
@@ -340,8 +349,9 @@ async def test_lib_client_ping_pong(nursery: trio.Nursery) -> None:
     assert answered and reply == "pong received"
 
 
-async def test_lib_client_close_paths(nursery: trio.Nursery) -> None:
-    ours = await start_ours(nursery)
+@pytest.mark.parametrize("read_inline", [False, True], ids=["reader-task", "read-inline"])
+async def test_lib_client_close_paths(nursery: trio.Nursery, read_inline: bool) -> None:
+    ours = await start_ours(nursery, read_inline=read_inline)
 
     def normal(client: ClientConnection) -> None:
         client.send("hi")

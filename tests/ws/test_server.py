@@ -21,6 +21,15 @@ from gameserver.ws.websocket import WebSocket
 
 QUIET = ServerConfig(ping_interval=None, close_timeout=1)
 
+# Every test here runs twice: with a reader task per connection, and reading inline.
+_READ_INLINE = [False]
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["reader-task", "read-inline"])
+def read_inline(request: pytest.FixtureRequest) -> bool:
+    _READ_INLINE[0] = request.param
+    return bool(request.param)
+
 
 async def start(
     nursery: trio.Nursery,
@@ -28,6 +37,7 @@ async def start(
     **kwargs: Any,
 ) -> WebSocketServer:
     kwargs.setdefault("config", QUIET)
+    kwargs.setdefault("read_inline", _READ_INLINE[0])
     server: WebSocketServer = await nursery.start(
         functools.partial(serve_websocket, handler, "127.0.0.1", 0, **kwargs)
     )
@@ -336,3 +346,47 @@ async def test_close_timeout_over_a_real_socket(
     assert closed is not None and closed.code == 1006  # the close handshake never finished
     assert b"\x88\x05\x0f\xa0bye" in received  # but our close frame (4000, "bye") was sent
     await stream.aclose()
+
+
+async def test_abort_wakes_the_handler_at_once(nursery: trio.Nursery) -> None:
+    ended: list[tuple[float, ConnectionClosed]] = []
+
+    async def abort_soon(ws: WebSocket) -> None:
+        async def abort_later() -> None:
+            await trio.sleep(0.2)
+            ws.abort(4001, "cut off")
+
+        async with trio.open_nursery() as inner:
+            inner.start_soon(abort_later)
+            start_time = trio.current_time()
+            try:
+                await ws.receive()
+            except ConnectionClosed as exc:
+                ended.append((trio.current_time() - start_time, exc))
+
+    server = await start(nursery, abort_soon)
+    async with open_websocket(f"ws://127.0.0.1:{server.port}/") as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.receive()
+    assert info.value.code == 4001 and info.value.reason == "cut off"
+    elapsed, closed = ended[0]
+    assert elapsed < 1 and (closed.code, closed.reason) == (4001, "cut off")
+
+
+async def test_pings_answered_and_keepalive_kept_while_the_handler_waits(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    pongs: list[float] = []
+
+    async def ping_then_echo(ws: WebSocket) -> None:
+        await ws.ping(b"hi")
+        pongs.append(trio.current_time())
+        await echo(ws)
+
+    config = ServerConfig(ping_interval=1, ping_timeout=1, close_timeout=1)
+    server = await start(nursery, ping_then_echo, config=config)
+    async with open_websocket(f"ws://127.0.0.1:{server.port}/") as ws:
+        await trio.sleep(30)  # thirty keepalive rounds, each answered by our client
+        await ws.send("still here")
+        assert await ws.receive() == "still here"
+    assert len(pongs) == 1

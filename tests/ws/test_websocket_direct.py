@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import pytest
 import trio
 import trio.testing
 
@@ -17,11 +18,21 @@ from gameserver.ws.websocket import WebSocket
 
 QUIET = ServerConfig(ping_interval=None, close_timeout=1)
 
+# Every server test here runs twice: with a reader task per connection, and inline.
+_READ_INLINE = [False]
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["reader-task", "read-inline"])
+def read_inline(request: pytest.FixtureRequest) -> bool:
+    _READ_INLINE[0] = request.param
+    return bool(request.param)
+
 
 async def start(nursery: trio.Nursery, handler: object) -> WebSocketServer:
-    server: WebSocketServer = await nursery.start(
-        functools.partial(serve_websocket, handler, "127.0.0.1", 0, config=QUIET)  # type: ignore[arg-type]
+    serve = functools.partial(
+        serve_websocket, handler, "127.0.0.1", 0, config=QUIET, read_inline=_READ_INLINE[0]  # type: ignore[arg-type]
     )
+    server: WebSocketServer = await nursery.start(serve)
     return server
 
 
