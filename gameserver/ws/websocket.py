@@ -34,46 +34,24 @@ How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers
 from __future__ import annotations
 
 import logging
-import math
 import os
 from typing import Any
 
 import trio
 
-from gameserver.ws.config import WebSocketConfig
-from gameserver.ws.connection import Connection, ConnectionState, Role
-from gameserver.ws.events import BinaryMessage, Pong, TextMessage
+from gameserver.ws.connection import ConnectionState
 from gameserver.ws.exceptions import ConnectionClosed
-from gameserver.ws.http import HTTPRequest, HTTPResponse
+from gameserver.ws.websocket_input import WebSocketInput
+from gameserver.ws.websocket_output import Message
 
 __all__ = ["WebSocket", "Message", "OK_CLOSE_CODES", "peer_address"]
 
 logger = logging.getLogger(__name__)
 
-Message = str | bytes
-"""A whole WebSocket message: text as ``str``, binary as ``bytes``."""
-
 # Close codes that end ``async for`` quietly: normal closure, going away, no code given.
 OK_CLOSE_CODES = frozenset({1000, 1001, 1005})
 
-# 64 KiB per read: large enough to take many small frames in one go, small enough
-# to stay below malloc's mmap threshold so each read is cheap.
-_RECEIVE_SIZE = 65536
-
 _OPEN = ConnectionState.OPEN
-
-
-def _read_nowait(fd: int) -> bytes | None:
-    """Read what the non-blocking ``fd`` has, or None when it has nothing yet.
-
-    A plain function, not inline in the reading coroutine: the BlockingIOError's
-    traceback would give that coroutine a frame object (about 250 bytes) for as long as
-    the connection lives.
-    """
-    try:
-        return os.read(fd, _RECEIVE_SIZE)
-    except BlockingIOError:
-        return None
 
 
 def peer_address(stream: trio.abc.Stream) -> Any:
@@ -88,7 +66,7 @@ def peer_address(stream: trio.abc.Stream) -> Any:
     return None
 
 
-class WebSocket:
+class WebSocket(WebSocketInput):
     """One open WebSocket connection; use it from any number of tasks.
 
     Do not construct it directly: :func:`~gameserver.ws.server.serve_websocket` hands
@@ -99,86 +77,10 @@ class WebSocket:
     :class:`~gameserver.ws.keepalive.SharedKeepalive` calls :meth:`check_keepalive`.
     """
 
-    # Slots: one per attribute, no per-instance dict (an idle connection's WebSocket
-    # would otherwise cost over a kilobyte).
-    __slots__ = (
-        "__weakref__", "_answers_due", "_background", "_below_write_limit", "_close_called",
-        "_closed_event", "_conn", "_initial_data", "_local_failure", "_message_arrived",
-        "_shared_keepalive",
-        "_messages", "_nursery", "_ping_due", "_pings", "_pong_due", "_progress",
-        "_queued_bytes", "_reading", "_room_for_messages", "_send_lock", "_socket",
-        "_stream", "_unsent", "_write_wanted", "_writer_started", "closed", "config",
-        "remote_address", "request", "response", "subprotocol",
-    )
+    # The state lives in WebSocketOutput's slots.
+    __slots__ = ()
 
-    def __init__(
-        self,
-        stream: trio.abc.Stream,
-        connection: Connection,
-        *,
-        config: WebSocketConfig | None = None,
-        subprotocol: str | None = None,
-        request: HTTPRequest | None = None,
-        response: HTTPResponse | None = None,
-        remote_address: Any = None,
-        initial_data: bytes = b"",
-        nursery: trio.Nursery | None = None,
-        shared_keepalive: bool = False,
-    ) -> None:
-        self._stream = stream
-        self._conn = connection
-        self.config = config or WebSocketConfig()
-        self.subprotocol = subprotocol
-        """The negotiated subprotocol, or None."""
-        self.request = request
-        """The opening request (path, query, headers): what the client asked for."""
-        self.response = response
-        """The opening response (client side: what the server answered)."""
-        self.remote_address = remote_address
-        """The peer's socket address (e.g. ``("127.0.0.1", 50123)``), None when unknown."""
-        self.closed: ConnectionClosed | None = None
-        """None while the connection lives; afterwards, how it ended (see module doc)."""
-        self._initial_data = initial_data
-        # The plain TCP socket under the stream, for try_send_frame's immediate writes.
-        self._socket = stream.socket if type(stream) is trio.SocketStream else None
-        self._send_lock = trio.Lock()
-        # Events only some connections ever wait on are created on first use (an event
-        # costs about 280 bytes, and an idle connection would hold them all its life).
-        self._write_wanted: trio.Event | None = None
-        # The writer task starts on the first write that has to wait (see _wake_writer):
-        # an idle connection, or one whose writes the socket takes at once, needs none.
-        # Inline (no run() task), it starts in ``nursery`` and ends once all is written.
-        self._nursery = nursery
-        self._writer_started = False
-        # Without a nursery, run() reads (background); with one, waiting tasks do.
-        self._background = nursery is None
-        # Inline: True while a task reads; the others wait for _progress, which is made
-        # on first wait and set after each round of reading.
-        self._reading = False
-        self._progress: trio.Event | None = None
-        # Bytes taken from the connection that the socket did not accept yet; they go
-        # out before anything queued later.
-        self._unsent = b""
-        # Keepalive deadlines (trio time), kept by the reader: no task of its own.
-        # None until the first read (the constructor may run outside Trio).
-        self._ping_due: float | None = None
-        # True: a shared timer keeps the deadlines (check_keepalive), reads are untimed.
-        self._shared_keepalive = shared_keepalive
-        self._pong_due: float | None = None
-        self._queued_bytes = 0
-        self._below_write_limit: trio.Event | None = None  # None: below the limit
-        # A list, not a deque: an empty deque takes 760 bytes per idle connection, and
-        # at most max_queued_messages wait here.
-        self._messages: list[Message] = []
-        self._message_arrived: trio.Event | None = None
-        self._room_for_messages: trio.Event | None = None
-        self._closed_event: trio.Event | None = None
-        self._pings: dict[bytes, trio.Event] = {}
-        self._local_failure: ConnectionClosed | None = None
-        self._close_called = False
-        self._answers_due = False
-
-    # -- receiving ---------------------------------------------------------------------
+    # -- receiving -------------------------------------------------------------------------
 
     async def receive(self) -> Message:
         """Return the next whole message: ``str`` for text, ``bytes`` for binary.
@@ -218,7 +120,7 @@ class WebSocket:
                 raise StopAsyncIteration from None
             raise
 
-    # -- sending -----------------------------------------------------------------------
+    # -- sending ---------------------------------------------------------------------------
 
     async def send(self, message: Message) -> None:
         """Send one message: ``str`` as text, ``bytes`` (or bytearray) as binary.
@@ -234,7 +136,8 @@ class WebSocket:
             conn.send_text(message)
         else:
             conn.send_binary(message)
-        await self._queued(len(message))
+        if not await self._queued(len(message)):
+            await self._raise_closed()
 
     async def send_frame_bytes(self, frame: bytes) -> None:
         """Send a frame already built by :func:`~gameserver.ws.frames.encode_frame`.
@@ -245,7 +148,8 @@ class WebSocket:
         if self._conn.close_sent or self._conn.state is not _OPEN:
             await self._raise_closed()
         self._conn.send_frame_bytes(frame)
-        await self._queued(len(frame))
+        if not await self._queued(len(frame)):
+            await self._raise_closed()
 
     def try_send_frame(self, frame: bytes) -> bool:
         """Write a frame built by :func:`~gameserver.ws.frames.encode_frame` at once,
@@ -274,53 +178,6 @@ class WebSocket:
         self._write_nowait(fd, pending + frame if pending else frame)
         return True
 
-    def _take_output(self) -> bytes:
-        """Everything due for the socket, in order: unsent bytes, then newly queued frames."""
-        data = self._conn.data_to_send()
-        if self._unsent:
-            data, self._unsent = self._unsent + data, b""
-        self._queued_bytes = 0
-        return data
-
-    def _write_nowait(self, fd: int, data: bytes) -> None:
-        """Write ``data`` as far as the socket takes it now; the writer task does the rest."""
-        try:
-            written = os.write(fd, data)
-        except BlockingIOError:
-            written = 0
-        except OSError:
-            written = 0  # broken: the writer task meets the error and ends the connection
-        if written < len(data):
-            self._unsent = data[written:]
-            self._queued_bytes = len(self._unsent)
-            self._wake_writer()
-
-    def _flush_nowait(self) -> None:
-        """Write what the connection queued (pongs, pings, close frames) without waiting."""
-        sock = self._socket
-        fd = -1 if sock is None or self._send_lock.locked() else sock.fileno()
-        if fd < 0:
-            self._wake_writer()
-            return
-        data = self._take_output()
-        if data:
-            self._write_nowait(fd, data)
-
-    @staticmethod
-    def _wake(event: trio.Event | None) -> None:
-        """Set ``event`` if anyone made it (lazily created events start unset)."""
-        if event is not None:
-            event.set()
-
-    def _wake_writer(self) -> None:
-        """Have the writer task write what is queued, starting it if it is not running."""
-        if self._write_wanted is None:
-            self._write_wanted = trio.Event()
-        self._write_wanted.set()
-        if not self._writer_started and self._nursery is not None:
-            self._writer_started = True
-            self._nursery.start_soon(self._writer)
-
     async def ping(self, payload: bytes | None = None) -> None:
         """Send a ping and wait for its pong (a random 4-byte payload when None).
 
@@ -337,7 +194,8 @@ class WebSocket:
         if event is None:
             event = self._pings[payload] = trio.Event()
         self._conn.send_ping(payload)
-        await self._queued(len(payload))
+        if not await self._queued(len(payload)):
+            await self._raise_closed()
         if self._background:
             await event.wait()
         else:
@@ -345,6 +203,8 @@ class WebSocket:
                 await self._read_or_wait()
         if self._pings.get(payload) is event:  # woken by the end, not by the pong
             await self._raise_closed()
+
+    # -- closing ---------------------------------------------------------------------------
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection with ``code`` and ``reason`` and wait until it is closed.
@@ -377,259 +237,12 @@ class WebSocket:
         For a peer that stopped reading, where a close handshake would only wait.
         Only streams over a socket can be woken; others end at the next read.
         """
-        if self.closed is not None or self._local_failure is not None:
-            return
-        self._local_failure = ConnectionClosed(code, reason)
-        self._close_called = True
-        conn = self._conn
-        if conn.state is _OPEN and not conn.close_sent:
-            conn.send_close(code, reason)
-            self._flush_nowait()
-        stream: Any = self._stream
-        while isinstance(stream, trio.SSLStream):
-            stream = stream.transport_stream
-        if isinstance(stream, trio.SocketStream):
-            # Readers and writers blocked on the socket get ClosedResourceError; the
-            # reader then closes the stream and records the end.
-            trio.lowlevel.notify_closing(stream.socket)
-
+        self._fail(code, reason)
     async def aclose(self) -> None:
         """Close with 1000 (normal closure); the ``trio.abc.AsyncResource`` spelling."""
         await self.close()
 
-    # -- writing -----------------------------------------------------------------------
-
-    async def _queued(self, size: int) -> None:
-        """Account for ``size`` newly queued bytes and get them written.
-
-        With received messages still waiting to be answered, more sends are likely to
-        follow at once: wake the writer, which runs when this task blocks and writes
-        them all together. Otherwise write now, saving a task switch. Either way, wait
-        while more than ``write_limit`` bytes are queued (backpressure).
-        """
-        self._queued_bytes += size
-        if self._messages or self._send_lock.locked():
-            self._wake_writer()
-            if self._queued_bytes > self.config.write_limit:
-                limit = self._below_write_limit
-                if limit is None or limit.is_set():
-                    limit = self._below_write_limit = trio.Event()
-                await limit.wait()
-                if self.closed is not None:
-                    raise self.closed
-            else:
-                # A cancellation point but not a schedule point: the writer runs once
-                # this task blocks, so a burst of sends becomes one write.
-                await trio.lowlevel.checkpoint_if_cancelled()
-            return
-        # The lock is free (checked above), so take it without a schedule point: the
-        # write itself is one, and each extra one costs a pass of the run loop.
-        self._send_lock.acquire_nowait()
-        try:
-            written = await self._drain()
-        finally:
-            self._send_lock.release()
-        if not written:
-            await self._raise_closed()
-
-    async def _drain(self) -> bool:
-        """Write everything queued (the send lock is held); False if the stream failed."""
-        while data := self._take_output():
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                # The reader then sees the stream end and records the closure.
-                await trio.aclose_forcefully(self._stream)
-                self._wake(self._below_write_limit)
-                return False
-        self._queued_bytes = 0
-        self._wake(self._below_write_limit)
-        return True
-
-    async def _writer(self) -> None:
-        """Write whatever is queued whenever woken; ends when the stream fails, and,
-        inline, once nothing more is wanted (the next wait starts a new one)."""
-        try:
-            while True:
-                wanted = self._write_wanted
-                if wanted is None:
-                    if not self._background:
-                        return
-                    wanted = self._write_wanted = trio.Event()
-                await wanted.wait()
-                self._write_wanted = None
-                async with self._send_lock:
-                    if not await self._drain():
-                        return
-        finally:
-            self._writer_started = False
-
-    async def _write_now(self) -> None:
-        """Write what is queued from the calling task (when the writer may be gone)."""
-        try:
-            async with self._send_lock:
-                data = self._take_output()
-                if data:
-                    await self._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-
-    async def _raise_closed(self) -> None:
-        """Wait until the connection is fully closed, then raise how it ended."""
-        await self._until_closed()
-        assert self.closed is not None
-        raise self.closed
-
-    async def _until_closed(self) -> None:
-        """Return once the connection is fully closed (reading meanwhile, inline)."""
-        while self.closed is None:
-            if self._background:
-                event = self._closed_event
-                if event is None:
-                    event = self._closed_event = trio.Event()
-                await event.wait()
-            else:
-                await self._read_or_wait()
-
-    # -- inline reading (no run() task) ------------------------------------------------
-
-    def _wake_progress(self) -> None:
-        progress, self._progress = self._progress, None
-        if progress is not None:
-            progress.set()
-
-    async def _read_or_wait(self) -> None:
-        """Read one round from the stream, or, while another task reads or reading is
-        paused (the application has messages to take first), wait for progress.
-        Callers loop until what they wait for happened."""
-        if self._reading or self._read_paused():
-            progress = self._progress
-            if progress is None:
-                progress = self._progress = trio.Event()
-            await progress.wait()
-            return
-        # This task reads: write what is queued, read once (or meet a keepalive
-        # deadline), queue what arrived; end the connection when it is over.
-        self._reading = True
-        try:
-            conn = self._conn
-            eof = False
-            if conn.close_held:
-                conn.release_close()  # the messages before the close were taken
-            if not conn.should_close_transport:
-                if conn.bytes_to_send or self._unsent:
-                    self._flush_nowait()
-                data, self._initial_data = self._initial_data, b""
-                if not data:
-                    chunk = await self._receive_chunk()
-                    if chunk is None:
-                        if await self._keepalive():
-                            return
-                        chunk, eof = b"", True
-                    data = chunk
-                if data:
-                    conn.receive_data(data)
-                elif not eof:
-                    conn.receive_eof()
-                    eof = True
-                self._dispatch()
-                if conn.close_held and (not self._messages or self._close_called):
-                    conn.release_close()
-            if conn.should_close_transport or eof:
-                await self._end(eof)
-            elif conn.close_sent or self._answers_due:
-                self._flush_nowait()
-        finally:
-            self._reading = False
-            self._wake_progress()
-
-    def _read_paused(self) -> bool:
-        """Inline: True while queued messages must be taken before reading on."""
-        if self._close_called or not self._messages:
-            return False
-        return self._conn.close_held or len(self._messages) >= self.config.max_queued_messages
-
-    async def _receive_chunk(self) -> bytes | None:
-        """Read from the stream until the next keepalive deadline: the bytes read (b""
-        when the stream ended or broke), or None when the deadline passed first.
-
-        Over plain TCP it reads the socket's file descriptor itself (as try_send_frame
-        writes it): an idle connection then waits in fewer, smaller frames than those
-        of ``SocketStream.receive_some``, about 1 KB less per connection.
-        """
-        if self._local_failure is not None:
-            return b""  # aborted: read nothing more
-        due = self._ping_due
-        if due is None:
-            interval = self.config.ping_interval
-            due = self._ping_due = (
-                math.inf if interval is None else trio.current_time() + interval
-            )
-        if self._pong_due is not None:
-            due = self._pong_due
-        if self._shared_keepalive:
-            due = math.inf  # check_keepalive keeps the deadlines
-        sock = self._socket
-        if sock is None:
-            return await self._receive_from_stream(due)
-        await trio.lowlevel.checkpoint_if_cancelled()
-        fd = sock.fileno()
-        waited = False
-        while True:
-            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
-                return b""
-            try:
-                data = _read_nowait(fd)
-            except OSError:
-                return b""  # broken, e.g. reset by the peer
-            if data is not None:
-                break
-            try:
-                if due == math.inf:  # no timer, no cancel scope
-                    await trio.lowlevel.wait_readable(fd)
-                else:
-                    with trio.move_on_at(due) as timer:
-                        await trio.lowlevel.wait_readable(fd)
-                    if timer.cancelled_caught:
-                        return None
-            except trio.ClosedResourceError:
-                return b""
-            waited = True
-        if not waited:
-            # Still a schedule point, so a flood cannot starve other connections.
-            await trio.lowlevel.cancel_shielded_checkpoint()
-        return data
-
-    async def _receive_from_stream(self, due: float) -> bytes | None:
-        """``_receive_chunk`` for streams that are not plain TCP (TLS, memory)."""
-        try:
-            with trio.move_on_at(due):
-                chunk = await self._stream.receive_some(_RECEIVE_SIZE)
-                return chunk if type(chunk) is bytes else bytes(chunk)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return b""
-        return None
-
-    async def _end(self, eof: bool) -> None:
-        """Write our close answer (or the close of a failure), let a client wait for
-        the server to close TCP first, then close the stream and record the end."""
-        if self._local_failure is not None:
-            eof = True  # failed (keepalive, abort): what could be written was
-        else:
-            with trio.move_on_after(self.config.close_timeout):
-                await self._write_now()
-        if self._conn.role is Role.CLIENT and not eof:
-            # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
-            with trio.move_on_after(self.config.close_timeout):
-                try:
-                    while await self._stream.receive_some(_RECEIVE_SIZE):
-                        pass
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
-        with trio.CancelScope(shield=True):
-            await self._finish()
-
-    # -- the background task -----------------------------------------------------------
+    # -- the background task ---------------------------------------------------------------
 
     async def run(self) -> None:
         """Read, answer pings, keep alive; return once the stream is closed.
@@ -657,162 +270,3 @@ class WebSocket:
             with trio.CancelScope(shield=True):
                 await self._finish()
 
-    async def _go_away(self) -> None:
-        with trio.move_on_after(self.config.close_timeout):
-            if self._conn.state is _OPEN and not self._conn.close_sent:
-                self._conn.send_close(1001, "going away")
-            await self._write_now()  # the writer task is cancelled too
-            await self._read_until_closed()
-
-    async def _read_until_closed(self) -> None:
-        """Background: read and queue until the connection is over."""
-        conn = self._conn
-        data, self._initial_data = self._initial_data, b""
-        eof = False
-        while True:
-            if data:
-                conn.receive_data(data)
-            elif eof:
-                conn.receive_eof()
-            self._dispatch()
-            if conn.close_held:
-                await self._answer_before_closing()
-            if conn.should_close_transport:
-                break
-            if conn.close_sent or self._answers_due:
-                self._flush_nowait()
-            while (
-                len(self._messages) >= self.config.max_queued_messages
-                and not self._close_called
-            ):
-                room = self._room_for_messages = trio.Event()
-                await room.wait()
-            chunk = await self._receive_chunk()
-            if chunk is None:
-                data = b""
-                if not await self._keepalive():
-                    eof = True
-                    break
-                continue
-            data = chunk
-            eof = not data
-        # Write our close answer (or the close of a failure) before the stream goes.
-        if self._local_failure is None:
-            with trio.move_on_after(self.config.close_timeout):
-                await self._write_now()
-        if conn.role is Role.CLIENT and not eof:
-            # RFC 6455 section 7.1.1: the client waits for the server to close TCP first.
-            with trio.move_on_after(self.config.close_timeout):
-                try:
-                    while await self._stream.receive_some(_RECEIVE_SIZE):
-                        pass
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
-
-    async def _answer_before_closing(self) -> None:
-        """Let the application take the messages that came before the peer's close or
-        a protocol violation (and queue its answers), then queue our close after them;
-        waits at most ``close_timeout``. Needs a connection made with ``hold_close``."""
-        with trio.move_on_after(self.config.close_timeout):
-            while self._messages and not self._close_called:
-                room = self._room_for_messages = trio.Event()
-                await room.wait()
-        self._conn.release_close()
-
-    def _dispatch(self) -> None:
-        self._answers_due = False
-        arrived = False
-        for event in self._conn.events_received():
-            kind = type(event)
-            if kind is TextMessage or kind is BinaryMessage:
-                if not self._close_called:
-                    self._messages.append(event.data)  # type: ignore[attr-defined]
-                    arrived = True
-            elif kind is Pong:
-                self._pong(event.payload)  # type: ignore[attr-defined]
-            else:  # a Ping (its pong is queued) or the peer's close (its answer is queued)
-                self._answers_due = True
-        if arrived:
-            self._wake(self._message_arrived)
-
-    def _pong(self, payload: bytes) -> None:
-        """Wake the ping with this payload and every earlier one (section 5.5.3)."""
-        if self._pong_due is not None:
-            # Any pong shows the peer is alive: the next keepalive ping is due later.
-            self._pong_due = None
-            interval = self.config.ping_interval
-            self._ping_due = math.inf if interval is None else trio.current_time() + interval
-        if payload not in self._pings:
-            return
-        for key in list(self._pings):
-            self._pings.pop(key).set()
-            if key == payload:
-                break
-
-    async def _keepalive(self) -> bool:
-        """A keepalive deadline passed: send the next ping, or, when the last one went
-        unanswered for ``ping_timeout``, fail the connection with 1011 and return False.
-
-        The reader calls this between reads, so keepalive costs no task; while the
-        application leaves ``max_queued_messages`` unread, pings wait too.
-        """
-        conn = self._conn
-        if conn.close_sent or conn.state is not _OPEN:
-            self._ping_due, self._pong_due = math.inf, None
-            return True
-        if self._pong_due is None:
-            conn.send_ping(os.urandom(4))
-            self._flush_nowait()
-            self._pong_due = trio.current_time() + self.config.ping_timeout
-            return True
-        logger.info("keepalive ping timed out; closing %s", self.remote_address)
-        self._local_failure = ConnectionClosed(1011, "keepalive ping timeout")
-        conn.send_close(1011, "keepalive ping timeout")
-        with trio.move_on_after(self.config.close_timeout):
-            await self._write_now()
-        await trio.aclose_forcefully(self._stream)
-        return False
-
-    def check_keepalive(self, now: float) -> None:
-        """For a shared keepalive timer (the reads are then untimed): send the ping
-        that is due at ``now``, or abort with 1011 when the last one went unanswered
-        for ``ping_timeout`` while a task waits to read the pong."""
-        conn = self._conn
-        due = self._ping_due
-        if (
-            due is None  # not read yet: the first read sets the first deadline
-            or self.closed is not None
-            or self._local_failure is not None
-            or conn.close_sent
-            or conn.state is not _OPEN
-        ):
-            return
-        pong_due = self._pong_due
-        if pong_due is None:
-            if now >= due:
-                conn.send_ping(os.urandom(4))
-                self._flush_nowait()
-                self._pong_due = now + self.config.ping_timeout
-        elif now >= pong_due and (self._reading or self._background):
-            logger.info("keepalive ping timed out; closing %s", self.remote_address)
-            self.abort(1011, "keepalive ping timeout")
-
-    async def _finish(self) -> None:
-        await trio.aclose_forcefully(self._stream)
-        conn = self._conn
-        if self._local_failure is not None:
-            closed = self._local_failure
-        elif conn.failure is not None:
-            closed = ConnectionClosed(conn.failure.code, conn.failure.message)
-        elif conn.close_code is not None:
-            closed = ConnectionClosed(conn.close_code, conn.close_reason)
-        else:
-            closed = ConnectionClosed(1006, "connection lost without a close frame")
-        self.closed = closed
-        logger.debug("connection %s closed: %s", self.remote_address, closed)
-        self._wake(self._closed_event)
-        self._wake(self._message_arrived)
-        self._wake(self._room_for_messages)
-        self._wake(self._below_write_limit)
-        for event in self._pings.values():
-            event.set()
