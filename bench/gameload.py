@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,12 +293,22 @@ class _Seat:
         self.acted = (-1, -1)  # (match, version) of the state last moved on
 
 
-def run_raw(matches: int, seconds: float, tmp: Path, think: float = 0.0) -> dict[str, float]:
+def run_raw(
+    matches: int,
+    seconds: float,
+    tmp: Path,
+    think: float = 0.0,
+    *,
+    server: tuple[subprocess.Popen[str], int] | None = None,
+    on_measure: Callable[[], None] | None = None,
+) -> dict[str, float]:
     """``matches`` rooms of two raw-socket players each, moving when it is their turn
     (random legal moves, rematch at the end) for ``seconds``; one selector loop.
 
     With ``think`` 0 a player moves the moment its state arrives; otherwise it waits a
     think time drawn uniformly from 0.5 to 1.5 times ``think`` seconds, as a person would.
+    ``server`` (process, port) is used instead of starting a recording server (the
+    caller then stops it); ``on_measure`` is called when the measured period starts.
     """
     import heapq
     import random
@@ -307,7 +318,7 @@ def run_raw(matches: int, seconds: float, tmp: Path, think: float = 0.0) -> dict
 
     from rawws import RawWebSocket, request_frame
 
-    process, port = _start_recording(tmp / f"replays-raw-{matches}", tmp)
+    process, port = server or _start_recording(tmp / f"replays-raw-{matches}", tmp)
     rng = random.Random(3)
     selector = selectors.DefaultSelector()
     seats: list[_Seat] = []
@@ -335,6 +346,8 @@ def run_raw(matches: int, seconds: float, tmp: Path, think: float = 0.0) -> dict
         while time.perf_counter() < stop:
             now = time.perf_counter()
             if cpu_before < 0 and now >= measure_from:
+                if on_measure is not None:
+                    on_measure()
                 cpu_before = rawws.cpu_seconds(process.pid)
                 measured_at = now
             while thinking and thinking[0][0] <= now:
@@ -397,8 +410,9 @@ def run_raw(matches: int, seconds: float, tmp: Path, think: float = 0.0) -> dict
     finally:
         for seat in seats:
             seat.ws.close()  # type: ignore[attr-defined]
-        process.terminate()
-        process.wait(30)
+        if server is None:
+            process.terminate()
+            process.wait(30)
     latencies.sort()
     return {
         "think": think,

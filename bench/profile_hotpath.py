@@ -1,14 +1,20 @@
 """Profile the server's hot path: a move in, a state out to every participant.
 
-Runs the real server (``run_server``, no replays, no compression) in a child process
-pinned to core 0 under ``cProfile``, drives it from this process (core 1) with the
-fan-out load generator of ``bench/fanout.py`` (one connect-four room, two players,
-N spectators, random moves), then stops the server and prints the functions with the
-most own time and the most cumulative time. Only the moves are profiled: the server
-starts profiling when told to (after the spectators are seated).
+Runs the real server (``run_server``, no compression) in a child process pinned to
+core 0 under ``cProfile`` and drives it from this process (core 1) twice:
 
-Run: ``python bench/profile_hotpath.py [--spectators 1000] [--moves 200] [--top 25]``;
-a run with the defaults also writes the top costs into docs/benchmarks.md.
+- *fan-out*: the load generator of ``bench/fanout.py`` (one connect-four room, two
+  players, N spectators, random moves; no match logs);
+- *game load*: the raw players of ``bench/gameload.py`` (M connect-four matches at
+  once, each player moving the instant it may; match logs recorded, no fsync).
+
+Each prints the functions with the most own time and the most cumulative time. Only
+the moves are profiled: the server starts profiling when told to (after everyone is
+seated).
+
+Run: ``python bench/profile_hotpath.py [--spectators 1000] [--moves 200] [--matches 300]
+[--seconds 10] [--only fanout|gameload] [--top 25]``; a run with the defaults also
+writes the top costs into docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -32,25 +38,35 @@ import rawws  # noqa: E402
 
 MARKER_START = "<!-- profile-hotpath:start -->"
 MARKER_END = "<!-- profile-hotpath:end -->"
-DEFAULTS = {"spectators": 1000, "moves": 200}
+GAMELOAD_START = "<!-- profile-gameload:start -->"
+GAMELOAD_END = "<!-- profile-gameload:end -->"
+DEFAULTS = {"spectators": 1000, "moves": 200, "matches": 300, "seconds": 10.0}
 
 
-def serve_profiled(stats_path: str, data_dir: str) -> None:
-    """Run the server; SIGUSR1 starts the profiler, SIGTERM stops and writes the stats."""
+def serve_profiled(stats_path: str, data_dir: str, record: str) -> None:
+    """Run the server; SIGUSR1 starts the profiler, SIGTERM stops and writes the stats.
+
+    ``record`` "yes" records match logs under ``data_dir`` (no fsync), "no" does not.
+    """
     import trio
 
     from gameserver.app import ServerConfig, run_server
+    from gameserver.replays.recorder import FsyncPolicy
+    from gameserver.rooms.config import RoomConfig
     from gameserver.rooms.service import ServiceConfig
     from gameserver.ws.config import ServerConfig as WebSocketServerConfig
 
     profiler = cProfile.Profile()
     config = ServerConfig(
         port=0,
-        replays_dir=None,
+        replays_dir=Path(data_dir) / "replays" if record == "yes" else None,
         data_dir=Path(data_dir),
         static_dir=None,
         recover=False,
-        service=ServiceConfig(message_rate=1e6, message_burst=1e6, max_rooms=20000),
+        service=ServiceConfig(
+            message_rate=1e6, message_burst=1e6, max_rooms=20000,
+            rooms=RoomConfig(fsync=FsyncPolicy.NEVER),
+        ),
         websocket=WebSocketServerConfig(
             ping_interval=None, compression=False, max_connections=20000,
             max_connections_per_ip=20000, max_message_size=2**20,
@@ -74,66 +90,139 @@ def serve_profiled(stats_path: str, data_dir: str) -> None:
     profiler.dump_stats(stats_path)
 
 
+def start_profiled_server(tmp: str, stats_path: str, record: bool) -> tuple[subprocess.Popen[str], int]:
+    """The server of ``serve_profiled`` in a child process on the server core."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", stats_path, tmp, "yes" if record else "no"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("ready "):
+        process.kill()
+        raise RuntimeError(f"server did not start: {line!r}")
+    return process, int(line.split()[1])
+
+
+def stop_profiled_server(process: subprocess.Popen[str]) -> None:
+    """Stop profiling and the server; its stats are written when this returns."""
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+
+
+def profile_fanout(tmp: str, spectators: int, moves: int) -> tuple[pstats.Stats, str]:
+    """Profile ``moves`` moves in one room with ``spectators``; return the stats and
+    a line on the latency seen meanwhile."""
+    from fanout import Driver
+
+    stats_path = os.path.join(tmp, "fanout.prof")
+    process, port = start_profiled_server(tmp, stats_path, record=False)
+    driver = Driver(port, spectators)
+    try:
+        driver.setup()
+        driver.run(5, warmup=0)
+        process.send_signal(signal.SIGUSR1)
+        latencies = sorted(driver.run(moves, warmup=0))
+    finally:
+        stop_profiled_server(process)
+        driver.close()
+    summary = (
+        f"fan-out: {moves} moves, {spectators} spectators; under the profiler: "
+        f"p50 {rawws.percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p99 {rawws.percentile(latencies, 99) * 1000:.1f} ms"
+    )
+    return pstats.Stats(stats_path), summary
+
+
+def profile_gameload(tmp: str, matches: int, seconds: float) -> tuple[pstats.Stats, int, str]:
+    """Profile ``matches`` instantly-moving matches for ``seconds``; return the stats,
+    the moves made while profiling and a line on them."""
+    from gameload import run_raw
+
+    stats_path = os.path.join(tmp, "gameload.prof")
+    process, port = start_profiled_server(tmp, stats_path, record=True)
+    try:
+        result = run_raw(
+            matches, seconds, Path(tmp), server=(process, port),
+            on_measure=lambda: process.send_signal(signal.SIGUSR1),
+        )
+    finally:
+        stop_profiled_server(process)
+    moves = round(result["moves_per_second"] * seconds)
+    summary = (
+        f"game load: {matches} matches, {moves} moves in {seconds:g} s under the profiler: "
+        f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms"
+    )
+    return pstats.Stats(stats_path), moves, summary
+
+
+def print_stats(stats: pstats.Stats, summary: str, top: int) -> None:
+    out = io.StringIO()
+    stats.stream = out  # type: ignore[attr-defined]
+    stats.strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(summary)
+    print(out.getvalue())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--spectators", type=int, default=1000)
-    parser.add_argument("--moves", type=int, default=200)
+    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--spectators", type=int, default=DEFAULTS["spectators"])
+    parser.add_argument("--moves", type=int, default=DEFAULTS["moves"])
+    parser.add_argument("--matches", type=int, default=DEFAULTS["matches"])
+    parser.add_argument("--seconds", type=float, default=DEFAULTS["seconds"])
+    parser.add_argument("--only", choices=["fanout", "gameload"])
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     if args.serve:
         serve_profiled(*args.serve)
         return 0
 
-    from fanout import Driver
+    from plot import update_docs
 
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     rawws.raise_nofile(30000)
     with tempfile.TemporaryDirectory() as tmp:
-        stats_path = os.path.join(tmp, "server.prof")
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", stats_path, tmp],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-            preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
-        )
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("ready "):
-            process.kill()
-            raise RuntimeError(f"server did not start: {line!r}")
-        driver = Driver(int(line.split()[1]), args.spectators)
-        try:
-            driver.setup()
-            driver.run(5, warmup=0)
-            process.send_signal(signal.SIGUSR1)
-            latencies = sorted(driver.run(args.moves, warmup=0))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-            driver.close()
-        print(
-            f"{args.moves} moves, {args.spectators} spectators; under the profiler: "
-            f"p50 {rawws.percentile(latencies, 50) * 1000:.1f} ms, "
-            f"p99 {rawws.percentile(latencies, 99) * 1000:.1f} ms"
-        )
-        out = io.StringIO()
-        stats = pstats.Stats(stats_path, stream=out)
-        stats.strip_dirs()
-        stats.sort_stats("tottime").print_stats(args.top)
-        stats.sort_stats("cumulative").print_stats(args.top)
-        print(out.getvalue())
-        if args.spectators == DEFAULTS["spectators"] and args.moves == DEFAULTS["moves"]:
-            from plot import update_docs
-
-            update_docs(report(stats, args.moves, args.spectators), MARKER_START, MARKER_END)
+        if args.only in (None, "fanout"):
+            stats, summary = profile_fanout(tmp, args.spectators, args.moves)
+            print_stats(stats, summary, args.top)
+            if (args.spectators, args.moves) == (DEFAULTS["spectators"], DEFAULTS["moves"]):
+                update_docs(report(stats, args.moves, args.spectators), MARKER_START, MARKER_END)
+        if args.only in (None, "gameload"):
+            stats, moves, summary = profile_gameload(tmp, args.matches, args.seconds)
+            print_stats(stats, summary, args.top)
+            if (args.matches, args.seconds) == (DEFAULTS["matches"], DEFAULTS["seconds"]):
+                update_docs(
+                    report_gameload(stats, moves, args.matches, args.seconds),
+                    GAMELOAD_START, GAMELOAD_END,
+                )
     return 0
 
 
-def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
-    """The docs section: the functions with the most own time, per move."""
+def top_rows(stats: pstats.Stats, moves: int, count: int = 12) -> list[str]:
+    """Table rows: the functions with the most own time, per move."""
     rows = stats.stats  # type: ignore[attr-defined]
     total = sum(entry[2] for entry in rows.values())
-    top = sorted(rows.items(), key=lambda item: item[1][2], reverse=True)[:12]
+    top = sorted(rows.items(), key=lambda item: item[1][2], reverse=True)[:count]
+    lines = [
+        "| function | calls per move | own µs per move | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for (filename, line, name), entry in top:
+        calls, own = entry[1], entry[2]
+        where = f"{Path(filename).name}:{line} {name}" if line else name
+        lines.append(
+            f"| `{where}` | {calls / moves:,.1f} | {own / moves * 1e6:,.0f} "
+            f"| {own / total * 100:.0f} % |"
+        )
+    return lines
+
+
+def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
+    """The docs section on fan-out: the functions with the most own time, per move."""
     lines = [
         MARKER_START,
         "## Profile of the hot path",
@@ -143,16 +232,8 @@ def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
         "spectators (core 1). Own time per move, in the profiler (which slows Python code",
         "down several times but not system calls):",
         "",
-        "| function | calls per move | own µs per move | share |",
-        "|---|---:|---:|---:|",
+        *top_rows(stats, moves),
     ]
-    for (filename, line, name), entry in top:
-        calls, own = entry[1], entry[2]
-        where = f"{Path(filename).name}:{line} {name}" if line else name
-        lines.append(
-            f"| `{where}` | {calls / moves:,.0f} | {own / moves * 1e6:,.0f} "
-            f"| {own / total * 100:.0f} % |"
-        )
     lines += [
         "",
         "Reading it: the room encodes the spectators' `state` once and then the cost is one",
@@ -167,6 +248,45 @@ def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
         MARKER_END,
     ]
     return "\n".join(lines) + "\n"
+
+
+def top_files(stats: pstats.Stats, moves: int, count: int = 10) -> list[str]:
+    """Table rows: own time summed per source file, per move (where the time goes by part)."""
+    rows = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in rows.values())
+    by_file: dict[str, float] = {}
+    for (filename, line, name), entry in rows.items():
+        key = Path(filename).name if line else name
+        by_file[key] = by_file.get(key, 0.0) + entry[2]
+    top = sorted(by_file.items(), key=lambda item: item[1], reverse=True)[:count]
+    lines = ["| file (or built-in) | own µs per move | share |", "|---|---:|---:|"]
+    for key, own in top:
+        lines.append(f"| `{key}` | {own / moves * 1e6:,.0f} | {own / total * 100:.0f} % |")
+    return lines
+
+
+def report_gameload(stats: pstats.Stats, moves: int, matches: int, seconds: float) -> str:
+    """The docs section on game load: the top costs per move, by function and by file."""
+    lines = [
+        GAMELOAD_START,
+        "### Under game load",
+        "",
+        f"The same script, second part: the server under `cProfile` for {seconds:g} s while",
+        f"{matches} connect-four matches are played at once by raw-socket players that move",
+        f"the instant they may (`bench/gameload.py`'s raw drive; match logs recorded, no",
+        f"fsync); {moves:,} moves in all. Own time per move, by function and by file:",
+        "",
+        *top_rows(stats, moves),
+        "",
+        *top_files(stats, moves),
+        "",
+        READING_GAMELOAD,
+        GAMELOAD_END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+READING_GAMELOAD = """Reading it: no single cost dominates a move. ..."""
 
 
 if __name__ == "__main__":
