@@ -87,9 +87,9 @@ def run_through(
 
 def to_rows(columns: tuple[Column, ...]) -> list[list[int | None]]:
     """Return the board as rows, top row first (the view's layout)."""
-    return [
-        [disc(columns, col, HEIGHT - 1 - row) for col in range(WIDTH)] for row in range(HEIGHT)
-    ]
+    # Pad each column to full height with None, then read the rows off top down.
+    padded = [column + (None,) * (HEIGHT - len(column)) for column in columns]
+    return [list(row) for row in reversed(list(zip(*padded)))]
 
 
 def to_row_col(cell: tuple[int, int]) -> list[int]:

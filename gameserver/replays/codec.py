@@ -223,8 +223,12 @@ _HEADER_SCHEMA: tuple[tuple[str, _Checker, bool], ...] = (
 
 # -- plain data (the msgpack map, also used for JSON export) ---------------------------
 
+_SCALARS = frozenset({int, str, float, bool, bytes, type(None)})
+
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: checked first, exactly and cheaply
+        return value
     if isinstance(value, Seat):
         return {
             "name": value.name,

@@ -9,10 +9,9 @@ version and the rng exactly as they were, so a replay re-simulates identically.
 
 from __future__ import annotations
 
-import contextlib
 import random
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from gameserver.games.base import (
     Game,
@@ -28,11 +27,21 @@ from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.rooms.errors import RulesFailed
 
 
-@contextlib.contextmanager
-def _rules(game: Game, call: str) -> Iterator[None]:
-    """Let the rules' own errors through; turn any other exception (a bug) into RulesFailed."""
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _ask(
+    game: Game, call: str, rule: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Return ``rule(*args, **kwargs)``; let the rules' own errors through and turn any
+    other exception (a bug in the game) into RulesFailed.
+
+    A plain call, not a context manager: a move asks the rules about ten times, and a
+    generator-based ``with`` costs over a microsecond each time.
+    """
     try:
-        yield
+        return rule(*args, **kwargs)
     except GameError:
         raise
     except Exception as exc:
@@ -56,8 +65,7 @@ class Match:
         self.options = dict(options)
         self.seed = seed
         self.rng = random.Random(seed)
-        with _rules(game, "setup"):
-            self.state: State = game.setup(players, self.rng, self.options)
+        self.state: State = _ask(game, "setup", game.setup, players, self.rng, self.options)
         #: Bumped on every applied move, timeout or resignation.
         self.version = version
         #: Number of transitions applied in this match (the match log index).
@@ -90,8 +98,7 @@ class Match:
     @property
     def outcome(self) -> Outcome | None:
         """How the match ended, or None while it runs."""
-        with _rules(self.game, "outcome"):
-            return self.game.outcome(self.state)
+        return _ask(self.game, "outcome", self.game.outcome, self.state)
 
     @property
     def over(self) -> bool:
@@ -100,18 +107,15 @@ class Match:
 
     def to_act(self) -> frozenset[int]:
         """Seats that may act now."""
-        with _rules(self.game, "to_act"):
-            return self.game.to_act(self.state)
+        return _ask(self.game, "to_act", self.game.to_act, self.state)
 
     def view(self, seat: int | None) -> dict[str, Any]:
         """What ``seat`` (None: spectators) may see now."""
-        with _rules(self.game, "view"):
-            return self.game.view(self.state, seat)
+        return _ask(self.game, "view", self.game.view, self.state, seat)
 
     def legal_moves(self, seat: int) -> list[Any]:
         """The moves ``seat`` may make now."""
-        with _rules(self.game, "legal_moves"):
-            return self.game.legal_moves(self.state, seat)
+        return _ask(self.game, "legal_moves", self.game.legal_moves, self.state, seat)
 
     def _commit(self, state: State) -> None:
         self.state = state
@@ -124,8 +128,7 @@ class Match:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         saved = self.rng.getstate()
         try:
-            with _rules(self.game, "apply"):
-                state = self.game.apply(self.state, seat, move, self.rng)
+            state = _ask(self.game, "apply", self.game.apply, self.state, seat, move, self.rng)
         except MoveError as exc:
             self.rng.setstate(saved)
             raise RequestError(_move_error_code(exc), exc.reason) from None
@@ -135,8 +138,7 @@ class Match:
         """Apply the game's timeout rule for ``seat``."""
         saved = self.rng.getstate()
         try:
-            with _rules(self.game, "on_timeout"):
-                state = self.game.on_timeout(self.state, seat, self.rng)
+            state = _ask(self.game, "on_timeout", self.game.on_timeout, self.state, seat, self.rng)
         except MoveError:
             self.rng.setstate(saved)
             raise
@@ -147,8 +149,7 @@ class Match:
         if self.over:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         try:
-            with _rules(self.game, "resign"):
-                state = self.game.resign(self.state, seat)
+            state = _ask(self.game, "resign", self.game.resign, self.state, seat)
         except MoveError as exc:
             raise RequestError(_move_error_code(exc), exc.reason) from None
         self._commit(state)
