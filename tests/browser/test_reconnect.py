@@ -43,7 +43,8 @@ def test_reload_mid_match_resumes_the_seat(
     cell = free.get_attribute("data-cell")
     free.click()
     page.wait_for_selector(f'[data-cell="{cell}"][data-mark="X"]')
-    wait_room(page, version="3")
+    # Version 3 lasts only until the computer answers (50 ms here): wait for its answer.
+    wait_room(page, version="4", my_turn="true")
 
     # The lobby lists the match under "Your games", and leads back to it.
     page.click('[data-nav="lobby"]')
