@@ -67,17 +67,9 @@ def serve_reference(ping_interval: float) -> None:
 
 
 def start_reference(ping_interval: float) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve-reference", str(ping_interval)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+    return rawws.start_script_server(
+        __file__, "--serve-reference", str(ping_interval), what="reference server"
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("ready "):
-        process.kill()
-        raise RuntimeError(f"reference server did not start: {line!r}")
-    return process, int(line.split()[1])
 
 
 def open_all(port: int, count: int, window: int) -> tuple[list[RawWebSocket], float]:

@@ -172,17 +172,7 @@ def serve_reference() -> None:
 
 
 def start_reference() -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve-reference"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("ready "):
-        process.kill()
-        raise RuntimeError(f"reference server did not start: {line!r}")
-    return process, int(line.split()[1])
+    return rawws.start_script_server(__file__, "--serve-reference", what="reference server")
 
 
 # --- the load generator -----------------------------------------------------------------

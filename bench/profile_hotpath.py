@@ -93,17 +93,9 @@ def serve_profiled(stats_path: str, data_dir: str, record: str) -> None:
 
 def start_profiled_server(tmp: str, stats_path: str, record: bool) -> tuple[subprocess.Popen[str], int]:
     """The server of ``serve_profiled`` in a child process on the server core."""
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", stats_path, tmp, "yes" if record else "no"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+    return rawws.start_script_server(
+        __file__, "--serve", stats_path, tmp, "yes" if record else "no", what="profiled server"
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("ready "):
-        process.kill()
-        raise RuntimeError(f"server did not start: {line!r}")
-    return process, int(line.split()[1])
 
 
 def stop_profiled_server(process: subprocess.Popen[str]) -> None:
@@ -229,7 +221,7 @@ def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
         MARKER_START,
         "## Profile of the hot path",
         "",
-        f"`python bench/profile_hotpath.py`: the server under `cProfile` (core 0) while the",
+        "`python bench/profile_hotpath.py`: the server under `cProfile` (core 0) while the",
         f"fan-out load generator plays {moves} moves in one room with {spectators:,}",
         "spectators (core 1). Own time per move, in the profiler (which slows Python code",
         "down several times but not system calls):",
@@ -301,7 +293,7 @@ def report_gameload(stats: pstats.Stats, moves: int, matches: int, seconds: floa
         "",
         f"The same script, second part: the server under `cProfile` for {seconds:g} s while",
         f"{matches} connect-four matches are played at once by raw-socket players that move",
-        f"the instant they may (`bench/gameload.py`'s raw drive; match logs recorded, no",
+        "the instant they may (`bench/gameload.py`'s raw drive; match logs recorded, no",
         f"fsync); {moves:,} moves in all. Own time per move, by function and by part of the server:",
         "",
         *top_rows(stats, moves),

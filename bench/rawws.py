@@ -253,6 +253,22 @@ SERVER_CORE = 0
 CLIENT_CORE = 1
 
 
+def start_script_server(script: str, *args: str, what: str) -> tuple[subprocess.Popen[str], int]:
+    """Run ``script`` with ``args`` in a child Python pinned to SERVER_CORE; it must print
+    "ready PORT" once it listens. Return the process and the port; the caller stops it."""
+    process = subprocess.Popen(
+        [sys.executable, script, *args],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: (os.sched_setaffinity(0, {SERVER_CORE}), raise_nofile(30000)),
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("ready "):
+        process.kill()
+        raise RuntimeError(f"{what} did not start: {line!r}")
+    return process, int(line.split()[1])
+
+
 def start_gameserver(*extra: str, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
     """Start ``gameserver serve`` on a free port pinned to SERVER_CORE; return it and its port.
 
