@@ -26,6 +26,18 @@ def socket_pair(nursery: trio.Nursery) -> tuple[WebSocket, trio.SocketStream]:
     return ws, trio.SocketStream(theirs)
 
 
+def kept_alive(
+    nursery: trio.Nursery,
+) -> tuple[WebSocket, trio.SocketStream, SharedKeepalive]:
+    """An inline WebSocket and its raw peer, kept alive by a shared timer (1 s ping
+    interval, 1 s pong timeout) running in ``nursery``."""
+    ws, raw = socket_pair(nursery)
+    keepalive = SharedKeepalive(1, 1)
+    keepalive.add(ws)
+    nursery.start_soon(keepalive.run)
+    return ws, raw, keepalive
+
+
 async def events_from(stream: trio.SocketStream, peer: Connection) -> list[Event]:
     """Everything the peer can read without waiting."""
     with trio.move_on_after(0.01):
@@ -37,10 +49,7 @@ async def events_from(stream: trio.SocketStream, peer: Connection) -> list[Event
 async def test_a_silent_peer_is_pinged_then_cut_off_with_1011(
     nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
 ) -> None:
-    ws, raw = socket_pair(nursery)
-    keepalive = SharedKeepalive(1, 1)
-    keepalive.add(ws)
-    nursery.start_soon(keepalive.run)
+    ws, raw, keepalive = kept_alive(nursery)
     start = trio.current_time()
     with trio.fail_after(10), pytest.raises(ConnectionClosed) as info:
         await ws.receive()  # the peer never answers the ping
@@ -54,10 +63,7 @@ async def test_a_silent_peer_is_pinged_then_cut_off_with_1011(
 async def test_a_pong_keeps_the_connection_and_unread_pongs_do_not_cut_it_off(
     nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
 ) -> None:
-    ws, raw = socket_pair(nursery)
-    keepalive = SharedKeepalive(1, 1)
-    keepalive.add(ws)
-    nursery.start_soon(keepalive.run)
+    ws, raw, keepalive = kept_alive(nursery)
     peer = Connection(Role.CLIENT)
 
     async def answer_pings() -> None:
