@@ -23,12 +23,11 @@ from typing import Any
 
 import attrs
 
+from gameserver.games.alternating import AlternatingTwoSeatGame
 from gameserver.games.base import (
-    Game,
     IllegalMove,
     MalformedMove,
     Move,
-    NotYourTurn,
     Outcome,
     check_players,
     expect_fields,
@@ -98,7 +97,7 @@ def to_row_col(cell: tuple[int, int]) -> list[int]:
     return [HEIGHT - 1 - height, col]
 
 
-class Connect4(Game):
+class Connect4(AlternatingTwoSeatGame):
     """The rules of connect four."""
 
     name = "connect4"
@@ -119,10 +118,6 @@ class Connect4(Game):
         check_players(self, players)
         self.validate_options(options)
         return Connect4State(columns=((),) * WIDTH, turn=0)
-
-    def to_act(self, state: Connect4State) -> frozenset[int]:
-        """Return the seat to move, or nothing once the game is over."""
-        return frozenset() if state.outcome is not None else frozenset({state.turn})
 
     def legal_moves(self, state: Connect4State, seat: int) -> list[Move]:
         """Return ``{"column": c}`` for every column that is not full, if ``seat`` is to move."""
@@ -169,23 +164,6 @@ class Connect4(Game):
             "line": None if state.line is None else [to_row_col(c) for c in state.line],
         }
 
-    def on_timeout(self, state: Connect4State, seat: int, rng: random.Random) -> Connect4State:
-        """The seat whose clock ran out loses."""
-        self._check_turn(state, seat)
-        return attrs.evolve(
-            state, outcome=Outcome(winners=(1 - seat,), draw=False, reason="timeout")
-        )
-
-    def resign(self, state: Connect4State, seat: int) -> Connect4State:
-        """The resigning seat loses."""
-        if state.outcome is not None:
-            raise IllegalMove("the game is over")
-        if seat not in (0, 1):
-            raise IllegalMove(f"there is no seat {seat}")
-        return attrs.evolve(
-            state, outcome=Outcome(winners=(1 - seat,), draw=False, reason="resigned")
-        )
-
     def snapshot(self, state: Connect4State) -> dict[str, Any]:
         """Return the full state as plain data (columns bottom-first)."""
         return {
@@ -196,11 +174,6 @@ class Connect4(Game):
             "outcome": None if state.outcome is None else state.outcome.to_data(),
         }
 
-    def _check_turn(self, state: Connect4State, seat: int) -> None:
-        if state.outcome is not None:
-            raise IllegalMove("the game is over")
-        if seat != state.turn:
-            raise NotYourTurn("it is not your turn")
 
 
 GAME = Connect4()

@@ -15,12 +15,11 @@ from typing import Any
 
 import attrs
 
+from gameserver.games.alternating import AlternatingTwoSeatGame
 from gameserver.games.base import (
-    Game,
     IllegalMove,
     MalformedMove,
     Move,
-    NotYourTurn,
     Outcome,
     check_players,
     expect_fields,
@@ -61,7 +60,7 @@ def winning_line(board: tuple[Cell, ...]) -> tuple[int, int, int] | None:
     return None
 
 
-class TicTacToe(Game):
+class TicTacToe(AlternatingTwoSeatGame):
     """The rules of tic-tac-toe."""
 
     name = "tictactoe"
@@ -84,10 +83,6 @@ class TicTacToe(Game):
         check_players(self, players)
         self.validate_options(options)
         return TicTacToeState(board=(None,) * 9, turn=0)
-
-    def to_act(self, state: TicTacToeState) -> frozenset[int]:
-        """Return the seat to move, or nothing once the game is over."""
-        return frozenset() if state.outcome is not None else frozenset({state.turn})
 
     def legal_moves(self, state: TicTacToeState, seat: int) -> list[Move]:
         """Return one ``{"cell": c}`` per empty cell when ``seat`` is to move."""
@@ -130,25 +125,6 @@ class TicTacToe(Game):
             "line": None if state.line is None else list(state.line),
         }
 
-    def on_timeout(
-        self, state: TicTacToeState, seat: int, rng: random.Random
-    ) -> TicTacToeState:
-        """The seat whose clock ran out loses."""
-        self._check_turn(state, seat)
-        return attrs.evolve(
-            state, outcome=Outcome(winners=(1 - seat,), draw=False, reason="timeout")
-        )
-
-    def resign(self, state: TicTacToeState, seat: int) -> TicTacToeState:
-        """The resigning seat loses."""
-        if state.outcome is not None:
-            raise IllegalMove("the game is over")
-        if seat not in (0, 1):
-            raise IllegalMove(f"there is no seat {seat}")
-        return attrs.evolve(
-            state, outcome=Outcome(winners=(1 - seat,), draw=False, reason="resigned")
-        )
-
     def snapshot(self, state: TicTacToeState) -> dict[str, Any]:
         """Return the full state as plain data."""
         return {
@@ -158,11 +134,6 @@ class TicTacToe(Game):
             "outcome": None if state.outcome is None else state.outcome.to_data(),
         }
 
-    def _check_turn(self, state: TicTacToeState, seat: int) -> None:
-        if state.outcome is not None:
-            raise IllegalMove("the game is over")
-        if seat != state.turn:
-            raise NotYourTurn("it is not your turn")
 
 
 GAME = TicTacToe()
