@@ -19,7 +19,9 @@ waiting to be answered, ``send`` only queues a frame and wakes the writer, which
 once the sending task blocks and writes everything queued by then with one
 ``send_all``: a burst of replies costs one system call, not one each. Otherwise
 ``send`` writes at once. It waits only when more than ``write_limit`` bytes are
-queued (backpressure).
+queued (backpressure). Reading waits too while more than ``write_limit`` bytes are owed
+to a peer that does not read them (pongs to a ping flood, say), so TCP pushes back on
+the peer instead of the buffer growing.
 
 How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers:
 

@@ -140,6 +140,14 @@ class WebSocketInput(WebSocketOutput):
             due = self._pong_due
         if self._shared_keepalive:
             due = math.inf  # check_keepalive keeps the deadlines
+        if self._conn.bytes_to_send + len(self._unsent) > self.config.write_limit:
+            # We owe the peer more than write_limit (pongs for a ping flood, say) and it
+            # is not reading: read nothing more until the writer has caught up, so what
+            # we hold for it stays bounded and TCP pushes back on the peer instead.
+            with trio.move_on_at(due) as timer:
+                await self._until_drained()
+            if timer.cancelled_caught:
+                return None
         sock = self._socket
         if sock is None:
             return await self._receive_from_stream(due)

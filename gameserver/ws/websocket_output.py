@@ -202,6 +202,14 @@ class WebSocketOutput:
             self._send_lock.release()
         return written
 
+    async def _until_drained(self) -> None:
+        """Wait until the writer has written everything queued, or the stream failed."""
+        drained = self._below_write_limit
+        if drained is None or drained.is_set():
+            drained = self._below_write_limit = trio.Event()
+        self._wake_writer()
+        await drained.wait()
+
     async def _drain(self) -> bool:
         """Write everything queued (the send lock is held); False if the stream failed."""
         while data := self._take_output():

@@ -10,10 +10,19 @@ import msgpack
 import trio
 
 from gameserver.protocol.messages import Chat, EmptyResult
-
+from gameserver.ws.codes import Opcode
 from gameserver.ws.events import Ping
 
-from .conftest import RawPeer, make_config, metric, pair_in_room, rss_bytes, start_server, with_ws
+from .conftest import (
+    RawPeer,
+    make_config,
+    masked_frame,
+    metric,
+    pair_in_room,
+    rss_bytes,
+    start_server,
+    with_ws,
+)
 
 
 def list_rooms(request_id: int) -> dict[str, object]:
@@ -156,4 +165,33 @@ async def test_200_stalled_readers_keep_memory_bounded_and_others_play(tmp_path:
         assert await metric(server.port, "gameserver_connections") == 2
         for peer in stalled:
             await peer.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_ping_flood_from_a_peer_that_never_reads_is_pushed_back(tmp_path: Path) -> None:
+    # Every ping is owed a pong. A peer that floods pings and reads nothing must not make
+    # the server hold those pongs without bound: it stops reading, and TCP pushes back.
+    config = with_ws(make_config(tmp_path), ping_interval=None)
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        pair = await pair_in_room(server, nursery)
+        flooder = await RawPeer.open(server.port, rcvbuf=4096)
+        await flooder.send_message({"type": "hello", "id": 1, "name": "flooder"})
+        burst = masked_frame(Opcode.PING, b"p" * 125) * 500  # 65.5 kB of pings
+        gc.collect()
+        baseline = rss_bytes()
+        sent = 0
+        with trio.move_on_after(3):
+            while sent < 256 * 2**20:
+                await flooder.send_raw(burst)
+                sent += len(burst)
+        grown = rss_bytes() - baseline
+        print(f"ping flood: {sent / 2**20:.1f} MiB sent, server RSS +{grown / 2**20:.1f} MiB")
+        # Only the kernel's socket buffers (a few MB on loopback) take the flood now;
+        # without the push-back the server read it all, owing a pong for every ping.
+        assert sent < 32 * 2**20
+        assert grown < 16 * 2**20
+        assert await pair.play(4) == 4  # everyone else plays on
+        assert await metric(server.port, "gameserver_connections") == 3
+        await flooder.aclose()
         nursery.cancel_scope.cancel()
