@@ -65,6 +65,14 @@ class Bot(abc.ABC):
         """Called once per state version the bot sees in its room (override to track
         history; versions superseded before the bot looked may be skipped)."""
 
+    def think_seconds(self) -> float:
+        """Seconds to pause before choosing each move; 0 (the default) moves at once.
+
+        The pause is spent on the seat's clock, like a person's thinking: in a timed
+        room a pause that runs out the clock plays the first legal move.
+        """
+        return 0.0
+
 
 class StrategyBot(Bot):
     """A bot that plays a built-in strategy (``"best"``, ``"random"``, ...) of a game."""
@@ -76,9 +84,17 @@ class StrategyBot(Bot):
         *,
         seed: int | None = None,
         threaded: bool | None = None,
+        think: float = 0.0,
     ) -> None:
         # A search is worth a worker thread; a random pick costs less than the hand-off.
         self.threaded = strategy != "random" if threaded is None else threaded
+        if not think >= 0:
+            raise ValueError(f"think must be 0 or more seconds, not {think!r}")
+        self.think = think
+        """Mean pause before each move in seconds; each pause is drawn uniformly from
+        half to one and a half times this (0: move at once)."""
+        # Its own generator, so pauses do not change the moves a seed gives.
+        self._think_rng = random.Random(seed)
         self.game = game
         """The game name the strategy belongs to."""
         self.strategy_name = strategy
@@ -89,6 +105,10 @@ class StrategyBot(Bot):
     def choose(self, view: Any, legal_moves: Sequence[Any]) -> Any:
         """Ask the strategy; it sees exactly the seat's view and legal moves."""
         return self.strategy.choose(view, list(legal_moves), self.rng)
+
+    def think_seconds(self) -> float:
+        """A pause drawn around ``think`` (see there); 0 when ``think`` is 0."""
+        return self.think * self._think_rng.uniform(0.5, 1.5) if self.think else 0.0
 
 
 @attrs.frozen(kw_only=True)
@@ -272,6 +292,9 @@ async def _decide(bot: Bot, state: State) -> Any:
     budget = time_left_ms(state)
     deadline = math.inf if budget is None else max(0, budget - CLOCK_MARGIN_MS) / 1000
     with trio.move_on_after(deadline):
+        pause = bot.think_seconds()
+        if pause > 0:
+            await trio.sleep(pause)
         if bot.threaded and not inspect.iscoroutinefunction(bot.choose):
             return await trio.to_thread.run_sync(
                 bot.choose, state.view, legal, abandon_on_cancel=True

@@ -198,12 +198,14 @@ async def run_fleet(
     players: int = 2,
     name_prefix: str = "bot",
     seed: int | None = None,
+    think: float = 0.0,
     backoff: Backoff = Backoff(),
 ) -> FleetReport:
     """Run ``count`` bots against the server at ``url``; return when all are done.
 
     Each bot plays at least ``matches`` matches of ``game`` with ``players`` seats via
-    quick match, using the built-in ``strategy``. Never raises for match or connection
+    quick match, using the built-in ``strategy``, pausing about ``think`` seconds before
+    each move (see ``StrategyBot``). Never raises for match or connection
     problems: they are in the report (``report.ok`` is False).
     """
     fleet = _Fleet(count, matches, players)
@@ -212,7 +214,8 @@ async def run_fleet(
         for index in range(count):
             bot_seed = None if seed is None else seed * 1000 + index
             nursery.start_soon(
-                _run_bot, url, fleet, index, game, strategy, players, f"{name_prefix}-{index}", bot_seed, backoff
+                _run_bot, url, fleet, index, StrategyBot(game, strategy, seed=bot_seed, think=think),
+                game, players, f"{name_prefix}-{index}", backoff,
             )
     return FleetReport(
         game=game,
@@ -228,15 +231,13 @@ async def _run_bot(
     url: str,
     fleet: _Fleet,
     index: int,
+    bot: StrategyBot,
     game: str,
-    strategy: str,
     players: int,
     name: str,
-    seed: int | None,
     backoff: Backoff,
 ) -> None:
     try:
-        bot = StrategyBot(game, strategy, seed=seed)
         async with connect(url, name=name, backoff=backoff) as client:
             while not fleet.all_done.is_set():
                 helping = fleet.needed[index] <= 0

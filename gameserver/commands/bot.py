@@ -32,6 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="bot", help="display name prefix (default bot)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the strategies")
     parser.add_argument(
+        "--think", type=float, default=0.0, metavar="SECONDS",
+        help="mean pause before each move, like a person thinking (default 0: move at once)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=600.0, help="give up after this many seconds (default 600)"
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -56,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.count < 1 or args.matches < 0:
-        print("gameserver bot: --count must be >= 1 and --matches >= 0", file=sys.stderr)
+    if args.count < 1 or args.matches < 0 or not args.think >= 0:
+        print(
+            "gameserver bot: --count must be >= 1, --matches >= 0 and --think >= 0",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 players=players,
                 name_prefix=args.name,
                 seed=args.seed,
+                think=args.think,
             )
         if scope.cancelled_caught:
             print(f"gameserver bot: timed out after {args.timeout} s", file=sys.stderr)

@@ -108,3 +108,20 @@ def test_time_left_is_the_tighter_of_bank_and_move_limit() -> None:
     assert time_left_ms(timed(ClockState(banks_ms=(1, 2), move_ms=None, running=(1,)))) is None
     assert time_left_ms(timed(None)) is None
     assert time_left_ms(timed(ClockState(banks_ms=(1, 2), move_ms=None, running=(0,)), seat=None)) is None
+
+
+def test_think_pauses_vary_around_the_mean_and_leave_the_moves_alone() -> None:
+    thinker = StrategyBot("connect4", "random", seed=5, think=1.0)
+    pauses = [thinker.think_seconds() for _ in range(200)]
+    assert all(0.5 <= pause <= 1.5 for pause in pauses)
+    assert len(set(pauses)) > 100  # drawn, not fixed
+    assert StrategyBot("connect4", "random", seed=5).think_seconds() == 0.0
+    # Pauses come from their own generator: the same seed plays the same moves.
+    view = {"board": [[None] * 7 for _ in range(6)], "you": 0, "turn": 0, "last": None, "line": None}
+    legal = [{"column": c} for c in range(7)]
+    plain = StrategyBot("connect4", "random", seed=5)
+    for _ in range(20):
+        thinker.think_seconds()
+        assert thinker.choose(view, legal) == plain.choose(view, legal)
+    with pytest.raises(ValueError):
+        StrategyBot("connect4", "random", think=-1)

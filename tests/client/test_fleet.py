@@ -26,6 +26,20 @@ async def test_odd_player_counts_still_give_every_bot_its_quota(server_url: str)
     assert "OK" in report.summary()
 
 
+async def test_bots_that_think_pause_before_every_move(server_url: str) -> None:
+    with trio.fail_after(60):
+        report = await run_fleet(
+            server_url, game="tictactoe", strategy="random", count=2, matches=1, seed=3,
+            think=0.1,
+        )
+    assert report.ok, report.summary()
+    assert report.matches == 1
+    moves = sum(result.moves for result in report.results)
+    assert moves >= 5  # a tic-tac-toe match takes at least five moves
+    # The moves of one match follow each other, and each waited at least half of 0.1 s.
+    assert report.seconds >= 0.05 * moves
+
+
 async def test_a_fleet_that_cannot_connect_reports_failure() -> None:
     listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
     port = listeners[0].socket.getsockname()[1]
@@ -53,6 +67,7 @@ def test_percentile_is_nearest_rank() -> None:
         ["bot", "--game", "connect4", "--strategy", "clever"],
         ["bot", "--game", "connect4", "--players", "3"],
         ["bot", "--game", "connect4", "--count", "0"],
+        ["bot", "--game", "connect4", "--think", "-1"],
     ],
 )
 def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
