@@ -43,8 +43,12 @@ MARKER_END = "<!-- gameload-benchmark:end -->"
 TARGET_P99_MS = 50.0
 
 
-def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str, float]:
-    replays = tmp / f"replays-{matches}"
+def run_size(
+    matches: int, per_bot: int, timeout: float, tmp: Path, think: float = 0.0
+) -> dict[str, float]:
+    """``gameserver bot`` with 2 x ``matches`` bots playing ``per_bot`` matches each,
+    pausing about ``think`` seconds before each move, against a recording server."""
+    replays = tmp / f"replays-{matches}-{think:g}"
     process, port = _start_recording(replays, tmp)
     try:
         cpu_before = rawws.cpu_seconds(process.pid)
@@ -56,6 +60,7 @@ def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str,
                 sys.executable, "-m", "gameserver", "bot", "--url", f"ws://127.0.0.1:{port}/ws",
                 "--game", "connect4", "--strategy", "random", "--count", str(2 * matches),
                 "--matches", str(per_bot), "--seed", "1", "--json", "--timeout", str(timeout),
+                "--think", str(think),
             ],
             cwd=ROOT, capture_output=True, text=True, timeout=timeout + 60,
             preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.CLIENT_CORE}), rawws.raise_nofile(30000)),
@@ -72,6 +77,7 @@ def run_size(matches: int, per_bot: int, timeout: float, tmp: Path) -> dict[str,
         raise RuntimeError(f"gameserver bot failed: {bots.stderr[-2000:]}")
     report = json.loads(bots.stdout)
     return {
+        "think": think,
         "matches": report["matches"],
         "moves": report["moves"],
         "seconds": report["seconds"],
@@ -114,6 +120,7 @@ def write_report(
     raw: dict[int, dict[str, float]],
     paced: list[dict[str, float]],
     paced_matches: int,
+    bots_paced: list[dict[str, float]],
 ) -> str:
     from fanout import machine
 
@@ -200,6 +207,34 @@ def write_report(
             for r in paced
         )
         lines += ["", f"Paced, {paced_matches:,} matches, against {TARGET_P99_MS:g} ms: {verdicts}."]
+    if bots_paced:
+        lines += [
+            "",
+            f"The same pace with the SDK: `gameserver bot ... --count {2 * paced_matches:,} "
+            "--matches 1 --think T`, each bot",
+            "pausing a drawn time around T before each move; one match per bot, all at once.",
+            "",
+            "| matches at once | mean think time | matches played | moves/s | p50 ms | p99 ms "
+            "| server CPU | bots CPU | server CPU per move | errors |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in bots_paced:
+            lines.append(
+                f"| {paced_matches:,} | {r['think']:g} s | {r['matches']:,.0f} "
+                f"| {r['moves_per_second']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+                f"| {r['server_cpu']:.2f} | {r['bots_cpu']:.2f} "
+                f"| {r['server_cpu_per_move_us']:,.0f} µs | {r['errors']:.0f} |"
+            )
+        verdicts = ", ".join(
+            f"{r['think']:g} s think time p99 {r['p99']:.1f} ms "
+            f"({'met' if r['p99'] < TARGET_P99_MS else 'NOT met'})"
+            for r in bots_paced
+        )
+        lines += [
+            "",
+            f"`gameserver bot` at a person's pace, {paced_matches:,} matches, against "
+            f"{TARGET_P99_MS:g} ms: {verdicts}.",
+        ]
     lines += [
         "",
         "![Game load: latency by concurrent matches](gameload.png)",
@@ -221,6 +256,8 @@ def main() -> int:
                         help="concurrent matches in the paced runs")
     parser.add_argument("--paced-seconds", type=float, default=20.0,
                         help="timed seconds of each paced run")
+    parser.add_argument("--bot-think-list", nargs="*", type=float, default=[1.0],
+                        help="mean think times (s) of the paced gameserver bot runs (none: skip)")
     args = parser.parse_args()
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     results: dict[int, dict[str, float]] = {}
@@ -247,6 +284,17 @@ def main() -> int:
                 f"({r['server_cpu_per_move_us']:.0f} us/move)",
                 flush=True,
             )
+        bots_paced = []
+        for think in args.bot_think_list:
+            r = run_size(args.paced_matches, 1, args.timeout, Path(tmp), think=think)
+            bots_paced.append(r)
+            print(
+                f"{args.paced_matches:5} paced bot matches, think {think:g} s: "
+                f"{r['matches']:.0f} played, {r['moves_per_second']:,.0f} moves/s, "
+                f"p50 {r['p50']} ms, p99 {r['p99']} ms, server CPU {r['server_cpu']:.2f}, "
+                f"bots CPU {r['bots_cpu']:.2f}, errors {r['errors']}, ok {r['ok']}",
+                flush=True,
+            )
         for size in args.matches_list:
             result = run_size(size, args.per_bot, args.timeout, Path(tmp))
             results[size] = result
@@ -262,7 +310,9 @@ def main() -> int:
     if set(args.matches_list) == set(SIZES):
         from plot import bar_chart, update_docs
 
-        section = write_report(results, args.per_bot, raw, paced, args.paced_matches)
+        section = write_report(
+            results, args.per_bot, raw, paced, args.paced_matches, bots_paced
+        )
         print(section)
         bar_chart(
             ROOT / "docs" / "gameload.png", "move to update ms by concurrent matches",
