@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import trio
@@ -136,7 +136,16 @@ class _Fleet:
         self.changed = trio.Event()
         self.results: list[MatchResult] = []
         self.failures: list[str] = []
+        self.unconnected = count
+        self.all_connected = trio.Event()
+        """Set once every bot has connected or given up: play starts together."""
         self._update()
+
+    def connected(self) -> None:
+        """One more bot has connected (or given up connecting)."""
+        self.unconnected -= 1
+        if self.unconnected == 0:
+            self.all_connected.set()
 
     def _update(self) -> None:
         if self.needy < self.players:
@@ -200,17 +209,28 @@ async def run_fleet(
     seed: int | None = None,
     think: float = 0.0,
     backoff: Backoff = Backoff(),
+    on_connected: Callable[[], None] | None = None,
 ) -> FleetReport:
     """Run ``count`` bots against the server at ``url``; return when all are done.
 
     Each bot plays at least ``matches`` matches of ``game`` with ``players`` seats via
     quick match, using the built-in ``strategy``, pausing about ``think`` seconds before
-    each move (see ``StrategyBot``). Never raises for match or connection
-    problems: they are in the report (``report.ok`` is False).
+    each move (see ``StrategyBot``). Every bot connects before any quick-matches, so
+    the connections' storm does not weigh on the first moves; ``on_connected`` is
+    called then (``gameserver bot`` freezes the collector's view of the connections).
+    Never raises for match or connection problems: they are in the report
+    (``report.ok`` is False).
     """
     fleet = _Fleet(count, matches, players)
     started = trio.current_time()
     async with trio.open_nursery() as nursery:
+        if on_connected is not None:
+
+            async def when_connected() -> None:
+                await fleet.all_connected.wait()
+                on_connected()
+
+            nursery.start_soon(when_connected)
         for index in range(count):
             bot_seed = None if seed is None else seed * 1000 + index
             nursery.start_soon(
@@ -237,8 +257,12 @@ async def _run_bot(
     name: str,
     backoff: Backoff,
 ) -> None:
+    arrived = False
     try:
         async with connect(url, name=name, backoff=backoff) as client:
+            arrived = True
+            fleet.connected()
+            await fleet.all_connected.wait()
             while not fleet.all_done.is_set():
                 helping = fleet.needed[index] <= 0
                 if helping:
@@ -266,6 +290,9 @@ async def _run_bot(
     except Exception as error:  # a bug or a strategy failure: report it, keep the fleet going
         logger.exception("%s failed", name)
         fleet.give_up(index, f"{type(error).__name__}: {error}")
+    finally:
+        if not arrived:
+            fleet.connected()  # the others need not wait for a bot that never connected
 
 
 async def _play_one(

@@ -10,6 +10,7 @@ import sys
 import trio
 
 from gameserver.client.fleet import run_fleet
+from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
 from gameserver.games.base import GameError
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
+    tune_collector()
+
     async def main() -> int:
         with trio.move_on_after(args.timeout) as scope:
             report = await run_fleet(
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 name_prefix=args.name,
                 seed=args.seed,
                 think=args.think,
+                # Thousands of clients stay open all run: keep the collector off them.
+                on_connected=freeze_long_lived,
             )
         if scope.cancelled_caught:
             print(f"gameserver bot: timed out after {args.timeout} s", file=sys.stderr)

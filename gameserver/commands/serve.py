@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import logging
 import resource
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import trio
 
+from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.app import (
     DEFAULT_STATIC_DIR,
     DEFAULT_WS_MESSAGE_SIZE,
@@ -192,22 +192,14 @@ def raise_open_file_limit() -> tuple[int, int]:
     return soft, target
 
 
-# Each connection keeps a few hundred small objects alive (tasks, events, buffers), so
-# with CPython's default thresholds (700, 10, 10) the collector runs every couple of
-# handshakes and rescans everything that survived: 40 % of the CPU of accepting
-# connections. Rarer young collections keep cycles bounded all the same.
-GC_THRESHOLDS = (20_000, 20, 10)
-
-
 async def serve(config: ServerConfig) -> None:
     """Run the server until SIGINT or SIGTERM, then shut it down cleanly."""
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_collector()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             port = await nursery.start(functools.partial(run_server, config))
-            # Modules, games and recovered rooms live as long as the process: keep the
-            # collector from scanning them again and again.
-            gc.freeze()
+            # Modules, games and recovered rooms live as long as the process.
+            freeze_long_lived()
             scheme = "https" if config.tls else "http"
             print(f"gameserver listening on {scheme}://{config.host}:{port}/", flush=True)
             async for signum in signals:
