@@ -212,7 +212,8 @@ def write_report(
             "",
             f"The same pace with the SDK: `gameserver bot ... --count {2 * paced_matches:,} "
             "--matches 1 --think T`, each bot",
-            "pausing a drawn time around T before each move; one match per bot, all at once.",
+            "pausing a drawn time around T before each move; one match per bot, all at once",
+            "(moves/s is over the whole run: connecting, and the longest match's tail).",
             "",
             "| matches at once | mean think time | matches played | moves/s | p50 ms | p99 ms "
             "| server CPU | bots CPU | server CPU per move | errors |",
