@@ -240,6 +240,7 @@ class WebSocket(WebSocketInput):
         Only streams over a socket can be woken; others end at the next read.
         """
         self._fail(code, reason)
+
     async def aclose(self) -> None:
         """Close with 1000 (normal closure); the ``trio.abc.AsyncResource`` spelling."""
         await self.close()

@@ -237,6 +237,7 @@ class WebSocketInput(WebSocketOutput):
             data = chunk
             eof = not data
         await self._say_goodbye(eof)
+
     async def _answer_before_closing(self) -> None:
         """Let the application take the messages that came before the peer's close or
         a protocol violation (and queue its answers), then queue our close after them;
@@ -347,6 +348,7 @@ class WebSocketInput(WebSocketOutput):
                         pass
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     pass
+
     async def _finish(self) -> None:
         await trio.aclose_forcefully(self._stream)
         conn = self._conn

@@ -253,7 +253,7 @@ class WebSocketOutput:
             pass
 
     def _fail(self, code: int, reason: str) -> None:
-        """``abort``: fail the connection now, from any task, without waiting."""
+        """What ``abort`` does (see there); also used by the keepalive timer."""
         if self.closed is not None or self._local_failure is not None:
             return
         self._local_failure = ConnectionClosed(code, reason)
