@@ -44,7 +44,7 @@ from gameserver.ws.websocket import WebSocket
 log = logging.getLogger(__name__)
 
 #: The browser client shipped with the project.
-DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "client_web"
+DEFAULT_STATIC_DIR = Path(__file__).resolve().parent / "client_web"
 
 # A game message is small; 1 MiB bounds per-connection memory with room to spare.
 DEFAULT_WS_MESSAGE_SIZE = 2**20
