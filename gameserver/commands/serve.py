@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     limits = DecodeLimits()
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    add("--port", type=flags.port, default=8000, help="TCP port; 0 picks a free one (default: %(default)s)")
+    add("--port", type=flags.port, default=8000,
+        help="TCP port 0-65535; 0 picks a free one (default: %(default)s)")
     add("--replays", type=Path, default=Path("replays"),
         help="directory for match logs (default: %(default)s)")
     add("--no-replays", action="store_true", help="record no match logs (and recover nothing)")
@@ -63,7 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--abandon", choices=[p.value for p in AbandonPolicy], default=rooms.abandon_policy.value,
         help="what happens to a seat after the grace period (default: %(default)s)")
     add("--takeover-strategy", type=flags.common_strategy, default=rooms.takeover_strategy,
-        help="strategy that plays abandoned seats with --abandon bot (default: %(default)s)")
+        help="strategy that plays abandoned seats with --abandon bot; one every game has "
+             "(default: %(default)s)")
     add("--bot-delay", type=flags.non_negative_float, default=rooms.bot_delay,
         help="seconds a server-filled seat waits before moving (default: %(default)s)")
     add("--chat-max", type=flags.positive_int, default=rooms.chat_max_length,
@@ -111,14 +113,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--max-headers", type=flags.positive_int, default=ws.max_headers,
         help="most HTTP header fields; 431 beyond (default: %(default)s)")
     add("--no-compression", action="store_true", help="decline permessage-deflate")
-    add("--certfile", type=flags.readable_file, metavar="PEM", help="PEM certificate chain: serve https:// and wss://")
-    add("--keyfile", type=flags.readable_file, metavar="PEM", help="PEM private key of --certfile")
+    add("--certfile", type=flags.readable_file, metavar="PEM",
+        help="PEM certificate chain: serve https:// and wss:// (needs --keyfile)")
+    add("--keyfile", type=flags.readable_file, metavar="PEM",
+        help="unencrypted PEM private key of --certfile")
     add("--allow-origin", type=flags.origin, action="append", default=[], metavar="ORIGIN",
         help="browser origin allowed besides the server's own and localhost "
              "(repeatable; * allows any)")
     add("--no-localhost-origins", action="store_true",
         help="refuse browser pages served from localhost/127.0.0.1 (other than this server)")
-    add("--log-level", type=flags.log_level, default="INFO", help="logging level (default: %(default)s)")
+    add("--log-level", type=flags.log_level, default="INFO",
+        help=f"one of {', '.join(flags.LOG_LEVELS)} (default: %(default)s)")
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:

@@ -55,7 +55,9 @@ BAD_FLAGS = [
 
 
 @pytest.mark.parametrize("args, flag, says", BAD_FLAGS, ids=[" ".join(a) for a, _, _ in BAD_FLAGS])
-def test_a_bad_flag_is_one_line_naming_it_and_status_2(args: list[str], flag: str, says: str) -> None:
+def test_a_bad_flag_is_one_line_naming_it_and_status_2(
+    args: list[str], flag: str, says: str
+) -> None:
     # Port 1 on loopback refuses at once: a flag that slipped through fails fast, not hangs.
     command = [
         sys.executable, "-m", "gameserver", "bot", "--url", "ws://127.0.0.1:1/ws",

@@ -33,7 +33,9 @@ BAD_FLAGS = [
 
 
 @pytest.mark.parametrize("args, flag, says", BAD_FLAGS, ids=[" ".join(a) for a, _, _ in BAD_FLAGS])
-def test_a_bad_flag_is_one_line_naming_it_and_status_2(args: list[str], flag: str, says: str) -> None:
+def test_a_bad_flag_is_one_line_naming_it_and_status_2(
+    args: list[str], flag: str, says: str
+) -> None:
     command, *rest = args
     # --port 0 first: an echo server whose bad flag slipped through takes no fixed port.
     before = ["--port", "0"] if command == "echo" else ["--games", "1"]
