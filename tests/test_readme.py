@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import urllib.request
@@ -131,3 +132,64 @@ def test_the_readme_serve_command_works_on_a_fresh_checkout(tmp_path: Path) -> N
         ["git", "status", "--porcelain"], cwd=checkout, capture_output=True, text=True, check=True
     )
     assert status.stdout == ""
+
+
+def _make_stubs(folder: Path, *, venv_works: bool, chromium: bool) -> dict[str, str]:
+    """A PATH of stand-ins: ``apt-get`` logs its arguments and "installs" python3-venv;
+    ``python3`` is the system's, except that until then ``-m venv`` fails the way Debian's
+    does without python3-venv (the folder is made, pip is not, exit status 1)."""
+    real_python = shutil.which("python3", path=SYSTEM_PATH)
+    assert real_python is not None
+    folder.mkdir()
+    installed = folder / "venv-installed"
+    if venv_works:
+        installed.touch()
+    scripts = {
+        "apt-get": f'echo "$*" >> {folder}/apt-get.log\n: > {installed}\n',
+        "python3": (
+            f'if [ "$1 $2" = "-m venv" ] && [ ! -e {installed} ]; then\n'
+            f'  {real_python} -m venv --without-pip "$3"\n'
+            '  echo "The virtual environment was not created successfully because ensurepip'
+            ' is not available." >&2\n'
+            "  exit 1\n"
+            "fi\n"
+            f'exec {real_python} "$@"\n'
+        ),
+    }
+    if chromium:
+        scripts["chromium"] = "exit 0\n"
+    for name, body in scripts.items():
+        (folder / name).write_text("#!/bin/sh\n" + body)
+        (folder / name).chmod(0o755)
+    return {"PATH": str(folder), "HOME": os.environ.get("HOME", "/root")}
+
+
+@pytest.mark.parametrize(
+    "which, venv_works, chromium, apt_calls",
+    [
+        ("serve", False, True, ["update -q", "install -y -q python3-venv"]),
+        ("serve", True, False, []),
+        ("test", False, True, ["update -q", "install -y -q chromium python3-venv"]),
+        ("test", True, False, ["update -q", "install -y -q chromium python3-venv"]),
+        ("test", True, True, []),
+    ],
+)
+def test_the_commands_install_what_is_missing_with_apt(
+    tmp_path: Path, which: str, venv_works: bool, chromium: bool, apt_calls: list[str]
+) -> None:
+    """The part of each command before pip: a working .venv on every kind of machine."""
+    serve, test = _readme_commands()
+    prefix, _, _rest = (serve if which == "serve" else test).partition(" && .venv/bin/pip")
+    environment = _make_stubs(tmp_path / "stubs", venv_works=venv_works, chromium=chromium)
+    work = tmp_path / "checkout"
+    work.mkdir()
+    run = subprocess.run(
+        ["/bin/bash", "-c", prefix], cwd=work, env=environment, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    log = tmp_path / "stubs" / "apt-get.log"
+    assert (log.read_text().splitlines() if log.exists() else []) == apt_calls
+    pip = subprocess.run(
+        [str(work / ".venv" / "bin" / "pip"), "--version"], capture_output=True, text=True
+    )
+    assert pip.returncode == 0 and str(work / ".venv") in pip.stdout
