@@ -122,69 +122,6 @@ class ServerConfig:
         return _load_tls(self.certfile, self.keyfile)
 
 
-class StartupError(Exception):
-    """The server cannot start; ``str(error)`` says why in one line, fit for an operator.
-
-    ``run_server`` raises it (possibly inside nurseries' exception groups) for an address
-    it cannot listen on, for a data or replays directory it cannot create or write, for
-    a static directory that is not there, and (as ``TLSFileError``) for bad TLS files.
-    """
-
-
-class TLSFileError(StartupError):
-    """A certificate or key file that cannot be used; the message names the file."""
-
-    def __init__(self, field: str, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.field = field
-        """``"certfile"`` or ``"keyfile"``: the ``ServerConfig`` field holding the file."""
-
-
-class _EncryptedKey(Exception):
-    """Raised from OpenSSL's password callback: a server cannot ask anyone for one."""
-
-
-def _no_password() -> bytes:
-    raise _EncryptedKey
-
-
-def _load_tls(certfile: Path, keyfile: Path) -> ssl.SSLContext:
-    """Load the pair, blaming the right file: the certificate is read on its own first."""
-    try:
-        ssl.create_default_context(cafile=str(certfile))
-    except ssl.SSLError:
-        raise TLSFileError("certfile", certfile, "holds no PEM certificate") from None
-    except OSError as exc:
-        raise TLSFileError("certfile", certfile, _reason(exc)) from None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(certfile, keyfile, password=_no_password)
-    except _EncryptedKey:
-        raise TLSFileError("keyfile", keyfile, "is encrypted; give an unencrypted key") from None
-    except ssl.SSLError as exc:
-        problem = (
-            f"does not match the certificate in {certfile}"
-            if exc.reason == "KEY_VALUES_MISMATCH"
-            else "holds no PEM private key"
-        )
-        raise TLSFileError("keyfile", keyfile, problem) from None
-    except OSError as exc:
-        raise TLSFileError("keyfile", keyfile, _reason(exc)) from None
-    return context
-
-
-def check_static_dir(static_dir: Path | None) -> None:
-    """Raise ``StartupError`` unless ``static_dir`` (when set) is an existing directory:
-    a server that answers 404 at ``/`` looks broken to everyone who opens it."""
-    if static_dir is None:
-        return
-    if not static_dir.exists():
-        raise StartupError(f"cannot serve {static_dir} at /: no such directory")
-    if not static_dir.is_dir():
-        raise StartupError(f"cannot serve {static_dir} at /: not a directory")
-
-
 def _static_target(static_dir: Path, request_path: str) -> Path | None:
     """Map a URL path to a file strictly inside ``static_dir``; None if there is none."""
     path = unquote(request_path, errors="strict")
@@ -278,6 +215,69 @@ async def _serve_game_socket(service: GameService, ws: WebSocket) -> None:
         await ws.close(CloseCode.PROTOCOL_ERROR, f"unsupported subprotocol; offer {SUBPROTOCOL}")
         return
     await service.handle(ws)
+
+
+class StartupError(Exception):
+    """The server cannot start; ``str(error)`` says why in one line, fit for an operator.
+
+    ``run_server`` raises it (possibly inside nurseries' exception groups) for an address
+    it cannot listen on, for a data or replays directory it cannot create or write, for
+    a static directory that is not there, and (as ``TLSFileError``) for bad TLS files.
+    """
+
+
+class TLSFileError(StartupError):
+    """A certificate or key file that cannot be used; the message names the file."""
+
+    def __init__(self, field: str, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.field = field
+        """``"certfile"`` or ``"keyfile"``: the ``ServerConfig`` field holding the file."""
+
+
+class _EncryptedKey(Exception):
+    """Raised from OpenSSL's password callback: a server cannot ask anyone for one."""
+
+
+def _no_password() -> bytes:
+    raise _EncryptedKey
+
+
+def _load_tls(certfile: Path, keyfile: Path) -> ssl.SSLContext:
+    """Load the pair, blaming the right file: the certificate is read on its own first."""
+    try:
+        ssl.create_default_context(cafile=str(certfile))
+    except ssl.SSLError:
+        raise TLSFileError("certfile", certfile, "holds no PEM certificate") from None
+    except OSError as exc:
+        raise TLSFileError("certfile", certfile, _reason(exc)) from None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile, password=_no_password)
+    except _EncryptedKey:
+        raise TLSFileError("keyfile", keyfile, "is encrypted; give an unencrypted key") from None
+    except ssl.SSLError as exc:
+        problem = (
+            f"does not match the certificate in {certfile}"
+            if exc.reason == "KEY_VALUES_MISMATCH"
+            else "holds no PEM private key"
+        )
+        raise TLSFileError("keyfile", keyfile, problem) from None
+    except OSError as exc:
+        raise TLSFileError("keyfile", keyfile, _reason(exc)) from None
+    return context
+
+
+def check_static_dir(static_dir: Path | None) -> None:
+    """Raise ``StartupError`` unless ``static_dir`` (when set) is an existing directory:
+    a server that answers 404 at ``/`` looks broken to everyone who opens it."""
+    if static_dir is None:
+        return
+    if not static_dir.exists():
+        raise StartupError(f"cannot serve {static_dir} at /: no such directory")
+    if not static_dir.is_dir():
+        raise StartupError(f"cannot serve {static_dir} at /: not a directory")
 
 
 def _reason(error: OSError) -> str:

@@ -229,7 +229,7 @@ def _startup_error(error: BaseException) -> StartupError | None:
     return None
 
 
-def check_files(args: argparse.Namespace) -> ServerConfig:
+def checked_config(args: argparse.Namespace) -> ServerConfig:
     """Build the config and check the files it names; raise ``FlagError`` for the flag
     whose file cannot be used (the bundled client may be missing from a broken install)."""
     if (args.certfile is None) != (args.keyfile is None):
@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    config = check_files(args)
+    config = checked_config(args)
     before, after = raise_open_file_limit()
     if after != before:
         log.info("raised the open-file limit from %d to %d", before, after)
