@@ -113,13 +113,13 @@ class ServerConfig:
         return self.certfile is not None
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The server's TLS context, or None without TLS. Raises OSError/SSLError on bad files."""
+        """The server's TLS context, or None without TLS.
+
+        Raises ``TLSFileError`` naming the file that cannot be used and why.
+        """
         if self.certfile is None or self.keyfile is None:
             return None
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.certfile, self.keyfile)
-        return context
+        return _load_tls(self.certfile, self.keyfile)
 
 
 def _static_target(static_dir: Path, request_path: str) -> Path | None:
@@ -221,8 +221,63 @@ class StartupError(Exception):
     """The server cannot start; ``str(error)`` says why in one line, fit for an operator.
 
     ``run_server`` raises it (possibly inside nurseries' exception groups) for an address
-    it cannot listen on and for a data or replays directory it cannot create or write.
+    it cannot listen on, for a data or replays directory it cannot create or write, for
+    a static directory that is not there, and (as ``TLSFileError``) for bad TLS files.
     """
+
+
+class TLSFileError(StartupError):
+    """A certificate or key file that cannot be used; the message names the file."""
+
+    def __init__(self, field: str, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.field = field
+        """``"certfile"`` or ``"keyfile"``: the ``ServerConfig`` field holding the file."""
+
+
+class _EncryptedKey(Exception):
+    """Raised from OpenSSL's password callback: a server cannot ask anyone for one."""
+
+
+def _no_password() -> bytes:
+    raise _EncryptedKey
+
+
+def _load_tls(certfile: Path, keyfile: Path) -> ssl.SSLContext:
+    """Load the pair, blaming the right file: the certificate is read on its own first."""
+    try:
+        ssl.create_default_context(cafile=str(certfile))
+    except ssl.SSLError:
+        raise TLSFileError("certfile", certfile, "holds no PEM certificate") from None
+    except OSError as exc:
+        raise TLSFileError("certfile", certfile, _reason(exc)) from None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile, password=_no_password)
+    except _EncryptedKey:
+        raise TLSFileError("keyfile", keyfile, "is encrypted; give an unencrypted key") from None
+    except ssl.SSLError as exc:
+        problem = (
+            f"does not match the certificate in {certfile}"
+            if exc.reason == "KEY_VALUES_MISMATCH"
+            else "holds no PEM private key"
+        )
+        raise TLSFileError("keyfile", keyfile, problem) from None
+    except OSError as exc:
+        raise TLSFileError("keyfile", keyfile, _reason(exc)) from None
+    return context
+
+
+def check_static_dir(static_dir: Path | None) -> None:
+    """Raise ``StartupError`` unless ``static_dir`` (when set) is an existing directory:
+    a server that answers 404 at ``/`` looks broken to everyone who opens it."""
+    if static_dir is None:
+        return
+    if not static_dir.exists():
+        raise StartupError(f"cannot serve {static_dir} at /: no such directory")
+    if not static_dir.is_dir():
+        raise StartupError(f"cannot serve {static_dir} at /: not a directory")
 
 
 def _reason(error: OSError) -> str:
@@ -266,6 +321,7 @@ async def run_server(
     the next start. Raises ``StartupError`` before reporting the port when the address
     or a directory cannot be used.
     """
+    check_static_dir(config.static_dir)
     _writable_directory(config.data_dir, "data directory")
     try:
         secret = load_or_create_secret(config.data_dir)

@@ -10,10 +10,12 @@ import sys
 import trio
 
 from gameserver.client.fleet import run_fleet
+from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
+from gameserver.commands.flags import FlagError
+from gameserver.games.base import InvalidOptions, check_players
 from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
-from gameserver.games.base import GameError
 
 HELP = "Run N SDK bots that quick-match on a server, play M matches each and summarise."
 
@@ -21,52 +23,60 @@ HELP = "Run N SDK bots that quick-match on a server, play M matches each and sum
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the bot arguments to ``parser``."""
     parser.add_argument(
-        "--url", default="ws://127.0.0.1:8000/ws", help="server WebSocket URL (default %(default)s)"
+        "--url", type=flags.websocket_url, default="ws://127.0.0.1:8000/ws",
+        help="server WebSocket URL, ws:// or wss:// (default %(default)s)",
     )
-    parser.add_argument("--game", required=True, help=f"one of: {', '.join(list_games())}")
-    parser.add_argument("--strategy", default="best", help="built-in strategy (default best)")
-    parser.add_argument("--count", type=int, default=2, help="bots to run (default 2)")
-    parser.add_argument("--matches", type=int, default=1, help="matches per bot (default 1)")
     parser.add_argument(
-        "--players", type=int, default=None, help="seats per match (default: the game's minimum)"
+        "--game", type=flags.game_name, required=True, help=f"one of: {', '.join(list_games())}"
+    )
+    parser.add_argument("--strategy", default="best", help="built-in strategy (default best)")
+    parser.add_argument(
+        "--count", type=flags.positive_int, default=2, help="bots to run (default 2)"
+    )
+    parser.add_argument(
+        "--matches", type=flags.non_negative_int, default=1, help="matches per bot (default 1)"
+    )
+    parser.add_argument(
+        "--players", type=flags.positive_int, default=None,
+        help="seats per match (default: the game's minimum)",
     )
     parser.add_argument("--name", default="bot", help="display name prefix (default bot)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the strategies")
     parser.add_argument(
-        "--think", type=float, default=0.0, metavar="SECONDS",
+        "--think", type=flags.non_negative_float, default=0.0, metavar="SECONDS",
         help="mean pause before each move, like a person thinking (default 0: move at once)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=600.0, help="give up after this many seconds (default 600)"
+        "--timeout", type=flags.positive_float, default=600.0,
+        help="give up after this many seconds (default 600)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the fleet; exit 0 only if every match ended normally, 1 otherwise, 2 on bad use."""
+def check_game_flags(args: argparse.Namespace) -> int:
+    """Check ``--strategy`` and ``--players`` against the game; return the seats per match.
+
+    Raises ``FlagError`` naming the flag the game cannot take.
+    """
+    game = get_game(args.game)
+    strategies = list_strategies(args.game)
+    if args.strategy not in strategies:
+        raise FlagError(
+            "--strategy", f"{args.game} has no strategy {args.strategy!r}; allowed: "
+            f"{', '.join(strategies)}",
+        )
+    players: int = game.min_players if args.players is None else args.players
     try:
-        game = get_game(args.game)
-        if args.strategy not in list_strategies(args.game):
-            raise GameError(
-                f"unknown strategy {args.strategy!r}; {args.game} has "
-                f"{', '.join(list_strategies(args.game))}"
-            )
-    except GameError as error:
-        print(f"gameserver bot: {error}", file=sys.stderr)
-        return 2
-    players = args.players if args.players is not None else game.min_players
-    if not game.min_players <= players <= game.max_players:
-        print(
-            f"gameserver bot: {args.game} takes {game.min_players}-{game.max_players} players",
-            file=sys.stderr,
-        )
-        return 2
-    if args.count < 1 or args.matches < 0 or not args.think >= 0:
-        print(
-            "gameserver bot: --count must be >= 1, --matches >= 0 and --think >= 0",
-            file=sys.stderr,
-        )
-        return 2
+        check_players(game, players)
+    except InvalidOptions as error:
+        raise FlagError("--players", str(error)) from None
+    return players
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the fleet; exit 0 only if every match ended normally, 1 otherwise; raises
+    ``FlagError`` for a strategy or player count the game cannot take."""
+    players = check_game_flags(args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     tune_collector()

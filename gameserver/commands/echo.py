@@ -14,6 +14,7 @@ import sys
 
 import trio
 
+from gameserver.commands import flags
 from gameserver.ws.config import ServerConfig
 from gameserver.ws.server import serve_websocket
 from gameserver.ws.websocket import WebSocket
@@ -27,11 +28,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the echo command's options to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
-        "--port", type=int, default=9001, help="TCP port (0 picks a free one; it is printed)"
+        "--port", type=flags.port, default=9001, help="TCP port (0 picks a free one; it is printed)"
     )
     parser.add_argument(
         "--max-message-size",
-        type=int,
+        type=flags.positive_int,
         default=16 * 2**20,
         help="largest message accepted, in bytes (bigger ones close with 1009)",
     )

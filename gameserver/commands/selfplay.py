@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from gameserver.games.base import GameError
+from gameserver.commands import flags
+from gameserver.commands.flags import FlagError
+from gameserver.games.base import GameError, InvalidOptions, check_players
 from gameserver.games.registry import get_game, list_games
+from gameserver.games.strategy import list_strategies
 from gameserver.games.selfplay import SelfplayReport, run_selfplay
 
 HELP = "Play N matches between strategies in-process and print win rates and timings."
@@ -16,11 +18,16 @@ HELP = "Play N matches between strategies in-process and print win rates and tim
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the selfplay arguments to ``parser``."""
-    parser.add_argument("--game", required=True, help=f"one of: {', '.join(list_games())}")
-    parser.add_argument("--games", type=int, default=100, help="matches to play (default 100)")
+    parser.add_argument(
+        "--game", type=flags.game_name, required=True, help=f"one of: {', '.join(list_games())}"
+    )
+    parser.add_argument(
+        "--games", type=flags.positive_int, default=100, help="matches to play (default 100)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="series seed (default 0)")
     parser.add_argument(
-        "--players", type=int, default=None, help="seats per match (default: the game's minimum)"
+        "--players", type=flags.positive_int, default=None,
+        help="seats per match (default: the game's minimum)",
     )
     parser.add_argument(
         "--strategies",
@@ -74,21 +81,45 @@ def format_report(report: SelfplayReport) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the series; print the summary. Returns 0, or 2 with a message on bad arguments."""
+def check_game_flags(args: argparse.Namespace) -> tuple[int, list[str], dict[str, Any]]:
+    """Check ``--players``, ``--strategies`` and ``--option`` against the game.
+
+    Returns (players, strategy names, options); raises ``FlagError`` naming the flag the
+    game cannot take.
+    """
+    game = get_game(args.game)
+    players: int = game.min_players if args.players is None else args.players
     try:
-        game = get_game(args.game)
-        report = run_selfplay(
-            game,
-            games=args.games,
-            seed=args.seed,
-            players=game.min_players if args.players is None else args.players,
-            strategy_names=[name.strip() for name in args.strategies.split(",") if name.strip()],
-            options=parse_options(args.option),
-        )
+        check_players(game, players)
+    except InvalidOptions as error:
+        raise FlagError("--players", str(error)) from None
+    names = [name.strip() for name in args.strategies.split(",") if name.strip()]
+    known = list_strategies(game.name)
+    for name in names or [""]:
+        if name not in known:
+            raise FlagError(
+                "--strategies", f"unknown strategy {name!r} for {game.name}; allowed: "
+                f"comma-separated names of {', '.join(known)}",
+            )
+    try:
+        options = parse_options(args.option)
+        game.validate_options(options)
     except GameError as error:
-        print(f"gameserver selfplay: error: {error}", file=sys.stderr)
-        return 2
+        raise FlagError("--option", str(error)) from None
+    return players, names, options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the series and print the summary; raises ``FlagError`` for a bad flag."""
+    players, names, options = check_game_flags(args)
+    report = run_selfplay(
+        get_game(args.game),
+        games=args.games,
+        seed=args.seed,
+        players=players,
+        strategy_names=names,
+        options=options,
+    )
     if args.json:
         print(json.dumps(report.to_data(), indent=2, sort_keys=True))
     else:

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import trio
 
-from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.app import (
     DEFAULT_STATIC_DIR,
     DEFAULT_WS_MESSAGE_SIZE,
     ServerConfig,
     StartupError,
+    TLSFileError,
+    check_static_dir,
     run_server,
 )
+from gameserver.commands import flags
+from gameserver.commands.collector import freeze_long_lived, tune_collector
+from gameserver.commands.flags import FlagError
 from gameserver.origins import OriginPolicy
 from gameserver.protocol.limits import DecodeLimits
 from gameserver.replays.recorder import FsyncPolicy
@@ -43,78 +47,83 @@ def configure(parser: argparse.ArgumentParser) -> None:
     limits = DecodeLimits()
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    add("--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: %(default)s)")
+    add("--port", type=flags.port, default=8000,
+        help="TCP port 0-65535; 0 picks a free one (default: %(default)s)")
     add("--replays", type=Path, default=Path("replays"),
         help="directory for match logs (default: %(default)s)")
     add("--no-replays", action="store_true", help="record no match logs (and recover nothing)")
     add("--data-dir", type=Path, default=Path("data"),
         help="directory for the token secret (default: %(default)s)")
-    add("--static", type=Path, default=DEFAULT_STATIC_DIR,
+    add("--static", type=flags.existing_directory, default=DEFAULT_STATIC_DIR,
         help="directory served at / (default: the bundled client_web)")
     add("--no-recover", action="store_true", help="do not resume unfinished matches at start")
     add("--fsync", choices=[p.value for p in FsyncPolicy], default=rooms.fsync.value,
         help="when match logs are forced to disk (default: %(default)s)")
-    add("--grace", type=float, default=rooms.grace_period,
+    add("--grace", type=flags.non_negative_float, default=rooms.grace_period,
         help="seconds a disconnected player keeps its seat (default: %(default)s)")
     add("--abandon", choices=[p.value for p in AbandonPolicy], default=rooms.abandon_policy.value,
         help="what happens to a seat after the grace period (default: %(default)s)")
-    add("--takeover-strategy", default=rooms.takeover_strategy,
-        help="strategy that plays abandoned seats with --abandon bot (default: %(default)s)")
-    add("--bot-delay", type=float, default=rooms.bot_delay,
+    add("--takeover-strategy", type=flags.common_strategy, default=rooms.takeover_strategy,
+        help="strategy that plays abandoned seats with --abandon bot; one every game has "
+             "(default: %(default)s)")
+    add("--bot-delay", type=flags.non_negative_float, default=rooms.bot_delay,
         help="seconds a server-filled seat waits before moving (default: %(default)s)")
-    add("--chat-max", type=int, default=rooms.chat_max_length,
+    add("--chat-max", type=flags.positive_int, default=rooms.chat_max_length,
         help="longest chat text in characters (default: %(default)s)")
-    add("--chat-history", type=int, default=rooms.chat_history,
+    add("--chat-history", type=flags.non_negative_int, default=rooms.chat_history,
         help="latest chat messages sent again to a member who (re)joins (default: %(default)s)")
-    add("--room-queue", type=int, default=rooms.inbox_size,
+    add("--room-queue", type=flags.positive_int, default=rooms.inbox_size,
         help="pending requests per room before rate_limited (default: %(default)s)")
-    add("--max-rooms", type=int, default=service.max_rooms,
+    add("--max-rooms", type=flags.positive_int, default=service.max_rooms,
         help="rooms open at once (default: %(default)s)")
-    add("--outbox", type=int, default=service.outbox_limit,
+    add("--outbox", type=flags.positive_int, default=service.outbox_limit,
         help="unread messages per connection before it is closed (default: %(default)s)")
-    add("--rate", type=float, default=service.message_rate,
+    add("--rate", type=flags.positive_float, default=service.message_rate,
         help="sustained requests per second per connection (default: %(default)s)")
-    add("--burst", type=float, default=service.message_burst,
+    add("--burst", type=flags.rate_burst, default=service.message_burst,
         help="request burst per connection (default: %(default)s)")
-    add("--token-ttl", type=float, default=service.token_ttl,
+    add("--token-ttl", type=flags.positive_float, default=service.token_ttl,
         help="seconds a session token stays valid (default: %(default)s)")
-    add("--max-request-bytes", type=int, default=limits.max_message_bytes,
+    add("--max-request-bytes", type=flags.positive_int, default=limits.max_message_bytes,
         help="largest protocol request (default: %(default)s)")
-    add("--max-request-depth", type=int, default=limits.max_depth,
+    add("--max-request-depth", type=flags.positive_int, default=limits.max_depth,
         help="deepest nesting of arrays and maps in a request (default: %(default)s)")
-    add("--max-request-string", type=int, default=limits.max_str_len,
+    add("--max-request-string", type=flags.positive_int, default=limits.max_str_len,
         help="longest string or binary in a request, in bytes (default: %(default)s)")
-    add("--max-request-items", type=int, default=limits.max_array_len,
+    add("--max-request-items", type=flags.positive_int, default=limits.max_array_len,
         help="most items in one array of a request (default: %(default)s)")
-    add("--max-request-keys", type=int, default=limits.max_map_len,
+    add("--max-request-keys", type=flags.positive_int, default=limits.max_map_len,
         help="most keys in one map of a request (default: %(default)s)")
-    add("--max-name", type=int, default=service.max_name_length,
+    add("--max-name", type=flags.positive_int, default=service.max_name_length,
         help="longest display name in characters (default: %(default)s)")
-    add("--max-message-size", type=int, default=DEFAULT_WS_MESSAGE_SIZE,
+    add("--max-message-size", type=flags.positive_int, default=DEFAULT_WS_MESSAGE_SIZE,
         help="largest WebSocket message; bigger ones close with 1009 (default: %(default)s)")
-    add("--max-connections", type=int, default=ws.max_connections,
+    add("--max-connections", type=flags.positive_int, default=ws.max_connections,
         help="open connections in total (default: %(default)s)")
-    add("--max-connections-per-ip", type=int, default=ws.max_connections_per_ip,
+    add("--max-connections-per-ip", type=flags.positive_int, default=ws.max_connections_per_ip,
         help="open connections per client address (default: %(default)s)")
-    add("--ping-interval", type=float, default=ws.ping_interval,
+    add("--ping-interval", type=flags.non_negative_float, default=ws.ping_interval,
         help="seconds between keepalive pings; 0 disables (default: %(default)s)")
-    add("--ping-timeout", type=float, default=ws.ping_timeout,
+    add("--ping-timeout", type=flags.positive_float, default=ws.ping_timeout,
         help="seconds to wait for a pong (default: %(default)s)")
-    add("--handshake-timeout", type=float, default=ws.handshake_timeout,
+    add("--handshake-timeout", type=flags.positive_float, default=ws.handshake_timeout,
         help="seconds a client has to complete the HTTP upgrade (default: %(default)s)")
-    add("--max-header-bytes", type=int, default=ws.max_header_bytes,
+    add("--max-header-bytes", type=flags.positive_int, default=ws.max_header_bytes,
         help="largest HTTP request head; 431 beyond (default: %(default)s)")
-    add("--max-headers", type=int, default=ws.max_headers,
+    add("--max-headers", type=flags.positive_int, default=ws.max_headers,
         help="most HTTP header fields; 431 beyond (default: %(default)s)")
     add("--no-compression", action="store_true", help="decline permessage-deflate")
-    add("--certfile", type=Path, help="PEM certificate chain: serve https:// and wss://")
-    add("--keyfile", type=Path, help="PEM private key of --certfile")
-    add("--allow-origin", action="append", default=[], metavar="ORIGIN",
+    add("--certfile", type=flags.readable_file, metavar="PEM",
+        help="PEM certificate chain: serve https:// and wss:// (needs --keyfile)")
+    add("--keyfile", type=flags.readable_file, metavar="PEM",
+        help="unencrypted PEM private key of --certfile")
+    add("--allow-origin", type=flags.origin, action="append", default=[], metavar="ORIGIN",
         help="browser origin allowed besides the server's own and localhost "
              "(repeatable; * allows any)")
     add("--no-localhost-origins", action="store_true",
         help="refuse browser pages served from localhost/127.0.0.1 (other than this server)")
-    add("--log-level", default="INFO", help="logging level (default: %(default)s)")
+    add("--log-level", type=flags.log_level, default="INFO",
+        help=f"one of {', '.join(flags.LOG_LEVELS)} (default: %(default)s)")
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:
@@ -220,17 +229,32 @@ def _startup_error(error: BaseException) -> StartupError | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``gameserver serve``."""
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def checked_config(args: argparse.Namespace) -> ServerConfig:
+    """Build the config and check the files it names; raise ``FlagError`` for the flag
+    whose file cannot be used (the bundled client may be missing from a broken install)."""
+    if (args.certfile is None) != (args.keyfile is None):
+        missing = "--keyfile" if args.keyfile is None else "--certfile"
+        given = "--certfile" if args.keyfile is None else "--keyfile"
+        raise FlagError(missing, f"required with {given} (TLS needs both files)")
+    config = build_config(args)
     try:
-        config = build_config(args)
-        config.ssl_context()  # fail now, with a clear message, on unreadable TLS files
-    except (ValueError, OSError) as exc:
-        print(f"gameserver serve: {exc}", file=sys.stderr)
-        return 2
+        check_static_dir(config.static_dir)
+    except StartupError as exc:
+        raise FlagError("--static", str(exc)) from None
+    try:
+        config.ssl_context()
+    except TLSFileError as exc:
+        raise FlagError(f"--{exc.field}", str(exc)) from None
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``gameserver serve``: exit 0 after a clean stop, 1 if the server
+    cannot start (address, directories); bad flags raise ``FlagError`` (exit 2)."""
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = checked_config(args)
     before, after = raise_open_file_limit()
     if after != before:
         log.info("raised the open-file limit from %d to %d", before, after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import attrs
@@ -99,7 +100,7 @@ async def test_serve_refuses_a_missing_key_file(tmp_path: Path, certificate: tup
     cert, _key = certificate
     for args in (["--certfile", str(cert)], ["--certfile", str(cert), "--keyfile", str(tmp_path / "no")]):
         result = await trio.run_process(
-            ["python", "-m", "gameserver", "serve", "--port", "0", "--data-dir", str(tmp_path), *args],
+            [sys.executable, "-m", "gameserver", "serve", "--port", "0", "--data-dir", str(tmp_path), *args],
             capture_stdout=True, capture_stderr=True, check=False,
         )
         assert result.returncode == 2
