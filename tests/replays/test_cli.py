@@ -20,8 +20,9 @@ from gameserver.replays.codec import encode_record
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Moved
 
+from .conftest import SAMPLES
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "replays"
 
 
 def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
