@@ -124,7 +124,7 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     run = replay("verify", SAMPLES)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("OK ") == len(list(SAMPLES.glob("*.gsr")))
-    assert "ignored truncated tail; no end record" in run.stdout
+    assert "ignored truncated tail at byte 893; no end record" in run.stdout
 
     good = SAMPLES / "v1-connect4-random-vs-best.gsr"
     data = bytearray(good.read_bytes())
@@ -147,6 +147,52 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     # The changed move is legal, so the final state hash right after it catches it.
     assert f"FAIL {bad}: record {index + 1}: state hash at version 14 is" in run.stdout
     assert f"OK   {good}" in run.stdout
+
+
+SAMPLE_NAMES = sorted(path.name for path in SAMPLES.glob("*.gsr"))
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_verify_fails_a_log_with_a_flipped_byte_before_its_last_record(
+    name: str, tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
+    data = (SAMPLES / name).read_bytes()
+    offsets = framing.scan(data).offsets
+    # Thirty spots spread over every record after the header but the last.
+    spots = sorted({offsets[1] + k * (offsets[-1] - offsets[1]) // 30 for k in range(30)})
+    damaged = []
+    for pos in spots:
+        copy = bytearray(data)
+        copy[pos] ^= 0x20
+        damaged.append(tmp_path / f"flip-{pos}.gsr")
+        damaged[-1].write_bytes(bytes(copy))
+    run = inproc("verify", "--no-progress", *damaged)
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(damaged) and all(line.startswith("FAIL ") for line in lines)
+    for line in lines:
+        assert "is damaged" in line and "whole records follow from byte" in line, line
+    assert f"0 of {len(damaged)} logs verified" in run.stderr
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_verify_forgives_a_log_cut_inside_its_last_record(
+    name: str, tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
+    data = (SAMPLES / name).read_bytes()
+    scan = framing.scan(data)
+    last = scan.offsets[-1]
+    cuts = range(last + 1, scan.end)
+    for cut in cuts:
+        (tmp_path / f"cut-{cut}.gsr").write_bytes(data[:cut])
+    run = inproc("verify", "--no-progress", tmp_path)
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(cuts)
+    for line in lines:
+        assert line.startswith("OK ") and "; ignored truncated tail at byte " in line, line
+        assert line.endswith("; no end record")
+    assert inproc("verify", "--strict", tmp_path / f"cut-{last + 1}.gsr").returncode == 1
 
 
 def test_verify_strict_fails_torn_and_unfinished_logs(inproc: Callable[..., Result]) -> None:
