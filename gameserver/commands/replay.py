@@ -238,7 +238,8 @@ def _verify_one(path: Path, strict: bool) -> tuple[bool, str]:
         loaded: LoadedMatch = load_match(path)
         sim = resimulate(loaded)
     except ReplayError as exc:
-        return False, str(exc)
+        # Loader messages start with the path, which the FAIL line already names.
+        return False, str(exc).removeprefix(f"{path}: ")
     notes = []
     if loaded.torn_tail:
         notes.append(f"ignored {loaded.tail_error}")

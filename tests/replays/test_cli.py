@@ -191,8 +191,9 @@ def test_verify_fails_a_log_with_a_flipped_byte_before_its_last_record(
     assert run.returncode == 1
     lines = run.stdout.splitlines()
     assert len(lines) == len(damaged) and all(line.startswith("FAIL ") for line in lines)
-    for line in lines:
-        assert "is damaged" in line and "whole records follow from byte" in line, line
+    for line, path in zip(lines, damaged):
+        assert re.match(rf"FAIL {path}: record \d+ \(at byte \d+\) is damaged", line), line
+        assert "whole records follow from byte" in line, line
     assert f"0 of {len(damaged)} logs verified" in run.stderr
 
 
