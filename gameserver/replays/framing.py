@@ -22,6 +22,7 @@ This module is sans-IO: it turns payloads into bytes and bytes into payloads.
 from __future__ import annotations
 
 import enum
+import re
 import struct
 import zlib
 
@@ -31,6 +32,8 @@ MAGIC = b"GSRLOG\r\n"
 FRAME_HEAD = struct.Struct(">II")
 #: Why: a record is a move and a few numbers; a length beyond this is damage, not data.
 MAX_PAYLOAD = 1 << 20
+_EMPTY_HEAD = bytes(FRAME_HEAD.size)
+_NONZERO = re.compile(rb"[^\x00]")
 
 
 class Tail(enum.Enum):
@@ -120,6 +123,14 @@ def next_whole_frame(data: bytes, start: int) -> int | None:
     # the offsets of zero bytes instead of every offset.
     pos = data.find(b"\0", start)
     while pos != -1 and len(data) - pos >= FRAME_HEAD.size:
+        if data.startswith(_EMPTY_HEAD, pos):
+            # Length 0 with CRC 0 never matches: skip to where the zeros end, so a
+            # zero-filled tail (a power loss can leave one) is passed in one step.
+            nonzero = _NONZERO.search(data, pos)
+            if nonzero is None:
+                return None
+            pos = nonzero.start() - FRAME_HEAD.size + 1
+            continue
         length, crc = FRAME_HEAD.unpack_from(data, pos)
         stop = pos + FRAME_HEAD.size + length
         if length <= MAX_PAYLOAD and stop <= len(data):

@@ -74,6 +74,14 @@ def test_damage_followed_by_a_whole_frame_says_where_frames_resume() -> None:
     assert result.tail is Tail.TRUNCATED and result.resumes_at == result.end + len(second)
 
 
+def test_a_whole_frame_after_a_run_of_zeros_is_still_found() -> None:
+    # The zeros run straight into the frame's own leading zero bytes.
+    head, later = MAGIC + frame(b"a"), frame(b"b")
+    for zeros in (1, 7, 8, 9, 100, 5000):
+        result = scan(head + bytes(zeros) + later)
+        assert result.resumes_at == len(head) + zeros and not result.torn, zeros
+
+
 @settings(max_examples=200, deadline=None)
 @given(payloads.filter(lambda items: len(items) >= 2), st.data())
 def test_any_flipped_byte_before_the_last_frame_is_not_torn(
