@@ -298,6 +298,7 @@ def test_every_documented_status_and_error_code_is_what_the_server_answers(
     requests = {
         ("GET", "/api/replays"): (200, None),
         ("GET", "/api/replays/ttt?seat=0"): (200, None),
+        ("GET", "/api/replays?sort=oldest"): (200, None),  # unknown parameters are ignored
         ("GET", "/api/replays?limit=x"): (400, "invalid_field"),
         ("GET", "/api/replays?limit=1&limit=2"): (400, "invalid_field"),
         ("GET", "/api/replays?game=chess"): (400, "invalid_field"),
