@@ -42,7 +42,7 @@ class LoadedMatch:
     valid_bytes: int
     #: True if bytes after ``valid_bytes`` were ignored: the last record was torn.
     torn_tail: bool
-    #: What was wrong with the ignored tail (e.g. ``"truncated tail at byte 896"``), or None.
+    #: What was wrong with the ignored tail (e.g. ``"truncated tail at byte 893"``), or None.
     tail_error: str | None = None
 
     @property
@@ -121,9 +121,10 @@ def _damage_in_the_middle(scan: framing.Scan) -> str:
 
 
 def load_match(path: str | os.PathLike[str]) -> LoadedMatch:
-    """Read one log; raise ``CorruptReplay`` if it is missing, unreadable or has no valid header.
+    """Read one log; raise ``CorruptReplay`` if it is missing or unreadable, or for
+    anything ``parse_match`` refuses (no valid header, damage with records after it).
 
-    A torn or damaged tail is not an error: check ``torn_tail``.
+    A torn last record is not an error: check ``torn_tail``.
     """
     path = Path(path)
     try:
