@@ -1,6 +1,9 @@
-"""Write the sample match logs in ``replays/`` (test fixtures: each must keep loading).
+"""Write the sample match logs the tests load (fixtures: each must keep loading).
 
-    python bench/make_sample_replays.py [--dir replays]
+    python bench/make_sample_replays.py [--dir DIR]     # default: tests/replays/samples
+
+The samples are not in the top-level ``replays/``: that is where ``gameserver serve``
+records, and a server started from the checkout would recover and rewrite them.
 
 Every sample is deterministic (fixed seeds, simulated wall clock). Existing files are
 left alone: a sample written by an older format version must stay exactly as it was,
@@ -22,6 +25,8 @@ from gameserver.replays.records import FORMAT_VERSION, ClockSettings, Seat, Seat
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the tests read the samples from.
+SAMPLES_DIR = ROOT / "tests" / "replays" / "samples"
 PREFIX = f"v{FORMAT_VERSION}-"
 
 
@@ -128,7 +133,10 @@ SAMPLES: dict[str, tuple[str, Callable[[Path], None]]] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=ROOT / "replays")
+    parser.add_argument(
+        "--dir", type=Path, default=SAMPLES_DIR,
+        help="where to write the samples (default: tests/replays/samples)",
+    )
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     games = set(list_games())

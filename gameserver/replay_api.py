@@ -2,21 +2,14 @@
 
 Routes (GET or HEAD only; everything is JSON, ``Cache-Control: no-store``):
 
-* ``/api/replays?offset=N&limit=M&game=G`` -> ``{"replays": [summary, ...], "total": T,
-  "offset": N}``: the FINISHED matches of public rooms in the replays directory (only
-  game G's when given; a private room's match is served by its id but never listed),
-  newest first, ``limit`` of them (default 100, at most 1000) after skipping
-  ``offset``; T counts them all. A summary is ``{"id", "game", "title", "players":
-  [{"seat", "name", "kind"}], "result": {"winners", "draw", "scores", "reason",
-  "aborted"}, "length", "date", "started_at", "ended_at"}`` where ``length`` counts the
-  moves, timeouts and resignations, ``date`` is the ISO 8601 UTC start time and the two
-  ``*_at`` fields are milliseconds since the Unix epoch.
-* ``/api/replays/<id>?seat=K|all`` -> ``{"header": summary + {"options", "clock"},
-  "seat": K | "all", "steps": [step, ...]}``. ``steps[0]`` is the position after setup,
-  then one step per move, timeout or resignation: ``{"index", "version", "kind":
-  "start" | "move" | "timeout" | "resign", "seat", "move", "at", "clocks", "view"}``.
-  ``view`` is ``game.view`` for seat K, or the public view for ``all``; with ``all`` each
-  step also carries ``"views"``: every seat's own view, so nothing stays hidden.
+* ``/api/replays?offset=N&limit=M&game=G``: a page of the finished matches of public
+  rooms, newest first, and how many there are;
+* ``/api/replays/<id>?seat=K|all``: one finished match, a step per move, each with the
+  view of seat K (or every view, with ``all``).
+
+The JSON layout, pagination and status codes are specified in docs/replays.md ("The HTTP
+replay API"); tests/replays/test_api_doc.py checks that page against a running server,
+so change both together.
 
 Only finished matches are served: during a match its hidden information stays hidden,
 and an unknown id and a running match look the same (404). Ids must match a strict
@@ -152,7 +145,9 @@ def _int_param(pairs: list[tuple[str, str]], name: str, default: int, top: int) 
     if len(values) > 1:
         raise _HTTPError(400, "invalid_field", f"{name!r} given more than once")
     value = values[0]
-    if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) <= top):
+    # The length check first keeps int() cheap on a hostile query.
+    digits = len(str(top))
+    if not (value.isascii() and value.isdigit() and len(value) <= digits and int(value) <= top):
         raise _HTTPError(400, "invalid_field", f"{name!r} must be an integer from 0 to {top}")
     return int(value)
 

@@ -1,5 +1,7 @@
 """``gameserver replay``: list, show, verify and export recorded matches.
 
+Every action is described in docs/replays.md ("The gameserver replay command").
+
 Exit codes: 0 success; 1 a log failed verification or could not be read; 2 bad usage
 (e.g. ``--move`` or ``--seat`` out of range).
 """
@@ -37,33 +39,64 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``list`` / ``show`` / ``verify`` / ``export`` subcommands."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = sub.add_parser(
-        "list", help="one line per match: game, players, result, length, date"
+    def action(name: str, summary: str, details: str) -> argparse.ArgumentParser:
+        description = f"{summary[0].upper()}{summary[1:]}. {details}"
+        return sub.add_parser(name, help=summary, description=description)
+
+    listing = action(
+        "list",
+        "one line per match: game, players, result, length, date",
+        "Newest match first (by start time, then by match id). Unreadable files are "
+        "reported on stderr.",
     )
-    listing.add_argument("directory", nargs="?", default=DEFAULT_DIR, metavar="DIR")
+    listing.add_argument(
+        "directory", nargs="?", default=DEFAULT_DIR, metavar="DIR",
+        help="directory of match logs (default: %(default)s)",
+    )  # fmt: skip
     listing.set_defaults(_action=_list)
 
-    show = sub.add_parser("show", help="draw the board at a move, as a seat or spectator saw it")
-    show.add_argument("file", type=Path, metavar="FILE")
+    show = action(
+        "show",
+        "draw the board at a move, as a seat or spectator saw it",
+        "Prints the move, the board as text and the clock banks as recorded.",
+    )
+    show.add_argument("file", type=Path, metavar="FILE", help="a match log (.gsr)")
     show.add_argument(
         "--move", type=int, metavar="N", help="state after N moves (default: the final state)"
     )
     show.add_argument("--seat", type=int, metavar="K", help="view as seat K (default: spectator)")
     show.set_defaults(_action=_show)
 
-    verify = sub.add_parser("verify", help="re-simulate logs and check every state hash")
-    verify.add_argument("files", type=Path, nargs="+", metavar="FILE", help="logs or directories")
+    verify = action(
+        "verify",
+        "re-simulate logs and check every state hash",
+        "A log damaged before its last record fails; a torn last record or a match "
+        "without its end record passes with a note (fails with --strict). Exit status 0 "
+        "only if every log passes.",
+    )
+    verify.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="match logs or directories of them"
+    )
     bar = verify.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None, help="always draw the bar")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    bar.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never draw the bar"
+    )
     verify.add_argument(
         "--strict", action="store_true", help="also fail logs with a torn tail or no end record"
     )
     verify.set_defaults(_action=_verify)
 
-    export = sub.add_parser("export", help="the whole log as JSON on stdout")
-    export.add_argument("file", type=Path, metavar="FILE")
-    export.add_argument("--json", action="store_true", required=True, help="JSON output")
+    export = action(
+        "export",
+        "the whole log as JSON on stdout",
+        "The layout is described in docs/replays.md.",
+    )
+    export.add_argument("file", type=Path, metavar="FILE", help="a match log (.gsr)")
+    export.add_argument(
+        "--json", action="store_true",
+        help="accepted for compatibility; JSON is the only format (the default)",
+    )  # fmt: skip
     export.add_argument(
         "--views", action="store_true", help="add every position's views (re-simulates)"
     )
@@ -105,6 +138,7 @@ def _list(args: argparse.Namespace) -> int:
         summarize(loaded)
         for loaded in iter_matches(directory, on_error=lambda path, exc: bad.append(str(exc)))
     ]
+    summaries.sort(key=lambda s: (s.started_at, s.match_id), reverse=True)
     rows = [("MATCH", "GAME", "PLAYERS", "RESULT", "MOVES", "DATE (UTC)")]
     for s in summaries:
         result = s.result + (" [torn tail]" if s.torn_tail else "")
@@ -204,7 +238,8 @@ def _verify_one(path: Path, strict: bool) -> tuple[bool, str]:
         loaded: LoadedMatch = load_match(path)
         sim = resimulate(loaded)
     except ReplayError as exc:
-        return False, str(exc)
+        # Loader messages start with the path, which the FAIL line already names.
+        return False, str(exc).removeprefix(f"{path}: ")
     notes = []
     if loaded.torn_tail:
         notes.append(f"ignored {loaded.tail_error}")

@@ -4,16 +4,18 @@
 
     ReplayError                  root: anything that goes wrong with a match log
      ├── CorruptReplay           the file is not a readable match log (missing file, wrong
-     │    │                      magic, torn or malformed header); nothing can be loaded
+     │    │                      magic, torn or malformed header, damage with records after
+     │    │                      it, an invalid record); nothing can be loaded
      │    └── UnsupportedVersion the header names a format version newer than this code
      ├── CorruptRecord           one record frame is whole but its content is not a valid
-     │                           record; the loader treats it as the end of the usable log
+     │                           record; the loader turns it into CorruptReplay
      ├── RecorderError           the recorder cannot append (closed, ended, a failed write)
- │    └── InvalidRecord       the caller passed a record that would not load back
+     │    └── InvalidRecord      the caller passed a record that would not load back
      └── ReplayMismatch          re-simulation disagrees with the log (``.index`` says where)
 
-A torn or corrupt *tail* is never an exception: ``load_match`` reports it in
-``LoadedMatch.torn_tail`` and returns every whole record before it.
+A torn *tail* (a cut-short or garbled last record: a crash mid-append) is never an
+exception: ``load_match`` reports it in ``LoadedMatch.torn_tail`` and returns every whole
+record before it. Damage followed by whole records is corruption: ``CorruptReplay``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class ReplayError(Exception):
 
 
 class CorruptReplay(ReplayError):
-    """The file cannot be used at all: no magic, or no whole, valid header record.
+    """The file cannot be used at all: no magic, no whole, valid header record, a damaged
+    record with whole records after it, or a whole frame that is not a valid record.
 
     Callers listing or recovering many files should log this and skip the file.
     """

@@ -11,12 +11,18 @@ A writer that crashes mid-record leaves a *tail* that is shorter than its length
 or whose CRC does not match; ``scan`` stops there and reports where the whole records
 end, so a torn tail is told apart from a whole record and is never fatal.
 
+Damage *followed by* a whole frame is something else: a crash can only tear the last
+append, so a bad frame with a good one after it means the file was damaged in the middle
+and part of the match is lost. ``scan`` looks for such a frame after the damage and
+reports where it found one in ``Scan.resumes_at``; the loader refuses those files.
+
 This module is sans-IO: it turns payloads into bytes and bytes into payloads.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import struct
 import zlib
 
@@ -26,6 +32,8 @@ MAGIC = b"GSRLOG\r\n"
 FRAME_HEAD = struct.Struct(">II")
 #: Why: a record is a move and a few numbers; a length beyond this is damage, not data.
 MAX_PAYLOAD = 1 << 20
+_EMPTY_HEAD = bytes(FRAME_HEAD.size)
+_NONZERO = re.compile(rb"[^\x00]")
 
 
 class Tail(enum.Enum):
@@ -50,6 +58,14 @@ class Scan:
     #: Offset just past the last whole frame: where an appender should continue.
     end: int
     tail: Tail
+    #: Where a whole frame starts again after the damage at ``end``, or None. Not None
+    #: means the file is damaged in the middle (records follow), not torn at its end.
+    resumes_at: int | None = None
+
+    @property
+    def torn(self) -> bool:
+        """True if the only damage is a cut-short or garbled last frame (a crash mid-append)."""
+        return self.tail is not Tail.CLEAN and self.resumes_at is None
 
 
 def frame(payload: bytes) -> bytes:
@@ -94,4 +110,31 @@ def scan(data: bytes) -> Scan:
         payloads.append(payload)
         offsets.append(pos)
         pos = start + length
-    return Scan(tuple(payloads), tuple(offsets), pos, tail)
+    resumes_at = None if tail is Tail.CLEAN else next_whole_frame(data, pos + 1)
+    return Scan(tuple(payloads), tuple(offsets), pos, tail, resumes_at)
+
+
+def next_whole_frame(data: bytes, start: int) -> int | None:
+    """Offset of the first whole frame (possible length, matching CRC) at or after ``start``.
+
+    Used after damage, to tell a torn tail (None) from damage that records follow.
+    """
+    # MAX_PAYLOAD is below 2**24, so every frame starts with a zero byte: try only
+    # the offsets of zero bytes instead of every offset.
+    pos = data.find(b"\0", start)
+    while pos != -1 and len(data) - pos >= FRAME_HEAD.size:
+        if data.startswith(_EMPTY_HEAD, pos):
+            # Length 0 with CRC 0 never matches: skip to where the zeros end, so a
+            # zero-filled tail (a power loss can leave one) is passed in one step.
+            nonzero = _NONZERO.search(data, pos)
+            if nonzero is None:
+                return None
+            pos = nonzero.start() - FRAME_HEAD.size + 1
+            continue
+        length, crc = FRAME_HEAD.unpack_from(data, pos)
+        stop = pos + FRAME_HEAD.size + length
+        if length <= MAX_PAYLOAD and stop <= len(data):
+            if zlib.crc32(data[pos : pos + 4] + data[pos + FRAME_HEAD.size : stop]) == crc:
+                return pos
+        pos = data.find(b"\0", pos + 1)
+    return None

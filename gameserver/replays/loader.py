@@ -1,4 +1,10 @@
-"""Loading match logs: whole records up to the first damage, never a crash for a bad tail."""
+"""Loading match logs: every whole record; a torn last record is forgiven, other damage is not.
+
+A crash can only tear the record being appended, so damage at the very end of a file
+(a cut-short or garbled last frame) is a *torn tail*: the loader keeps every record before
+it and says so. Damage with whole records after it, or a whole frame that is not a valid
+record, means the file was corrupted and part of the match is lost: ``CorruptReplay``.
+"""
 
 from __future__ import annotations
 
@@ -34,9 +40,9 @@ class LoadedMatch:
     records: tuple[Record, ...]
     #: Offset just past the last usable record; an appender truncates to here first.
     valid_bytes: int
-    #: True if bytes after ``valid_bytes`` were ignored (torn write, damage, bad record).
+    #: True if bytes after ``valid_bytes`` were ignored: the last record was torn.
     torn_tail: bool
-    #: What was wrong with the ignored tail, or None.
+    #: What was wrong with the ignored tail (e.g. ``"truncated tail at byte 893"``), or None.
     tail_error: str | None = None
 
     @property
@@ -59,7 +65,12 @@ class LoadedMatch:
 
 
 def parse_match(data: bytes, path: Path | None = None) -> LoadedMatch:
-    """Parse a whole log from memory; raise ``CorruptReplay`` if it has no valid header."""
+    """Parse a whole log from memory.
+
+    Raise ``CorruptReplay`` if it has no valid header, if a damaged record has whole
+    records after it, or if a whole frame is not a valid record. A torn last record is
+    not an error: check ``torn_tail``.
+    """
     where = str(path) if path is not None else "log"
     if not framing.has_magic(data):
         raise CorruptReplay(f"{where}: not a match log (bad magic)")
@@ -72,34 +83,48 @@ def parse_match(data: bytes, path: Path | None = None) -> LoadedMatch:
         raise CorruptReplay(f"{where}: malformed header: {exc}") from None
     except CorruptReplay as exc:
         raise type(exc)(f"{where}: {exc}") from None
+    if scan.resumes_at is not None:
+        raise CorruptReplay(f"{where}: {_damage_in_the_middle(scan)}")
     records: list[Record] = []
-    valid_bytes = scan.end
-    tail_error = None if scan.tail is framing.Tail.CLEAN else f"{scan.tail.value} tail"
     for payload, offset in zip(scan.payloads[1:], scan.offsets[1:]):
         try:
             records.append(record_from_data(unpack(payload), header.format_version))
         except CorruptRecord as exc:
-            valid_bytes = offset
-            tail_error = f"invalid record at byte {offset}: {exc}"
-            break
-    if tail_error is not None:
-        logger.warning(
-            "%s: ignoring everything after byte %d (%s)", where, valid_bytes, tail_error
-        )
+            raise CorruptReplay(
+                f"{where}: record {len(records)} (at byte {offset}) is not a valid record: {exc}"
+            ) from None
+    tail_error = None
+    if scan.torn:
+        tail_error = f"{scan.tail.value} tail at byte {scan.end}"
+        logger.warning("%s: ignoring a torn last record (%s)", where, tail_error)
     return LoadedMatch(
         path=path,
         header=header,
         records=tuple(records),
-        valid_bytes=valid_bytes,
-        torn_tail=tail_error is not None,
+        valid_bytes=scan.end,
+        torn_tail=scan.torn,
         tail_error=tail_error,
     )
 
 
-def load_match(path: str | os.PathLike[str]) -> LoadedMatch:
-    """Read one log; raise ``CorruptReplay`` if it is missing, unreadable or has no valid header.
+def _damage_in_the_middle(scan: framing.Scan) -> str:
+    """Say which record is damaged, how, and where whole records start again."""
+    index = len(scan.payloads) - 1  # its position in ``LoadedMatch.records``
+    how = "bad CRC or impossible length"
+    if scan.tail is framing.Tail.TRUNCATED:
+        how = "its length runs past the end of the file"
+    return (
+        f"record {index} (at byte {scan.end}) is damaged ({how}) and whole records follow "
+        f"from byte {scan.resumes_at}: the log is corrupt, not torn, and part of the match "
+        "is lost"
+    )
 
-    A torn or damaged tail is not an error: check ``torn_tail``.
+
+def load_match(path: str | os.PathLike[str]) -> LoadedMatch:
+    """Read one log; raise ``CorruptReplay`` if it is missing or unreadable, or for
+    anything ``parse_match`` refuses (no valid header, damage with records after it).
+
+    A torn last record is not an error: check ``torn_tail``.
     """
     path = Path(path)
     try:

@@ -15,6 +15,9 @@ from typing import Any
 #: Marks for seats 0 and 1 on two-player boards.
 MARKS = ("X", "O")
 EMPTY = "."
+#: Why: a cup holds a handful of dice; a larger count (a damaged or foreign view) is
+#: written as a number instead of drawing billions of "?".
+MAX_DRAWN_DICE = 30
 
 
 def _mark(cell: Any) -> str:
@@ -103,6 +106,8 @@ def render_liarsdice(view: Mapping[str, Any]) -> str:
             shown = "out"
         elif seat == you and view.get("dice"):
             shown = _hand(view["dice"])
+        elif count > MAX_DRAWN_DICE:
+            shown = f"{count} hidden dice"
         else:
             shown = " ".join("?" * count)
         lines.append(f"seat {seat}: {shown}")

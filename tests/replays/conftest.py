@@ -9,6 +9,10 @@ import pytest
 from gameserver.replays.records import ClockSettings, Seat, SeatKind
 from gameserver.replays.selfplay import RecordingMatch, bot_header
 
+#: The committed sample logs (test fixtures, never rewritten; see docs/replays.md, Versions).
+#: They live here and not in the top-level replays/, where ``gameserver serve`` records.
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
 
 def eventful_tictactoe(directory: Path, match_id: str = "eventful") -> RecordingMatch:
     """A finished tic-tac-toe match with every kind of seat record, ending in a draw."""

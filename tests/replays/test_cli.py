@@ -4,7 +4,9 @@ edge cases in-process through ``gameserver.cli.main`` (same code, no interpreter
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,13 +17,16 @@ import attrs
 import pytest
 
 from gameserver.cli import main
+from gameserver.commands import replay as replay_command
 from gameserver.replays import framing
 from gameserver.replays.codec import encode_record
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Moved
+from gameserver.replays.selfplay import RecordingMatch, bot_header
+
+from .conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "replays"
 
 
 def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -65,6 +70,23 @@ def test_list_shows_game_players_result_length_and_date() -> None:
     crashed = next(line for line in lines if line.startswith("v1-connect4-crashed"))
     assert "unfinished [torn tail]" in crashed
     assert len(lines) == 1 + len(list(SAMPLES.glob("*.gsr")))
+
+
+def test_list_puts_the_newest_match_first_whatever_the_file_names(
+    tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
+    # File names in the opposite order of start times; two matches in the same millisecond.
+    starts = {"a-newest": 3_000, "b-middle": 2_000, "c-tie": 1_000, "d-tie": 1_000, "e-old": 10}
+    for match_id, started_at in starts.items():
+        header = bot_header(
+            "tictactoe", ["random", "random"], seed=1, match_id=match_id,
+            started_at=1_767_225_600_000 + started_at,
+        )  # fmt: skip
+        RecordingMatch(tmp_path, header).recorder.close()
+    run = inproc("list", tmp_path)
+    assert run.returncode == 0, run.stderr
+    listed = [line.split()[0] for line in run.stdout.splitlines()[1:]]
+    assert listed == ["a-newest", "b-middle", "d-tie", "c-tie", "e-old"]
 
 
 def test_list_reports_corrupt_files_on_stderr(
@@ -123,7 +145,7 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     run = replay("verify", SAMPLES)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("OK ") == len(list(SAMPLES.glob("*.gsr")))
-    assert "ignored truncated tail; no end record" in run.stdout
+    assert "ignored truncated tail at byte 893; no end record" in run.stdout
 
     good = SAMPLES / "v1-connect4-random-vs-best.gsr"
     data = bytearray(good.read_bytes())
@@ -146,6 +168,53 @@ def test_verify_passes_the_samples_and_fails_a_tampered_log(tmp_path: Path) -> N
     # The changed move is legal, so the final state hash right after it catches it.
     assert f"FAIL {bad}: record {index + 1}: state hash at version 14 is" in run.stdout
     assert f"OK   {good}" in run.stdout
+
+
+SAMPLE_NAMES = sorted(path.name for path in SAMPLES.glob("*.gsr"))
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_verify_fails_a_log_with_a_flipped_byte_before_its_last_record(
+    name: str, tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
+    data = (SAMPLES / name).read_bytes()
+    offsets = framing.scan(data).offsets
+    # Thirty spots spread over every record after the header but the last.
+    spots = sorted({offsets[1] + k * (offsets[-1] - offsets[1]) // 30 for k in range(30)})
+    damaged = []
+    for pos in spots:
+        copy = bytearray(data)
+        copy[pos] ^= 0x20
+        damaged.append(tmp_path / f"flip-{pos}.gsr")
+        damaged[-1].write_bytes(bytes(copy))
+    run = inproc("verify", "--no-progress", *damaged)
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(damaged) and all(line.startswith("FAIL ") for line in lines)
+    for line, path in zip(lines, damaged):
+        assert re.match(rf"FAIL {path}: record \d+ \(at byte \d+\) is damaged", line), line
+        assert "whole records follow from byte" in line, line
+    assert f"0 of {len(damaged)} logs verified" in run.stderr
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_verify_forgives_a_log_cut_inside_its_last_record(
+    name: str, tmp_path: Path, inproc: Callable[..., Result]
+) -> None:
+    data = (SAMPLES / name).read_bytes()
+    scan = framing.scan(data)
+    last = scan.offsets[-1]
+    cuts = range(last + 1, scan.end)
+    for cut in cuts:
+        (tmp_path / f"cut-{cut}.gsr").write_bytes(data[:cut])
+    run = inproc("verify", "--no-progress", tmp_path)
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(cuts)
+    for line in lines:
+        assert line.startswith("OK ") and "; ignored truncated tail at byte " in line, line
+        assert line.endswith("; no end record")
+    assert inproc("verify", "--strict", tmp_path / f"cut-{last + 1}.gsr").returncode == 1
 
 
 def test_verify_strict_fails_torn_and_unfinished_logs(inproc: Callable[..., Result]) -> None:
@@ -194,9 +263,35 @@ def test_export_with_views_reveals_only_what_each_seat_saw() -> None:
     assert len(first["1"]["dice"]) == 5
 
 
-def test_export_requires_json_and_a_readable_file(
+def test_export_writes_json_without_the_json_flag_which_stays_accepted(
     tmp_path: Path, inproc: Callable[..., Result]
 ) -> None:
-    assert inproc("export", SAMPLES / "v1-tictactoe-timeout.gsr").returncode == 2
-    run = inproc("export", tmp_path / "none.gsr", "--json")
+    path = SAMPLES / "v1-liarsdice-three-bots.gsr"
+    plain, flagged = inproc("export", path, "--views"), inproc("export", path, "--json", "--views")
+    assert plain.returncode == flagged.returncode == 0, plain.stderr
+    assert plain.stdout == flagged.stdout
+    assert json.loads(plain.stdout)["header"]["match_id"] == "v1-liarsdice-three-bots"
+    run = inproc("export", tmp_path / "none.gsr")
     assert run.returncode == 1 and "cannot read" in run.stderr
+
+
+def replay_actions() -> dict[str, argparse.ArgumentParser]:
+    """The parser of every ``gameserver replay`` action, by name."""
+    parser = argparse.ArgumentParser()
+    replay_command.configure(parser)
+    (actions,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions.choices)
+
+
+def test_every_replay_action_and_argument_is_described(inproc: Callable[..., Result]) -> None:
+    actions = replay_actions()
+    assert sorted(actions) == ["export", "list", "show", "verify"]
+    overview = inproc("--help")
+    for name, parser in actions.items():
+        assert parser.description and len(parser.description) > 40, name
+        for argument in parser._actions:
+            assert argument.help, (name, argument.dest)
+        summary = parser.description.split(".")[0]
+        assert re.search(rf"^ +{name} +{re.escape(summary)}$", overview.stdout, re.M | re.I)
+        own = inproc(name, "--help")
+        assert own.returncode == 0 and parser.description.split(".")[0] in own.stdout

@@ -52,6 +52,50 @@ def test_zero_filled_tail_is_not_taken_for_an_empty_record() -> None:
     assert result.tail is Tail.CORRUPT
 
 
+def test_a_torn_last_frame_has_nowhere_to_resume() -> None:
+    whole = frame(b"xyz")
+    for tail in (frame(b"hello")[:-1], frame(b"hello")[:5], b"\x00" * 30):
+        result = scan(MAGIC + whole + tail)
+        assert result.resumes_at is None and result.torn, tail
+    assert not scan(MAGIC + whole).torn
+
+
+def test_damage_followed_by_a_whole_frame_says_where_frames_resume() -> None:
+    first, second, third = frame(b"first"), frame(b"second"), frame(b"third")
+    damaged = bytearray(second)
+    damaged[-1] ^= 0x01
+    result = scan(MAGIC + first + bytes(damaged) + third)
+    assert result.tail is Tail.CORRUPT and not result.torn
+    assert result.end == len(MAGIC) + len(first)
+    assert result.resumes_at == len(MAGIC) + len(first) + len(second)
+    # A length made too long by the damage reaches past the end: still not a torn tail.
+    longer = struct.pack(">I", 4000) + second[4:]
+    result = scan(MAGIC + first + longer + third)
+    assert result.tail is Tail.TRUNCATED and result.resumes_at == result.end + len(second)
+
+
+def test_a_whole_frame_after_a_run_of_zeros_is_still_found() -> None:
+    # The zeros run straight into the frame's own leading zero bytes.
+    head, later = MAGIC + frame(b"a"), frame(b"b")
+    for zeros in (1, 7, 8, 9, 100, 5000):
+        result = scan(head + bytes(zeros) + later)
+        assert result.resumes_at == len(head) + zeros and not result.torn, zeros
+
+
+@settings(max_examples=200, deadline=None)
+@given(payloads.filter(lambda items: len(items) >= 2), st.data())
+def test_any_flipped_byte_before_the_last_frame_is_not_torn(
+    items: list[bytes], data: st.DataObject
+) -> None:
+    frames = [frame(p) for p in items]
+    log = bytearray(MAGIC + b"".join(frames))
+    last = len(log) - len(frames[-1])
+    pos = data.draw(st.integers(min_value=len(MAGIC), max_value=last - 1))
+    log[pos] ^= data.draw(st.integers(min_value=1, max_value=255))
+    result = scan(bytes(log))
+    assert result.tail is not Tail.CLEAN and not result.torn
+
+
 def test_magic() -> None:
     assert has_magic(MAGIC + b"rest")
     assert not has_magic(b"GSRLOG\n")

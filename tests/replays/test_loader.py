@@ -1,8 +1,10 @@
-"""Loading: every whole record back, torn or damaged tails ignored, bad headers refused."""
+"""Loading: every whole record back, a torn last record ignored, other damage and bad headers
+refused."""
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import iter_matches, load_match, parse_match
 from gameserver.replays.records import Ended, Header, Moved, Record, StateHash
 
-from .conftest import eventful_tictactoe
+from .conftest import SAMPLES, eventful_tictactoe
 from .strategies import headers, records
 
 
@@ -63,24 +65,58 @@ def test_a_flipped_byte_in_the_last_record_is_detected(eventful_log: Path) -> No
             assert loaded.valid_bytes == last_start
 
 
-def test_a_flipped_byte_mid_file_stops_loading_there(eventful_log: Path) -> None:
-    data = bytearray(eventful_log.read_bytes())
-    offsets = framing.scan(bytes(data)).offsets
-    data[offsets[4] + 12] ^= 0xFF
-    loaded = parse_match(bytes(data))
-    assert len(loaded.records) == 3
-    assert loaded.torn_tail and loaded.tail_error == "corrupt tail"
+def test_a_flipped_byte_anywhere_before_the_last_record_is_corruption(eventful_log: Path) -> None:
+    """Only the last record can be torn by a crash; damage with records after it means
+    part of the match is lost, so the log is refused and the message says where."""
+    data = eventful_log.read_bytes()
+    offsets = framing.scan(data).offsets
+    for pos in range(len(framing.MAGIC), offsets[-1]):
+        frame = max(i for i, start in enumerate(offsets) if start <= pos)
+        for bit in (0x01, 0x80):
+            damaged = bytearray(data)
+            damaged[pos] ^= bit
+            if frame == 0:
+                message = "no whole header record"
+            else:
+                where = f"record {frame - 1} (at byte {offsets[frame]}) is damaged"
+                message = re.escape(where) + ".* whole records follow .* not torn"
+            with pytest.raises(CorruptReplay, match=message):
+                parse_match(bytes(damaged))
 
 
-def test_a_whole_frame_with_an_invalid_record_ends_the_usable_log(eventful_log: Path) -> None:
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(p.name for p in SAMPLES.glob("*.gsr"))), at=st.data())
+def test_damage_in_the_middle_of_a_sample_is_refused(name: str, at: st.DataObject) -> None:
+    data = (SAMPLES / name).read_bytes()
+    scan = framing.scan(data)
+    last = scan.offsets[-1]
+    pos = at.draw(st.integers(min_value=scan.offsets[1], max_value=last - 1), label="pos")
+    bit = at.draw(st.sampled_from([0x01, 0x10, 0x80, 0xFF]), label="bit")
+    damaged = bytearray(data)
+    damaged[pos] ^= bit
+    with pytest.raises(CorruptReplay, match="is damaged .* not torn"):
+        parse_match(bytes(damaged))
+
+
+def test_a_garbled_last_record_and_zero_filled_tails_are_torn(eventful_log: Path) -> None:
+    data = eventful_log.read_bytes()
+    last = framing.scan(data).offsets[-1]
+    # A power loss can leave the file longer than what reached the disk, full of zeros.
+    for tail in (b"\x00" * 40, bytes(len(data) - last)):
+        loaded = parse_match(data[:last] + tail)
+        assert loaded.torn_tail and loaded.valid_bytes == last
+        assert loaded.tail_error == f"corrupt tail at byte {last}"
+
+
+def test_a_whole_frame_with_an_invalid_record_is_corruption(eventful_log: Path) -> None:
     data = eventful_log.read_bytes()
     bogus = framing.frame(pack({"t": "move", "seat": "zero"}))
     after = framing.frame(encode_record(Moved(at=1, seat=0, version=1, move=1)))
-    loaded = parse_match(data + bogus + after)
-    assert loaded.records == load_match(eventful_log).records
-    assert loaded.torn_tail
-    assert loaded.valid_bytes == len(data)
-    assert loaded.tail_error is not None and "invalid record at byte" in loaded.tail_error
+    records = len(load_match(eventful_log).records)
+    for log in (data + bogus + after, data + bogus):
+        message = rf"record {records} \(at byte {len(data)}\) is not a valid record"
+        with pytest.raises(CorruptReplay, match=message):
+            parse_match(log)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gameserver.games.base import state_hash
+from gameserver.replays import framing
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import ClockSettings, Moved, StateHash
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
@@ -93,6 +94,22 @@ def test_corrupt_and_mismatching_logs_are_skipped_and_reported(
     assert "bad magic" in skipped["garbage.gsr"]
     assert "record 1: Moved by seat 1 fails: cell 4 is already taken" in skipped["tampered.gsr"]
     assert "garbage.gsr" in caplog.text and "tampered.gsr" in caplog.text
+
+
+def test_a_log_damaged_in_the_middle_is_skipped_not_revived(tmp_path: Path) -> None:
+    """Resuming from the record before the damage would replay a different match than
+    the one played (later moves are lost), so recovery leaves such a log alone."""
+    live = _unfinished(tmp_path, "damaged")
+    data = bytearray(live.recorder.path.read_bytes())
+    third_move = framing.scan(bytes(data)).offsets[3]
+    data[third_move + 10] ^= 0x01
+    live.recorder.path.write_bytes(bytes(data))
+    result = find_unfinished(tmp_path)
+    assert result == []
+    ((path, reason),) = [(s.path, s.reason) for s in result.skipped]
+    assert path == live.recorder.path
+    assert f"record 2 (at byte {third_move}) is damaged" in reason
+    assert path.read_bytes() == bytes(data)  # not truncated, not continued
 
 
 def test_missing_directory_is_simply_empty(tmp_path: Path) -> None:

@@ -61,6 +61,13 @@ def test_unknown_games_and_unexpected_views_fall_back_to_a_listing() -> None:
     assert render_view("tictactoe", {"board": "nope"}) == render_generic({"board": "nope"})
 
 
+def test_an_absurd_dice_count_is_written_as_a_number() -> None:
+    # Found by the fuzz test below: drawing this many "?" ran out of memory.
+    view = {"round": None, "total_dice": None, "counts": [6113302445, 2]}
+    text = render_view("liarsdice", view)
+    assert "seat 0: 6113302445 hidden dice" in text and "seat 1: ? ?" in text
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     game=st.sampled_from(["tictactoe", "connect4", "liarsdice", "other"]),

@@ -1,4 +1,4 @@
-"""The committed sample logs in replays/ keep loading and re-simulating (old formats too)."""
+"""The committed sample logs in tests/replays/samples/ keep loading and re-simulating (old formats too)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from gameserver.replays.recovery import find_unfinished
 from gameserver.replays.simulate import resimulate
 from gameserver.replays.summary import summarize
 
+from .conftest import SAMPLES
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "replays"
 
 # name -> (game, complete, torn tail, moves, result)
 EXPECTED = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from gameserver.replays.loader import load_match, parse_match
 from gameserver.replays.records import Left
 from gameserver.replays.simulate import resimulate
 
-SAMPLES = Path(__file__).resolve().parents[2] / "replays"
+from .conftest import SAMPLES
 
 
 def test_a_version_2_reader_upgrades_every_map_of_a_version_1_sample(
