@@ -309,6 +309,7 @@ async def run_server(
                     ssl_context=ssl_context,
                     # The game handler always waits in receive(): one task per connection.
                     read_inline=True,
+                    address_gate=service.refuse_for,
                 )
             )
         except* OSError as group:

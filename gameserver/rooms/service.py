@@ -55,7 +55,7 @@ from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.names import MAX_NAME_LENGTH, validate_name
 from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
 from gameserver.rooms.players import Client, Player, PlayerRegistry
-from gameserver.rooms.ratelimit import TokenBucket
+from gameserver.rooms.ratelimit import AddressPenalties, EventWindow, TokenBucket
 from gameserver.rooms.tokens import TokenSigner, new_player_id
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed
@@ -78,9 +78,17 @@ class ServiceConfig:
     """Sustained requests per second per connection."""
     message_burst: float = 100.0
     """Requests a connection may send at once after being idle."""
-    # A client that keeps ignoring rate_limited is abusive or broken.
-    max_rate_strikes: int = 200
-    """Refused requests in a row after which the connection is closed with 1008."""
+    # A client that keeps ignoring rate_limited is abusive or broken. Counted over a
+    # window, not in a row: a flood earns a credit now and then, which must not reset it.
+    flood_refusals: int = 200
+    """Refused requests within ``flood_window`` seconds that close the connection (1008)."""
+    flood_window: float = 10.0
+    """Seconds over which refused requests are counted."""
+    # Reconnecting at once after a flood cut-off costs the server a handshake each time.
+    flood_penalty: float = 5.0
+    """Seconds an address is refused (HTTP 429) after a flood cut-off; doubles on repeat."""
+    flood_penalty_max: float = 300.0
+    """Longest flood penalty in seconds."""
     token_ttl: float = 7 * 24 * 3600.0
     """Seconds a session token stays valid."""
     limits: DecodeLimits = CLIENT_MESSAGE_LIMITS
@@ -102,11 +110,20 @@ class _Session:
     third of a closure with its cells, on every idle connection.
     """
 
-    __slots__ = ("service", "ws", "client", "player", "writing", "overflowed")
+    __slots__ = (
+        "service", "ws", "address", "client", "player", "writing", "overflowed", "bucket",
+        "refusals",
+    )
 
     def __init__(self, service: GameService, ws: WebSocket) -> None:
         self.service = service
         self.ws = ws
+        self.address = client_address(ws)
+        """The client's IP address (as text), for the per-address limits."""
+        config = service.config
+        self.bucket = TokenBucket(config.message_rate, config.message_burst, trio.current_time())
+        self.refusals: EventWindow | None = None
+        """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
             Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
         )
@@ -138,6 +155,14 @@ class _Session:
             self.service.start_writer(self)
 
 
+def client_address(ws: WebSocket) -> str:
+    """The IP address of ``ws``'s peer as text ("?" when unknown)."""
+    address = ws.remote_address
+    if isinstance(address, (tuple, list)) and address:
+        return str(address[0])
+    return "?" if address is None else str(address)
+
+
 class GameService:
     """Everything the game needs besides sockets; ``handle`` serves one connection."""
 
@@ -154,6 +179,10 @@ class GameService:
         # Writer tasks of connections whose outbox is in use run here.
         self._nursery = nursery
         self.players = PlayerRegistry()
+        self.penalties = AddressPenalties(
+            self.config.flood_penalty, self.config.flood_penalty_max
+        )
+        """Addresses cut off for flooding; the WebSocket server asks ``refuse_for``."""
         self.lobby = Lobby(nursery, self.config.rooms, self.metrics, max_rooms=self.config.max_rooms)
         self.connections = 0
         self.metrics.gauge(
@@ -178,14 +207,18 @@ class GameService:
         """
         session = _Session(self, ws)
         client = session.client
-        bucket = TokenBucket(self.config.message_rate, self.config.message_burst, trio.current_time())
         self.connections += 1
         self.metrics.connections_total += 1
         try:
             # The loop is here, not in a helper: an idle connection waits in one frame
             # fewer.
-            while self._serve_request(session, bucket, await ws.receive()):
+            while self._serve_request(session, await ws.receive()):
                 pass
+            seconds = self.penalties.punish(session.address, trio.current_time())
+            log.warning(
+                "closed %s for flooding; its address is refused for %g s", ws.remote_address,
+                seconds,
+            )
             await ws.close(CloseCode.POLICY_VIOLATION, "too many messages")
         except ConnectionClosed:
             pass
@@ -199,6 +232,11 @@ class GameService:
         if session.overflowed:
             self.metrics.outbox_overflows += 1
             log.info("closed %s: it reads too slowly", ws.remote_address)
+
+    def refuse_for(self, address: str) -> float:
+        """Seconds new connections from ``address`` are still refused (0.0: accept);
+        the WebSocket server answers them 429 with this as ``Retry-After``."""
+        return self.penalties.retry_after(address, trio.current_time())
 
     def start_writer(self, session: _Session) -> None:
         """Start the task that drains ``session``'s outbox, in the service's nursery."""
@@ -229,12 +267,17 @@ class GameService:
         finally:
             session.writing = False
 
-    def _serve_request(self, session: _Session, bucket: TokenBucket, data: Message) -> bool:
+    def _serve_request(self, session: _Session, data: Message) -> bool:
         """Answer one request (or queue it for its room); False when the client keeps
         ignoring ``rate_limited`` and must be closed."""
         self.metrics.messages_in += 1
-        if not bucket.take(trio.current_time()):
-            if bucket.strikes >= self.config.max_rate_strikes:
+        now = trio.current_time()
+        if not session.bucket.take(now):
+            refusals = session.refusals
+            if refusals is None:
+                config = self.config
+                refusals = session.refusals = EventWindow(config.flood_refusals, config.flood_window)
+            if refusals.add(now):
                 return False
             self._send_error(
                 session, RequestError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
