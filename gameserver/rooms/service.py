@@ -22,12 +22,14 @@ from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
     CreateRoom,
+    EmptyResult,
     Error,
     Hello,
     HelloResult,
     JoinRoom,
     LeaveRoom,
     ListRooms,
+    Logout,
     Move,
     QuickMatch,
     Rematch,
@@ -65,6 +67,8 @@ log = logging.getLogger(__name__)
 
 # docs/protocol.md section 3: a resumed player's older connection closes normally.
 CLOSE_REPLACED = (CloseCode.NORMAL, "resumed elsewhere")
+# docs/protocol.md section 3: after ``logout`` the server closes normally.
+CLOSE_LOGGED_OUT = (CloseCode.NORMAL, "logged out")
 
 
 @attrs.frozen(kw_only=True)
@@ -96,7 +100,19 @@ class ServiceConfig:
     rooms: RoomConfig = attrs.field(factory=RoomConfig)
     """Room policies (grace period, bots, chat, replays)."""
     max_rooms: int = 10_000
-    """Rooms open at once."""
+    """Rooms open at once (``too_many_rooms`` beyond)."""
+    # A squatter must not fill the server: these bound what one player, and every
+    # player behind one address, can hold open (waiting or playing).
+    max_rooms_per_player: int = 5
+    """Waiting or playing rooms one player may hold (created or seated in); 0: no limit."""
+    max_rooms_per_address: int = 20
+    """Waiting or playing rooms the players of one client address may hold; 0: no limit."""
+    # Invite codes are the only key to a private room: guessing must be slow.
+    invite_failures: int = 10
+    """Wrong invite codes from one address within ``invite_failure_window`` seconds after
+    which its invite-code joins get ``rate_limited``."""
+    invite_failure_window: float = 60.0
+    """Seconds over which wrong invite codes are counted."""
     max_name_length: int = MAX_NAME_LENGTH
     """Longest display name in characters (``invalid_name`` beyond)."""
     data_dir: Path | None = None
@@ -111,8 +127,8 @@ class _Session:
     """
 
     __slots__ = (
-        "service", "ws", "address", "client", "player", "writing", "overflowed", "bucket",
-        "refusals",
+        "service", "ws", "address", "client", "player", "greeting", "writing", "overflowed",
+        "bucket", "refusals",
     )
 
     def __init__(self, service: GameService, ws: WebSocket) -> None:
@@ -128,6 +144,8 @@ class _Session:
             Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
         )
         self.player: Player | None = None
+        self.greeting = False
+        """True while a ``hello`` waits for its revocation to be written."""
         self.writing = False
         """True while the writer task runs."""
         self.overflowed = False
@@ -183,7 +201,17 @@ class GameService:
             self.config.flood_penalty, self.config.flood_penalty_max
         )
         """Addresses cut off for flooding; the WebSocket server asks ``refuse_for``."""
-        self.lobby = Lobby(nursery, self.config.rooms, self.metrics, max_rooms=self.config.max_rooms)
+        self.lobby = Lobby(
+            nursery,
+            self.config.rooms,
+            self.metrics,
+            max_rooms=self.config.max_rooms,
+            players=self.players,
+            max_rooms_per_player=self.config.max_rooms_per_player,
+            max_rooms_per_address=self.config.max_rooms_per_address,
+            invite_failures=self.config.invite_failures,
+            invite_failure_window=self.config.invite_failure_window,
+        )
         self.connections = 0
         self.metrics.gauge(
             "gameserver_connections", "Open game connections.", lambda: self.connections
@@ -343,6 +371,9 @@ class GameService:
         if player is None:
             raise RequestError(ErrorCode.NOT_AUTHENTICATED, "say hello first")
         lobby = self.lobby
+        if isinstance(message, Logout):
+            self._logout(session, player, message.id)
+            return None
         if isinstance(message, ListRooms):
             return RoomsResult(rooms=lobby.list_rooms(message.game))
         if isinstance(message, WatchLobby):
@@ -373,21 +404,67 @@ class GameService:
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
 
     def _hello(self, session: _Session, message: Hello) -> None:
-        if session.player is not None:
+        """Identify the connection's player; the reply waits for a revocation to be
+        written when ``revoke_others`` asks for one."""
+        if session.player is not None or session.greeting:
             raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
         name = validate_name(message.name, max_length=self.config.max_name_length)
-        resumed = False
         player: Player | None = None
         if message.token is not None:
             player_id = self.signer.verify(message.token)
-            player = self.players.get(player_id)
-            if player is None:
-                # A valid token from before a restart: the same player comes back.
-                player = self.players.add(Player(player_id, name))
-            resumed = True
+            # A valid token from before a restart (or of a forgotten player): the same
+            # player comes back.
+            player = self.players.get(player_id) or self.players.add(Player(player_id, name))
+        resumed = player is not None
         if player is None:
             player = self.players.add(Player(new_player_id(), name))
+        token = self.signer.issue(player.player_id, revoke_older=message.revoke_others)
+        if not message.revoke_others:
+            self._welcome(session, message.id, player, name, token, resumed)
+            return
+        session.greeting = True
+        self._nursery.start_soon(
+            self._welcome_when_written, session, message.id, player, name, token, resumed
+        )
+
+    async def _welcome_when_written(
+        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        resumed: bool,
+    ) -> None:
+        """Write the player's revocation, then welcome it (or refuse the hello)."""
+        if await self._write_revocation(player):
+            session.greeting = False
+            if session.client.outbox.closed:
+                player.name = name  # the connection is gone: nothing to attach
+            else:
+                self._welcome(session, request_id, player, name, token, resumed)
+            return
+        session.greeting = False
+        if player.idle:
+            self.players.discard(player)
+        self._send_error(
+            session,
+            RequestError(
+                ErrorCode.INTERNAL_ERROR, "the revocation could not be recorded", request_id
+            ),
+        )
+
+    async def _write_revocation(self, player: Player) -> bool:
+        """Make ``player``'s revocation durable; False (logged) when the disk refused."""
+        try:
+            await trio.to_thread.run_sync(self.signer.revocations.write, player.player_id)
+        except OSError:
+            log.exception("cannot record the token revocation of %s", player.player_id)
+            return False
+        return True
+
+    def _welcome(
+        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        resumed: bool,
+    ) -> None:
+        """Attach ``session`` to ``player``, answer the hello, then resync its rooms."""
         player.name = name
+        self.players.move(player, session.address)
         previous = player.client
         if previous is not None:
             previous.kick(*CLOSE_REPLACED)
@@ -406,10 +483,35 @@ class GameService:
         result = HelloResult(
             player_id=player.player_id,
             name=name,
-            token=self.signer.issue(player.player_id),
+            token=token,
             resumed=resumed,
             seats=tuple(seats),
         )
-        session.client.send(Payload(encode(Reply(id=message.id, result=result))))
+        session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:
             room.submit(Attached(player))
+
+    def _logout(self, session: _Session, player: Player, request_id: int) -> None:
+        """Revoke the player's tokens and leave the connection unauthenticated; the
+        answer and the close follow once the revocation is written."""
+        self.signer.revoke_all(player.player_id)
+        self._detach(session)
+        session.player = None
+        self._nursery.start_soon(self._close_after_logout, session, player, request_id)
+
+    async def _close_after_logout(
+        self, session: _Session, player: Player, request_id: int
+    ) -> None:
+        if await self._write_revocation(player):
+            session.client.send(Payload(encode(Reply(id=request_id, result=EmptyResult()))))
+        else:
+            self._send_error(
+                session,
+                RequestError(
+                    ErrorCode.INTERNAL_ERROR,
+                    "the logout could not be recorded; the tokens stay refused until the "
+                    "server restarts",
+                    request_id,
+                ),
+            )
+        session.client.kick(*CLOSE_LOGGED_OUT)
