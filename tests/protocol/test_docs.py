@@ -88,7 +88,15 @@ def test_server_defaults_quoted_in_the_limits_table_match_the_server() -> None:
     assert f"| pending requests per room | {rooms.inbox_size} |" in limits
     assert f"| {DEFAULT_OUTBOX_LIMIT} per connection" in limits
     assert f"the last {rooms.dedupe_window} applied moves per room" in limits
-    assert f"| chat text | {rooms.chat_max_length} characters |" in limits
+    assert f"| chat text | {rooms.chat_max_length} characters (code points) |" in limits
+    assert f"| display name | {service.max_name_length} characters (code points) |" in limits
+    assert f"| open rooms on the server | {service.max_rooms} |" in limits
+    assert f"| open rooms per player | {service.max_rooms_per_player} waiting" in limits
+    assert f"| open rooms per client address | {service.max_rooms_per_address}," in limits
+    assert (
+        f"| wrong invite codes | {service.invite_failures} per address within "
+        f"{service.invite_failure_window:g} s |" in limits
+    )
     assert f"**grace period** ({rooms.grace_period:g} s by default" in DOC
 
 
