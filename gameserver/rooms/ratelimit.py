@@ -41,7 +41,7 @@ class TokenBucket:
 
 class EventWindow:
     """Counts events over a sliding window: full once ``limit`` of them fell within
-    ``period`` seconds.
+    ``period`` seconds (never with a ``limit`` of 0).
 
     Only the times of the latest ``limit`` events are kept, so the memory is bounded
     whatever the event rate.
@@ -63,7 +63,8 @@ class EventWindow:
     def full(self, now: float) -> bool:
         """True while ``limit`` events fell within the last ``period`` seconds."""
         times = self._times
-        return len(times) >= self.limit and now - times[0] <= self.period
+        # A limit of 0 turns the window off: it is never full.
+        return 0 < self.limit <= len(times) and now - times[0] <= self.period
 
     def retry_after(self, now: float) -> float:
         """Seconds until the window is no longer full (0.0 when it is not)."""

@@ -25,6 +25,9 @@ def test_a_window_fills_on_the_limit_th_event_within_the_period_whatever_comes_b
     assert window.add(11.0)
     assert window.retry_after(12.0) == 3.0  # until 5.0 + 10 s
     assert not window.full(15.5)
+    off = EventWindow(limit=0, period=10.0)
+    assert not any(off.add(0.0) for _ in range(100))
+    assert AddressPenalties(base=0.0).punish("a", 0.0) == 0.0
 
 
 def test_keyed_windows_count_per_key_and_forget_quiet_keys() -> None:
