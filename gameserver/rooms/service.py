@@ -247,7 +247,11 @@ class GameService:
                 "closed %s for flooding; its address is refused for %g s", ws.remote_address,
                 seconds,
             )
-            await ws.close(CloseCode.POLICY_VIOLATION, "too many messages")
+            # The writer sends what is queued (the refusals) first, then closes; what
+            # the flooder still sends meanwhile is read and dropped.
+            client.kick(CloseCode.POLICY_VIOLATION, "too many messages")
+            while True:
+                await ws.receive()
         except ConnectionClosed:
             pass
         finally:
@@ -432,16 +436,15 @@ class GameService:
         resumed: bool,
     ) -> None:
         """Write the player's revocation, then welcome it (or refuse the hello)."""
-        if await self._write_revocation(player):
-            session.greeting = False
-            if session.client.outbox.closed:
-                player.name = name  # the connection is gone: nothing to attach
-            else:
-                self._welcome(session, request_id, player, name, token, resumed)
-            return
+        written = await self._write_revocation(player)
         session.greeting = False
+        if written and not session.client.outbox.closed:
+            self._welcome(session, request_id, player, name, token, resumed)
+            return
         if player.idle:
-            self.players.discard(player)
+            self.players.discard(player)  # made for this hello, which came to nothing
+        if written:
+            return  # the connection is gone: nobody to answer
         self._send_error(
             session,
             RequestError(
