@@ -21,6 +21,7 @@ import logging
 import posixpath
 import ssl
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -33,6 +34,7 @@ from gameserver.replay_api import handle_replay_request
 from gameserver.rooms.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.recovery import recover_rooms
+from gameserver.rooms.revocations import Revocations
 from gameserver.rooms.service import GameService, ServiceConfig
 from gameserver.rooms.tokens import TokenSigner, load_or_create_secret
 from gameserver.ws.codes import CloseCode
@@ -335,7 +337,13 @@ async def run_server(
         rooms=attrs.evolve(config.service.rooms, replays_dir=config.replays_dir),
         data_dir=config.data_dir,
     )
-    signer = TokenSigner(secret, ttl=service_config.token_ttl)
+    try:
+        revocations = Revocations.load(
+            config.data_dir, ttl=service_config.token_ttl, now=time.time()
+        )
+    except OSError as exc:
+        raise StartupError(f"cannot read the token revocations: {_reason(exc)}") from None
+    signer = TokenSigner(secret, ttl=service_config.token_ttl, revocations=revocations)
     metrics = Metrics()
     ssl_context = config.ssl_context()
     # The own origin needs the bound port; a fixed port is known before binding.
@@ -365,6 +373,7 @@ async def run_server(
                     ssl_context=ssl_context,
                     # The game handler always waits in receive(): one task per connection.
                     read_inline=True,
+                    address_gate=service.refuse_for,
                 )
             )
         except* OSError as group:

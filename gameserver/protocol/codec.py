@@ -104,7 +104,11 @@ def decode_client_message(
     ``request_id`` is set whenever the ``id`` could be read, so the caller can answer
     with an ``error`` echoing it and keep the connection open.
     """
-    raw = _unpack_map(data, limits)
+    try:
+        raw = _unpack_map(data, limits)
+    except RequestError as error:
+        # Too large, a non-string key, bad UTF-8...: the id may still be readable.
+        raise error.with_request_id(_scan_request_id(data)) from None
     request_id = _read_request_id(raw)
     try:
         _check_plain(raw, limits)
@@ -126,8 +130,45 @@ def peek_request_id(data: bytes, limits: DecodeLimits = CLIENT_MESSAGE_LIMITS) -
     try:
         raw = _unpack_map(data, limits)
     except RequestError:
-        return None
+        return _scan_request_id(data)
     return _read_request_id(raw)
+
+
+# An id sits among the first keys of any sane request; the scan stops after these.
+_SCAN_KEYS = 1024
+
+
+def _scan_request_id(data: bytes) -> int | None:
+    """Find the top-level ``id`` of a message that failed to parse as a whole.
+
+    Walks the top-level map pair by pair, skipping values without building them, so a
+    too long string or a non-string key elsewhere does not hide the id. The message is
+    already bounded by the WebSocket message limit. Returns None when the id cannot be
+    read or is not a valid request id (the last ``id`` key wins, as in a full parse).
+    Never raises.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        return None
+    try:
+        unpacker = msgpack.Unpacker(
+            raw=False, strict_map_key=False, max_buffer_size=max(1, len(data))
+        )
+        unpacker.feed(data)
+        pairs = unpacker.read_map_header()
+    except Exception:
+        return None
+    found: int | None = None
+    for _ in range(min(pairs, _SCAN_KEYS)):
+        try:
+            key = unpacker.unpack()
+            if key == "id":
+                value = unpacker.unpack()
+                found = _read_request_id({"id": value})
+            else:
+                unpacker.skip()
+        except Exception:
+            break  # the rest is unreadable: keep what was found before it
+    return found
 
 
 def decode_server_message(

@@ -66,6 +66,10 @@ class ErrorCode(str, enum.Enum):
     """The player already holds a seat in (or watches) that room."""
     NOT_IN_ROOM = "not_in_room"
     """The request needs a seat (or a spectator place) in a room the player is not in."""
+    TOO_MANY_ROOMS = "too_many_rooms"
+    """Opening or joining one more room would pass a limit: the server's rooms, the
+    player's own open rooms, or those of every player at its address (the message says
+    which). Leave a room, or retry later."""
 
     # -- the match --
     NOT_YOUR_TURN = "not_your_turn"

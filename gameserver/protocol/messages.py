@@ -43,6 +43,7 @@ __all__ = [
     "LeaveRoom",
     "ListRooms",
     "LobbyUpdate",
+    "Logout",
     "MatchOver",
     "Move",
     "MoveResult",
@@ -222,6 +223,15 @@ class Hello(ClientMessage):
     """Display name (trimmed by the server; 1-32 printable characters)."""
     token: str | None = None
     """A token from an earlier HelloResult, to resume that player and its seats."""
+    revoke_others: bool = False
+    """Revoke every token of the player issued before the one this reply carries."""
+
+
+@attrs.frozen(kw_only=True)
+class Logout(ClientMessage):
+    """Revoke every token of the player issued so far, then close. -> EmptyResult"""
+
+    TYPE: ClassVar[str] = "logout"
 
 
 @attrs.frozen(kw_only=True)
@@ -559,6 +569,7 @@ CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
     cls.TYPE: cls
     for cls in (
         Hello,
+        Logout,
         ListRooms,
         WatchLobby,
         CreateRoom,

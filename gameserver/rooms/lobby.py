@@ -8,6 +8,7 @@ Rooms run as tasks in the nursery given to the lobby.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from typing import Any
 
@@ -31,7 +32,9 @@ from gameserver.rooms.clock import validate_clock
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.outbox import Payload
-from gameserver.rooms.players import Player
+from gameserver.rooms.players import Player, PlayerRegistry
+from gameserver.rooms.quota import RoomQuota
+from gameserver.rooms.ratelimit import KeyedWindows
 from gameserver.rooms.room import Room
 from gameserver.rooms.room_state import RoomState
 
@@ -60,12 +63,25 @@ class Lobby:
         metrics: Metrics,
         *,
         max_rooms: int = DEFAULT_MAX_ROOMS,
+        players: PlayerRegistry | None = None,
+        max_rooms_per_player: int = 0,
+        max_rooms_per_address: int = 0,
+        invite_failures: int = 10,
+        invite_failure_window: float = 60.0,
     ) -> None:
         self._nursery = nursery
         self.config = config
         self.metrics = metrics
         self.max_rooms = max_rooms
         self.rooms: dict[str, Room] = {}
+        self.quota = RoomQuota(
+            self.rooms,
+            players,
+            per_player=max_rooms_per_player,
+            per_address=max_rooms_per_address,
+        )
+        # Wrong invite codes per client address: guessing them must be slow.
+        self._invite_failures = KeyedWindows(invite_failures, invite_failure_window)
         self._invites: dict[str, Room] = {}
         # player_id -> (player, game filter) of lobby watchers
         self._watchers: dict[str, tuple[Player, str | None]] = {}
@@ -114,8 +130,6 @@ class Lobby:
         """Validate ``request``, start the room and seat its creator (or let it watch)."""
         if not self.accepting:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
-        if len(self.rooms) >= self.max_rooms:
-            raise RequestError(ErrorCode.RATE_LIMITED, "too many rooms are open; try later")
         try:
             game = get_game(request.game)
         except UnknownGame as exc:
@@ -150,7 +164,9 @@ class Lobby:
                 )
             if request.seat in bots:
                 raise RequestError(ErrorCode.INVALID_OPTIONS, f"seat {request.seat} is a bot seat")
+        self._check_room_limits(player)
         room = self._open_room(
+            player,
             game.name,
             players=request.players,
             options=options,
@@ -165,7 +181,18 @@ class Lobby:
             seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat, invite_code=room.invite_code)
 
-    def _open_room(self, game_name: str, *, quick: bool = False, **settings: Any) -> Room:
+    def _check_room_limits(self, player: Player) -> None:
+        """Raise ``too_many_rooms`` unless ``player`` may open one more room."""
+        if len(self.rooms) >= self.max_rooms:
+            raise RequestError(
+                ErrorCode.TOO_MANY_ROOMS, "the server has too many rooms open; try later"
+            )
+        self.quota.check(player)
+
+    def _open_room(
+        self, creator: Player, game_name: str, *, quick: bool = False, **settings: Any
+    ) -> Room:
+        """Start a new room opened by ``creator`` (the caller checked the limits)."""
         room_id = secrets.token_hex(6)
         while room_id in self.rooms:
             room_id = secrets.token_hex(6)
@@ -184,6 +211,7 @@ class Lobby:
             **settings,
         )
         self.add_room(room)
+        self.quota.opened(room_id, creator)
         return room
 
     def add_room(self, room: Room) -> None:
@@ -207,16 +235,30 @@ class Lobby:
                 ErrorCode.INVALID_FIELD, "give exactly one of room_id and invite_code"
             )
         if request.invite_code is not None:
-            code = request.invite_code.strip().upper()
-            found = self._invites.get(code)
-            if found is None or found.closed:
-                raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
-            room = found
+            room = self._invited_room(player, request.invite_code)
         else:
             assert request.room_id is not None
             room = self._public_room(request.room_id)
+        self.quota.check(player)
         seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat)
+
+    def _invited_room(self, player: Player, invite_code: str) -> Room:
+        """The room with ``invite_code``; raise room_not_found, or rate_limited while the
+        player's address has made too many wrong guesses."""
+        guesser = player.address or player.player_id
+        now = trio.current_time()
+        wait = self._invite_failures.retry_after(guesser, now)
+        if wait > 0:
+            raise RequestError(
+                ErrorCode.RATE_LIMITED,
+                f"too many wrong invite codes; retry in {math.ceil(wait)} s",
+            )
+        room = self._invites.get(invite_code.strip().upper())
+        if room is None or room.closed:
+            self._invite_failures.add(guesser, now)
+            raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
+        return room
 
     def quick_match(self, player: Player, request: QuickMatch) -> JoinResult:
         """Seat ``player`` in the oldest waiting public room of that game and size with
@@ -229,6 +271,7 @@ class Lobby:
         except InvalidOptions as exc:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
         defaults = game.validate_options({})
+        self.quota.check(player)
         for room in self.rooms.values():
             if (
                 not room.private
@@ -244,7 +287,9 @@ class Lobby:
                 return JoinResult(room=room.summary(), seat=seat)
         if not self.accepting:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+        self._check_room_limits(player)
         room = self._open_room(
+            player,
             game.name,
             quick=True,
             players=request.players,
@@ -296,6 +341,7 @@ class Lobby:
         """A room's task ended: forget it."""
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]
+            self.quota.closed(room.room_id)
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
         self.room_changed(room)

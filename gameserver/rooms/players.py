@@ -70,6 +70,9 @@ class Player:
     """Validated display name."""
     client: Client | None = None
     """The current connection, or None while disconnected."""
+    address: str | None = None
+    """The client IP address of the latest connection (kept while disconnected), for the
+    per-address limits; None for players made without a connection (tests)."""
     rooms: set[str] = attrs.Factory(set)
     """Ids of rooms where this player holds a seat or watches (change it with
     ``entered_room`` and ``left_room``)."""
@@ -118,6 +121,7 @@ class PlayerRegistry:
 
     def __init__(self) -> None:
         self._players: dict[str, Player] = {}
+        self._by_address: dict[str, dict[str, Player]] = {}
 
     def __len__(self) -> int:
         return len(self._players)
@@ -131,6 +135,8 @@ class PlayerRegistry:
         forgotten by itself once idle (see ``Player.left_room``)."""
         self._players[player.player_id] = player
         player.on_idle = self.discard
+        if player.address is not None:
+            self._by_address.setdefault(player.address, {})[player.player_id] = player
         return player
 
     def discard(self, player: Player) -> None:
@@ -139,6 +145,26 @@ class PlayerRegistry:
         if self._players.get(player.player_id) is player:
             del self._players[player.player_id]
             player.on_idle = None
+            self._unindex(player)
+
+    def move(self, player: Player, address: str) -> None:
+        """``player`` (registered) now connects from ``address``."""
+        self._unindex(player)
+        player.address = address
+        self._by_address.setdefault(address, {})[player.player_id] = player
+
+    def at_address(self, address: str) -> list[Player]:
+        """The players known here whose latest connection came from ``address``."""
+        return list(self._by_address.get(address, {}).values())
+
+    def _unindex(self, player: Player) -> None:
+        if player.address is None:
+            return
+        same = self._by_address.get(player.address)
+        if same is not None and same.get(player.player_id) is player:
+            del same[player.player_id]
+            if not same:
+                del self._by_address[player.address]
 
     def connected_count(self) -> int:
         """Number of players with a live connection."""

@@ -22,12 +22,14 @@ from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
     CreateRoom,
+    EmptyResult,
     Error,
     Hello,
     HelloResult,
     JoinRoom,
     LeaveRoom,
     ListRooms,
+    Logout,
     Move,
     QuickMatch,
     Rematch,
@@ -55,7 +57,7 @@ from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.names import MAX_NAME_LENGTH, validate_name
 from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
 from gameserver.rooms.players import Client, Player, PlayerRegistry
-from gameserver.rooms.ratelimit import TokenBucket
+from gameserver.rooms.ratelimit import AddressPenalties, EventWindow, TokenBucket
 from gameserver.rooms.tokens import TokenSigner, new_player_id
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed
@@ -65,6 +67,8 @@ log = logging.getLogger(__name__)
 
 # docs/protocol.md section 3: a resumed player's older connection closes normally.
 CLOSE_REPLACED = (CloseCode.NORMAL, "resumed elsewhere")
+# docs/protocol.md section 3: after ``logout`` the server closes normally.
+CLOSE_LOGGED_OUT = (CloseCode.NORMAL, "logged out")
 
 
 @attrs.frozen(kw_only=True)
@@ -78,9 +82,17 @@ class ServiceConfig:
     """Sustained requests per second per connection."""
     message_burst: float = 100.0
     """Requests a connection may send at once after being idle."""
-    # A client that keeps ignoring rate_limited is abusive or broken.
-    max_rate_strikes: int = 200
-    """Refused requests in a row after which the connection is closed with 1008."""
+    # A client that keeps ignoring rate_limited is abusive or broken. Counted over a
+    # window, not in a row: a flood earns a credit now and then, which must not reset it.
+    flood_refusals: int = 200
+    """Refused requests within ``flood_window`` seconds that close the connection (1008)."""
+    flood_window: float = 10.0
+    """Seconds over which refused requests are counted."""
+    # Reconnecting at once after a flood cut-off costs the server a handshake each time.
+    flood_penalty: float = 5.0
+    """Seconds an address is refused (HTTP 429) after a flood cut-off; doubles on repeat."""
+    flood_penalty_max: float = 300.0
+    """Longest flood penalty in seconds."""
     token_ttl: float = 7 * 24 * 3600.0
     """Seconds a session token stays valid."""
     limits: DecodeLimits = CLIENT_MESSAGE_LIMITS
@@ -88,7 +100,19 @@ class ServiceConfig:
     rooms: RoomConfig = attrs.field(factory=RoomConfig)
     """Room policies (grace period, bots, chat, replays)."""
     max_rooms: int = 10_000
-    """Rooms open at once."""
+    """Rooms open at once (``too_many_rooms`` beyond)."""
+    # A squatter must not fill the server: these bound what one player, and every
+    # player behind one address, can hold open (waiting or playing).
+    max_rooms_per_player: int = 5
+    """Waiting or playing rooms one player may hold (created or seated in); 0: no limit."""
+    max_rooms_per_address: int = 20
+    """Waiting or playing rooms the players of one client address may hold; 0: no limit."""
+    # Invite codes are the only key to a private room: guessing must be slow.
+    invite_failures: int = 10
+    """Wrong invite codes from one address within ``invite_failure_window`` seconds after
+    which its invite-code joins get ``rate_limited``."""
+    invite_failure_window: float = 60.0
+    """Seconds over which wrong invite codes are counted."""
     max_name_length: int = MAX_NAME_LENGTH
     """Longest display name in characters (``invalid_name`` beyond)."""
     data_dir: Path | None = None
@@ -102,15 +126,26 @@ class _Session:
     third of a closure with its cells, on every idle connection.
     """
 
-    __slots__ = ("service", "ws", "client", "player", "writing", "overflowed")
+    __slots__ = (
+        "service", "ws", "address", "client", "player", "greeting", "writing", "overflowed",
+        "bucket", "refusals",
+    )
 
     def __init__(self, service: GameService, ws: WebSocket) -> None:
         self.service = service
         self.ws = ws
+        self.address = client_address(ws)
+        """The client's IP address (as text), for the per-address limits."""
+        config = service.config
+        self.bucket = TokenBucket(config.message_rate, config.message_burst, trio.current_time())
+        self.refusals: EventWindow | None = None
+        """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
             Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
         )
         self.player: Player | None = None
+        self.greeting = False
+        """True while a ``hello`` waits for its revocation to be written."""
         self.writing = False
         """True while the writer task runs."""
         self.overflowed = False
@@ -138,6 +173,14 @@ class _Session:
             self.service.start_writer(self)
 
 
+def client_address(ws: WebSocket) -> str:
+    """The IP address of ``ws``'s peer as text ("?" when unknown)."""
+    address = ws.remote_address
+    if isinstance(address, (tuple, list)) and address:
+        return str(address[0])
+    return "?" if address is None else str(address)
+
+
 class GameService:
     """Everything the game needs besides sockets; ``handle`` serves one connection."""
 
@@ -154,7 +197,21 @@ class GameService:
         # Writer tasks of connections whose outbox is in use run here.
         self._nursery = nursery
         self.players = PlayerRegistry()
-        self.lobby = Lobby(nursery, self.config.rooms, self.metrics, max_rooms=self.config.max_rooms)
+        self.penalties = AddressPenalties(
+            self.config.flood_penalty, self.config.flood_penalty_max
+        )
+        """Addresses cut off for flooding; the WebSocket server asks ``refuse_for``."""
+        self.lobby = Lobby(
+            nursery,
+            self.config.rooms,
+            self.metrics,
+            max_rooms=self.config.max_rooms,
+            players=self.players,
+            max_rooms_per_player=self.config.max_rooms_per_player,
+            max_rooms_per_address=self.config.max_rooms_per_address,
+            invite_failures=self.config.invite_failures,
+            invite_failure_window=self.config.invite_failure_window,
+        )
         self.connections = 0
         self.metrics.gauge(
             "gameserver_connections", "Open game connections.", lambda: self.connections
@@ -178,15 +235,23 @@ class GameService:
         """
         session = _Session(self, ws)
         client = session.client
-        bucket = TokenBucket(self.config.message_rate, self.config.message_burst, trio.current_time())
         self.connections += 1
         self.metrics.connections_total += 1
         try:
             # The loop is here, not in a helper: an idle connection waits in one frame
             # fewer.
-            while self._serve_request(session, bucket, await ws.receive()):
+            while self._serve_request(session, await ws.receive()):
                 pass
-            await ws.close(CloseCode.POLICY_VIOLATION, "too many messages")
+            seconds = self.penalties.punish(session.address, trio.current_time())
+            log.warning(
+                "closed %s for flooding; its address is refused for %g s", ws.remote_address,
+                seconds,
+            )
+            # The writer sends what is queued (the refusals) first, then closes; what
+            # the flooder still sends meanwhile is read and dropped.
+            client.kick(CloseCode.POLICY_VIOLATION, "too many messages")
+            while True:
+                await ws.receive()
         except ConnectionClosed:
             pass
         finally:
@@ -199,6 +264,11 @@ class GameService:
         if session.overflowed:
             self.metrics.outbox_overflows += 1
             log.info("closed %s: it reads too slowly", ws.remote_address)
+
+    def refuse_for(self, address: str) -> float:
+        """Seconds new connections from ``address`` are still refused (0.0: accept);
+        the WebSocket server answers them 429 with this as ``Retry-After``."""
+        return self.penalties.retry_after(address, trio.current_time())
 
     def start_writer(self, session: _Session) -> None:
         """Start the task that drains ``session``'s outbox, in the service's nursery."""
@@ -229,12 +299,17 @@ class GameService:
         finally:
             session.writing = False
 
-    def _serve_request(self, session: _Session, bucket: TokenBucket, data: Message) -> bool:
+    def _serve_request(self, session: _Session, data: Message) -> bool:
         """Answer one request (or queue it for its room); False when the client keeps
         ignoring ``rate_limited`` and must be closed."""
         self.metrics.messages_in += 1
-        if not bucket.take(trio.current_time()):
-            if bucket.strikes >= self.config.max_rate_strikes:
+        now = trio.current_time()
+        if not session.bucket.take(now):
+            refusals = session.refusals
+            if refusals is None:
+                config = self.config
+                refusals = session.refusals = EventWindow(config.flood_refusals, config.flood_window)
+            if refusals.add(now):
                 return False
             self._send_error(
                 session, RequestError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
@@ -300,6 +375,9 @@ class GameService:
         if player is None:
             raise RequestError(ErrorCode.NOT_AUTHENTICATED, "say hello first")
         lobby = self.lobby
+        if isinstance(message, Logout):
+            self._logout(session, player, message.id)
+            return None
         if isinstance(message, ListRooms):
             return RoomsResult(rooms=lobby.list_rooms(message.game))
         if isinstance(message, WatchLobby):
@@ -330,21 +408,66 @@ class GameService:
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
 
     def _hello(self, session: _Session, message: Hello) -> None:
-        if session.player is not None:
+        """Identify the connection's player; the reply waits for a revocation to be
+        written when ``revoke_others`` asks for one."""
+        if session.player is not None or session.greeting:
             raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
         name = validate_name(message.name, max_length=self.config.max_name_length)
-        resumed = False
         player: Player | None = None
         if message.token is not None:
             player_id = self.signer.verify(message.token)
-            player = self.players.get(player_id)
-            if player is None:
-                # A valid token from before a restart: the same player comes back.
-                player = self.players.add(Player(player_id, name))
-            resumed = True
+            # A valid token from before a restart (or of a forgotten player): the same
+            # player comes back.
+            player = self.players.get(player_id) or self.players.add(Player(player_id, name))
+        resumed = player is not None
         if player is None:
             player = self.players.add(Player(new_player_id(), name))
+        token = self.signer.issue(player.player_id, revoke_older=message.revoke_others)
+        if not message.revoke_others:
+            self._welcome(session, message.id, player, name, token, resumed)
+            return
+        session.greeting = True
+        self._nursery.start_soon(
+            self._welcome_when_written, session, message.id, player, name, token, resumed
+        )
+
+    async def _welcome_when_written(
+        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        resumed: bool,
+    ) -> None:
+        """Write the player's revocation, then welcome it (or refuse the hello)."""
+        written = await self._write_revocation(player)
+        session.greeting = False
+        if written and not session.client.outbox.closed:
+            self._welcome(session, request_id, player, name, token, resumed)
+            return
+        if player.idle:
+            self.players.discard(player)  # made for this hello, which came to nothing
+        if written:
+            return  # the connection is gone: nobody to answer
+        self._send_error(
+            session,
+            RequestError(
+                ErrorCode.INTERNAL_ERROR, "the revocation could not be recorded", request_id
+            ),
+        )
+
+    async def _write_revocation(self, player: Player) -> bool:
+        """Make ``player``'s revocation durable; False (logged) when the disk refused."""
+        try:
+            await trio.to_thread.run_sync(self.signer.revocations.write, player.player_id)
+        except OSError:
+            log.exception("cannot record the token revocation of %s", player.player_id)
+            return False
+        return True
+
+    def _welcome(
+        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        resumed: bool,
+    ) -> None:
+        """Attach ``session`` to ``player``, answer the hello, then resync its rooms."""
         player.name = name
+        self.players.move(player, session.address)
         previous = player.client
         if previous is not None:
             previous.kick(*CLOSE_REPLACED)
@@ -363,10 +486,35 @@ class GameService:
         result = HelloResult(
             player_id=player.player_id,
             name=name,
-            token=self.signer.issue(player.player_id),
+            token=token,
             resumed=resumed,
             seats=tuple(seats),
         )
-        session.client.send(Payload(encode(Reply(id=message.id, result=result))))
+        session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:
             room.submit(Attached(player))
+
+    def _logout(self, session: _Session, player: Player, request_id: int) -> None:
+        """Revoke the player's tokens and leave the connection unauthenticated; the
+        answer and the close follow once the revocation is written."""
+        self.signer.revoke_all(player.player_id)
+        self._detach(session)
+        session.player = None
+        self._nursery.start_soon(self._close_after_logout, session, player, request_id)
+
+    async def _close_after_logout(
+        self, session: _Session, player: Player, request_id: int
+    ) -> None:
+        if await self._write_revocation(player):
+            session.client.send(Payload(encode(Reply(id=request_id, result=EmptyResult()))))
+        else:
+            self._send_error(
+                session,
+                RequestError(
+                    ErrorCode.INTERNAL_ERROR,
+                    "the logout could not be recorded; the tokens stay refused until the "
+                    "server restarts",
+                    request_id,
+                ),
+            )
+        session.client.kick(*CLOSE_LOGGED_OUT)

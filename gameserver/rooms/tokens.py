@@ -1,9 +1,11 @@
 """Session tokens: HMAC-SHA256 signed, expiring, bound to one player id.
 
 A token is ``<body>.<signature>`` where ``body`` is base64url of
-``"<player_id>:<expires_unix_seconds>"`` and ``signature`` is base64url of
-HMAC-SHA256(secret, body). The secret lives in the data directory so tokens survive
-restarts (and crash recovery can let players resume).
+``"<player_id>:<expires_unix_seconds>:<issued_unix_microseconds>"`` and ``signature`` is
+base64url of HMAC-SHA256(secret, body). The secret lives in the data directory so
+tokens survive restarts (and crash recovery can let players resume). A token issued
+before its player's revocation time (``revocations.py``) is refused; tokens from before
+issue times were recorded (``"<player_id>:<expires>"``) count as issued at time 0.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.rooms.revocations import Revocations
 
 SECRET_FILE = "token_secret"
 # 256 bits, the HMAC-SHA256 block-size sweet spot.
@@ -60,7 +63,10 @@ class TokenSigner:
     """Issue and verify session tokens with one secret.
 
     ``issue(player_id)`` returns a token to hand to the client; ``verify(token)`` returns
-    the player id it was issued for or raises ``RequestError(ErrorCode.BAD_TOKEN)``.
+    the player id it was issued for or raises ``RequestError(ErrorCode.BAD_TOKEN)``;
+    ``revoke_all(player_id)`` makes every token of the player issued so far fail.
+    Revoking changes ``revocations`` in memory only: write them (``Revocations.write``)
+    before telling the client.
     """
 
     def __init__(
@@ -69,19 +75,39 @@ class TokenSigner:
         *,
         ttl: float = 7 * 24 * 3600,
         clock: Callable[[], float] = time.time,
+        revocations: Revocations | None = None,
     ) -> None:
         self._secret = secret
         self._ttl = ttl
         self._clock = clock
+        self.revocations = revocations or Revocations()
+        """Per-player revocation times checked by ``verify``."""
+        self._last_issued = 0
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest())
 
-    def issue(self, player_id: str) -> str:
-        """Return a fresh token for ``player_id``, valid for the signer's ``ttl``."""
+    def _now_us(self) -> int:
+        return int(self._clock() * 1_000_000)
+
+    def issue(self, player_id: str, *, revoke_older: bool = False) -> str:
+        """Return a fresh token for ``player_id``, valid for the signer's ``ttl``; with
+        ``revoke_older``, every token of the player issued before it is revoked."""
+        # Strictly after every earlier token (so ``revoke_older`` spares only this one),
+        # and never before a revocation, even if the wall clock stepped back.
+        issued = max(
+            self._now_us(), self._last_issued + 1, self.revocations.not_before(player_id)
+        )
+        self._last_issued = issued
         expires = int(self._clock() + self._ttl)
-        body = _b64(f"{player_id}:{expires}".encode())
+        body = _b64(f"{player_id}:{expires}:{issued}".encode())
+        if revoke_older:
+            self.revocations.revoke(player_id, issued)
         return f"{body}.{self._sign(body)}"
+
+    def revoke_all(self, player_id: str) -> None:
+        """Revoke every token of ``player_id`` issued so far."""
+        self.revocations.revoke(player_id, max(self._now_us(), self._last_issued) + 1)
 
     def verify(self, token: object) -> str:
         """Return the player id ``token`` was issued for; raise ``RequestError`` if invalid."""
@@ -96,12 +122,17 @@ class TokenSigner:
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
             raise RequestError(ErrorCode.BAD_TOKEN, "token signature is invalid")
         try:
-            player_id, expires_text = _unb64(body).decode("utf-8").rsplit(":", 1)
+            player_id, expires_text, *issued_text = _unb64(body).decode("utf-8").split(":")
             expires = int(expires_text)
+            issued = int(issued_text[0]) if issued_text else 0
         except (ValueError, UnicodeDecodeError):
             raise RequestError(ErrorCode.BAD_TOKEN, "token is malformed") from None
         if expires < self._clock():
             raise RequestError(ErrorCode.BAD_TOKEN, "token has expired; say hello without a token")
+        if issued < self.revocations.not_before(player_id):
+            raise RequestError(
+                ErrorCode.BAD_TOKEN, "token was revoked (logged out); say hello without a token"
+            )
         return player_id
 
 

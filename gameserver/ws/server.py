@@ -18,6 +18,7 @@ with 1011 (and logs the error), cancellation (server shutdown) closes with 1001.
 from __future__ import annotations
 
 import logging
+import math
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
@@ -42,6 +43,9 @@ Handler = Callable[[WebSocket], Awaitable[None]]
 
 HTTPHandler = Callable[[HTTPRequest], Awaitable[HTTPResponse]]
 """Answers one plain (non-upgrade) HTTP request."""
+
+AddressGate = Callable[[str], float]
+"""Given a client IP address, the seconds its new connections are still refused (0: accept)."""
 
 Listener = trio.SocketListener | trio.SSLListener[trio.SocketStream]
 
@@ -126,6 +130,7 @@ class _ConnectionRunner:
         http_handler: HTTPHandler | None,
         origin_check: handshake.OriginCheck | None,
         read_inline: bool,
+        address_gate: AddressGate | None = None,
     ) -> None:
         self.server = server
         self.handler = handler
@@ -133,6 +138,7 @@ class _ConnectionRunner:
         self.http_handler = http_handler
         self.origin_check = origin_check
         self.read_inline = read_inline
+        self.address_gate = address_gate
         # Inline: where the connections' writer tasks start when a write has to wait.
         self.nursery: trio.Nursery | None = None
         # Inline with keepalive: the one timer that keeps every connection's deadlines.
@@ -155,6 +161,14 @@ class _ConnectionRunner:
                 await _send_response(
                     stream, HTTPResponse.text(503, "too many connections from your address")
                 )
+                return
+            wait = self.address_gate(ip) if self.address_gate is not None else 0.0
+            if wait > 0:
+                # Before reading the request: a penalised address costs an accept and
+                # one small write, not a handshake. Debug only: it may come in floods.
+                logger.debug("refusing %s for %g s more", ip, wait)
+                retry = (("Retry-After", str(math.ceil(wait))),)
+                await _send_response(stream, HTTPResponse.text(429, "too many requests", retry))
                 return
             ws = await self._open(stream, address)
             if ws is None:
@@ -283,6 +297,7 @@ async def serve_websocket(
     config: ServerConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
     read_inline: bool = False,
+    address_gate: AddressGate | None = None,
     task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn:
     """Listen on ``host``:``port`` and run ``handler(ws)`` for each WebSocket connection.
@@ -292,7 +307,8 @@ async def serve_websocket(
     preference order; ``http_handler`` answers plain HTTP requests (426 without one);
     ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``;
     ``read_inline`` reads each connection in its handler's waits, not in a task of its
-    own (see module doc).
+    own (see module doc); ``address_gate`` may refuse addresses for a while (429 with
+    ``Retry-After``, before the request is read).
     Runs until cancelled; cancelling closes every connection with 1001.
     """
     config = config or ServerConfig()
@@ -311,6 +327,7 @@ async def serve_websocket(
         http_handler=http_handler,
         origin_check=origin_check,
         read_inline=read_inline,
+        address_gate=address_gate,
     )
     async with trio.open_nursery() as nursery:
         runner.nursery = nursery

@@ -11,7 +11,7 @@ import trio
 
 from gameserver.protocol.messages import Chat, EmptyResult
 from gameserver.ws.codes import Opcode
-from gameserver.ws.events import Ping
+from gameserver.ws.events import BinaryMessage, CloseReceived, Ping
 
 from .conftest import (
     RawPeer,
@@ -21,6 +21,7 @@ from .conftest import (
     pair_in_room,
     rss_bytes,
     start_server,
+    upgrade_request,
     with_ws,
 )
 
@@ -194,4 +195,137 @@ async def test_a_ping_flood_from_a_peer_that_never_reads_is_pushed_back(tmp_path
         assert await pair.play(4) == 4  # everyone else plays on
         assert await metric(server.port, "gameserver_connections") == 3
         await flooder.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def _flood(peer: RawPeer, rate: float, seconds: float) -> tuple[int, int, tuple[int, str] | None]:
+    """Send list_rooms at about ``rate`` per second, paced, while reading the answers;
+    return (sent, refusals seen, the close code and reason or None)."""
+    refusals = 0
+    sent = 0
+    closed: tuple[int, str] | None = None
+
+    async def read() -> None:
+        nonlocal refusals, closed
+        while True:
+            event = await peer.next_event(timeout=seconds + 10)
+            if event is None:
+                return
+            if isinstance(event, BinaryMessage):
+                message = msgpack.unpackb(event.data)
+                if message["type"] == "error" and message["code"] == "rate_limited":
+                    refusals += 1
+            elif isinstance(event, CloseReceived):
+                closed = (event.code, event.reason)
+                return
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(read)
+        batch = 4
+        deadline = trio.current_time() + seconds
+        while closed is None and trio.current_time() < deadline:
+            frames = b""
+            for _ in range(batch):
+                sent += 1
+                peer.connection.send_binary(msgpack.packb(list_rooms(1000 + sent)))
+                frames += peer.connection.data_to_send()
+            try:
+                await peer.send_raw(frames)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                break
+            await trio.sleep(batch / rate)
+        with trio.move_on_after(5):
+            while closed is None and not peer.eof:
+                await trio.sleep(0.01)
+        nursery.cancel_scope.cancel()
+    return sent, refusals, closed
+
+
+async def test_a_paced_flood_is_cut_off_within_a_bounded_number_of_refusals(
+    tmp_path: Path,
+) -> None:
+    # 2,000 requests/s: the bucket refills one credit every 20 ms, so refusals never
+    # come 200 in a row; they must still be counted and the flood closed.
+    config = make_config(tmp_path)
+    config = attrs.evolve(
+        config, service=attrs.evolve(config.service, message_rate=50.0, message_burst=100.0)
+    )
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        pair = await pair_in_room(server, nursery)
+        flooder = await RawPeer.open(server.port)
+        await flooder.send_message({"type": "hello", "id": 1, "name": "flooder"})
+        assert (await flooder.next_message())["type"] == "reply"
+        sent, refusals, closed = await _flood(flooder, rate=2000.0, seconds=8.0)
+        print(f"flood: {sent} sent, {refusals} refused, closed {closed}")
+        assert closed == (1008, "too many messages")
+        assert refusals == config.service.flood_refusals - 1
+        await flooder.aclose()
+        # Reconnecting at once: refused before the handshake, told when to come back.
+        assert await _upgrade_refused(server.port) == config.service.flood_penalty
+        # Connections already open play on, and another address is welcome.
+        assert await pair.play(2) == 2
+        other = await _peer_from(server.port, "127.0.0.2")
+        await other.send_message({"type": "hello", "id": 1, "name": "neighbour"})
+        assert (await other.next_message())["type"] == "reply"
+        await other.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def _upgrade_refused(port: int) -> int:
+    """Ask for an upgrade that must be refused with 429; return its Retry-After."""
+    peer = await RawPeer.connect(port)
+    await peer.send_raw(upgrade_request())
+    head = await peer.read_head()
+    await peer.aclose()
+    assert head.startswith(b"HTTP/1.1 429 "), head
+    return int(head.split(b"\r\nRetry-After: ")[1].split(b"\r\n")[0])
+
+
+async def _peer_from(port: int, source: str) -> RawPeer:
+    """A peer whose TCP connection comes from ``source`` (any 127/8 address on Linux)."""
+    sock = trio.socket.socket()
+    await sock.bind((source, 0))
+    await sock.connect(("127.0.0.1", port))
+    peer = RawPeer(trio.SocketStream(sock))
+    await peer.send_raw(upgrade_request())
+    assert (await peer.read_head()).startswith(b"HTTP/1.1 101")
+    return peer
+
+
+async def test_flood_penalty_doubles_on_repeat_and_ends(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    config = attrs.evolve(
+        config,
+        service=attrs.evolve(
+            config.service, message_rate=5.0, message_burst=5.0, flood_refusals=20,
+            flood_penalty=1.0, flood_penalty_max=4.0,
+        ),
+    )
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        waits = []
+        for _ in range(2):
+            flooder = await RawPeer.open(server.port)
+            await flooder.send_message({"type": "hello", "id": 1, "name": "flooder"})
+            frames = b""
+            for request_id in range(2, 40):
+                flooder.connection.send_binary(msgpack.packb(list_rooms(request_id)))
+                frames += flooder.connection.data_to_send()
+            await flooder.send_raw(frames)
+            assert await flooder.close_code() == (1008, "too many messages")
+            await flooder.aclose()
+            waits.append(await _upgrade_refused(server.port))
+            # the penalty ends: the address is welcome again
+            with trio.fail_after(10):
+                while True:
+                    await trio.sleep(0.1)
+                    probe = await RawPeer.connect(server.port)
+                    await probe.send_raw(upgrade_request())
+                    head = await probe.read_head()
+                    await probe.aclose()
+                    if head.startswith(b"HTTP/1.1 101"):
+                        break
+                    assert head.startswith(b"HTTP/1.1 429"), head
+        assert waits == [1, 2]  # doubled on the repeat
         nursery.cancel_scope.cancel()

@@ -107,11 +107,34 @@ def test_error_echoes_the_request_id_when_readable(raw: dict[Any, Any]) -> None:
     assert error.request_id == 7
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ({**MOVE, "move": "x" * 13}, ErrorCode.TOO_LARGE),  # a string over the limit
+        ({**MOVE, "move": list(range(6))}, ErrorCode.TOO_LARGE),  # an array over the limit
+        ({**MOVE, "move": "x" * 10_001}, ErrorCode.TOO_LARGE),  # the whole message
+        ({"junk": "x" * 13, **MOVE}, ErrorCode.TOO_LARGE),  # the id after the long string
+        ({**MOVE, 5: 1}, ErrorCode.INVALID_FIELD),  # a non-string map key
+        ({5: 1, **MOVE}, ErrorCode.INVALID_FIELD),  # ... before the id
+        ({**MOVE, "move": {"a": {1: 2}}}, ErrorCode.INVALID_FIELD),  # ... deep inside
+        ({**MOVE, "move": [[[[[[[[[[[[1]]]]]]]]]]]]}, ErrorCode.TOO_DEEP),
+        ({**MOVE, "move": "\udcff"}, ErrorCode.BAD_MESSAGE),  # not UTF-8
+    ],
+)
+def test_errors_from_parsing_still_echo_a_readable_id(
+    raw: dict[Any, Any], code: ErrorCode
+) -> None:
+    data = msgpack.packb(raw, use_bin_type=True, unicode_errors="surrogateescape")
+    error = reject(data)
+    assert (error.code, error.request_id) == (code, 7)
+
+
 def test_error_has_no_request_id_when_unreadable() -> None:
     assert reject(pack({**MOVE, "id": "7", "version": "x"})).request_id is None
     assert reject(b"\xc1").request_id is None
-    # msgpack refuses non-str keys while parsing, before the id can be read
-    assert reject(pack({**MOVE, 5: 1})).request_id is None
+    assert reject(pack([7])).request_id is None
+    assert reject(pack({**MOVE, "id": -7, "move": "x" * 13})).request_id is None
+    assert reject(pack({**MOVE, "id": "x" * 13})).request_id is None
 
 
 def test_limits_are_inclusive() -> None:

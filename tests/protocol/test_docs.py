@@ -81,11 +81,22 @@ def test_server_defaults_quoted_in_the_limits_table_match_the_server() -> None:
     service, rooms = ServiceConfig(), RoomConfig()
     assert DEFAULT_WS_MESSAGE_SIZE == 2**20 and "| 1 MiB | close 1009 |" in limits
     assert f"| {service.message_rate:g} per second per connection, bursts of {service.message_burst:g} |" in limits
-    assert f"{service.max_rate_strikes} refusals in a row" in limits
+    assert f"the {service.flood_refusals}th refusal within {service.flood_window:g} s" in limits
+    assert f"The {service.flood_refusals}th refused request within {service.flood_window:g} seconds" in limits
+    assert f"refused for **{service.flood_penalty:g} seconds**" in limits
+    assert f"up to\n{service.flood_penalty_max:g} s)" in limits
     assert f"| pending requests per room | {rooms.inbox_size} |" in limits
     assert f"| {DEFAULT_OUTBOX_LIMIT} per connection" in limits
     assert f"the last {rooms.dedupe_window} applied moves per room" in limits
-    assert f"| chat text | {rooms.chat_max_length} characters |" in limits
+    assert f"| chat text | {rooms.chat_max_length} characters (code points) |" in limits
+    assert f"| display name | {service.max_name_length} characters (code points) |" in limits
+    assert f"| open rooms on the server | {service.max_rooms} |" in limits
+    assert f"| open rooms per player | {service.max_rooms_per_player} waiting" in limits
+    assert f"| open rooms per client address | {service.max_rooms_per_address}," in limits
+    assert (
+        f"| wrong invite codes | {service.invite_failures} per address within "
+        f"{service.invite_failure_window:g} s |" in limits
+    )
     assert f"**grace period** ({rooms.grace_period:g} s by default" in DOC
 
 

@@ -42,6 +42,8 @@ OUTCOME = m.OutcomeInfo(winners=(0,), draw=False, reason="four in a row")
 CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.Hello(id=1, name="ada"),
     m.Hello(id=2, name="ada", token="t.o.k"),
+    m.Hello(id=2, name="ada", token="t.o.k", revoke_others=True),
+    m.Logout(id=9),
     m.ListRooms(id=3),
     m.ListRooms(id=3, game="tictactoe"),
     m.WatchLobby(id=4, game=None, on=False),
