@@ -4,8 +4,8 @@ A :class:`Bot` decides one thing: given its seat's view and legal moves, which m
 make. :func:`play_room` does the rest: it follows the room's ``State`` events, acts when
 the seat is in ``to_act`` (once per state version), retries on stale versions, keeps an
 eye on the clock, rides through reconnects (the client resumes the seat and a fresh
-state arrives) and, once the match is over, leaves the room and returns. :class:`StrategyBot` plugs in any
-built-in strategy from ``gameserver.games.strategy``.
+state arrives) and, once the match is over, leaves the room and returns.
+:class:`StrategyBot` plugs in any built-in strategy from ``gameserver.games.strategy``.
 """
 
 from __future__ import annotations
