@@ -4,8 +4,8 @@ A :class:`Bot` decides one thing: given its seat's view and legal moves, which m
 make. :func:`play_room` does the rest: it follows the room's ``State`` events, acts when
 the seat is in ``to_act`` (once per state version), retries on stale versions, keeps an
 eye on the clock, rides through reconnects (the client resumes the seat and a fresh
-state arrives) and returns when the match is over. :class:`StrategyBot` plugs in any
-built-in strategy from ``gameserver.games.strategy``.
+state arrives) and, once the match is over, leaves the room and returns.
+:class:`StrategyBot` plugs in any built-in strategy from ``gameserver.games.strategy``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,15 @@ from gameserver.client.events import Disconnected, Reconnected
 from gameserver.protocol.messages import MatchOver, OutcomeInfo, State
 from gameserver.games.strategy import Strategy, get_strategy
 
-__all__ = ["Bot", "MatchResult", "StrategyBot", "play_match", "play_room", "quick_match_seat"]
+__all__ = [
+    "Bot",
+    "MatchResult",
+    "StrategyBot",
+    "leave_seat",
+    "play_match",
+    "play_room",
+    "quick_match_seat",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -133,21 +141,35 @@ class MatchResult:
     """Seconds from sending each move until both its reply and the state including it arrived."""
     reconnects: int
     """Reconnections during the match."""
+    seat_lost: bool = False
+    """True when a reconnection during the call found the seat gone from the server: the
+    match ended while the client was away (``outcome`` is then the last one seen, often
+    None), or a server restart lost a room whose match had not started (``match`` is 0)."""
 
     @property
     def completed(self) -> bool:
         """True when the match reached its end normally (an outcome, no move errors)."""
         return self.outcome is not None and not self.errors
 
+    @property
+    def ended_away(self) -> bool:
+        """True when the match had begun and, after a reconnection, the server no longer
+        held the seat: the match ended while the client was away, and its outcome never
+        reached the bot (a server crash between recording the end and sending it)."""
+        return self.seat_lost and self.match > 0 and self.outcome is None and not self.errors
 
-async def play_match(client: GameClient, bot: Bot, game: str, players: int = 2) -> MatchResult:
+
+async def play_match(
+    client: GameClient, bot: Bot, game: str, players: int = 2, *, leave: bool = True
+) -> MatchResult:
     """Quick-match into a room of ``game`` and play it to the end with ``bot``.
 
+    Leaves the room afterwards unless ``leave`` is False (see :func:`play_room`).
     Raises :class:`ConnectionLost` only when the client is closed or gives up
     reconnecting (see :func:`quick_match_seat`).
     """
     room_id, seat = await quick_match_seat(client, game, players)
-    return await play_room(client, bot, room_id, seat)
+    return await play_room(client, bot, room_id, seat, leave=leave)
 
 
 async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> tuple[str, int]:
@@ -171,14 +193,26 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
         return joined.room.room_id, joined.seat
 
 
-async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> MatchResult:
+async def play_room(
+    client: GameClient, bot: Bot, room_id: str, seat: int, *, leave: bool = True
+) -> MatchResult:
     """Play ``seat`` in ``room_id`` until its current (or next) match is over.
 
     Consumes ``client.events()``; events of other rooms are dropped. Returns a
     :class:`MatchResult`. Refused moves never raise: they are recorded, and after a
     refused move the bot plays the first legal move instead, then resigns if that is
     refused too.
+
+    The seat is never walked away from while the server holds it. Only a reconnection
+    during the call can say it is gone (its hello lists the player's seats, which are
+    the truth after a resume); a ``Reconnected`` still buffered from before the call
+    decides nothing. When the match is over the bot leaves the room, so the server can
+    release it; pass ``leave=False`` to stay, e.g. to vote for a rematch. When the bot
+    gives up on a running match (a refusal that did not pass) it leaves too, which
+    resigns the seat.
     """
+    since = client.reconnects  # Reconnected events numbered up to this are stale
+    seat_lost = False
     match: int | None = None
     acted_version: int | None = None
     moves = 0
@@ -244,18 +278,21 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
             if match is None or event.match >= match:
                 outcome = event.outcome
                 break
-        elif isinstance(event, Reconnected):
+        elif isinstance(event, Reconnected) and event.number > since:
             reconnects += 1
             # A move refused before the drop may be tried again on the resumed state.
             stalled = None
             seen = acted_version = None
             if not any(ref.room_id == room_id for ref in event.seats):
                 # The seat is gone (match ended while away, or forfeited).
+                seat_lost = True
                 last = client.states.get(room_id)
                 outcome = last.outcome if last is not None else None
                 break
         elif isinstance(event, Disconnected) and event.final:
             break
+    if not seat_lost and (leave or outcome is None):
+        await _leave_quietly(client, room_id)
     return MatchResult(
         room_id=room_id,
         seat=seat,
@@ -266,7 +303,45 @@ async def play_room(client: GameClient, bot: Bot, room_id: str, seat: int) -> Ma
         errors=tuple(errors),
         latencies=tuple(latencies),
         reconnects=reconnects,
+        seat_lost=seat_lost,
     )
+
+
+async def leave_seat(client: GameClient, room_id: str) -> None:
+    """Leave ``room_id`` (which resigns a running match), across dropped connections.
+
+    Returns once the server has let the seat go: it answered the leave, refused it
+    because the player is no longer there (``not_in_room``, ``room_not_found``: a
+    finished room may be released before the player leaves), or resumed the player
+    without the seat; or after refusals that may pass (``rate_limited``,
+    ``shutting_down``, ``internal_error``) kept coming for ``STALL_SECONDS``. Raises
+    :class:`ConnectionLost` when the client is closed or gives up reconnecting (the
+    server then frees or forfeits the seat by itself).
+    """
+    deadline = trio.current_time() + STALL_SECONDS
+    while True:
+        try:
+            await client.leave_room(room_id)
+            return
+        except ConnectionLost:
+            await client.wait_connected()
+            if not any(ref.room_id == room_id for ref in client.seats):
+                return  # the leave went through before the drop, or the room is gone
+        except RequestFailed as refusal:
+            passing = refusal.code in _TRANSIENT and refusal.code != "room_not_found"
+            if not passing or trio.current_time() >= deadline:
+                if passing:
+                    logger.warning("could not leave %s: %s", room_id, refusal)
+                return
+            await trio.sleep(STALL_RETRY_SECONDS)
+
+
+async def _leave_quietly(client: GameClient, room_id: str) -> None:
+    """``leave_seat``, for the end of ``play_room``: a client that is gone cannot leave."""
+    try:
+        await leave_seat(client, room_id)
+    except ConnectionLost:
+        pass
 
 
 def _may_act(state: State, seat: int) -> bool:

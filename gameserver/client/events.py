@@ -36,7 +36,15 @@ class Disconnected:
 
 @attrs.frozen(kw_only=True)
 class Reconnected:
-    """The client is connected again and said hello. States for its rooms follow."""
+    """The client is connected again and said hello. States for its rooms follow.
+
+    Events are buffered until read, so a consumer may meet one from before it started
+    listening: compare ``number`` with ``client.reconnects`` taken at its start, and let
+    only later ones decide anything about seats taken since.
+    """
+
+    number: int
+    """Which reconnection this is (1 for the first): ``client.reconnects`` right after it."""
 
     resumed: bool
     """True when the server accepted the token: same player, seats kept."""

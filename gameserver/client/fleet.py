@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 import attrs
 import trio
 
-from gameserver.client.bot import MatchResult, StrategyBot, play_room, quick_match_seat
+from gameserver.client.bot import MatchResult, StrategyBot, leave_seat, play_room, quick_match_seat
 from gameserver.client.client import Backoff, GameClient, connect
-from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed
+from gameserver.client.errors import ClientError
 
 __all__ = ["FleetReport", "percentile", "run_fleet"]
 
@@ -58,10 +58,13 @@ class FleetReport:
 
     @property
     def ok(self) -> bool:
-        """True when every bot played its quota and every match ended normally."""
-        return not self.failures and all(r.completed for r in self.results) and len(
-            self.results
-        ) >= self.bots * self.quota
+        """True when every bot played its quota and every match ended normally (or
+        ended while the bot was away, see ``MatchResult.ended_away``)."""
+        return (
+            not self.failures
+            and all(r.completed or r.ended_away for r in self.results)
+            and len(self.results) >= self.bots * self.quota
+        )
 
     def to_data(self) -> dict[str, object]:
         """The summary as plain data (what ``--json`` prints)."""
@@ -79,6 +82,7 @@ class FleetReport:
             "losses": sum(
                 1 for r in self.results if r.outcome is not None and not r.outcome.draw and not r.won
             ),
+            "ended_away": sum(1 for r in self.results if r.ended_away),
             "errors": sum(len(r.errors) for r in self.results) + len(self.failures),
             "reconnects": sum(r.reconnects for r in self.results),
             "moves": moves,
@@ -98,7 +102,8 @@ class FleetReport:
             f"{data['matches']} matches ({data['completed']}/{data['bot_matches']} seats "
             f"completed) in {data['seconds']} s",
             f"wins {data['wins']}, losses {data['losses']}, draws {data['draws']}, "
-            f"errors {data['errors']}, reconnects {data['reconnects']}",
+            f"ended while away {data['ended_away']}, errors {data['errors']}, "
+            f"reconnects {data['reconnects']}",
             f"moves {data['moves']} ({data['moves_per_second']} moves/s), move-to-update "
             f"latency p50 {data['latency_ms_p50']} ms, p99 {data['latency_ms_p99']} ms",
         ]
@@ -282,6 +287,8 @@ async def _run_bot(
                 if result is None:
                     break  # waited alone after everyone was done
                 client.forget(result.room_id)
+                if result.seat_lost and result.match == 0:
+                    continue  # a server restart lost the room before its match began
                 fleet.finished(index, result)
                 if not result.completed:
                     logger.warning("%s: match in %s ended abnormally: %s", name, result.room_id, result)
@@ -320,18 +327,5 @@ async def _play_one(
         nursery.start_soon(play)
         nursery.start_soon(watch)
     if result is None:
-        await _leave(client, room_id)
+        await leave_seat(client, room_id)
     return result
-
-
-async def _leave(client: GameClient, room_id: str) -> None:
-    """Leave a waiting room, even across a dropped connection."""
-    while True:
-        try:
-            await client.leave_room(room_id)
-        except ConnectionLost:
-            await client.wait_connected()  # the seat survives the drop: leave again
-        except RequestFailed:
-            return  # not_in_room: the first attempt went through
-        else:
-            return

@@ -411,7 +411,12 @@ class Session:
                 if resuming:
                     self.reconnects += 1
                     self._emit(
-                        Reconnected(resumed=hello.resumed, seats=hello.seats, attempts=attempts)
+                        Reconnected(
+                            number=self.reconnects,
+                            resumed=hello.resumed,
+                            seats=hello.seats,
+                            attempts=attempts,
+                        )
                     )
                     await self._restore()
                 else:

@@ -38,7 +38,8 @@ remaining player if the resigning seat was to act.
 
 Views: see ``LiarsDice.view``. A seat sees its own dice and everybody's dice COUNT; a
 spectator sees no dice at all. Dice are shown to everyone only in ``last_round``, after
-the call that ended that round.
+the call that ended that round. A seat's own ``dice`` always agree with its count: after
+the final call the winner still sees the hand it holds (the one just revealed).
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ class LiarsDice(Game):
 
             {"you": seat | None, "players": n,
              "dice": [own dice, sorted] | None,   # None for spectators; [] when out
+                                                  # (len == counts[you]: see held_dice)
              "counts": [dice per seat], "total_dice": sum of counts,
              "turn": seat | None, "round": r,
              "bid": [quantity, face] | None, "bidder": seat | None,
@@ -243,7 +245,7 @@ class LiarsDice(Game):
         return {
             "you": seat,
             "players": len(state.counts),
-            "dice": None if seat is None else list(state.dice[seat]),
+            "dice": None if seat is None else list(held_dice(state, seat)),
             "counts": list(state.counts),
             "total_dice": sum(state.counts),
             "turn": None if state.outcome is not None else state.turn,
@@ -382,6 +384,21 @@ class LiarsDice(Game):
             last_round=result,
             eliminated=eliminated,
         )
+
+
+def held_dice(state: LiarsDiceState, seat: int) -> tuple[int, ...]:
+    """The dice under ``seat``'s cup: as many as ``state.counts[seat]``.
+
+    A match that ends on a call rolls no new round, and its state keeps no hands (state
+    hashes of recorded matches cover that state, so it stays as it is). The winner still
+    holds the hand just revealed in ``last_round``: a winner never loses a die in the
+    final round, so that hand is whole.
+    """
+    hand = state.dice[seat]
+    last = state.last_round
+    if state.outcome is not None and not hand and state.counts[seat] and last is not None:
+        return last.dice[seat]
+    return hand
 
 
 def parse_bid(raw: Any) -> Bid:

@@ -13,6 +13,7 @@ from gameserver.client import StrategyBot, connect, play_room
 from gameserver.client import bot as bot_module
 from gameserver.protocol.codec import encode
 from gameserver.protocol.messages import (
+    EmptyResult,
     HelloResult,
     MatchOver,
     MoveResult,
@@ -38,8 +39,13 @@ def state(version: int, *, to_act: tuple[int, ...] = (0,), outcome: OutcomeInfo 
     )
 
 
-async def scripted_server(nursery: trio.Nursery, refusals: list[str]) -> str:
-    """Refuse moves with ``refusals`` (in order), then accept one and end the match."""
+async def scripted_server(
+    nursery: trio.Nursery, refusals: list[str], left: list[str] | None = None
+) -> str:
+    """Refuse moves with ``refusals`` (in order), then accept one and end the match.
+
+    ``leave_room`` is answered, and its room id appended to ``left``.
+    """
 
     async def handler(ws: WebSocket) -> None:
         hello = msgpack.unpackb(await ws.receive())
@@ -48,6 +54,10 @@ async def scripted_server(nursery: trio.Nursery, refusals: list[str]) -> str:
         await ws.send(state(0))
         while True:
             request: dict[str, Any] = msgpack.unpackb(await ws.receive())
+            if request["type"] == "leave_room" and left is not None:
+                left.append(request["room_id"])
+                await ws.send(encode(Reply(id=request["id"], result=EmptyResult())))
+                continue
             assert request["type"] == "move"
             if refusals:
                 code = refusals.pop(0)
@@ -62,12 +72,14 @@ async def scripted_server(nursery: trio.Nursery, refusals: list[str]) -> str:
 
 
 async def test_refusals_that_pass_are_retried_and_not_counted(nursery: trio.Nursery) -> None:
-    url = await scripted_server(nursery, ["rate_limited", "internal_error"])
+    left: list[str] = []
+    url = await scripted_server(nursery, ["rate_limited", "internal_error"], left)
     with trio.fail_after(10):
         async with connect(url, name="ada") as client:
             await client.wait_connected()
             result = await play_room(client, StrategyBot("tictactoe", "random"), "r", 0)
     assert result.completed
+    assert left == ["r"]  # done with the match: the room is left, so it can be released
     assert result.errors == ()
     assert result.moves == 1 and result.won
 
@@ -76,10 +88,12 @@ async def test_a_refusal_that_does_not_pass_ends_the_match_as_an_error(
     nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bot_module, "STALL_SECONDS", 1.2)
-    url = await scripted_server(nursery, ["room_not_found"] * 100)
+    left: list[str] = []
+    url = await scripted_server(nursery, ["room_not_found"] * 100, left)
     with trio.fail_after(10):
         async with connect(url, name="ada") as client:
             result = await play_room(client, StrategyBot("tictactoe", "random"), "r", 0)
+    assert left == ["r"]  # giving up on a running match leaves (resigns) the seat
     assert not result.completed
     assert result.errors == ("room_not_found",)
     assert result.outcome is None

@@ -24,11 +24,12 @@ from gameserver.replays.simulate import resimulate
 from .conftest import RunningServer, WireClient, open_client
 
 
-async def start_serve(tmp_path: Path) -> tuple[trio.Process, int]:
-    """Run ``gameserver serve`` on a free port; return the process and its port."""
+async def start_serve(tmp_path: Path, port: int = 0) -> tuple[trio.Process, int]:
+    """Run ``gameserver serve`` on ``port`` (0: a free one) with its files under
+    ``tmp_path``; return the process and its port once it listens."""
     process = await trio.lowlevel.open_process(
         [
-            sys.executable, "-m", "gameserver", "serve", "--port", "0",
+            sys.executable, "-m", "gameserver", "serve", "--port", str(port),
             "--replays", str(tmp_path / "replays"), "--data-dir", str(tmp_path / "data"),
             "--static", str(tmp_path), "--bot-delay", "0", "--log-level", "WARNING",
         ],

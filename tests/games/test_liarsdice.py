@@ -181,6 +181,28 @@ def test_last_player_with_dice_wins() -> None:
         bid(state, 1, 1, 2)
 
 
+@pytest.mark.parametrize(
+    ("hands", "quantity", "kind", "winner"),
+    [
+        ([[3, 5, 6], [4]], 1, "liar", 0),  # one 3 is there: the caller loses its last die
+        ([[4], [1, 3]], 2, "spot_on", 1),  # two 3s (1 wild), exactly: seat 0 loses its last
+    ],
+)
+def test_the_winner_still_sees_its_own_dice_when_the_match_is_over(
+    hands: list[list[int]], quantity: int, kind: str, winner: int
+) -> None:
+    """Issue 14.16: the final view said dice [] while counts said the winner had some."""
+    state = call(bid(table(hands), 0, quantity, 3), 1, kind)
+    outcome = GAME.outcome(state)
+    assert outcome is not None and outcome.winners == (winner,)
+    view = GAME.view(state, winner)
+    assert view["dice"] == hands[winner] and view["counts"][winner] == len(hands[winner])
+    loser = 1 - winner
+    assert GAME.view(state, loser)["dice"] == [] and view["counts"][loser] == 0
+    assert GAME.view(state, None)["dice"] is None
+    assert state.dice == ((), ())  # the state (which replays hash) is as it always was
+
+
 def test_timeout_calls_liar_or_opens_with_the_lowest_bid() -> None:
     opened = GAME.on_timeout(table([[2, 3], [4, 5]]), 0, RNG)
     assert opened.bids == ((0, 1, 2),)

@@ -33,7 +33,13 @@ def test_views_do_not_depend_on_dice_the_viewer_may_not_see(data: st.DataObject)
         for seat in range(script.players):
             view = GAME.view(state, seat)
             assert view == GAME.view(scrambled(state, seat), seat)
-            assert view["dice"] == list(state.dice[seat])
+            assert len(view["dice"]) == view["counts"][seat]  # also after the final call
+            if state.outcome is not None and state.counts[seat] and not state.dice[seat]:
+                # the winner of a final call holds the hand just revealed
+                assert state.last_round is not None
+                assert view["dice"] == list(state.last_round.dice[seat])
+            else:
+                assert view["dice"] == list(state.dice[seat])
         # The only dice anyone sees besides their own are the previous round's reveal.
         if state.last_round is not None:
             assert spectator["last_round"]["dice"] == [list(h) for h in state.last_round.dice]
