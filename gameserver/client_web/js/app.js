@@ -20,6 +20,7 @@ export class App extends EventTarget {
     this.viewEl = document.getElementById("view");
     this.rooms = new Map(); // room_id -> {state, summary, chat: [], over, invite}
     this.mySeats = new Map(); // room_id -> seat held by this player
+    this.watching = new Set(); // room_ids this connection spectates
     this.unmount = null;
     this.welcomed = false;
     this.replaced = false;
@@ -85,6 +86,8 @@ export class App extends EventTarget {
     // The server's list is the truth: a seat may have been freed while we were away.
     this.mySeats.clear();
     for (const ref of result.seats || []) this.mySeats.set(ref.room_id, ref.seat);
+    // Spectator places do not survive a reconnect: rooms on screen spectate again.
+    this.watching.clear();
     this.welcomed = true;
     document.getElementById("player-name").textContent = result.name || this.conn.name;
     this.dispatchEvent(new CustomEvent("ready"));
@@ -206,6 +209,7 @@ export class App extends EventTarget {
     data.summary = result.room;
     if (result.invite_code) data.invite = result.invite_code;
     if (result.seat !== null && result.seat !== undefined) this.mySeats.set(roomId, result.seat);
+    else this.watching.add(roomId);
     this.navigate(`#/room/${encodeURIComponent(roomId)}`);
   }
 

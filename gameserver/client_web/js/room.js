@@ -321,6 +321,7 @@ export function mountRoom(root, app, roomId) {
       if (err.code !== "not_in_room") app.showError(err);
     }
     app.mySeats.delete(roomId);
+    app.watching.delete(roomId);
     app.rooms.delete(roomId);
     app.navigate("#/");
   });
@@ -337,15 +338,18 @@ export function mountRoom(root, app, roomId) {
     }
   });
 
-  // Seated players get their state pushed after every (re)connect; spectators ask again.
+  // Seated players get their state pushed after every (re)connect; spectators ask again,
+  // unless this connection already watches the room (the lobby's Watch, a bots-only room).
   async function attach() {
     await app.whenReady();
-    if (app.mySeats.has(roomId)) return;
+    if (app.mySeats.has(roomId) || app.watching.has(roomId)) return;
+    app.watching.add(roomId);
     try {
       const joined = await app.conn.request("spectate", { room_id: roomId });
       data.summary = joined.room;
       draw();
     } catch (err) {
+      app.watching.delete(roomId);
       if (err.code === "disconnected") return;
       app.showError(err);
       if (err.code === "room_not_found" && !data.state) {
