@@ -5,6 +5,7 @@
 //   #/replays/<id>    replay viewer (optionally ?seat=K|all)
 
 import { Connection } from "./connection.js";
+import { TurnAlerts } from "./alerts.js";
 import { h, replace } from "./dom.js";
 import { mountLobby } from "./lobby.js";
 import { mountRoom } from "./room.js";
@@ -17,6 +18,7 @@ export class App extends EventTarget {
   constructor() {
     super();
     this.conn = new Connection();
+    this.alerts = new TurnAlerts();
     this.viewEl = document.getElementById("view");
     this.rooms = new Map(); // room_id -> {state, summary, chat: [], over, invite}
     this.mySeats = new Map(); // room_id -> seat held by this player

@@ -5,6 +5,8 @@ import { h, replace, keepFocus, formatClock } from "./dom.js";
 import { rendererFor, SEAT_COLORS, RENDERERS, distinctNames } from "../games/index.js";
 
 const CLOCK_TICK_MS = 100;
+// A running clock with less time than this for the current turn is shown in red.
+const LOW_CLOCK_MS = 10000;
 const RESIGN_CONFIRM_MS = 4000;
 
 /** Remember which game a room plays, so a reloaded tab can draw it before any summary. */
@@ -42,6 +44,7 @@ export function mountRoom(root, app, roomId) {
   const resignButton = h("button", { type: "button", id: "resign", class: "danger", data: { action: "resign" } }, "Resign");
   const rematchButton = h("button", { type: "button", id: "rematch", class: "primary", hidden: true, data: { action: "rematch" } }, "Rematch");
   const leaveButton = h("button", { type: "button", id: "leave", data: { action: "leave" } }, "Leave");
+  const alertsBox = turnAlertsBox(app);
   const chatLog = h("ol", { id: "chat-log", class: "chat-log", "aria-live": "polite", "aria-label": "Chat" });
   const chatInput = h("input", { id: "chat-input", type: "text", maxlength: "500", placeholder: "Say something…", "aria-label": "Chat message", autocomplete: "off" });
   const chatForm = h("form", { id: "chat-form", class: "chat-form" }, chatInput, h("button", { type: "submit" }, "Send"));
@@ -58,6 +61,7 @@ export function mountRoom(root, app, roomId) {
         { class: "side" },
         h("div", { class: "seats-box" }, seatsList, watching),
         invite,
+        alertsBox,
         h("div", { class: "controls row" }, resignButton, rematchButton, leaveButton),
         h("section", { class: "chat", "aria-label": "Chat" }, chatLog, chatForm),
       ),
@@ -113,6 +117,8 @@ export function mountRoom(root, app, roomId) {
     }
     status.textContent = text;
     status.classList.toggle("your-turn", myTurn);
+    app.alerts.update(myTurn, renderer.title);
+    alertsBox.hidden = seat === null;
 
     // Board.
     board.dataset.game = game || "";
@@ -221,17 +227,22 @@ export function mountRoom(root, app, roomId) {
       }
       const running = !outcome && (clock.running || []).includes(seat);
       const parts = [];
+      // The time left for this turn: the bank or the per-move limit, whichever ends first.
+      let left = Infinity;
       if (clock.banks_ms) {
         const ms = clock.banks_ms[seat] - (running ? elapsed : 0);
         parts.push(formatClock(ms));
         el.dataset.ms = String(Math.max(0, Math.round(ms)));
+        left = ms;
       }
       if (clock.move_ms !== null && clock.move_ms !== undefined && running) {
-        parts.push(`${formatClock(clock.move_ms - elapsed)} to move`);
+        const ms = clock.move_ms - elapsed;
+        parts.push(`${formatClock(ms)} to move`);
+        left = Math.min(left, ms);
       }
       el.textContent = parts.join(" · ");
       el.classList.toggle("running", running);
-      el.classList.toggle("low", running && clock.banks_ms && clock.banks_ms[seat] - elapsed < 10000);
+      el.classList.toggle("low", running && left < LOW_CLOCK_MS);
     }
   }
 
@@ -385,10 +396,42 @@ export function mountRoom(root, app, roomId) {
   return () => {
     clearInterval(ticker);
     disarmAll();
+    app.alerts.clear();
     app.removeEventListener("roomchange", onRoomChange);
     app.removeEventListener("welcome", attach);
     document.removeEventListener("keydown", onKey);
   };
+}
+
+/** The player's choices of how to be told it is their turn (sound, notification). */
+function turnAlertsBox(app) {
+  const alerts = app.alerts;
+  const sound = h("input", {
+    type: "checkbox",
+    id: "turn-sound",
+    checked: alerts.soundOn,
+    on: { change: () => alerts.setSound(sound.checked) },
+  });
+  const notify = h("input", {
+    type: "checkbox",
+    id: "turn-notify",
+    checked: alerts.notifyOn,
+    on: {
+      change: async () => {
+        notify.checked = await alerts.setNotify(notify.checked);
+        if (!notify.checked && Notification.permission === "denied") {
+          app.toast("This browser blocks notifications from this site; allow them in its site settings.", { kind: "info" });
+        }
+      },
+    },
+  });
+  return h(
+    "fieldset",
+    { id: "turn-alerts", class: "turn-alerts" },
+    h("legend", {}, "On my turn"),
+    h("label", { class: "check" }, sound, " Play a sound"),
+    alerts.notifySupported ? h("label", { class: "check" }, notify, " Notify me when this tab is hidden") : null,
+  );
 }
 
 /** A plain sentence for how the match ended, from the viewer's seat (null = spectator). */
