@@ -1,7 +1,7 @@
 // A room: the board, whose turn it is, clocks, seats, chat, resign / rematch / leave.
 // Players and spectators share this screen; spectators simply cannot act.
 
-import { h, replace, keepFocus, formatClock } from "./dom.js";
+import { h, replace, FocusKeeper, formatClock } from "./dom.js";
 import { rendererFor, SEAT_COLORS, RENDERERS, distinctNames } from "../games/index.js";
 
 const CLOCK_TICK_MS = 100;
@@ -37,6 +37,7 @@ export function mountRoom(root, app, roomId) {
   const title = h("h1", { id: "room-title" }, "Room");
   const status = h("p", { id: "turn-status", class: "turn-status", role: "status", "aria-live": "polite" });
   const board = h("div", { id: "board", class: "board", tabindex: "-1" });
+  const boardFocus = new FocusKeeper(board);
   const result = h("div", { id: "result", class: "result", hidden: true, role: "status" });
   const seatsList = h("ol", { id: "seats", class: "seats", "aria-label": "Players" });
   const watching = h("p", { id: "watching", class: "muted small watching" });
@@ -122,7 +123,7 @@ export function mountRoom(root, app, roomId) {
 
     // Board.
     board.dataset.game = game || "";
-    keepFocus(board, () => {
+    boardFocus.render(() => {
       board.replaceChildren();
       if (!state) {
         board.appendChild(h("p", { class: "muted board-placeholder" }, "The board appears when every seat is taken."));
