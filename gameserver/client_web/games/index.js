@@ -30,7 +30,7 @@ import tictactoe from "./tictactoe.js";
 import connect4 from "./connect4.js";
 import liarsdice from "./liarsdice.js";
 
-export { SEAT_COLORS, distinctNames } from "./common.js";
+export { SEAT_COLORS, botName } from "./common.js";
 
 export const RENDERERS = { tictactoe, connect4, liarsdice };
 

@@ -2,7 +2,7 @@
 // autoplay, a move slider and a choice of perspective (one seat, or everything revealed).
 
 import { h, replace } from "./dom.js";
-import { RENDERERS, rendererFor, SEAT_COLORS, distinctNames } from "../games/index.js";
+import { RENDERERS, rendererFor, SEAT_COLORS, botName } from "../games/index.js";
 import { describeOutcome } from "./room.js";
 
 // Autoplay speeds: milliseconds between steps.
@@ -25,15 +25,13 @@ async function fetchJson(url) {
 }
 
 function playersText(players) {
-  const names = distinctNames(players.map((p) => p.name));
-  return players.map((p) => names[p.seat] + (p.kind === "bot" && !/\bbot\b/i.test(p.name) ? " (bot)" : "")).join(" vs ");
+  return players.map((p) => (p.kind === "bot" ? botName(p.name) : p.name)).join(" vs ");
 }
 
 function resultText(summary) {
   const r = summary.result;
   if (r.aborted) return "Aborted";
-  const names = distinctNames(summary.players.map((p) => p.name));
-  return describeOutcome(r, null, names);
+  return describeOutcome(r, null, summary.players.map((p) => p.name));
 }
 
 // Finished matches fetched per "Show more" click.
@@ -180,7 +178,7 @@ export function mountReplayViewer(root, app, replayId, params) {
   replace(root, h("p", { class: "crumbs" }, h("a", { href: "#/replays" }, "← All replays")), container);
 
   function names() {
-    return doc ? distinctNames(doc.header.players.map((p) => p.name)) : [];
+    return doc ? doc.header.players.map((p) => p.name) : [];
   }
 
   function describeStep(s) {

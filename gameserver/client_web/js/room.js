@@ -2,7 +2,7 @@
 // Players and spectators share this screen; spectators simply cannot act.
 
 import { h, replace, FocusKeeper, formatClock } from "./dom.js";
-import { rendererFor, SEAT_COLORS, RENDERERS, distinctNames } from "../games/index.js";
+import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
 
 const CLOCK_TICK_MS = 100;
 // A running clock with less time than this for the current turn is shown in red.
@@ -72,7 +72,8 @@ export function mountRoom(root, app, roomId) {
 
   function names() {
     const seats = data.state?.seats || data.summary?.seats || [];
-    return distinctNames(seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`))));
+    // Names as the server sends them: it keeps them apart (e.g. two computer seats).
+    return seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`)));
   }
 
   function mySeat() {
