@@ -214,12 +214,12 @@ function createRoomForm(app, busy) {
     CLOCKS.map((c) => h("option", { value: c.id }, c.label)),
   );
 
-  function drawOptions() {
+  // A change of game resets the player count and options to that game's defaults.
+  function drawGame() {
     const renderer = RENDERERS[gameSelect.value];
     playersInput.min = renderer.players.min;
     playersInput.max = renderer.players.max;
-    const players = Math.min(renderer.players.max, Math.max(renderer.players.min, Number(playersInput.value) || defaultPlayers(renderer)));
-    playersInput.value = players;
+    playersInput.value = defaultPlayers(renderer);
     playersInput.disabled = renderer.players.min === renderer.players.max;
     replace(
       optionsBox,
@@ -234,6 +234,14 @@ function createRoomForm(app, busy) {
             ),
       ),
     );
+    drawSeats();
+  }
+
+  // A change of player count redraws only the seats (options keep what was entered).
+  function drawSeats() {
+    const renderer = RENDERERS[gameSelect.value];
+    const players = Math.min(renderer.players.max, Math.max(renderer.players.min, Number(playersInput.value) || defaultPlayers(renderer)));
+    playersInput.value = players;
     const seats = [];
     for (let seat = 0; seat < players; seat++) {
       const select = h(
@@ -251,15 +259,12 @@ function createRoomForm(app, busy) {
 
   // Seat choices survive redrawing the form (a change of game or player count).
   const seatChoices = new Map();
-  gameSelect.addEventListener("change", () => {
-    playersInput.value = defaultPlayers(RENDERERS[gameSelect.value]);
-    drawOptions();
-  });
+  gameSelect.addEventListener("change", drawGame);
   playersInput.addEventListener("input", () => {
-    if (Number(playersInput.value) >= Number(playersInput.min)) drawOptions();
+    if (Number(playersInput.value) >= Number(playersInput.min)) drawSeats();
   });
-  playersInput.addEventListener("change", drawOptions);
-  drawOptions();
+  playersInput.addEventListener("change", drawSeats);
+  drawGame();
 
   const form = h(
     "form",
