@@ -6,10 +6,23 @@
 
 import { Connection } from "./connection.js";
 import { TurnAlerts } from "./alerts.js";
-import { h, replace } from "./dom.js";
+import { h, replace, sentence, messagePage } from "./dom.js";
 import { mountLobby } from "./lobby.js";
 import { mountRoom } from "./room.js";
 import { mountReplayList, mountReplayViewer } from "./replays.js";
+
+// Why an invite link leads nowhere, by the server's error code. Private rooms cannot be
+// watched (spectate takes only public rooms), so a late visitor gets no Watch button.
+const INVITE_FAILURES = {
+  room_full: {
+    title: "This match has already started",
+    text: "Every seat of this private room is taken. Private matches cannot be watched, so there is nothing to open here; ask the players for a rematch invite or start a game of your own.",
+  },
+  room_not_found: {
+    title: "This invite link does not work",
+    text: "It leads to no room (any more): the room may have closed. Ask for a new link.",
+  },
+};
 
 // Long enough to read a sentence twice.
 const TOAST_MS = 8000;
@@ -67,7 +80,7 @@ export class App extends EventTarget {
 
   /** Report a failed request to the player in plain words. */
   showError(err) {
-    this.toast(err.message || String(err), { code: err.code || "client_error" });
+    this.toast(sentence(err.message || String(err)), { code: err.code || "client_error" });
   }
 
   /** Resolves once this tab is connected and identified. */
@@ -199,8 +212,14 @@ export class App extends EventTarget {
       const result = await this.conn.request("join_room", { invite_code: code });
       this.acceptJoin(result);
     } catch (err) {
-      this.showError(err);
-      this.navigate("#/");
+      const why = INVITE_FAILURES[err.code];
+      if (!why) {
+        this.showError(err);
+        this.navigate("#/");
+        return;
+      }
+      const back = { href: "#/", label: "Back to the lobby" };
+      replace(this.viewEl, messagePage({ id: "join-failed", code: err.code, back, ...why }));
     }
   }
 

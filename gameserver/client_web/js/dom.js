@@ -101,3 +101,23 @@ export class FocusKeeper {
     }
   }
 }
+
+/** `text` as a sentence: first letter capitalised (server messages start lowercase). */
+export function sentence(text) {
+  const value = String(text || "").trim();
+  return value ? value[0].toUpperCase() + value.slice(1) : value;
+}
+
+/**
+ * A page that only says why there is nothing to show, and where to go instead. `code`
+ * (the server's error code, if any) goes into data-code for tests and scripts.
+ */
+export function messagePage({ id, title, text, code = null, back }) {
+  return h(
+    "section",
+    { id, class: "card message-page", role: "alert", data: { code } },
+    h("h1", {}, title),
+    h("p", {}, text),
+    h("p", {}, h("a", { class: "button primary", href: back.href }, back.label)),
+  );
+}

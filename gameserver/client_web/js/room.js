@@ -1,7 +1,7 @@
 // A room: the board, whose turn it is, clocks, seats, chat, resign / rematch / leave.
 // Players and spectators share this screen; spectators simply cannot act.
 
-import { h, replace, FocusKeeper, formatClock } from "./dom.js";
+import { h, replace, FocusKeeper, formatClock, messagePage } from "./dom.js";
 import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
 
 const CLOCK_TICK_MS = 100;
@@ -180,8 +180,8 @@ export function mountRoom(root, app, roomId) {
     watching.hidden = !spectators;
     watching.dataset.count = String(spectators);
 
-    // Invite link for private rooms.
-    const code = data.invite;
+    // Invite link for private rooms, while a seat is open.
+    const code = data.invite && seats.some((s) => s.kind === "open") ? data.invite : null;
     invite.hidden = !code;
     if (code) {
       const link = `${location.origin}${location.pathname}#/join/${encodeURIComponent(code)}`;
@@ -364,13 +364,21 @@ export function mountRoom(root, app, roomId) {
     } catch (err) {
       app.watching.delete(roomId);
       if (err.code === "disconnected") return;
-      app.showError(err);
       if (err.code === "room_not_found" && !data.state) {
         missing = true;
-        container.dataset.status = "missing";
-        status.textContent = "This room does not exist (any more).";
-        replace(board, h("p", { id: "room-missing", class: "board-placeholder" }, "Nothing to see here. ", h("a", { href: "#/" }, "Back to the lobby")));
+        replace(
+          root,
+          messagePage({
+            id: "room-missing",
+            code: err.code,
+            title: "Room not found",
+            text: "This room does not exist (any more): its match may have ended and everyone left, or the link is wrong.",
+            back: { href: "#/", label: "Back to the lobby" },
+          }),
+        );
+        return;
       }
+      app.showError(err);
     }
   }
 
