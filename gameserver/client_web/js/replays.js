@@ -299,7 +299,7 @@ export function mountReplayViewer(root, app, replayId, params) {
         meta.textContent = `${resultText(doc.header)} · ${new Date(doc.header.started_at).toLocaleString()}`;
         replace(
           perspectiveSelect,
-          h("option", { value: "all" }, "Everyone (all revealed)"),
+          h("option", { value: "all" }, "All revealed"),
           doc.header.players.map((p) => h("option", { value: String(p.seat) }, p.name)),
         );
         perspectiveSelect.value = seatParam;
