@@ -68,7 +68,9 @@ export function mountRoom(root, app, roomId) {
       ),
     ),
   );
-  replace(root, container);
+  // Until the server has told us anything about the room, show no half-built controls.
+  const opening = h("p", { id: "room-opening", class: "muted" }, "Opening the room…");
+  replace(root, opening, container);
 
   function names() {
     const seats = data.state?.seats || data.summary?.seats || [];
@@ -84,6 +86,9 @@ export function mountRoom(root, app, roomId) {
 
   function draw() {
     if (missing && !data.state) return;
+    const known = Boolean(data.state || data.summary || app.mySeats.has(roomId));
+    opening.hidden = known;
+    container.hidden = !known;
     const state = data.state;
     const summary = data.summary;
     const game = gameOf(roomId, data);
