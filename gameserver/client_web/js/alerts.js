@@ -1,7 +1,10 @@
 // Telling a player it is their turn while they look elsewhere: the tab title while it is
 // their turn, and on the change into their turn an optional sound (made with WebAudio, no
 // file) and an optional desktop notification when the tab is hidden. Both options are off
-// until the player turns them on; the choice is kept in localStorage.
+// until the player turns them on (turnAlertsBox: the switches a room shows); the choice is
+// kept in localStorage.
+
+import { h } from "./dom.js";
 
 const TURN_TITLE_MARK = "● Your turn — ";
 const SOUND_KEY = "gs.turnSound";
@@ -115,4 +118,35 @@ export class TurnAlerts {
       note.close();
     };
   }
+}
+
+/** The player's choices of how to be told it is their turn (sound, notification). */
+export function turnAlertsBox(app) {
+  const alerts = app.alerts;
+  const sound = h("input", {
+    type: "checkbox",
+    id: "turn-sound",
+    checked: alerts.soundOn,
+    on: { change: () => alerts.setSound(sound.checked) },
+  });
+  const notify = h("input", {
+    type: "checkbox",
+    id: "turn-notify",
+    checked: alerts.notifyOn,
+    on: {
+      change: async () => {
+        notify.checked = await alerts.setNotify(notify.checked);
+        if (!notify.checked && Notification.permission === "denied") {
+          app.toast("This browser blocks notifications from this site; allow them in its site settings.", { kind: "info" });
+        }
+      },
+    },
+  });
+  return h(
+    "fieldset",
+    { id: "turn-alerts", class: "turn-alerts" },
+    h("legend", {}, "On my turn"),
+    h("label", { class: "check" }, sound, " Play a sound"),
+    alerts.notifySupported ? h("label", { class: "check" }, notify, " Notify me when this tab is hidden") : null,
+  );
 }

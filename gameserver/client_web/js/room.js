@@ -3,6 +3,7 @@
 
 import { h, replace, FocusKeeper, formatClock, messagePage } from "./dom.js";
 import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
+import { turnAlertsBox } from "./alerts.js";
 
 const CLOCK_TICK_MS = 100;
 // A running clock with less time than this for the current turn is shown in red.
@@ -416,37 +417,6 @@ export function mountRoom(root, app, roomId) {
     app.removeEventListener("welcome", attach);
     document.removeEventListener("keydown", onKey);
   };
-}
-
-/** The player's choices of how to be told it is their turn (sound, notification). */
-function turnAlertsBox(app) {
-  const alerts = app.alerts;
-  const sound = h("input", {
-    type: "checkbox",
-    id: "turn-sound",
-    checked: alerts.soundOn,
-    on: { change: () => alerts.setSound(sound.checked) },
-  });
-  const notify = h("input", {
-    type: "checkbox",
-    id: "turn-notify",
-    checked: alerts.notifyOn,
-    on: {
-      change: async () => {
-        notify.checked = await alerts.setNotify(notify.checked);
-        if (!notify.checked && Notification.permission === "denied") {
-          app.toast("This browser blocks notifications from this site; allow them in its site settings.", { kind: "info" });
-        }
-      },
-    },
-  });
-  return h(
-    "fieldset",
-    { id: "turn-alerts", class: "turn-alerts" },
-    h("legend", {}, "On my turn"),
-    h("label", { class: "check" }, sound, " Play a sound"),
-    alerts.notifySupported ? h("label", { class: "check" }, notify, " Notify me when this tab is hidden") : null,
-  );
 }
 
 /** A plain sentence for how the match ended, from the viewer's seat (null = spectator). */
