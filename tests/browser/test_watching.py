@@ -50,6 +50,15 @@ def test_watch_from_the_lobby_spectates_once_and_shows_no_error(
     ned.wait_for_selector('#board [data-cell="4"][data-mark="X"]')
     assert ned.locator('[data-cell][data-legal="true"]').count() == 0
 
+    # Back to the lobby and Watch again: still the same spectator place, no new request.
+    act_on(ned).click('a[data-nav="lobby"]')
+    ned.click(f'{row} [data-action="watch"]')
+    wait_room(ned, room_id=room_id, seat="spectator")
+    ned.wait_for_selector('#board [data-cell="4"][data-mark="X"]')
+    chat_round_trip(ned, "still watching")
+    assert len(requests_of(sent, "spectate")) == 1
+    assert error_toasts(ned) == []
+
 
 def test_a_bots_only_room_is_watched_without_an_error(
     server: RunningServer, new_page: Callable[[], Page]

@@ -51,6 +51,12 @@ export function mountLobby(root, app) {
     return busy(app.conn.request("create_room", { game, players, options: {}, private: false, bots, clock: null, seat: 0 }));
   }
 
+  // A room this connection already watches is simply opened again.
+  function watchRoom(roomId) {
+    if (app.watching.has(roomId)) app.navigate(`#/room/${encodeURIComponent(roomId)}`);
+    else busy(app.conn.request("spectate", { room_id: roomId }));
+  }
+
   function quickMatch(game) {
     const renderer = RENDERERS[game];
     const players = defaultPlayers(renderer);
@@ -144,7 +150,7 @@ export function mountLobby(root, app) {
             : room.status === "waiting" && open > 0
               ? h("button", { type: "button", class: "primary", data: { action: "join" }, on: { click: () => busy(app.conn.request("join_room", { room_id: room.room_id })) } }, "Join")
               : null,
-          h("button", { type: "button", data: { action: "watch" }, on: { click: () => busy(app.conn.request("spectate", { room_id: room.room_id })) } }, "Watch"),
+          h("button", { type: "button", data: { action: "watch" }, on: { click: () => watchRoom(room.room_id) } }, "Watch"),
         ),
       );
     });
