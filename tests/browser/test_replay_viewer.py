@@ -135,3 +135,76 @@ def test_the_list_shows_fifty_at_a_time(server: RunningServer, new_page: Callabl
             "n => document.querySelectorAll('#replay-list tbody tr').length > n", arg=shown
         )
     assert page.locator("#replay-list tbody tr").count() == total
+
+
+def record_tictactoe(server: RunningServer) -> str:
+    match_id = f"ttt-{uuid.uuid4().hex[:8]}"
+    match = RecordingMatch(server.replays, bot_header("tictactoe", ["best", "random"], seed=1, match_id=match_id))
+    for seat, cell in MOVES:
+        match.move(seat, {"cell": cell})
+    match.finish()
+    return match_id
+
+
+def inside(page: Page, inner: str, outer: str) -> bool:
+    """Whether the box of ``inner`` lies within the box of ``outer`` (both CSS selectors)."""
+    return bool(
+        page.evaluate(
+            """([inner, outer]) => {
+                const a = document.querySelector(inner).getBoundingClientRect();
+                const b = document.querySelector(outer).getBoundingClientRect();
+                return a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+            }""",
+            [inner, outer],
+        )
+    )
+
+
+def test_seen_by_is_offered_only_for_hidden_information_and_fits_its_card(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/#/replays/{record_tictactoe(server)}")
+    page.wait_for_selector('#replay[data-loaded="true"]')
+    assert page.is_hidden("#replay-seat")  # tic-tac-toe hides nothing: one perspective
+
+    match_id = f"seen-{uuid.uuid4().hex[:8]}"
+    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+    page.goto(f"{server.url}/#/replays/{match_id}")
+    page.wait_for_selector('#replay[data-loaded="true"][data-game="liarsdice"]')
+    assert page.is_visible("#replay-seat")
+    assert inside(page, "#replay-seat", ".replay-controls")
+
+
+def test_the_move_list_follows_the_current_move(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    match_id = f"follow-{uuid.uuid4().hex[:8]}"
+    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+    page = new_page()
+    page.goto(f"{server.url}/#/replays/{match_id}")
+    page.wait_for_selector('#replay[data-loaded="true"]')
+    last = int(page.get_attribute("#replay-slider", "max") or "0")
+    assert last > 25  # more moves than the list shows at once
+    page.click("#replay-last")
+    wait_step(page, last)
+    assert inside(page, "#replay-moves li.current", "#replay-moves")
+    page.keyboard.press("Home")
+    wait_step(page, 0)
+    assert inside(page, "#replay-moves li.current", "#replay-moves")
+
+
+def test_a_missing_replay_gets_a_message_page(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    page.goto(f"{server.url}/#/replays/no-such-match")
+    card = page.wait_for_selector("#replay-missing")
+    text = card.inner_text().strip()
+    assert text.startswith("Replay not found")
+    assert all(line[0].isupper() for line in text.splitlines() if line.strip())
+    assert page.get_attribute("#replay-missing", "data-code") == "not_found"
+    assert page.locator('#replay-missing a[href="#/replays"]').count() == 1
+    for control in ("#replay-slider", "#replay-seat", "#replay-play", "#replay-moves"):
+        assert page.locator(control).count() == 0, control

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
-from playwright.sync_api import Page
+import msgpack
+from playwright.sync_api import Page, WebSocket
 
 
 @attrs.frozen
@@ -55,3 +57,32 @@ def act_on(page: Page) -> Page:
     """
     page.bring_to_front()
     return page
+
+
+def record_requests(page: Page) -> list[dict[str, Any]]:
+    """Collect every message ``page`` sends over its game WebSockets, decoded.
+
+    Call it before the page connects; the returned list fills as the page talks.
+    """
+    sent: list[dict[str, Any]] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        def on_frame(payload: str | bytes) -> None:
+            if isinstance(payload, bytes):
+                sent.append(msgpack.unpackb(payload))
+
+        socket.on("framesent", on_frame)
+
+    page.on("websocket", on_socket)
+    return sent
+
+
+def requests_of(sent: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The recorded requests of type ``kind`` (e.g. "spectate")."""
+    return [message for message in sent if message.get("type") == kind]
+
+
+def error_toasts(page: Page) -> list[str]:
+    """The texts of the error toasts now on screen."""
+    toasts = page.locator(".toast-error")
+    return [toasts.nth(i).inner_text() for i in range(toasts.count())]

@@ -35,9 +35,8 @@ export function gridKeys(container, rows, cols) {
   });
 }
 
-/** Display names by seat, with "#n" added where two seats share a name (e.g. two bots). */
-export function distinctNames(names) {
-  const counts = new Map();
-  for (const name of names) counts.set(name, (counts.get(name) || 0) + 1);
-  return names.map((name, seat) => (counts.get(name) > 1 ? `${name} #${seat + 1}` : name));
+/** A bot's name as the lobby and replay lists show it: saying it is a computer once. */
+export function botName(name) {
+  if (!name) return "Computer";
+  return /\bbot\b|computer/i.test(name) ? name : `${name} (bot)`;
 }

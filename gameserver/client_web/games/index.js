@@ -15,6 +15,8 @@
 //       over      true once the match has ended
 //       allViews  (replays, "all" perspective) every seat's own view, to reveal everything
 //   Optional:
+//   hiddenInformation: true           seats see different views (the replay viewer then
+//                                     offers to watch from one seat or with all revealed)
 //   detect(view) -> bool              recognise this game's view (a reloaded tab may get a
 //                                     state before it knows the room's game)
 //   onKey(event, view, ctx) -> bool   handle a key pressed anywhere on the room screen
@@ -30,7 +32,7 @@ import tictactoe from "./tictactoe.js";
 import connect4 from "./connect4.js";
 import liarsdice from "./liarsdice.js";
 
-export { SEAT_COLORS, distinctNames } from "./common.js";
+export { SEAT_COLORS, botName } from "./common.js";
 
 export const RENDERERS = { tictactoe, connect4, liarsdice };
 

@@ -32,6 +32,7 @@ export default {
   title: "Liar's dice",
   blurb: "Bid on the dice under every cup; call a liar.",
   players: { min: 2, max: 6, default: 3 },
+  hiddenInformation: true,
   options: [
     { key: "dice", label: "Dice each", min: 1, max: 10, value: 5 },
     { key: "ones_wild", label: "Ones are wild", type: "bool", value: true },

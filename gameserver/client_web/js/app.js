@@ -5,10 +5,24 @@
 //   #/replays/<id>    replay viewer (optionally ?seat=K|all)
 
 import { Connection } from "./connection.js";
-import { h, replace } from "./dom.js";
+import { TurnAlerts } from "./alerts.js";
+import { h, replace, sentence, messagePage } from "./dom.js";
 import { mountLobby } from "./lobby.js";
 import { mountRoom } from "./room.js";
 import { mountReplayList, mountReplayViewer } from "./replays.js";
+
+// Why an invite link leads nowhere, by the server's error code. Private rooms cannot be
+// watched (spectate takes only public rooms), so a late visitor gets no Watch button.
+const INVITE_FAILURES = {
+  room_full: {
+    title: "This match has already started",
+    text: "Every seat of this private room is taken. Private matches cannot be watched, so there is nothing to open here; ask the players for a rematch invite or start a game of your own.",
+  },
+  room_not_found: {
+    title: "This invite link does not work",
+    text: "It leads to no room (any more): the room may have closed. Ask for a new link.",
+  },
+};
 
 // Long enough to read a sentence twice.
 const TOAST_MS = 8000;
@@ -17,9 +31,11 @@ export class App extends EventTarget {
   constructor() {
     super();
     this.conn = new Connection();
+    this.alerts = new TurnAlerts();
     this.viewEl = document.getElementById("view");
     this.rooms = new Map(); // room_id -> {state, summary, chat: [], over, invite}
     this.mySeats = new Map(); // room_id -> seat held by this player
+    this.watching = new Set(); // room_ids this connection spectates
     this.unmount = null;
     this.welcomed = false;
     this.replaced = false;
@@ -64,7 +80,7 @@ export class App extends EventTarget {
 
   /** Report a failed request to the player in plain words. */
   showError(err) {
-    this.toast(err.message || String(err), { code: err.code || "client_error" });
+    this.toast(sentence(err.message || String(err)), { code: err.code || "client_error" });
   }
 
   /** Resolves once this tab is connected and identified. */
@@ -85,6 +101,8 @@ export class App extends EventTarget {
     // The server's list is the truth: a seat may have been freed while we were away.
     this.mySeats.clear();
     for (const ref of result.seats || []) this.mySeats.set(ref.room_id, ref.seat);
+    // Spectator places do not survive a reconnect: rooms on screen spectate again.
+    this.watching.clear();
     this.welcomed = true;
     document.getElementById("player-name").textContent = result.name || this.conn.name;
     this.dispatchEvent(new CustomEvent("ready"));
@@ -194,8 +212,14 @@ export class App extends EventTarget {
       const result = await this.conn.request("join_room", { invite_code: code });
       this.acceptJoin(result);
     } catch (err) {
-      this.showError(err);
-      this.navigate("#/");
+      const why = INVITE_FAILURES[err.code];
+      if (!why) {
+        this.showError(err);
+        this.navigate("#/");
+        return;
+      }
+      const back = { href: "#/", label: "Back to the lobby" };
+      replace(this.viewEl, messagePage({ id: "join-failed", code: err.code, back, ...why }));
     }
   }
 
@@ -206,6 +230,7 @@ export class App extends EventTarget {
     data.summary = result.room;
     if (result.invite_code) data.invite = result.invite_code;
     if (result.seat !== null && result.seat !== undefined) this.mySeats.set(roomId, result.seat);
+    else this.watching.add(roomId);
     this.navigate(`#/room/${encodeURIComponent(roomId)}`);
   }
 

@@ -52,17 +52,72 @@ export function formatClock(ms) {
 }
 
 /**
- * Re-render `root` with `render()`, keeping keyboard focus on the element with the same
- * data-key when it still exists afterwards.
+ * Keeps keyboard focus inside `root` (give it tabindex="-1") across re-renders that
+ * replace its children, so a keyboard player can move again without reaching for the
+ * mouse. After render(fn) the element with the same data-key gets the focus back; when
+ * that one is disabled now, the first enabled keyed element does, or else `root` itself
+ * until a later render has one to give it to. Focus from a mouse click is not kept, so no
+ * focus ring lingers, and clicking elsewhere on the page lets go.
  */
-export function keepFocus(root, render) {
-  // Only keyboard focus is restored: after a mouse click no focus ring should linger.
-  const active = document.activeElement;
-  const keyboard = active && root.contains(active) && active.matches(":focus-visible");
-  const key = keyboard ? active.dataset.key : undefined;
-  render();
-  if (key !== undefined) {
-    const again = root.querySelector(`[data-key="${CSS.escape(key)}"]`);
-    if (again) again.focus();
+export class FocusKeeper {
+  constructor(root) {
+    this.root = root;
+    this.key = null; // data-key of the element holding keyboard focus, null when none
+    this.rendering = false;
+    root.addEventListener("focusin", (event) => {
+      if (this.rendering) return;
+      const keyed = event.target.closest("[data-key]");
+      if (keyed) this.key = keyed.matches(":focus-visible") ? keyed.dataset.key : null;
+    });
+    root.addEventListener("focusout", () => {
+      if (this.rendering) return;
+      // Where focus went is only known once the event is over.
+      setTimeout(() => {
+        if (!root.contains(document.activeElement)) this.key = null;
+      }, 0);
+    });
   }
+
+  /** Run `fn` (which rebuilds the children of the root), then put keyboard focus back. */
+  render(fn) {
+    const held = this.key !== null && this.root.contains(document.activeElement);
+    this.rendering = true;
+    try {
+      fn();
+      if (held) this._restore();
+    } finally {
+      this.rendering = false;
+    }
+  }
+
+  _restore() {
+    const same = this.root.querySelector(`[data-key="${CSS.escape(this.key)}"]`);
+    const target = same && !same.disabled ? same : [...this.root.querySelectorAll("[data-key]")].find((el) => !el.disabled);
+    if (target) {
+      this.key = target.dataset.key;
+      target.focus({ preventScroll: true });
+    } else {
+      this.root.focus({ preventScroll: true });
+    }
+  }
+}
+
+/** `text` as a sentence: first letter capitalised (server messages start lowercase). */
+export function sentence(text) {
+  const value = String(text || "").trim();
+  return value ? value[0].toUpperCase() + value.slice(1) : value;
+}
+
+/**
+ * A page that only says why there is nothing to show, and where to go instead. `code`
+ * (the server's error code, if any) goes into data-code for tests and scripts.
+ */
+export function messagePage({ id, title, text, code = null, back }) {
+  return h(
+    "section",
+    { id, class: "card message-page", role: "alert", data: { code } },
+    h("h1", {}, title),
+    h("p", {}, text),
+    h("p", {}, h("a", { class: "button primary", href: back.href }, back.label)),
+  );
 }

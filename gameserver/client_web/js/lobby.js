@@ -2,13 +2,15 @@
 // options, and the live list of public rooms to join or watch.
 
 import { h, replace } from "./dom.js";
-import { RENDERERS, rendererFor } from "../games/index.js";
+import { RENDERERS, rendererFor, botName } from "../games/index.js";
 
 // Bot strengths offered for computer seats (every game has at least these strategies).
 export const STRENGTHS = [
-  { strategy: "best", label: "Computer (strong)" },
-  { strategy: "random", label: "Computer (easy)" },
+  { strategy: "best", label: "Computer (strong)", level: "Strong" },
+  { strategy: "random", label: "Computer (easy)", level: "Easy" },
 ];
+// The strength last chosen for "Play the computer" (localStorage).
+const STRENGTH_KEY = "gs.vsStrength";
 
 // Time controls offered when creating a room (null = untimed).
 export const CLOCKS = [
@@ -19,11 +21,6 @@ export const CLOCKS = [
   { id: "move60", label: "60 s per move", clock: { initial_ms: null, increment_ms: 0, per_move_ms: 60000 } },
 ];
 
-/** A bot's display name that says it is a computer player exactly once. */
-function botName(name) {
-  if (!name) return "computer";
-  return /\bbot\b|computer/i.test(name) ? name : `${name} (bot)`;
-}
 
 export function mountLobby(root, app) {
   const roomsById = new Map();
@@ -39,24 +36,42 @@ export function mountLobby(root, app) {
     return promise.then((result) => app.acceptJoin(result)).catch((err) => app.showError(err));
   }
 
+  const strength = h(
+    "select",
+    { id: "vs-strength", "aria-label": "Computer strength", on: { change: () => localStorage.setItem(STRENGTH_KEY, strength.value) } },
+    STRENGTHS.map((s) => h("option", { value: s.strategy }, s.level)),
+  );
+  strength.value = STRENGTHS.some((s) => s.strategy === localStorage.getItem(STRENGTH_KEY)) ? localStorage.getItem(STRENGTH_KEY) : STRENGTHS[0].strategy;
+
   function playComputer(game) {
     const renderer = RENDERERS[game];
-    const players = renderer.players.default || renderer.players.min;
+    const players = defaultPlayers(renderer);
     const bots = [];
-    for (let seat = 1; seat < players; seat++) bots.push({ seat, strategy: "best" });
+    for (let seat = 1; seat < players; seat++) bots.push({ seat, strategy: strength.value });
     return busy(app.conn.request("create_room", { game, players, options: {}, private: false, bots, clock: null, seat: 0 }));
+  }
+
+  // A room this connection already watches is simply opened again.
+  function watchRoom(roomId) {
+    if (app.watching.has(roomId)) app.navigate(`#/room/${encodeURIComponent(roomId)}`);
+    else busy(app.conn.request("spectate", { room_id: roomId }));
   }
 
   function quickMatch(game) {
     const renderer = RENDERERS[game];
-    const players = renderer.players.default || renderer.players.min;
+    const players = defaultPlayers(renderer);
     return busy(app.conn.request("quick_match", { game, players }));
   }
 
   const quick = h(
     "section",
     { class: "card", "aria-labelledby": "play-now-title" },
-    h("h2", { id: "play-now-title" }, "Play now"),
+    h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: "play-now-title" }, "Play now"),
+      h("label", { class: "field inline" }, h("span", {}, "Computer"), strength),
+    ),
     h(
       "div",
       { class: "game-tiles" },
@@ -135,7 +150,7 @@ export function mountLobby(root, app) {
             : room.status === "waiting" && open > 0
               ? h("button", { type: "button", class: "primary", data: { action: "join" }, on: { click: () => busy(app.conn.request("join_room", { room_id: room.room_id })) } }, "Join")
               : null,
-          h("button", { type: "button", data: { action: "watch" }, on: { click: () => busy(app.conn.request("spectate", { room_id: room.room_id })) } }, "Watch"),
+          h("button", { type: "button", data: { action: "watch" }, on: { click: () => watchRoom(room.room_id) } }, "Watch"),
         ),
       );
     });
@@ -184,6 +199,11 @@ export function mountLobby(root, app) {
   };
 }
 
+/** The number of seats a game is played with unless the player asks for another. */
+function defaultPlayers(renderer) {
+  return renderer.players.default || renderer.players.min;
+}
+
 function createRoomForm(app, busy) {
   const gameSelect = h(
     "select",
@@ -200,12 +220,12 @@ function createRoomForm(app, busy) {
     CLOCKS.map((c) => h("option", { value: c.id }, c.label)),
   );
 
-  function drawOptions() {
+  // A change of game resets the player count and options to that game's defaults.
+  function drawGame() {
     const renderer = RENDERERS[gameSelect.value];
     playersInput.min = renderer.players.min;
     playersInput.max = renderer.players.max;
-    const players = Math.min(renderer.players.max, Math.max(renderer.players.min, Number(playersInput.value) || renderer.players.min));
-    playersInput.value = players;
+    playersInput.value = defaultPlayers(renderer);
     playersInput.disabled = renderer.players.min === renderer.players.max;
     replace(
       optionsBox,
@@ -220,6 +240,14 @@ function createRoomForm(app, busy) {
             ),
       ),
     );
+    drawSeats();
+  }
+
+  // A change of player count redraws only the seats (options keep what was entered).
+  function drawSeats() {
+    const renderer = RENDERERS[gameSelect.value];
+    const players = Math.min(renderer.players.max, Math.max(renderer.players.min, Number(playersInput.value) || defaultPlayers(renderer)));
+    playersInput.value = players;
     const seats = [];
     for (let seat = 0; seat < players; seat++) {
       const select = h(
@@ -237,12 +265,12 @@ function createRoomForm(app, busy) {
 
   // Seat choices survive redrawing the form (a change of game or player count).
   const seatChoices = new Map();
-  gameSelect.addEventListener("change", drawOptions);
+  gameSelect.addEventListener("change", drawGame);
   playersInput.addEventListener("input", () => {
-    if (Number(playersInput.value) >= Number(playersInput.min)) drawOptions();
+    if (Number(playersInput.value) >= Number(playersInput.min)) drawSeats();
   });
-  playersInput.addEventListener("change", drawOptions);
-  drawOptions();
+  playersInput.addEventListener("change", drawSeats);
+  drawGame();
 
   const form = h(
     "form",

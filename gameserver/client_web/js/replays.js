@@ -1,8 +1,8 @@
 // Replays over HTTP: the list of finished matches and a step-by-step viewer with
 // autoplay, a move slider and a choice of perspective (one seat, or everything revealed).
 
-import { h, replace } from "./dom.js";
-import { RENDERERS, rendererFor, SEAT_COLORS, distinctNames } from "../games/index.js";
+import { h, replace, sentence, messagePage } from "./dom.js";
+import { RENDERERS, rendererFor, SEAT_COLORS, botName } from "../games/index.js";
 import { describeOutcome } from "./room.js";
 
 // Autoplay speeds: milliseconds between steps.
@@ -25,15 +25,13 @@ async function fetchJson(url) {
 }
 
 function playersText(players) {
-  const names = distinctNames(players.map((p) => p.name));
-  return players.map((p) => names[p.seat] + (p.kind === "bot" && !/\bbot\b/i.test(p.name) ? " (bot)" : "")).join(" vs ");
+  return players.map((p) => (p.kind === "bot" ? botName(p.name) : p.name)).join(" vs ");
 }
 
 function resultText(summary) {
   const r = summary.result;
   if (r.aborted) return "Aborted";
-  const names = distinctNames(summary.players.map((p) => p.name));
-  return describeOutcome(r, null, names);
+  return describeOutcome(r, null, summary.players.map((p) => p.name));
 }
 
 // Finished matches fetched per "Show more" click.
@@ -127,6 +125,16 @@ export function mountReplayList(root, app) {
   };
 }
 
+/** Scroll `list` (not the page) just enough to show `item`. */
+function scrollIntoList(list, item) {
+  // The part of the list that shows its rows: inside the border, padding included.
+  const top = list.getBoundingClientRect().top + list.clientTop;
+  const bottom = top + list.clientHeight;
+  const row = item.getBoundingClientRect();
+  if (row.top < top) list.scrollTop -= Math.ceil(top - row.top);
+  else if (row.bottom > bottom) list.scrollTop += Math.ceil(row.bottom - bottom);
+}
+
 export function mountReplayViewer(root, app, replayId, params) {
   let doc = null;
   let step = 0;
@@ -141,6 +149,7 @@ export function mountReplayViewer(root, app, replayId, params) {
   const position = h("span", { id: "replay-position", class: "replay-position", role: "status", "aria-live": "polite" });
   const slider = h("input", { id: "replay-slider", type: "range", min: 0, max: 0, value: 0, "aria-label": "Move" });
   const perspectiveSelect = h("select", { id: "replay-seat", "aria-label": "Perspective" });
+  const perspectiveField = h("label", { class: "field" }, h("span", {}, "Seen by"), perspectiveSelect);
   const speedSelect = h("select", { id: "replay-speed", "aria-label": "Autoplay speed" }, SPEEDS.map((s) => h("option", { value: s.ms, selected: s.ms === speed }, s.label)));
   const playButton = h("button", { type: "button", id: "replay-play", class: "primary", "aria-label": "Play" }, "▶ Play");
   const button = (id, label, text, onClick) => h("button", { type: "button", id, "aria-label": label, on: { click: onClick } }, text);
@@ -170,7 +179,7 @@ export function mountReplayViewer(root, app, replayId, params) {
             button("replay-last", "Last position", "»", () => go(doc ? doc.steps.length - 1 : 0)),
           ),
           slider,
-          h("div", { class: "replay-options" }, h("label", { class: "field" }, h("span", {}, "Speed"), speedSelect), h("label", { class: "field" }, h("span", {}, "Seen by"), perspectiveSelect)),
+          h("div", { class: "replay-options" }, h("label", { class: "field" }, h("span", {}, "Speed"), speedSelect), perspectiveField),
         ),
         legend,
         moves,
@@ -180,7 +189,7 @@ export function mountReplayViewer(root, app, replayId, params) {
   replace(root, h("p", { class: "crumbs" }, h("a", { href: "#/replays" }, "← All replays")), container);
 
   function names() {
-    return doc ? distinctNames(doc.header.players.map((p) => p.name)) : [];
+    return doc ? doc.header.players.map((p) => p.name) : [];
   }
 
   function describeStep(s) {
@@ -218,8 +227,10 @@ export function mountReplayViewer(root, app, replayId, params) {
     for (const item of moves.querySelectorAll("[data-step]")) {
       const current = Number(item.dataset.step) === step;
       item.classList.toggle("current", current);
-      if (current) item.setAttribute("aria-current", "step");
-      else item.removeAttribute("aria-current");
+      if (current) {
+        item.setAttribute("aria-current", "step");
+        scrollIntoList(moves, item);
+      } else item.removeAttribute("aria-current");
     }
     const atEnd = step >= last;
     if (atEnd && timer) stop();
@@ -288,11 +299,13 @@ export function mountReplayViewer(root, app, replayId, params) {
         meta.textContent = `${resultText(doc.header)} · ${new Date(doc.header.started_at).toLocaleString()}`;
         replace(
           perspectiveSelect,
-          h("option", { value: "all" }, "Everyone (all revealed)"),
+          h("option", { value: "all" }, "All revealed"),
           doc.header.players.map((p) => h("option", { value: String(p.seat) }, p.name)),
         );
         perspectiveSelect.value = seatParam;
         const renderer = rendererFor(doc.header.game);
+        // Every seat sees the same board in a game that hides nothing.
+        perspectiveField.hidden = !renderer.hiddenInformation;
         const winners = doc.header.result.winners || [];
         replace(
           legend,
@@ -316,8 +329,14 @@ export function mountReplayViewer(root, app, replayId, params) {
       go(step);
     } catch (err) {
       if (!alive) return;
-      container.dataset.loaded = "error";
-      replace(board, h("p", { class: "form-error", role: "alert" }, `Could not load this replay: ${err.message}`));
+      if (doc) {
+        app.showError(err); // another perspective failed; the one shown stays
+        return;
+      }
+      const why = err.code === "not_found"
+        ? { title: "Replay not found", text: "There is no finished match with this id: it may still be being played, or the link is wrong." }
+        : { title: "This replay cannot be shown", text: sentence(err.message) };
+      replace(root, messagePage({ id: "replay-missing", code: err.code, back: { href: "#/replays", label: "All replays" }, ...why }));
     }
   }
   load();

@@ -1,10 +1,13 @@
 // A room: the board, whose turn it is, clocks, seats, chat, resign / rematch / leave.
 // Players and spectators share this screen; spectators simply cannot act.
 
-import { h, replace, keepFocus, formatClock } from "./dom.js";
-import { rendererFor, SEAT_COLORS, RENDERERS, distinctNames } from "../games/index.js";
+import { h, replace, FocusKeeper, formatClock, messagePage } from "./dom.js";
+import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
+import { turnAlertsBox } from "./alerts.js";
 
 const CLOCK_TICK_MS = 100;
+// A running clock with less time than this for the current turn is shown in red.
+const LOW_CLOCK_MS = 10000;
 const RESIGN_CONFIRM_MS = 4000;
 
 /** Remember which game a room plays, so a reloaded tab can draw it before any summary. */
@@ -35,6 +38,7 @@ export function mountRoom(root, app, roomId) {
   const title = h("h1", { id: "room-title" }, "Room");
   const status = h("p", { id: "turn-status", class: "turn-status", role: "status", "aria-live": "polite" });
   const board = h("div", { id: "board", class: "board", tabindex: "-1" });
+  const boardFocus = new FocusKeeper(board);
   const result = h("div", { id: "result", class: "result", hidden: true, role: "status" });
   const seatsList = h("ol", { id: "seats", class: "seats", "aria-label": "Players" });
   const watching = h("p", { id: "watching", class: "muted small watching" });
@@ -42,6 +46,7 @@ export function mountRoom(root, app, roomId) {
   const resignButton = h("button", { type: "button", id: "resign", class: "danger", data: { action: "resign" } }, "Resign");
   const rematchButton = h("button", { type: "button", id: "rematch", class: "primary", hidden: true, data: { action: "rematch" } }, "Rematch");
   const leaveButton = h("button", { type: "button", id: "leave", data: { action: "leave" } }, "Leave");
+  const alertsBox = turnAlertsBox(app);
   const chatLog = h("ol", { id: "chat-log", class: "chat-log", "aria-live": "polite", "aria-label": "Chat" });
   const chatInput = h("input", { id: "chat-input", type: "text", maxlength: "500", placeholder: "Say something…", "aria-label": "Chat message", autocomplete: "off" });
   const chatForm = h("form", { id: "chat-form", class: "chat-form" }, chatInput, h("button", { type: "submit" }, "Send"));
@@ -58,16 +63,20 @@ export function mountRoom(root, app, roomId) {
         { class: "side" },
         h("div", { class: "seats-box" }, seatsList, watching),
         invite,
+        alertsBox,
         h("div", { class: "controls row" }, resignButton, rematchButton, leaveButton),
         h("section", { class: "chat", "aria-label": "Chat" }, chatLog, chatForm),
       ),
     ),
   );
-  replace(root, container);
+  // Until the server has told us anything about the room, show no half-built controls.
+  const opening = h("p", { id: "room-opening", class: "muted" }, "Opening the room…");
+  replace(root, opening, container);
 
   function names() {
     const seats = data.state?.seats || data.summary?.seats || [];
-    return distinctNames(seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`))));
+    // Names as the server sends them: it keeps them apart (e.g. two computer seats).
+    return seats.map((s) => (s.kind === "open" ? "open seat" : s.name || (s.kind === "bot" ? "Computer" : `Seat ${s.seat + 1}`)));
   }
 
   function mySeat() {
@@ -78,6 +87,9 @@ export function mountRoom(root, app, roomId) {
 
   function draw() {
     if (missing && !data.state) return;
+    const known = Boolean(data.state || data.summary || app.mySeats.has(roomId));
+    opening.hidden = known;
+    container.hidden = !known;
     const state = data.state;
     const summary = data.summary;
     const game = gameOf(roomId, data);
@@ -113,10 +125,12 @@ export function mountRoom(root, app, roomId) {
     }
     status.textContent = text;
     status.classList.toggle("your-turn", myTurn);
+    app.alerts.update(myTurn, renderer.title);
+    alertsBox.hidden = seat === null;
 
     // Board.
     board.dataset.game = game || "";
-    keepFocus(board, () => {
+    boardFocus.render(() => {
       board.replaceChildren();
       if (!state) {
         board.appendChild(h("p", { class: "muted board-placeholder" }, "The board appears when every seat is taken."));
@@ -172,8 +186,8 @@ export function mountRoom(root, app, roomId) {
     watching.hidden = !spectators;
     watching.dataset.count = String(spectators);
 
-    // Invite link for private rooms.
-    const code = data.invite;
+    // Invite link for private rooms, while a seat is open.
+    const code = data.invite && seats.some((s) => s.kind === "open") ? data.invite : null;
     invite.hidden = !code;
     if (code) {
       const link = `${location.origin}${location.pathname}#/join/${encodeURIComponent(code)}`;
@@ -221,17 +235,22 @@ export function mountRoom(root, app, roomId) {
       }
       const running = !outcome && (clock.running || []).includes(seat);
       const parts = [];
+      // The time left for this turn: the bank or the per-move limit, whichever ends first.
+      let left = Infinity;
       if (clock.banks_ms) {
         const ms = clock.banks_ms[seat] - (running ? elapsed : 0);
         parts.push(formatClock(ms));
         el.dataset.ms = String(Math.max(0, Math.round(ms)));
+        left = ms;
       }
       if (clock.move_ms !== null && clock.move_ms !== undefined && running) {
-        parts.push(`${formatClock(clock.move_ms - elapsed)} to move`);
+        const ms = clock.move_ms - elapsed;
+        parts.push(`${formatClock(ms)} to move`);
+        left = Math.min(left, ms);
       }
       el.textContent = parts.join(" · ");
       el.classList.toggle("running", running);
-      el.classList.toggle("low", running && clock.banks_ms && clock.banks_ms[seat] - elapsed < 10000);
+      el.classList.toggle("low", running && left < LOW_CLOCK_MS);
     }
   }
 
@@ -321,6 +340,7 @@ export function mountRoom(root, app, roomId) {
       if (err.code !== "not_in_room") app.showError(err);
     }
     app.mySeats.delete(roomId);
+    app.watching.delete(roomId);
     app.rooms.delete(roomId);
     app.navigate("#/");
   });
@@ -337,23 +357,34 @@ export function mountRoom(root, app, roomId) {
     }
   });
 
-  // Seated players get their state pushed after every (re)connect; spectators ask again.
+  // Seated players get their state pushed after every (re)connect; spectators ask again,
+  // unless this connection already watches the room (the lobby's Watch, a bots-only room).
   async function attach() {
     await app.whenReady();
-    if (app.mySeats.has(roomId)) return;
+    if (app.mySeats.has(roomId) || app.watching.has(roomId)) return;
+    app.watching.add(roomId);
     try {
       const joined = await app.conn.request("spectate", { room_id: roomId });
       data.summary = joined.room;
       draw();
     } catch (err) {
+      app.watching.delete(roomId);
       if (err.code === "disconnected") return;
-      app.showError(err);
       if (err.code === "room_not_found" && !data.state) {
         missing = true;
-        container.dataset.status = "missing";
-        status.textContent = "This room does not exist (any more).";
-        replace(board, h("p", { id: "room-missing", class: "board-placeholder" }, "Nothing to see here. ", h("a", { href: "#/" }, "Back to the lobby")));
+        replace(
+          root,
+          messagePage({
+            id: "room-missing",
+            code: err.code,
+            title: "Room not found",
+            text: "This room does not exist (any more): its match may have ended and everyone left, or the link is wrong.",
+            back: { href: "#/", label: "Back to the lobby" },
+          }),
+        );
+        return;
       }
+      app.showError(err);
     }
   }
 
@@ -381,6 +412,7 @@ export function mountRoom(root, app, roomId) {
   return () => {
     clearInterval(ticker);
     disarmAll();
+    app.alerts.clear();
     app.removeEventListener("roomchange", onRoomChange);
     app.removeEventListener("welcome", attach);
     document.removeEventListener("keydown", onKey);
