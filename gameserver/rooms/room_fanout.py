@@ -81,7 +81,8 @@ class RoomFanout(RoomState):
         match = self.match
         assert match is not None
         outcome = match.outcome
-        to_act = match.to_act()
+        # An aborted match has no outcome in the rules, and nobody acts in it any more.
+        to_act = frozenset() if self._aborted is not None else match.to_act()
         legal = None
         if seat is not None and seat in to_act:
             legal = tuple(match.legal_moves(seat))
@@ -95,7 +96,7 @@ class RoomFanout(RoomState):
             legal_moves=legal,
             seats=tuple(s.info() for s in self.seats),
             clock=self.clocks.state(now) if self.clock_settings is not None else None,
-            outcome=None if outcome is None else outcome_info(outcome),
+            outcome=self._aborted if outcome is None else outcome_info(outcome),
         )
 
     def _push_states(self) -> None:

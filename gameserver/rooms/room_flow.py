@@ -78,6 +78,7 @@ class MatchFlow(RoomFanout):
         self._moved.clear()
         self._first_move_due.clear()
         self._release_at = None
+        self._aborted = None
         for seat in self.seats:
             seat.wants_rematch = False
             seat.newcomer = False
@@ -142,7 +143,8 @@ class MatchFlow(RoomFanout):
 
     def _finish_match(self, outcome: OutcomeInfo) -> None:
         """The match is over and its end is logged: tell everyone, free the seats of
-        players who are gone, and give the room ``finished_room_ttl`` to rematch."""
+        players who left it, and give the room ``finished_room_ttl`` to rematch. (A
+        player still within its grace period keeps the seat until the period ends.)"""
         match = self.match
         assert match is not None
         self.status = RoomStatus.OVER
@@ -164,7 +166,7 @@ class MatchFlow(RoomFanout):
             )
         )
         for seat in self.seats:
-            if seat.departed or (seat.player is not None and not seat.player.connected):
+            if seat.departed:
                 self._free_seat(seat)
         self._announce()
         self._maybe_close()  # e.g. a recovered match nobody came back to
@@ -179,7 +181,9 @@ class MatchFlow(RoomFanout):
             records.Ended(at=wall_ms(), version=match.version, reason=reason, aborted=True)
         )
         await self._journal.close()
-        self._finish_match(OutcomeInfo(winners=(), draw=False, scores=None, reason=reason))
+        self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self._push_states()
+        self._finish_match(self._aborted)
 
     async def _end_if_nobody_plays(self) -> None:
         """Abort the running match once no human holds a seat of it and at least one

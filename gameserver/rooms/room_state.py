@@ -18,7 +18,7 @@ import trio
 from gameserver.games.base import Game, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.messages import ClockSettings, RoomStatus, RoomSummary
+from gameserver.protocol.messages import ClockSettings, OutcomeInfo, RoomStatus, RoomSummary
 from gameserver.replays import records
 from gameserver.rooms.clock import Clocks
 from gameserver.rooms.commands import Request, RoomCommand
@@ -97,6 +97,8 @@ class RoomState:
         self._first_move_due: dict[int, float] = {}
         # When a finished room is released (``config.finished_room_ttl``); None otherwise.
         self._release_at: float | None = None
+        # The outcome shown for a match the room aborted (the rules have none for it).
+        self._aborted: OutcomeInfo | None = None
         # Set when the room closed because nobody was left in it (see ``_maybe_close``).
         self._emptied = False
         # The latest chat messages, encoded, for members who (re)join; not recorded in

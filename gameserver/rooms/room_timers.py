@@ -85,7 +85,7 @@ class RoomTimers(RoomSeating):
 
     async def _first_move_missed(self, index: int) -> None:
         """A human seat to act made no first move in time: abort the match if nobody has
-        moved yet (no game took place), else forfeit that seat."""
+        moved yet (no game took place), else forfeit that seat, which leaves the match."""
         del self._first_move_due[index]
         if not self._moved:
             await self._abort_match(ABORT_NO_FIRST_MOVE)
@@ -93,7 +93,11 @@ class RoomTimers(RoomSeating):
         seat = self.seats[index]
         await self._resign_seat(seat, forfeit=True)
         await self._record(records.Left(at=wall_ms(), seat=index, reason="no first move"))
+        self._vacate(seat)
         self._publish()
+        await self._end_if_nobody_plays()
+        self._announce()
+        self._maybe_close()
 
     async def _grace_expired(self, seat: Seat) -> None:
         """An absent player's grace period ran out: apply the abandon policy to its seat."""

@@ -219,6 +219,26 @@ async def test_a_newcomer_waits_for_the_votes_and_never_sees_the_old_match(
         nursery.cancel_scope.cancel()
 
 
+async def test_a_player_away_when_the_match_ends_keeps_the_seat_for_the_grace_period(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with trio.open_nursery() as nursery:
+        lobby = lobby_in(nursery, grace_period=30)
+        room, alice, bob = await pair(lobby)
+        alice.disconnect(lobby)
+        room.submit(ResignRequest(bob.player, 60))
+        await trio.sleep(10)
+        assert last_room(bob).room.seats[0].name == "alice"
+        alice.reconnect(lobby)
+        await settle()
+        outcome = alice.last_state().outcome  # she sees how it ended
+        assert outcome is not None and outcome.winners == (0,)
+        alice.disconnect(lobby)  # gone again after the match: the seat is freed at once
+        await settle()
+        assert last_room(bob).room.seats[0].kind is SeatKind.OPEN
+        nursery.cancel_scope.cancel()
+
+
 async def test_seats_left_during_the_match_open_when_it_ends(autojump_clock: trio.abc.Clock) -> None:
     async with trio.open_nursery() as nursery:
         lobby = lobby_in(nursery)
@@ -334,6 +354,8 @@ async def test_no_first_move_at_all_aborts_the_match(autojump_clock: trio.abc.Cl
         assert room.status is RoomStatus.OVER
         over = bob.of_type(MatchOver)[-1]
         assert over.outcome.winners == () and over.outcome.reason == "no first move"
+        final = bob.last_state()  # the last state says so too, and nobody is to act
+        assert final.outcome == over.outcome and final.to_act == () and final.legal_moves is None
         nursery.cancel_scope.cancel()
 
 
@@ -350,6 +372,8 @@ async def test_a_seat_that_never_makes_its_first_move_forfeits(
         await trio.sleep(2)
         outcome = alice.last_state().outcome
         assert outcome is not None and outcome.winners == (0,) and outcome.reason == "forfeit"
+        assert last_room(alice).room.seats[1].kind is SeatKind.OPEN  # bob is out
+        assert bob.player.rooms == set()
         nursery.cancel_scope.cancel()
 
 
