@@ -94,8 +94,8 @@ class Game(abc.ABC):
     """The rules of one game. Stateless: one instance serves every match.
 
     The room calls ``setup`` once, then repeatedly: ``to_act`` to learn who may move,
-    ``apply`` (or ``on_timeout`` / ``resign`` / ``forfeit``) to get the next state, ``view`` for every
-    participant, until ``outcome`` is not None.
+    ``apply`` (or ``on_timeout`` / ``resign`` / ``forfeit``) to get the next state,
+    ``view`` for every participant, until ``outcome`` is not None.
     """
 
     name: str

@@ -3,9 +3,10 @@
 The match is set up exactly as the room did: ``random.Random(header.seed)``, then
 ``game.setup(len(seats), rng, options)``, then every ``Moved`` / ``TimedOut`` /
 ``Resigned`` record in order through ``apply`` / ``on_timeout`` / ``resign`` (``forfeit``
-for a ``Resigned`` record marked ``forfeit``) with that same rng. Every ``StateHash`` must equal ``state_hash`` of the state at its version, and
-the ``Ended`` record must agree with ``game.outcome``. Any disagreement raises
-``ReplayMismatch`` naming the record.
+for a ``Resigned`` record marked ``forfeit``) with that same rng. Every ``StateHash``
+must equal ``state_hash`` of the state at its version, and the ``Ended`` record must
+agree with ``game.outcome``. Any disagreement raises ``ReplayMismatch`` naming the
+record.
 """
 
 from __future__ import annotations

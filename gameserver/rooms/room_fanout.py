@@ -4,8 +4,9 @@ Replies and errors go to one requester; ``room`` and ``chat`` pushes are encoded
 and the same payload goes to everyone; each seat gets its own ``state`` (its own view
 of the game), spectators share one encoded public ``state``; a (re)connecting member
 gets a full snapshot (a newcomer to a finished match's seat gets no ``state`` until
-the rematch starts: the finished match was another player's view). Pushes carry coalescing keys, so a client that is behind only
-ever receives the newest ``state`` and ``room`` of each room.
+the rematch starts: the finished match was another player's view). Pushes carry
+coalescing keys, so a client that is behind only ever receives the newest ``state``
+and ``room`` of each room.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ A transition (move, resignation, timeout) first changes the ``Match``, then
 ``_after_transition`` syncs the clocks and appends the record, plus the final state
 hash and the end when the game is over, to the match log, awaiting durability; only
 then does the room answer the requester and ``_publish`` the new states (and
-``match_over``). After each transition ``_schedule`` sets the next bot move and the first-move
-deadlines. A match ends by its rules (``_publish`` then calls ``_finish_match``) or is
+``match_over``). After each transition ``_schedule`` sets the next bot move and the
+first-move deadlines. A match ends by its rules (``_publish`` then calls ``_finish_match``) or is
 aborted by the room (``_abort_match``: nobody left to play, or no first move); either
 way the log gets its ``Ended`` record, so a finished match is never recovered.
 

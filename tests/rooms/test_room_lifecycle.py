@@ -19,6 +19,7 @@ from gameserver.protocol.messages import (
     RoomStatus,
     RoomUpdate,
     SeatKind,
+    State,
 )
 from gameserver.replays import records
 from gameserver.replays.loader import load_match
@@ -208,7 +209,7 @@ async def test_a_newcomer_waits_for_the_votes_and_never_sees_the_old_match(
         seats = last_room(alice).room.seats
         assert seats[1].name == "carol" and seats[1].wants_rematch
         assert room.status is RoomStatus.OVER  # alice has not voted
-        assert carol.of_type(MatchOver) == [] and not [m for m in carol.drain() if m.type == "state"]
+        assert carol.of_type(MatchOver) == [] and carol.of_type(State) == []
         # a second newcomer finds no seat
         with pytest.raises(RequestError) as info:
             lobby.join_room(FakeClient("dave").player, JoinRoom(id=1, room_id=room.room_id))
@@ -339,6 +340,15 @@ async def test_a_running_match_is_not_released(autojump_clock: trio.abc.Clock) -
         await trio.sleep(600)
         assert room.status is RoomStatus.PLAYING and not room.closed
         nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"finished_room_ttl": -1.0}, {"first_move_timeout": 0.0}, {"first_move_timeout": -5.0}],
+)
+def test_bad_room_settings_are_refused(settings: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        RoomConfig(**settings)  # type: ignore[arg-type]
 
 
 # -- nobody holds an untimed match by never moving -----------------------------------------
