@@ -133,3 +133,27 @@ async def test_a_finished_room_is_released_and_its_members_are_told(tmp_path: Pa
             assert (await again.hello("bob", token)).seats == ()
             clients.cancel_scope.cancel()
         server.cancel_scope.cancel()
+
+
+def open_rooms(metrics: bytes) -> int:
+    line = next(l for l in metrics.decode().splitlines() if l.startswith("gameserver_rooms "))
+    return int(float(line.split()[1]))
+
+
+async def test_rooms_of_finished_matches_do_not_pile_up(tmp_path: Path) -> None:
+    from .test_http import http_get
+
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, make_config(tmp_path, finished_room_ttl=0.2))
+        async with trio.open_nursery() as clients:
+            alice = await open_client(server, clients, "alice")
+            bob = await open_client(server, clients, "bob")
+            for _ in range(30):  # both stay connected, as a bot fleet does
+                rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
+                await bob.call(JoinRoom, JoinResult, room_id=rid)
+                await alice.call(Resign, EmptyResult, room_id=rid)
+            with trio.fail_after(10):
+                while open_rooms((await http_get(server.port, "/metrics"))[2]) != 0:
+                    await trio.sleep(0.05)
+            clients.cancel_scope.cancel()
+        server.cancel_scope.cancel()
