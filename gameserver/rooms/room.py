@@ -78,6 +78,9 @@ class Room(RoomRequests, RoomTimers):
         try:
             if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
                 await self._start_match()  # every seat is a bot
+            # A recovered match whose humans had all left (a log from before such
+            # matches were ended) ends now rather than being played out by its bots.
+            await self._end_if_nobody_plays()
             self._schedule()
             while not self.closed:
                 try:

@@ -21,8 +21,10 @@ from gameserver.protocol.messages import (
     SeatKind,
     State,
 )
+from gameserver.games.registry import get_game
 from gameserver.replays import records
 from gameserver.replays.loader import load_match
+from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
 from gameserver.replays.simulate import resimulate
 from gameserver.rooms.commands import LeaveRequest, MoveRequest, RematchRequest, ResignRequest
 from gameserver.rooms.config import RoomConfig
@@ -435,3 +437,41 @@ async def test_a_resignation_still_says_resigned(autojump_clock: trio.abc.Clock)
         room, alice, bob = await finished_pair(lobby)
         assert alice.of_type(MatchOver)[-1].outcome.reason == "resigned"
         nursery.cancel_scope.cancel()
+
+
+async def test_an_older_log_whose_humans_all_left_is_ended_at_recovery_not_played_out(
+    tmp_path: Path,
+) -> None:
+    # What a server before the fix left behind: the human resigned and left, the bots
+    # were to play on, and the log has no end record.
+    game = get_game("liarsdice")
+    options = game.validate_options({})
+    header = records.Header(
+        match_id="r1-1",
+        room_id="r1",
+        game="liarsdice",
+        options=options,
+        seed=7,
+        seats=(
+            records.Seat(name="alice", player_id="p-alice"),
+            records.Seat(name="best bot", kind=records.SeatKind.BOT, strategy="best"),
+            records.Seat(name="random bot", kind=records.SeatKind.BOT, strategy="random"),
+        ),
+        server_version="0",
+        started_at=1,
+        private=False,
+    )
+    with MatchRecorder.create(tmp_path, header, fsync=FsyncPolicy.NEVER) as recorder:
+        recorder.append(records.Resigned(at=2, seat=0, version=1))
+        recorder.append(records.Left(at=2, seat=0))
+    async with trio.open_nursery() as nursery:
+        config = ServiceConfig(
+            rooms=RoomConfig(bot_delay=0, bots_in_thread=False, replays_dir=tmp_path)
+        )
+        service = GameService(nursery, TokenSigner(b"s" * 32), config)
+        assert await recover_rooms(service, tmp_path) == 1
+        await until(lambda: "r1" not in service.lobby.rooms)
+        nursery.cancel_scope.cancel()
+    loaded = load_match(tmp_path / "r1-1.gsr")
+    assert loaded.end is not None and loaded.end.aborted and loaded.end.version == 1
+    assert not [r for r in loaded.records if isinstance(r, records.Moved)]  # no bot moved
