@@ -1,5 +1,5 @@
 """The shared rules of two-seat games whose seats take turns: who acts, timeouts,
-resignation and the turn check.
+resignation, forfeit and the turn check.
 
 A game built on :class:`AlternatingTwoSeatGame` keeps its state as an immutable attrs
 instance with a ``turn`` field (the seat to move: 0 or 1) and an ``outcome`` field
@@ -35,13 +35,19 @@ class AlternatingTwoSeatGame(Game):
 
     def resign(self, state: State, seat: int) -> State:
         """The resigning seat loses (it may resign on either seat's turn)."""
+        return self._give_up(state, seat, "resigned")
+
+    def forfeit(self, state: State, seat: int) -> State:
+        """The forfeited seat loses, as in ``resign``; the reason says "forfeit"."""
+        return self._give_up(state, seat, "forfeit")
+
+    def _give_up(self, state: State, seat: int, reason: str) -> State:
+        """``seat`` loses now, for ``reason``; raise IllegalMove once the game is over."""
         if state.outcome is not None:
             raise IllegalMove("the game is over")
         if seat not in (0, 1):
             raise IllegalMove(f"there is no seat {seat}")
-        return attrs.evolve(
-            state, outcome=Outcome(winners=(1 - seat,), draw=False, reason="resigned")
-        )
+        return attrs.evolve(state, outcome=Outcome(winners=(1 - seat,), draw=False, reason=reason))
 
     def _check_turn(self, state: State, seat: int) -> None:
         """Raise IllegalMove once the game is over, NotYourTurn when ``seat`` is not to move."""

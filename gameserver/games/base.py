@@ -77,7 +77,8 @@ class Outcome:
     scores: tuple[int, ...] | None = None
     """Per-seat scores when the game keeps any, else None."""
     reason: str = ""
-    """Short human description, e.g. "four in a row", "board full", "resigned", "timeout"."""
+    """Short human description, e.g. "four in a row", "board full", "resigned", "forfeit",
+    "timeout"."""
 
     def to_data(self) -> dict[str, Any]:
         """Return the outcome as plain msgpack-able data for the wire and the match log."""
@@ -93,8 +94,8 @@ class Game(abc.ABC):
     """The rules of one game. Stateless: one instance serves every match.
 
     The room calls ``setup`` once, then repeatedly: ``to_act`` to learn who may move,
-    ``apply`` (or ``on_timeout`` / ``resign``) to get the next state, ``view`` for every
-    participant, until ``outcome`` is not None.
+    ``apply`` (or ``on_timeout`` / ``resign`` / ``forfeit``) to get the next state,
+    ``view`` for every participant, until ``outcome`` is not None.
     """
 
     name: str
@@ -151,6 +152,16 @@ class Game(abc.ABC):
 
         Raises IllegalMove if the game is over or the seat has already left it.
         """
+
+    def forfeit(self, state: State, seat: int) -> State:
+        """Return the state after the room forfeits ``seat`` (its player stayed away past
+        the grace period, or made no first move in time).
+
+        The same as ``resign`` except for the words: an outcome it causes says
+        ``"forfeit"`` rather than ``"resigned"``. This default simply resigns; games
+        override it to give the forfeit its own reason. Raises as ``resign`` does.
+        """
+        return self.resign(state, seat)
 
     @abc.abstractmethod
     def snapshot(self, state: State) -> dict[str, Any]:

@@ -29,7 +29,7 @@ Moves: ``{"bid": [quantity, face]}``, ``{"call": "liar"}``, ``{"call": "spot_on"
 
 Timeout rule: the timed-out seat calls liar if there is a bid, otherwise it opens with
 the lowest bid (one die of the lowest biddable face). A room may instead forfeit the
-seat with ``resign``.
+seat with ``forfeit`` (as ``resign``; a win it leaves says "forfeit").
 
 Resigning eliminates the seat at once (its dice leave the table). If one player remains
 they win; otherwise the round's bidding starts over with the dice already rolled (the
@@ -270,6 +270,14 @@ class LiarsDice(Game):
 
     def resign(self, state: LiarsDiceState, seat: int) -> LiarsDiceState:
         """Eliminate ``seat`` now (see the module docstring for how the round goes on)."""
+        return self._eliminate(state, seat, "resigned")
+
+    def forfeit(self, state: LiarsDiceState, seat: int) -> LiarsDiceState:
+        """Eliminate ``seat`` as in ``resign``; a win it leaves says "forfeit"."""
+        return self._eliminate(state, seat, "forfeit")
+
+    def _eliminate(self, state: LiarsDiceState, seat: int, reason: str) -> LiarsDiceState:
+        """Take ``seat``'s dice off the table; the last player left wins for ``reason``."""
         if state.outcome is not None:
             raise IllegalMove("the game is over")
         if not 0 <= seat < len(state.counts) or state.counts[seat] == 0:
@@ -284,7 +292,7 @@ class LiarsDice(Game):
                 counts=counts,
                 dice=dice,
                 eliminated=eliminated,
-                outcome=Outcome(winners=(alive[0],), draw=False, reason="resigned"),
+                outcome=Outcome(winners=(alive[0],), draw=False, reason=reason),
             )
         turn = next_seat(counts, seat) if state.turn == seat else state.turn
         return attrs.evolve(

@@ -94,6 +94,9 @@ class RoomStatus(str, enum.Enum):
     """A match is running."""
     OVER = "over"
     """The match has ended; a rematch may start a new one in the same room."""
+    CLOSED = "closed"
+    """The room is gone (released after its match ended): the last ``room`` push to its
+    members. Requests naming it answer ``room_not_found``."""
 
 
 @attrs.frozen(kw_only=True)

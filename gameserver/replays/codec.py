@@ -194,6 +194,7 @@ _SCHEMAS: dict[type, tuple[tuple[str, _Checker, bool], ...]] = {
         ("seat", _seat_index, True),
         ("version", _nonneg, True),
         ("clocks", _opt_ints, False),
+        ("forfeit", _bool, False),
     ),
     StateHash: (("at", _int, True), ("version", _nonneg, True), ("hash", _hash, True)),
     Ended: (

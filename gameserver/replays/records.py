@@ -166,7 +166,7 @@ class TimedOut:
 
 @attrs.frozen(kw_only=True)
 class Resigned:
-    """A seat resigned or was resigned for abandoning; ``Game.resign`` was applied."""
+    """A seat resigned (``Game.resign``) or the room forfeited it (``Game.forfeit``)."""
 
     at: int
     seat: int
@@ -174,6 +174,9 @@ class Resigned:
     version: int
     #: Every seat's remaining bank at the resignation; None if untimed.
     clocks: tuple[int, ...] | None = attrs.field(default=None, converter=_optional_tuple_of_ints)
+    #: True when the room forfeited the seat (absent past its grace period, or no first
+    #: move in time): ``Game.forfeit`` was applied. False (and absent in older logs): resigned.
+    forfeit: bool = False
 
 
 @attrs.frozen(kw_only=True)

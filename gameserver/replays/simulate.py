@@ -2,10 +2,11 @@
 
 The match is set up exactly as the room did: ``random.Random(header.seed)``, then
 ``game.setup(len(seats), rng, options)``, then every ``Moved`` / ``TimedOut`` /
-``Resigned`` record in order through ``apply`` / ``on_timeout`` / ``resign`` with that
-same rng. Every ``StateHash`` must equal ``state_hash`` of the state at its version, and
-the ``Ended`` record must agree with ``game.outcome``. Any disagreement raises
-``ReplayMismatch`` naming the record.
+``Resigned`` record in order through ``apply`` / ``on_timeout`` / ``resign`` (``forfeit``
+for a ``Resigned`` record marked ``forfeit``) with that same rng. Every ``StateHash``
+must equal ``state_hash`` of the state at its version, and the ``Ended`` record must
+agree with ``game.outcome``. Any disagreement raises ``ReplayMismatch`` naming the
+record.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def _step(sim: Simulation, index: int, record: Record, ended: bool) -> None:
                 state = game.apply(sim.state, record.seat, record.move, sim.rng)
             elif isinstance(record, TimedOut):
                 state = game.on_timeout(sim.state, record.seat, sim.rng)
+            elif record.forfeit:
+                state = game.forfeit(sim.state, record.seat)
             else:
                 state = game.resign(sim.state, record.seat)
         except Exception as exc:  # the game refused (or failed on) a recorded event

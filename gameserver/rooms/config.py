@@ -19,6 +19,18 @@ class AbandonPolicy(enum.Enum):
     """A built-in strategy plays the seat until the player resumes."""
 
 
+# A minute is plenty to make a first move; a player who never moves must not hold an
+# untimed match (and its opponent) forever.
+DEFAULT_FIRST_MOVE_TIMEOUT: float | None = 60.0
+
+
+def _positive_or_none(
+    _config: object, attribute: attrs.Attribute[float | None], value: float | None
+) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{attribute.name} must be positive or None, not {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class RoomConfig:
     """Limits and policies every room follows."""
@@ -47,6 +59,17 @@ class RoomConfig:
     """Pending requests per room."""
     dedupe_window: int = 256
     """How many applied moves per room are remembered for at-most-once retries."""
+    # Long enough to read the result and vote for a rematch; short enough that rooms of
+    # finished matches do not pile up while their players stay connected.
+    finished_room_ttl: float = attrs.field(default=60.0, validator=attrs.validators.ge(0.0))
+    """Seconds a room whose match is over is kept for a rematch (counted again from each
+    rematch vote or newcomer); then it is released (status ``closed``)."""
+    first_move_timeout: float | None = attrs.field(
+        default=DEFAULT_FIRST_MOVE_TIMEOUT, validator=_positive_or_none
+    )
+    """Seconds a human seat has, in an untimed match, to make its first move once it is
+    to act; then the seat is forfeited, or the match aborted if nobody has moved. None:
+    no deadline."""
     replays_dir: Path | None = None
     """Where match logs are written; None records nothing."""
     fsync: FsyncPolicy = FsyncPolicy.ALWAYS

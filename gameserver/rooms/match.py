@@ -144,12 +144,14 @@ class Match:
             raise
         self._commit(state)
 
-    def resign(self, seat: int) -> None:
-        """``seat`` resigns (or is forfeited); raise ``RequestError`` if it cannot."""
+    def resign(self, seat: int, *, forfeit: bool = False) -> None:
+        """``seat`` resigns (``forfeit``: the room forfeits it, ``Game.forfeit``); raise
+        ``RequestError`` if it cannot."""
         if self.over:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
+        rule = self.game.forfeit if forfeit else self.game.resign
         try:
-            state = _ask(self.game, "resign", self.game.resign, self.state, seat)
+            state = _ask(self.game, rule.__name__, rule, self.state, seat)
         except MoveError as exc:
             raise RequestError(_move_error_code(exc), exc.reason) from None
         self._commit(state)

@@ -39,6 +39,9 @@ from gameserver.rooms.room_timers import RoomTimers
 
 log = logging.getLogger(__name__)
 
+#: The reason of the end record when the last spectator of a bots-only match left.
+ABORT_NOBODY_WATCHING = "nobody watching"
+
 
 class Room(RoomRequests, RoomTimers):
     """A room hosting matches of one game; run it with ``await room.run()`` in a nursery.
@@ -66,16 +69,19 @@ class Room(RoomRequests, RoomTimers):
     """
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve the room until it empties or is cancelled (server shutdown).
+        """Serve the room until it empties, is released or is cancelled (server shutdown).
 
         On cancellation the match log is closed without an end record, so the match can
-        be recovered after a restart.
+        be recovered after a restart; a room that emptied ends a running match first.
         """
         task_status.started()
         try:
             if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
                 await self._start_match()  # every seat is a bot
-            self._schedule_bots()
+            # A recovered match whose humans had all left (a log from before such
+            # matches were ended) ends now rather than being played out by its bots.
+            await self._end_if_nobody_plays()
+            self._schedule()
             while not self.closed:
                 try:
                     await self._fire_timers()
@@ -86,6 +92,9 @@ class Room(RoomRequests, RoomTimers):
                 with trio.move_on_at(self._next_deadline()):
                     command = await self._inbox.receive()
                     await self._handle(command)
+            if self._emptied and self.status is RoomStatus.PLAYING:
+                # The last watcher of a bots-only match left: end its log, never recover it.
+                await self._abort_match(ABORT_NOBODY_WATCHING)
         finally:
             self.closed = True
             self._refuse_pending()

@@ -3,8 +3,10 @@
 Replies and errors go to one requester; ``room`` and ``chat`` pushes are encoded once
 and the same payload goes to everyone; each seat gets its own ``state`` (its own view
 of the game), spectators share one encoded public ``state``; a (re)connecting member
-gets a full snapshot. Pushes carry coalescing keys, so a client that is behind only
-ever receives the newest ``state`` and ``room`` of each room.
+gets a full snapshot (a newcomer to a finished match's seat gets no ``state`` until
+the rematch starts: the finished match was another player's view). Pushes carry
+coalescing keys, so a client that is behind only ever receives the newest ``state``
+and ``room`` of each room.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ class RoomFanout(RoomState):
         match = self.match
         assert match is not None
         outcome = match.outcome
-        to_act = match.to_act()
+        # An aborted match has no outcome in the rules, and nobody acts in it any more.
+        to_act = frozenset() if self._aborted is not None else match.to_act()
         legal = None
         if seat is not None and seat in to_act:
             legal = tuple(match.legal_moves(seat))
@@ -94,7 +97,7 @@ class RoomFanout(RoomState):
             legal_moves=legal,
             seats=tuple(s.info() for s in self.seats),
             clock=self.clocks.state(now) if self.clock_settings is not None else None,
-            outcome=None if outcome is None else outcome_info(outcome),
+            outcome=self._aborted if outcome is None else outcome_info(outcome),
         )
 
     def _push_states(self) -> None:
@@ -104,7 +107,7 @@ class RoomFanout(RoomState):
         now = trio.current_time()
         key = f"state:{self.room_id}"
         for seat in self.seats:
-            if seat.player is not None and seat.player.connected:
+            if seat.player is not None and seat.player.connected and not seat.newcomer:
                 seat.player.send(payload_of(self._state_for(seat.index, now)), key=key)
         if self.spectators:
             shared = payload_of(self._state_for(None, now))
@@ -114,8 +117,8 @@ class RoomFanout(RoomState):
     def _send_snapshot(self, player: Player) -> None:
         """Bring one (re)connected participant fully up to date."""
         player.send(payload_of(RoomUpdate(room=self.summary())), key=f"room:{self.room_id}")
-        if self.match is not None:
-            seat = self.seat_of(player)
+        seat = self.seat_of(player)
+        if self.match is not None and not (seat is not None and seat.newcomer):
             state = self._state_for(None if seat is None else seat.index, trio.current_time())
             player.send(payload_of(state), key=f"state:{self.room_id}")
         for said in self._chat_log:

@@ -4,7 +4,12 @@ A transition (move, resignation, timeout) first changes the ``Match``, then
 ``_after_transition`` syncs the clocks and appends the record, plus the final state
 hash and the end when the game is over, to the match log, awaiting durability; only
 then does the room answer the requester and ``_publish`` the new states (and
-``match_over``). After each transition a bot move is scheduled if a bot is to act.
+``match_over``). After each transition ``_schedule`` sets the next bot move and the
+first-move deadlines. A match ends by its rules (``_publish`` then calls ``_finish_match``) or is
+aborted by the room (``_abort_match``: nobody left to play, or no first move); either
+way the log gets its ``Ended`` record, so a finished match is never recovered.
+
+A rematch rotates the seats by one (two seats swap), so the first mover changes.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import trio
 
 from gameserver.games.base import state_hash
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.messages import ClockSettings, MatchOver, RoomStatus
+from gameserver.protocol.messages import ClockSettings, MatchOver, OutcomeInfo, RoomStatus
 from gameserver.replays import records
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.rooms.clock import Clocks
@@ -26,6 +31,9 @@ from gameserver.rooms.room_fanout import RoomFanout, outcome_info
 from gameserver.rooms.seats import Seat
 
 log = logging.getLogger(__name__)
+
+#: The reason of the end record when the last human left a match only bots still play.
+ABORT_NO_PLAYERS = "no players left"
 
 
 class MatchFlow(RoomFanout):
@@ -54,16 +62,26 @@ class MatchFlow(RoomFanout):
         for seat in self.seats:
             if seat.player is not None and not seat.player.connected:
                 seat.grace_until = now + self.config.grace_period
+        if match.version > 0:
+            # The log does not say which seats moved: spare them all the first-move deadline.
+            self._moved.update(range(self.players))
 
     async def _start_match(self) -> None:
         """Start a new match (first or rematch): fresh rules state, clocks and log."""
+        if self.match_number > 0:
+            self._rotate_seats()
         self.match_number += 1
         seed = secrets.randbits(63)
         self.match = Match(self.game, self.players, self.options, seed)
         self.clocks = Clocks(self.clock_settings or ClockSettings(), self.players)
         self._applied.clear()
+        self._moved.clear()
+        self._first_move_due.clear()
+        self._release_at = None
+        self._aborted = None
         for seat in self.seats:
             seat.wants_rematch = False
+            seat.newcomer = False
         if self.config.replays_dir is not None:
             header = match_header(
                 match_id=f"{self.room_id}-{self.match_number}",
@@ -81,7 +99,14 @@ class MatchFlow(RoomFanout):
         self._host.metrics.matches_started[self.game.name] += 1
         self._announce()
         self._push_states()
-        self._schedule_bots()
+        self._schedule()
+
+    def _rotate_seats(self) -> None:
+        """Move every occupant one seat on (the last to seat 0): two seats swap, so the
+        player who moved second moves first in the rematch."""
+        self.seats = self.seats[-1:] + self.seats[:-1]
+        for index, seat in enumerate(self.seats):
+            seat.index = index
 
     async def _after_transition(self, record: records.Record) -> None:
         """Log a transition (and the end), then update everyone. Call after ``Match`` moved."""
@@ -112,26 +137,77 @@ class MatchFlow(RoomFanout):
         self._push_states()
         outcome = match.outcome
         if outcome is not None and self.status is RoomStatus.PLAYING:
-            self.status = RoomStatus.OVER
-            self._bot_due = None
-            self._host.metrics.matches_finished[self.game.name] += 1
-            self._broadcast(
-                MatchOver(
-                    room_id=self.room_id,
-                    match=self.match_number,
-                    version=match.version,
-                    outcome=outcome_info(outcome),
-                    replay_id=(
-                        f"{self.room_id}-{self.match_number}"
-                        if self.config.replays_dir is not None
-                        else None
-                    ),
-                )
-            )
-            self._announce()
-            self._maybe_close()  # e.g. a recovered match nobody came back to
+            self._finish_match(outcome_info(outcome))
         else:
-            self._schedule_bots()
+            self._schedule()
+
+    def _finish_match(self, outcome: OutcomeInfo) -> None:
+        """The match is over and its end is logged: tell everyone, free the seats of
+        players who left it, and give the room ``finished_room_ttl`` to rematch. (A
+        player still within its grace period keeps the seat until the period ends.)"""
+        match = self.match
+        assert match is not None
+        self.status = RoomStatus.OVER
+        self._bot_due = None
+        self._first_move_due.clear()
+        self._release_at = trio.current_time() + self.config.finished_room_ttl
+        self._host.metrics.matches_finished[self.game.name] += 1
+        self._broadcast(
+            MatchOver(
+                room_id=self.room_id,
+                match=self.match_number,
+                version=match.version,
+                outcome=outcome,
+                replay_id=(
+                    f"{self.room_id}-{self.match_number}"
+                    if self.config.replays_dir is not None
+                    else None
+                ),
+            )
+        )
+        for seat in self.seats:
+            if seat.departed:
+                self._free_seat(seat)
+        self._announce()
+        self._maybe_close()  # e.g. a recovered match nobody came back to
+
+    async def _abort_match(self, reason: str) -> None:
+        """End the running match without a result (``Ended`` with ``aborted``), e.g.
+        when no human is left to play it; the room then goes on as after any end."""
+        match = self.match
+        assert match is not None and not match.over
+        self.clocks.stop_all(trio.current_time())
+        await self._record(
+            records.Ended(at=wall_ms(), version=match.version, reason=reason, aborted=True)
+        )
+        await self._journal.close()
+        self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self._push_states()
+        self._finish_match(self._aborted)
+
+    async def _end_if_nobody_plays(self) -> None:
+        """Abort the running match once no human holds a seat of it and at least one
+        human left it (a match of bots only, from the start, plays on for its watchers)."""
+        match = self.match
+        if self.status is not RoomStatus.PLAYING or match is None or match.over:
+            return
+        if any(seat.player is not None for seat in self.seats):
+            return
+        if any(seat.departed for seat in self.seats):
+            await self._abort_match(ABORT_NO_PLAYERS)
+
+    def _free_seat(self, seat: Seat) -> None:
+        """Make ``seat`` open (after the match): its player, if any, leaves the room."""
+        if seat.player is not None:
+            seat.player.left_room(self.room_id)
+        seat.player = None
+        seat.name = None
+        seat.grace_until = None
+        seat.takeover = False
+        seat.strategy = None
+        seat.strategy_name = None
+        seat.departed = False
+        seat.wants_rematch = False
 
     def _banks(self, now: float) -> tuple[int, ...] | None:
         """Every seat's remaining clock time at ``now`` for the log (None without a clock)."""
@@ -145,16 +221,26 @@ class MatchFlow(RoomFanout):
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         return self.match
 
-    async def _resign_seat(self, seat: Seat) -> None:
-        """Resign ``seat`` in the match and log it; the caller then answers and publishes."""
+    async def _resign_seat(self, seat: Seat, *, forfeit: bool = False) -> None:
+        """Resign ``seat`` (``forfeit``: the room forfeits it) in the match and log it;
+        the caller then answers and publishes."""
         match = self._require_match()
         now = trio.current_time()
-        match.resign(seat.index)
+        match.resign(seat.index, forfeit=forfeit)
         await self._after_transition(
             records.Resigned(
-                at=wall_ms(), seat=seat.index, version=match.version, clocks=self._banks(now)
+                at=wall_ms(),
+                seat=seat.index,
+                version=match.version,
+                clocks=self._banks(now),
+                forfeit=forfeit,
             )
         )
+
+    def _schedule(self) -> None:
+        """After a transition: set the next bot move and the first-move deadlines."""
+        self._schedule_bots()
+        self._schedule_first_moves()
 
     def _schedule_bots(self) -> None:
         """Set the bot move deadline when a seat the room plays for is to act."""
@@ -163,3 +249,18 @@ class MatchFlow(RoomFanout):
             return
         if any(self.seats[seat].bot_controlled for seat in match.to_act()):
             self._bot_due = trio.current_time() + self.config.bot_delay
+
+    def _schedule_first_moves(self) -> None:
+        """Give each human seat that is to act, and has not moved yet in this untimed
+        match, ``first_move_timeout`` seconds from when it first had to act."""
+        match = self.match
+        timeout = self.config.first_move_timeout
+        if match is None or match.over or timeout is None or self.clock_settings is not None:
+            self._first_move_due.clear()
+            return
+        now = trio.current_time()
+        self._first_move_due = {
+            index: self._first_move_due.get(index, now + timeout)
+            for index in match.to_act()
+            if index not in self._moved and not self.seats[index].bot_controlled
+        }

@@ -55,6 +55,7 @@ class RoomRequests(RoomSeating):
         now = trio.current_time()
         used = self.clocks.elapsed_ms(seat.index, now)
         match.apply(seat.index, command.move)
+        self._moved.add(seat.index)
         self.clocks.charge(seat.index, now)
         await self._after_transition(
             records.Moved(
@@ -105,16 +106,14 @@ class RoomRequests(RoomSeating):
         self._publish()
 
     async def _on_rematch(self, command: RematchRequest) -> None:
-        """Record the vote; start the next match once every human seat voted."""
+        """Record the vote; start the next match once every seat is filled and every
+        human voted."""
         seat = self._require_seat(command.player)
         if self.status is not RoomStatus.OVER:
             raise RequestError(ErrorCode.MATCH_NOT_OVER, "the match is still being played")
         seat.wants_rematch = True
         self._reply(command.player, command.request_id, EmptyResult())
-        if all(s.is_bot or (s.player is not None and s.wants_rematch) for s in self.seats):
-            await self._start_match()
-        else:
-            self._announce()  # the others see the vote in the seat's ``wants_rematch``
+        await self._rematch_if_ready()  # the others see the vote in ``wants_rematch``
 
     async def _on_leave(self, command: LeaveRequest) -> None:
         """Leave the room: a spectator just goes; a seated player resigns a running match first."""
@@ -138,5 +137,6 @@ class RoomRequests(RoomSeating):
         self._reply(player, command.request_id, EmptyResult())
         if resigned:
             self._publish()
+        await self._end_if_nobody_plays()
         self._announce()
         self._maybe_close()

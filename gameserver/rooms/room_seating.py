@@ -1,11 +1,13 @@
 """Seating and presence: who joins, watches, leaves a seat, disconnects and comes back.
 
 ``join`` and ``spectate`` are synchronous and called by the lobby, so two players never
-race for the last seat. Connection events arrive through the inbox: ``Attached`` (a
-member's new connection; a returning player's grace period ends) and ``Detached`` (its
-grace period starts, or its seat is freed at once when the match is over). Freeing a
-seat (``_vacate``) tells the player, which lets the server forget an offline player
-with no room left.
+race for the last seat. A seat can be joined while the room waits for its first match,
+and after a match ended once its player left (the newcomer's join counts as a rematch
+vote). Connection events arrive through the inbox: ``Attached`` (a member's new
+connection; a returning player's grace period ends) and ``Detached`` (its grace period
+starts, or its seat is freed at once when the match is over). Freeing a seat
+(``_vacate``) tells the player, which lets the server forget an offline player with no
+room left.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class RoomSeating(MatchFlow):
 
     @property
     def open_seats(self) -> int:
-        """How many seats can still be joined."""
+        """How many seats can be joined before the first match (what quick match fills)."""
         if self.status is not RoomStatus.WAITING:
             return 0
         return sum(1 for seat in self.seats if seat.is_open)
@@ -42,7 +44,7 @@ class RoomSeating(MatchFlow):
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed")
         if self.is_member(player):
             raise RequestError(ErrorCode.ALREADY_IN_ROOM, "you are already in this room")
-        if self.status is not RoomStatus.WAITING:
+        if self.status is RoomStatus.PLAYING:
             raise RequestError(ErrorCode.ROOM_FULL, "the match in this room has already started")
         if seat is None:
             chosen = next((s for s in self.seats if s.is_open), None)
@@ -59,6 +61,10 @@ class RoomSeating(MatchFlow):
         self.submit(SeatsChanged())
         chosen.player = player
         chosen.name = player.name
+        if self.status is RoomStatus.OVER:
+            # Joining a finished match's freed seat is joining its rematch.
+            chosen.newcomer = True
+            chosen.wants_rematch = True
         player.entered_room(self.room_id)
         return chosen.index
 
@@ -73,28 +79,42 @@ class RoomSeating(MatchFlow):
         player.entered_room(self.room_id)
 
     def _vacate(self, seat: Seat) -> None:
-        """Remove a seat's player; during a match the seat stays taken (``departed``)."""
+        """Remove a seat's player: the seat is open again, except during a match, where
+        it stays taken (``departed``) until the match ends."""
         player = seat.player
         if player is None:
+            return
+        if self.status is not RoomStatus.PLAYING:
+            self._free_seat(seat)
             return
         player.left_room(self.room_id)
         seat.player = None
         seat.grace_until = None
         seat.wants_rematch = False
-        if self.status is RoomStatus.WAITING:
-            seat.name = None
-            seat.takeover = False
-        else:
-            seat.departed = True
-            seat.takeover = False
-            seat.strategy = None
-            seat.strategy_name = None
+        seat.departed = True
+        seat.takeover = False
+        seat.strategy = None
+        seat.strategy_name = None
 
     async def _on_seats_changed(self) -> None:
-        """A seat was taken: announce it, and start the match once every seat is."""
+        """A seat was taken: announce it, and start the match (or the rematch) once every
+        seat is filled and, after a match, every human voted."""
+        if self.status is RoomStatus.OVER:
+            await self._rematch_if_ready()
+            return
         self._announce()
         if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
             await self._start_match()
+
+    async def _rematch_if_ready(self) -> None:
+        """After a match: start the next one if every seat is filled and every human voted
+        (bots always agree); else show the votes and keep the room ``finished_room_ttl``
+        longer."""
+        if all(s.is_bot or (s.player is not None and s.wants_rematch) for s in self.seats):
+            await self._start_match()
+            return
+        self._release_at = trio.current_time() + self.config.finished_room_ttl
+        self._announce()
 
     async def _on_attached(self, player: Player) -> None:
         """A member's new connection (or a new spectator): end its grace, send a snapshot."""

@@ -18,7 +18,7 @@ import trio
 from gameserver.games.base import Game, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.messages import ClockSettings, RoomStatus, RoomSummary
+from gameserver.protocol.messages import ClockSettings, OutcomeInfo, RoomStatus, RoomSummary
 from gameserver.replays import records
 from gameserver.rooms.clock import Clocks
 from gameserver.rooms.commands import Request, RoomCommand
@@ -72,11 +72,11 @@ class RoomState:
         self.config = config
         self._host = host
         self.seats = [Seat(index) for index in range(players)]
-        for index, strategy_name in (bots or {}).items():
+        for number, (index, strategy_name) in enumerate(sorted((bots or {}).items()), start=1):
             seat = self.seats[index]
             seat.strategy_name = strategy_name
             seat.strategy = get_strategy(game.name, strategy_name)
-            seat.name = f"{strategy_name} bot"
+            seat.name = bot_name(number, strategy_name)
         self.spectators: dict[str, Player] = {}
         self.status = RoomStatus.WAITING
         self.match: Match | None = None
@@ -91,6 +91,16 @@ class RoomState:
         self._bot_rng = random.Random()
         self._bot_due: float | None = None
         self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
+        # Seats that moved in the current match, and the first-move deadline (trio time)
+        # of each human seat to act that has not (``config.first_move_timeout``).
+        self._moved: set[int] = set()
+        self._first_move_due: dict[int, float] = {}
+        # When a finished room is released (``config.finished_room_ttl``); None otherwise.
+        self._release_at: float | None = None
+        # The outcome shown for a match the room aborted (the rules have none for it).
+        self._aborted: OutcomeInfo | None = None
+        # Set when the room closed because nobody was left in it (see ``_maybe_close``).
+        self._emptied = False
         # The latest chat messages, encoded, for members who (re)join; not recorded in
         # the match log, so a restarted server starts them afresh.
         self._chat_log: deque[Payload] = deque(maxlen=max(0, config.chat_history))
@@ -145,7 +155,17 @@ class RoomState:
         await self._journal.append(items, current_hash)
 
     def _maybe_close(self) -> None:
-        """Close the room once no human holds a seat and nobody watches."""
+        """Close the room once no human holds a seat and nobody watches; ``Room.run``
+        then ends a match still running (bots only) before the task ends."""
         if any(seat.player is not None for seat in self.seats) or self.spectators:
             return
         self.closed = True
+        self._emptied = True
+
+
+def bot_name(number: int, strategy: str) -> str:
+    """The display name of the ``number``-th (from 1) server-filled seat of a room:
+    "Computer (best)", then "Computer 2 (random)", ... so no two seats share a name."""
+    if number == 1:
+        return f"Computer ({strategy})"
+    return f"Computer {number} ({strategy})"

@@ -16,7 +16,8 @@ class Seat:
     A seat is *open* (nobody), *human* (a player holds it, connected or within its grace
     period) or *bot* (a built-in strategy). A human seat whose grace period ran out under
     the "bot" policy keeps its player but is played by ``strategy`` (``takeover``) until
-    the player resumes.
+    the player resumes. A human who leaves a running match leaves the seat ``departed``
+    (shown as human, without a player) until the match ends; then it is open again.
     """
 
     index: int
@@ -37,6 +38,9 @@ class Seat:
     """The occupant voted for a rematch after the match ended."""
     departed: bool = False
     """The human left (or forfeited) this running match for good."""
+    newcomer: bool = False
+    """The player took this seat after the match ended (it waits for the rematch and
+    gets no ``state`` of the finished match, which was someone else's view)."""
 
     @property
     def is_bot(self) -> bool:

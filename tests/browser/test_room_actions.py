@@ -30,8 +30,8 @@ def test_resign_then_rematch_against_the_computer(
     assert "resigned" in page.inner_text("#turn-status")
 
     page.click("#rematch")
-    # A rematch may change who moves first: wait for our turn in the new match.
-    wait_room(page, match="2", status="playing", my_turn="true")
+    # the rematch swaps the seats: the computer moves first, then it is Finn's turn
+    wait_room(page, seat="1", match="2", version="1", status="playing", my_turn="true")
     assert page.locator('[data-column][data-legal="true"]').count() == 7
     assert page.is_hidden("#result")
 

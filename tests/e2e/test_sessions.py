@@ -151,7 +151,7 @@ async def test_grace_period_expiry_forfeits_over_the_wire(tmp_path: Path) -> Non
         await bob.call(JoinRoom, JoinResult, room_id=room.room_id)
         await bob.ws.close()
         over = await alice.wait_for(MatchOver)
-        assert over.outcome.winners == (0,) and over.outcome.reason == "resigned"
+        assert over.outcome.winners == (0,) and over.outcome.reason == "forfeit"
         # leaving after the end closes the room
         await alice.call(LeaveRoom, EmptyResult, room_id=room.room_id)
         assert await alice.fail(Chat, room_id=room.room_id, text="hi") == "room_not_found"

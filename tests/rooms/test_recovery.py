@@ -83,5 +83,5 @@ async def test_nobody_comes_back_the_grace_period_forfeits(tmp_path: Path) -> No
         assert len(service.players) == 0  # offline and seatless: forgotten
         nursery.cancel_scope.cancel()
     loaded = load_match(tmp_path / f"{room_id}-1.gsr")
-    assert loaded.complete and loaded.end is not None and loaded.end.reason == "resigned"
+    assert loaded.complete and loaded.end is not None and loaded.end.reason == "forfeit"
     resimulate(loaded)  # the continued log still verifies
