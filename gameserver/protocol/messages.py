@@ -171,6 +171,9 @@ class RoomSummary:
     """The time control; None = untimed."""
     match: int = 0
     """Number of the current match in this room (1 for the first; 0 before it starts)."""
+    paused: str | None = None
+    """None while play can go on; else why the room is paused: ``"storage_unavailable"``
+    (no move, timeout or match start until the server can record again; clocks stopped)."""
 
 
 @attrs.frozen(kw_only=True)
