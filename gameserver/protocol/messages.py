@@ -172,8 +172,7 @@ class RoomSummary:
     match: int = 0
     """Number of the current match in this room (1 for the first; 0 before it starts)."""
     paused: str | None = None
-    """None while play can go on; else why the room is paused: ``"storage_unavailable"``
-    (no move, timeout or match start until the server can record again; clocks stopped)."""
+    """None while play goes on; else why it is paused: "storage_unavailable" (cannot record)."""
 
 
 @attrs.frozen(kw_only=True)
