@@ -10,11 +10,13 @@ about it (``MatchFlow._record`` does, and pauses the room until a write succeeds
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import trio
 from gameserver import __version__ as server_version
 from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import records
@@ -24,6 +26,10 @@ from gameserver.replays.recorder import FsyncPolicy
 from gameserver.rooms.seats import Seat
 
 log = logging.getLogger(__name__)
+
+# A paused room resumes only with this much free space: a write that just fits in the
+# slack of a file's last block would otherwise resume play that the next move pauses again.
+RESUME_MIN_FREE = 64 * 1024
 
 
 class StorageUnavailable(Exception):
@@ -133,12 +139,19 @@ class Journal:
     async def probe(self, state_hash: Callable[[], tuple[int, str]]) -> None:
         """Append a state hash of the current state: proof that the log takes writes again.
 
-        Raises ``StorageUnavailable`` while the disk still refuses. Without a log there
-        is nothing to write and it returns at once.
+        Raises ``StorageUnavailable`` while the disk still refuses, or has less than
+        ``RESUME_MIN_FREE`` bytes free. Without a log it returns at once.
         """
         recorder = self._recorder
         if recorder is None:
             return
+        directory = recorder.recorder.path.parent
+        try:
+            free = (await trio.to_thread.run_sync(shutil.disk_usage, directory)).free
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot check the free space in {directory}: {exc}") from exc
+        if free < RESUME_MIN_FREE:
+            raise StorageUnavailable(f"only {free} bytes free in {directory}")
         version, digest = state_hash()
         await self._write(recorder, [records.StateHash(at=wall_ms(), version=version, hash=digest)])
 

@@ -136,7 +136,6 @@ async def test_a_full_disk_pauses_rooms_and_loses_nothing_acknowledged(
         assert waiting.room.status.value == "waiting" and waiting.room.match == 0
         forget_room_updates(carol, room_c)
         assert await metric(server, "gameserver_rooms_paused_storage") == 2
-        assert not (replays / f"{room_c}-1.gsr").exists()
 
         # Space comes back: both rooms go on by themselves.
         small_disk.free()
