@@ -2,7 +2,8 @@
 
 HTTP routes (GET and HEAD):
 
-* ``/healthz`` — ``ok`` while the server runs;
+* ``/healthz`` — ``ok`` while the server runs; 503 with a one-line reason while any
+  room is paused because its match log cannot be written (a full or failing disk);
 * ``/metrics`` — Prometheus text format (connections, rooms, matches by game, messages
   in/out, errors by code);
 * ``/api/replays...`` — the replay API (``gameserver.replay_api``);
@@ -171,7 +172,7 @@ class HTTPRoutes:
             return HTTPResponse.text(405, "only GET and HEAD", (("Allow", "GET, HEAD"),))
         path = request.path
         if path == "/healthz":
-            return HTTPResponse.text(200, "ok", (("Cache-Control", "no-store"),))
+            return self._health()
         if path == "/metrics":
             body = self.metrics.render().encode("utf-8")
             headers = (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"))
@@ -182,6 +183,20 @@ class HTTPRoutes:
                 (("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")),
             )
         return await self._static(path)
+
+    def _health(self) -> HTTPResponse:
+        """200 ``ok``, or 503 naming the failing storage while rooms are paused on it."""
+        no_store = (("Cache-Control", "no-store"),)
+        metrics = self.metrics
+        if not metrics.storage_failing:
+            return HTTPResponse.text(200, "ok", no_store)
+        rooms = len(metrics.storage_paused)
+        return HTTPResponse.text(
+            503,
+            f"storage failing: cannot write match logs in {self.config.replays_dir} "
+            f"({metrics.storage_error}); {rooms} room{'s' if rooms != 1 else ''} paused",
+            no_store,
+        )
 
     async def _static(self, path: str) -> HTTPResponse:
         static_dir = self.config.static_dir

@@ -90,6 +90,10 @@ class ErrorCode(str, enum.Enum):
     # -- server --
     RATE_LIMITED = "rate_limited"
     """Too many messages too fast; slow down (persistent abuse closes with 1008)."""
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    """The server cannot record the change durably now (its disk is full or failing), so
+    it did not happen. Retryable: the room is paused (``RoomSummary.paused``) and plays on
+    by itself once storage works again; then send the same request again."""
     SHUTTING_DOWN = "shutting_down"
     """The server is stopping and accepts no new rooms or matches."""
     INTERNAL_ERROR = "internal_error"

@@ -175,6 +175,8 @@ class RoomSummary:
     """The time control; None = untimed."""
     match: int = 0
     """Number of the current match in this room (1 for the first; 0 before it starts)."""
+    paused: str | None = None
+    """None while play goes on; else why it is paused: "storage_unavailable" (cannot record)."""
 
 
 @attrs.frozen(kw_only=True)

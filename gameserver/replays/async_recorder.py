@@ -44,12 +44,19 @@ class AsyncMatchRecorder:
         """See ``MatchRecorder.hash_due``."""
         return self.recorder.hash_due
 
+    def hash_due_after(self, records: Iterable[Record]) -> bool:
+        """See ``MatchRecorder.hash_due_after``."""
+        return self.recorder.hash_due_after(records)
+
     async def append(self, record: Record) -> None:
         """See ``MatchRecorder.append``; returns once the record is written (and synced)."""
         await self.append_many((record,))
 
     async def append_many(self, records: Iterable[Record]) -> None:
-        """See ``MatchRecorder.append_many``; returns once they are written (and synced)."""
+        """See ``MatchRecorder.append_many``; returns once they are written (and synced).
+
+        Raises ``WriteFailed`` when the disk refuses: none of them is in the file.
+        """
         batch = tuple(records)
         if self._syncs(batch):
             await trio.to_thread.run_sync(self.recorder.append_many, batch)

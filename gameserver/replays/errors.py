@@ -10,6 +10,8 @@
      ├── CorruptRecord           one record frame is whole but its content is not a valid
      │                           record; the loader turns it into CorruptReplay
      ├── RecorderError           the recorder cannot append (closed, ended, a failed write)
+     │    ├── WriteFailed        the disk refused the write (full, I/O error); nothing was
+     │    │                      added to the file, and a later append may succeed
      │    └── InvalidRecord      the caller passed a record that would not load back
      └── ReplayMismatch          re-simulation disagrees with the log (``.index`` says where)
 
@@ -45,10 +47,16 @@ class CorruptRecord(ReplayError):
 
 
 class RecorderError(ReplayError):
-    """The recorder refused an append: it is closed, the match has ended, or a write failed.
+    """The recorder refused an append: it is closed, the match has ended, or a write failed."""
 
-    After a failed write the recorder is closed; the file keeps every record appended
-    before the failure and loads normally.
+
+class WriteFailed(RecorderError):
+    """The operating system refused to write or sync the records (disk full, I/O error).
+
+    None of the records is in the file: any part of them that reached it was cut off
+    again, so the file ends on the last whole record and loads normally. The recorder
+    stays open; append again (e.g. once the disk has room) and the file continues.
+    ``__cause__`` is the ``OSError``.
     """
 
 

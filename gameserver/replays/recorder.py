@@ -18,19 +18,24 @@ event loop::
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import os
 import re
+import io
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 from . import framing
 from .codec import encode_checked
-from .errors import InvalidRecord, RecorderError
+from .errors import InvalidRecord, RecorderError, WriteFailed
 from .loader import SUFFIX, LoadedMatch, load_match
 from .records import STATE_EVENTS, Ended, Header, Record, StateHash
+
+# The file object: raw, unbuffered (every write is one system call, nothing is held back).
+_File = io.FileIO
 
 #: A state hash is due after this many state-changing events (and always before the end).
 HASH_EVERY = 10
@@ -71,6 +76,16 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _write_all(file: _File, data: bytes) -> None:
+    """Write all of ``data``: a raw write may take only part of it (a disk filling up)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:  # None (non-blocking) or 0: no progress is possible
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
 def _frame(item: Header | Record) -> bytes:
     payload = encode_checked(item)
     if len(payload) > framing.MAX_PAYLOAD:
@@ -85,13 +100,16 @@ class MatchRecorder:
     inside async code.
     """
 
-    def __init__(self, path: Path, file: BinaryIO, fsync: FsyncPolicy, *, end: int) -> None:
+    def __init__(self, path: Path, file: _File, fsync: FsyncPolicy, *, end: int) -> None:
         """Internal: use ``create`` or ``reopen``. ``end`` is where the next record goes."""
         self.path = path
         self.fsync = fsync
-        self._file: BinaryIO | None = file
+        self._file: _File | None = file
         self._lock = threading.Lock()
+        #: Offset just past the last whole record: everything after it is to be cut off.
         self._end = end
+        #: A failed write could not be cut back yet: cut before writing anything else.
+        self._torn = False
         self._ended = False
         self._since_hash = 0
 
@@ -111,15 +129,17 @@ class MatchRecorder:
         """
         path = log_path(directory, header.match_id)
         data = framing.MAGIC + _frame(header)
-        file = open(path, "xb")
+        # Unbuffered: a failed write leaves no bytes in a buffer for a later flush to retry.
+        file = open(path, "xb", buffering=0)
         try:
-            file.write(data)
-            file.flush()
+            _write_all(file, data)
             if fsync is not FsyncPolicy.NEVER:
                 os.fsync(file.fileno())
                 _fsync_directory(path.parent)
         except BaseException:
-            file.close()
+            # A full disk: the file is empty or partial. Remove it whatever close says.
+            with contextlib.suppress(OSError):
+                file.close()
             path.unlink(missing_ok=True)
             raise
         return cls(path, file, fsync, end=len(data))
@@ -142,7 +162,7 @@ class MatchRecorder:
             raise RecorderError("cannot reopen a log that was not loaded from a file")
         if loaded.complete:
             raise RecorderError(f"{loaded.path}: the match has already ended")
-        file = open(loaded.path, "r+b")
+        file = open(loaded.path, "r+b", buffering=0)
         try:
             file.truncate(loaded.valid_bytes)
             file.seek(loaded.valid_bytes)
@@ -172,14 +192,18 @@ class MatchRecorder:
         """Write one record and flush it (and fsync, per policy). Then broadcast the update.
 
         Raises ``InvalidRecord`` (a ``ValueError``; nothing written) for a record that
-        would not load back, e.g. a float ``at``. Raises ``RecorderError`` if closed, after
-        the end record, or if the write fails (the recorder is then closed and the file
-        keeps every earlier record).
+        would not load back, e.g. a float ``at``; ``RecorderError`` if closed or after
+        the end record; ``WriteFailed`` if the disk refuses the write or the sync (full,
+        I/O error): the file is cut back to its last whole record, the recorder stays
+        open, and the caller must not tell anyone about the record. Append again later.
         """
         self.append_many((record,))
 
     def append_many(self, records: Iterable[Record]) -> None:
-        """Write several records with one flush (and at most one fsync), in order."""
+        """Write several records with one write (and at most one fsync), in order.
+
+        All or nothing: on ``WriteFailed`` none of them is in the file.
+        """
         records = tuple(records)
         data = b"".join(_frame(record) for record in records)
         with self._lock:
@@ -190,16 +214,32 @@ class MatchRecorder:
                 raise RecorderError(f"{self.path}: the match has already ended")
             ends = any(isinstance(record, Ended) for record in records)
             try:
-                file.write(data)
-                file.flush()
+                if self._torn:
+                    self._cut_back(file)
+                _write_all(file, data)
                 if self.fsync is FsyncPolicy.ALWAYS or (ends and self.fsync is FsyncPolicy.END):
                     os.fsync(file.fileno())
             except OSError as exc:
-                self._abandon(file)
-                raise RecorderError(f"{self.path}: write failed: {exc}") from exc
+                self._torn = True
+                with contextlib.suppress(OSError):
+                    self._cut_back(file)
+                raise WriteFailed(f"{self.path}: write failed: {exc}") from exc
             self._end += len(data)
             for record in records:
                 self._count(record)
+
+    def hash_due_after(self, records: Iterable[Record]) -> bool:
+        """Whether ``hash_due`` will be true once ``records`` are appended.
+
+        Lets a caller append a transition and its state hash in one ``append_many``.
+        """
+        since = self._since_hash
+        for record in records:
+            if isinstance(record, STATE_EVENTS):
+                since += 1
+            elif isinstance(record, StateHash):
+                since = 0
+        return since >= HASH_EVERY
 
     def _count(self, record: Record) -> None:
         if isinstance(record, STATE_EVENTS):
@@ -209,17 +249,14 @@ class MatchRecorder:
         elif isinstance(record, Ended):
             self._ended = True
 
-    def _abandon(self, file: BinaryIO) -> None:
-        # Best effort: drop a partial record so the file ends on a whole one.
-        self._file = None
-        try:
-            file.close()
-        except (OSError, ValueError):
-            pass
-        try:
-            os.truncate(self.path, self._end)
-        except OSError:
-            pass
+    def _cut_back(self, file: _File) -> None:
+        # Drop whatever part of a failed write reached the file, so the next record
+        # follows the last whole one instead of a torn one. Shrinking needs no space.
+        file.truncate(self._end)
+        file.seek(self._end)
+        if self.fsync is not FsyncPolicy.NEVER:
+            os.fsync(file.fileno())
+        self._torn = False
 
     def close(self) -> None:
         """Flush and close the file. Safe to call twice."""
@@ -228,7 +265,8 @@ class MatchRecorder:
             if file is None:
                 return
             try:
-                file.flush()
+                if self._torn:
+                    self._cut_back(file)
                 if self.fsync is FsyncPolicy.ALWAYS:
                     os.fsync(file.fileno())
             finally:

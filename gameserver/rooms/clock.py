@@ -11,6 +11,10 @@ The room owns one ``Clocks`` per match and drives it with trio times in seconds
   ``game.on_timeout``.
 
 A seat's time for the current turn is the smaller of its bank and the per-move limit.
+
+``mark()`` remembers the clocks as they are (the room marks them once a transition is
+durable) and ``rewind()`` goes back there (a transition whose record could not be made
+durable never happened, on the clocks either).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Clocks:
         self.bank_ms: list[int | None] = [settings.initial_ms] * seats
         # seat -> trio time its current turn started
         self._started: dict[int, float] = {}
+        self._marked: tuple[list[int | None], dict[int, float]] = ([settings.initial_ms] * seats, {})
 
     @property
     def running(self) -> frozenset[int]:
@@ -147,3 +152,13 @@ class Clocks:
         """Set the banks (crash recovery); no clock runs until the next ``sync``."""
         self.bank_ms = list(bank_ms)
         self._started.clear()
+
+    def mark(self) -> None:
+        """Remember the banks and running clocks as they are now, for ``rewind``."""
+        self._marked = (list(self.bank_ms), dict(self._started))
+
+    def rewind(self) -> None:
+        """Put the banks and running clocks back as they were at the last ``mark``."""
+        banks, started = self._marked
+        self.bank_ms = list(banks)
+        self._started = dict(started)

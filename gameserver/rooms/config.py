@@ -74,3 +74,7 @@ class RoomConfig:
     """Where match logs are written; None records nothing."""
     fsync: FsyncPolicy = FsyncPolicy.ALWAYS
     """When match logs are forced to disk."""
+    # Often enough that play resumes soon after an operator frees space; each retry of
+    # a paused room is one small append (or one file creation), so 1 s costs nothing.
+    storage_retry: float = 1.0
+    """Seconds between a paused room's attempts to write its match log again."""

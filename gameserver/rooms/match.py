@@ -4,7 +4,8 @@ The room drives a ``Match`` and does everything else (recording, broadcasting, c
 Every call into the rules raises only the rules' own errors or ``RulesFailed`` (a bug in
 the game), so the room can tell a refused move from a broken game.
 Each successful transition bumps ``version`` by one. Failed moves leave the state, the
-version and the rng exactly as they were, so a replay re-simulates identically.
+version and the rng exactly as they were, so a replay re-simulates identically. The last
+transition can be taken back with ``undo`` (its record could not be made durable).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
+
+import attrs
 
 from gameserver.games.base import (
     Game,
@@ -29,6 +32,16 @@ from gameserver.rooms.errors import RulesFailed
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+_RngState = tuple[Any, ...]
+
+
+@attrs.frozen
+class _Before:
+    """What ``Match.undo`` puts back: the state before the last transition and the rng's
+    state then (None when the transition drew no random numbers)."""
+
+    state: State
+    rng: _RngState | None
 
 
 def _ask(
@@ -70,6 +83,7 @@ class Match:
         self.version = version
         #: Number of transitions applied in this match (the match log index).
         self.ply = 0
+        self._undo: _Before | None = None
 
     @classmethod
     def resume(
@@ -93,6 +107,7 @@ class Match:
         match.state = state
         match.version = version
         match.ply = version
+        match._undo = None
         return match
 
     @property
@@ -117,10 +132,28 @@ class Match:
         """The moves ``seat`` may make now."""
         return _ask(self.game, "legal_moves", self.game.legal_moves, self.state, seat)
 
-    def _commit(self, state: State) -> None:
+    def _commit(self, state: State, rng_before: _RngState | None) -> None:
+        # Keeping the old state (an immutable value) and the rng state the caller had
+        # to save anyway makes ``undo`` free on the hot path.
+        self._undo = _Before(self.state, rng_before)
         self.state = state
         self.version += 1
         self.ply += 1
+
+    def undo(self) -> None:
+        """Take back the last transition: state, version, ply and rng as before it.
+
+        Call it when the transition's record could not be made durable, before anyone
+        was told. Only one step back; raises ``RuntimeError`` with nothing to undo.
+        """
+        before, self._undo = self._undo, None
+        if before is None:
+            raise RuntimeError("no transition to undo")
+        self.state = before.state
+        self.version -= 1
+        self.ply -= 1
+        if before.rng is not None:
+            self.rng.setstate(before.rng)
 
     def apply(self, seat: int, move: Any) -> None:
         """Apply ``seat``'s ``move``; raise ``RequestError`` with the matching code on refusal."""
@@ -132,7 +165,7 @@ class Match:
         except MoveError as exc:
             self.rng.setstate(saved)
             raise RequestError(_move_error_code(exc), exc.reason) from None
-        self._commit(state)
+        self._commit(state, saved)
 
     def timeout(self, seat: int) -> None:
         """Apply the game's timeout rule for ``seat``."""
@@ -142,7 +175,7 @@ class Match:
         except MoveError:
             self.rng.setstate(saved)
             raise
-        self._commit(state)
+        self._commit(state, saved)
 
     def resign(self, seat: int, *, forfeit: bool = False) -> None:
         """``seat`` resigns (``forfeit``: the room forfeits it, ``Game.forfeit``); raise
@@ -154,7 +187,7 @@ class Match:
             state = _ask(self.game, rule.__name__, rule, self.state, seat)
         except MoveError as exc:
             raise RequestError(_move_error_code(exc), exc.reason) from None
-        self._commit(state)
+        self._commit(state, None)  # resigning draws no random numbers
 
 
 def _move_error_code(exc: MoveError) -> ErrorCode:

@@ -30,6 +30,12 @@ class Metrics:
         self.errors: Counter[str] = Counter()
         self.outbox_overflows = 0
         self.coalesced = 0
+        #: Appends and log creations the disk refused (each failed attempt, retries too).
+        self.storage_failures = 0
+        #: The last such refusal, for ``/healthz`` (the file and the system's reason).
+        self.storage_error: str | None = None
+        #: Rooms paused because their match log cannot be written now.
+        self.storage_paused: set[str] = set()
         self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
 
     def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
@@ -39,6 +45,21 @@ class Metrics:
     def error(self, code: str) -> None:
         """Count one error message sent with ``code``."""
         self.errors[code] += 1
+
+    def storage_failed(self, room_id: str, error: str) -> None:
+        """Count one refused write of ``room_id``'s log; the room is paused."""
+        self.storage_failures += 1
+        self.storage_error = error
+        self.storage_paused.add(room_id)
+
+    def storage_ok(self, room_id: str) -> None:
+        """``room_id`` writes its log again (or is gone): no longer paused."""
+        self.storage_paused.discard(room_id)
+
+    @property
+    def storage_failing(self) -> bool:
+        """True while any room is paused because its match log cannot be written."""
+        return bool(self.storage_paused)
 
     def render(self) -> str:
         """Return every metric in the Prometheus text format."""
@@ -76,6 +97,20 @@ class Metrics:
         scalar(
             "gameserver_outbox_overflows_total", "counter",
             "Connections closed because the client read too slowly.", self.outbox_overflows,
+        )
+        scalar(
+            "gameserver_storage_failing", "gauge",
+            "1 while any room is paused because its match log cannot be written, else 0.",
+            int(self.storage_failing),
+        )
+        scalar(
+            "gameserver_rooms_paused_storage", "gauge",
+            "Rooms paused because their match log cannot be written.", len(self.storage_paused),
+        )
+        scalar(
+            "gameserver_storage_failures_total", "counter",
+            "Match log appends and creations the disk refused (retries included).",
+            self.storage_failures,
         )
         labelled(
             "gameserver_matches_started_total", "Matches started, by game.", "game",

@@ -31,7 +31,7 @@ from gameserver.rooms.commands import (
     RoomCommand,
     SeatsChanged,
 )
-from gameserver.rooms.journal import wall_ms
+from gameserver.rooms.journal import StorageUnavailable, wall_ms
 from gameserver.rooms.room_fanout import payload_of
 from gameserver.rooms.room_requests import RoomRequests
 from gameserver.rooms.room_state import RoomHost
@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 
 #: The reason of the end record when the last spectator of a bots-only match left.
 ABORT_NOBODY_WATCHING = "nobody watching"
+
+# No file name or system error: those are for the operator (logs, /healthz), not players.
+STORAGE_ERROR = RequestError(
+    ErrorCode.STORAGE_UNAVAILABLE,
+    "the server cannot record moves right now, so this request was not applied; "
+    "the room is paused and resumes by itself: send the request again then",
+)
 
 
 class Room(RoomRequests, RoomTimers):
@@ -54,17 +61,19 @@ class Room(RoomRequests, RoomTimers):
 
     ======================  ===========================================================
     ``room_state.py``       ``RoomState``: the fields, ``summary``, membership lookups,
-                            ``submit``, appending to the match log, the closing rule
+                            ``submit``, the state hash for the log, the closing rule
     ``room_fanout.py``      ``RoomFanout``: replies and errors, each seat's ``state``,
                             identical payloads encoded once, pushes, snapshots
     ``room_flow.py``        ``MatchFlow``: starting a match, each transition, its end,
-                            resuming a recovered match, scheduling bot moves
+                            resuming a recovered match, scheduling bot moves, appending
+                            to the match log, pausing while it cannot be written
     ``room_seating.py``     ``RoomSeating``: ``join``, ``spectate``, freeing seats, and
                             connection events (attached, detached, seats changed)
     ``room_timers.py``      ``RoomTimers``: the next deadline; clocks running out, grace
                             periods ending, bots moving
     ``room_requests.py``    ``RoomRequests``: move, chat, resign, rematch, leave
     ``room.py``             ``Room``: the task loop, dispatching commands, failing safely
+                            (a bug closes the room; a full disk pauses it)
     ======================  ===========================================================
     """
 
@@ -83,13 +92,10 @@ class Room(RoomRequests, RoomTimers):
             await self._end_if_nobody_plays()
             self._schedule()
             while not self.closed:
-                try:
-                    await self._fire_timers()
-                except Exception:
-                    await self._fail("a timer", None)
+                deadline = await self._run_timers()
                 if self.closed:
                     break
-                with trio.move_on_at(self._next_deadline()):
+                with trio.move_on_at(deadline):
                     command = await self._inbox.receive()
                     await self._handle(command)
             if self._emptied and self.status is RoomStatus.PLAYING:
@@ -97,6 +103,7 @@ class Room(RoomRequests, RoomTimers):
                 await self._abort_match(ABORT_NOBODY_WATCHING)
         finally:
             self.closed = True
+            self._host.metrics.storage_ok(self.room_id)
             self._refuse_pending()
             with trio.CancelScope(shield=True):
                 await self._journal.close()
@@ -106,6 +113,26 @@ class Room(RoomRequests, RoomTimers):
             for player in self.spectators.values():
                 player.left_room(self.room_id)
             self._host.room_closed(self)
+
+    async def _run_timers(self) -> float:
+        """Act on what is due; return when next to wake up for a timer.
+
+        While paused on storage only the retry runs: no clock, grace period or bot acts.
+        """
+        if self.paused and trio.current_time() >= self._retry_at:
+            try:
+                await self._retry_storage()
+            except Exception:
+                await self._fail("a storage retry", None)
+        if self.paused or self.closed:
+            return self._retry_at
+        try:
+            await self._fire_timers()
+        except StorageUnavailable:
+            pass  # the room paused, and the timer acts again once it resumes
+        except Exception:
+            await self._fail("a timer", None)
+        return self._retry_at if self.paused else self._next_deadline()
 
     def _refuse_pending(self) -> None:
         """Answer requests still queued when the room closes, so no client waits forever."""
@@ -145,6 +172,10 @@ class Room(RoomRequests, RoomTimers):
         except RequestError as error:
             if isinstance(command, Request):
                 self._send_error(command.player, command.request_id, error)
+        except StorageUnavailable:
+            # The room paused and nothing of the request took effect: it may be resent.
+            if isinstance(command, Request):
+                self._send_error(command.player, command.request_id, STORAGE_ERROR)
         except Exception:
             await self._fail(type(command).__name__, command)
 

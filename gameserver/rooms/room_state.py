@@ -1,8 +1,8 @@
 """What a room knows: its settings, seats, spectators, match, inbox and match log.
 
 ``RoomState`` holds every field of a room and the few operations on them that need
-nothing else: the summary, who is a member, queueing a command, appending to the match
-log, and the closing rule. The other parts of ``Room`` (see ``room.py``) build on it.
+nothing else: the summary, who is a member, queueing a command, the state hash for
+the match log, and the closing rule. The other parts of ``Room`` (see ``room.py``) build on it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from gameserver.games.base import Game, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, OutcomeInfo, RoomStatus, RoomSummary
-from gameserver.replays import records
 from gameserver.rooms.clock import Clocks
 from gameserver.rooms.commands import Request, RoomCommand
 from gameserver.rooms.config import RoomConfig
@@ -29,6 +28,9 @@ from gameserver.rooms.metrics import Metrics
 from gameserver.rooms.outbox import Payload
 from gameserver.rooms.players import Player
 from gameserver.rooms.seats import Seat
+
+#: ``RoomSummary.paused`` while the room waits for its match log to take writes again.
+STORAGE_PAUSE = ErrorCode.STORAGE_UNAVAILABLE.value
 
 
 class RoomHost(Protocol):
@@ -88,6 +90,10 @@ class RoomState:
         self._inbox_send, self._inbox = trio.open_memory_channel[RoomCommand](math.inf)
         self._pending_requests = 0
         self._journal = Journal(room_id)
+        #: True while the match log cannot be written: no transition happens, clocks are
+        #: stopped, and the room retries the log at ``_retry_at`` (see ``MatchFlow``).
+        self.paused = False
+        self._retry_at = math.inf
         self._bot_rng = random.Random()
         self._bot_due: float | None = None
         self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
@@ -122,6 +128,7 @@ class RoomState:
             options=self.options,
             clock=self.clock_settings,
             match=self.match_number,
+            paused=STORAGE_PAUSE if self.paused else None,
         )
 
     def seat_of(self, player: Player) -> Seat | None:
@@ -145,14 +152,10 @@ class RoomState:
             self._pending_requests += 1
         self._inbox_send.send_nowait(command)
 
-    async def _record(self, *items: records.Record) -> None:
-        """Append ``items`` to the match log; returns once they are durable."""
-
-        def current_hash() -> tuple[int, str]:
-            assert self.match is not None
-            return self.match.version, state_hash(self.game, self.match.state)
-
-        await self._journal.append(items, current_hash)
+    def _current_hash(self) -> tuple[int, str]:
+        """``(version, state hash)`` of the running match, for the match log."""
+        assert self.match is not None
+        return self.match.version, state_hash(self.game, self.match.state)
 
     def _maybe_close(self) -> None:
         """Close the room once no human holds a seat and nobody watches; ``Room.run``

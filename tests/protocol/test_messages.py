@@ -181,6 +181,7 @@ def test_wire_form_uses_plain_names_and_values() -> None:
             "options": {"rows": 6},
             "clock": {"initial_ms": 60_000, "increment_ms": 2_000, "per_move_ms": None},
             "match": 1,
+            "paused": None,
         },
     }
 

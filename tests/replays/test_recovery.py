@@ -126,3 +126,20 @@ def test_recover_reports_a_game_that_ended_without_its_end_record(tmp_path: Path
     assert recovered.version == 5
     assert recovered.outcome is not None and recovered.outcome.winners == (0,)
     assert recovered.game.to_act(recovered.state) == frozenset()
+
+
+def test_a_log_damaged_before_whole_records_is_left_alone(tmp_path: Path) -> None:
+    # A torn record in the middle (e.g. an append cut short, then more appends after it):
+    # cutting the "tail" would throw away whole records, here the end of a finished match.
+    finished = eventful_tictactoe(tmp_path, "finished").recorder.path
+    data = finished.read_bytes()
+    loaded = load_match(finished)
+    middle = loaded.valid_bytes - 200  # inside the records, before the end record
+    damaged = data[:middle] + b"\x00\x00\x10\x00\xde\xad" + data[middle:]
+    finished.write_bytes(damaged)
+    assert not load_match(finished).complete  # the loader stops at the damage
+    result = find_unfinished(tmp_path)
+    assert list(result) == []
+    (skipped,) = result.skipped
+    assert skipped.path == finished and "whole records after the damage" in skipped.reason
+    assert finished.read_bytes() == damaged  # untouched: nothing resumed, nothing cut

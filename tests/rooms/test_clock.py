@@ -71,3 +71,17 @@ def test_out_of_range_settings_are_refused(settings: ClockSettings) -> None:
 def test_settings_without_limits_mean_untimed() -> None:
     assert validate_clock(ClockSettings(increment_ms=1000)) is None
     assert validate_clock(None) is None
+
+
+def test_rewind_goes_back_to_the_last_mark() -> None:
+    clocks = Clocks(ClockSettings(initial_ms=10_000, increment_ms=2_000), 2)
+    clocks.sync({0}, now=100.0)
+    clocks.mark()
+    clocks.charge(0, now=104.0)  # a move whose record then fails
+    clocks.sync({1}, now=104.0)
+    assert clocks.bank_ms == [8_000, 10_000] and clocks.running == {1}
+    clocks.rewind()
+    assert clocks.bank_ms == [10_000, 10_000] and clocks.running == {0}
+    assert clocks.expiry() == (110.0, 0)  # seat 0's turn, started at 100, as before
+    clocks.stop_all(now=105.0)  # the pause charges the thinking time, no increment
+    assert clocks.bank_ms == [5_000, 10_000] and clocks.running == frozenset()
