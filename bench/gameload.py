@@ -99,7 +99,7 @@ def _start_recording(replays: Path, data_dir: Path) -> tuple[subprocess.Popen[st
         sys.executable, "-m", "gameserver", "serve", "--port", "0", "--replays", str(replays),
         "--fsync", "never", "--no-recover", "--data-dir", str(data_dir), "--log-level",
         "WARNING", "--max-connections", "20000", "--max-connections-per-ip", "20000",
-        "--max-rooms", "20000", "--no-compression",
+        "--max-rooms", "20000", "--max-rooms-per-address", "0", "--no-compression",
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, text=True,

@@ -279,7 +279,7 @@ def start_gameserver(*extra: str, data_dir: Path) -> tuple[subprocess.Popen[str]
         sys.executable, "-m", "gameserver", "serve", "--port", "0", "--no-replays",
         "--no-recover", "--data-dir", str(data_dir), "--log-level", "WARNING",
         "--max-connections", "20000", "--max-connections-per-ip", "20000",
-        "--max-rooms", "20000", *extra,
+        "--max-rooms", "20000", "--max-rooms-per-address", "0", *extra,
     ]
     process = subprocess.Popen(
         command,

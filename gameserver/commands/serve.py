@@ -68,6 +68,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "(default: %(default)s)")
     add("--bot-delay", type=flags.non_negative_float, default=rooms.bot_delay,
         help="seconds a server-filled seat waits before moving (default: %(default)s)")
+    add("--finished-room-ttl", type=flags.non_negative_float, default=rooms.finished_room_ttl,
+        help="seconds a finished room is kept for a rematch; 0 releases it at once "
+             "(default: %(default)s)")
+    add("--first-move-timeout", type=flags.non_negative_float,
+        default=rooms.first_move_timeout or 0.0,
+        help="seconds a human seat has for its first move in an untimed match; 0: no "
+             "deadline (default: %(default)s)")
+    add("--storage-retry", type=flags.positive_float, default=rooms.storage_retry,
+        help="seconds between a paused room's tries to write its match log again "
+             "(default: %(default)s)")
     add("--chat-max", type=flags.positive_int, default=rooms.chat_max_length,
         help="longest chat text in characters (default: %(default)s)")
     add("--chat-history", type=flags.non_negative_int, default=rooms.chat_history,
@@ -76,12 +86,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="pending requests per room before rate_limited (default: %(default)s)")
     add("--max-rooms", type=flags.positive_int, default=service.max_rooms,
         help="rooms open at once (default: %(default)s)")
+    add("--max-rooms-per-player", type=flags.non_negative_int,
+        default=service.max_rooms_per_player,
+        help="waiting or playing rooms one player may hold; 0: no limit (default: %(default)s)")
+    add("--max-rooms-per-address", type=flags.non_negative_int,
+        default=service.max_rooms_per_address,
+        help="waiting or playing rooms the players of one address may hold; 0: no limit "
+             "(default: %(default)s)")
+    add("--invite-failures", type=flags.non_negative_int, default=service.invite_failures,
+        help="wrong invite codes per address in --invite-failure-window before invite "
+             "joins are refused; 0: no limit (default: %(default)s)")
+    add("--invite-failure-window", type=flags.positive_float,
+        default=service.invite_failure_window,
+        help="seconds over which wrong invite codes are counted (default: %(default)s)")
     add("--outbox", type=flags.positive_int, default=service.outbox_limit,
         help="unread messages per connection before it is closed (default: %(default)s)")
     add("--rate", type=flags.positive_float, default=service.message_rate,
         help="sustained requests per second per connection (default: %(default)s)")
     add("--burst", type=flags.rate_burst, default=service.message_burst,
         help="request burst per connection (default: %(default)s)")
+    add("--flood-refusals", type=flags.non_negative_int, default=service.flood_refusals,
+        help="rate_limited refusals within --flood-window that close the connection with "
+             "1008; 0: never (default: %(default)s)")
+    add("--flood-window", type=flags.positive_float, default=service.flood_window,
+        help="seconds over which refusals are counted (default: %(default)s)")
+    add("--flood-penalty", type=flags.non_negative_float, default=service.flood_penalty,
+        help="seconds an address that flooded gets 429 on new connections, doubling on "
+             "repeat; 0: none (default: %(default)s)")
+    add("--flood-penalty-max", type=flags.positive_float, default=service.flood_penalty_max,
+        help="longest flood penalty in seconds (default: %(default)s)")
     add("--token-ttl", type=flags.positive_float, default=service.token_ttl,
         help="seconds a session token stays valid (default: %(default)s)")
     add("--max-request-bytes", type=flags.positive_int, default=limits.max_message_bytes,
@@ -137,6 +170,9 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         chat_history=args.chat_history,
         inbox_size=args.room_queue,
         fsync=FsyncPolicy(args.fsync),
+        finished_room_ttl=args.finished_room_ttl,
+        first_move_timeout=args.first_move_timeout or None,
+        storage_retry=args.storage_retry,
     )
     service = ServiceConfig(
         outbox_limit=args.outbox,
@@ -154,6 +190,14 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         max_name_length=args.max_name,
         rooms=rooms,
         max_rooms=args.max_rooms,
+        max_rooms_per_player=args.max_rooms_per_player,
+        max_rooms_per_address=args.max_rooms_per_address,
+        invite_failures=args.invite_failures,
+        invite_failure_window=args.invite_failure_window,
+        flood_refusals=args.flood_refusals,
+        flood_window=args.flood_window,
+        flood_penalty=args.flood_penalty,
+        flood_penalty_max=args.flood_penalty_max,
     )
     websocket = WebSocketServerConfig(
         max_message_size=args.max_message_size,

@@ -102,10 +102,11 @@ class ServiceConfig:
     max_rooms: int = 10_000
     """Rooms open at once (``too_many_rooms`` beyond)."""
     # A squatter must not fill the server: these bound what one player, and every
-    # player behind one address, can hold open (waiting or playing).
+    # player behind one address, can hold open (waiting or playing). Per address: half the
+    # default connections per address, so a bot fleet that may connect may also play.
     max_rooms_per_player: int = 5
     """Waiting or playing rooms one player may hold (created or seated in); 0: no limit."""
-    max_rooms_per_address: int = 20
+    max_rooms_per_address: int = 128
     """Waiting or playing rooms the players of one client address may hold; 0: no limit."""
     # Invite codes are the only key to a private room: guessing must be slow.
     invite_failures: int = 10
