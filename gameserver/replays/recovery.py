@@ -6,9 +6,9 @@ exactly as if the server had never stopped. It continues the log with
 ``MatchRecorder.reopen(recovered.loaded)``, which first cuts off any torn tail.
 
 Only a damaged *tail* is cut off: a log with whole records after its damage (a record
-torn in the middle) is not recovered but listed in ``skipped``, because reopening it
-would throw those records away (possibly the end of a finished match). A log with its
-end record is never touched.
+torn in the middle) fails to load (``CorruptReplay``, see ``framing.scan``) and is listed
+in ``skipped``, because reopening it would throw those records away (possibly the end of
+a finished match). A log with its end record is never touched.
 
 Clocks: ``clocks`` are the banks recorded with the last move, timeout or resignation.
 Resume the seats to act from those banks; the time the server was down (and the part of
@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ import attrs
 
 from gameserver.games.base import Game, Outcome, State
 
-from . import framing
 from .errors import CorruptReplay, ReplayError
 from .loader import LoadedMatch, load_match, match_paths
 from .records import Header, Seat
@@ -106,31 +104,6 @@ def recover(loaded: LoadedMatch) -> RecoveredMatch:
     )
 
 
-def _whole_frame_at(data: bytes, pos: int) -> bool:
-    """Whether a whole frame (length and CRC agreeing, ``framing``) starts at ``pos``."""
-    length, crc = framing.FRAME_HEAD.unpack_from(data, pos)
-    start = pos + framing.FRAME_HEAD.size
-    if length > framing.MAX_PAYLOAD or start + length > len(data):
-        return False
-    return bool(zlib.crc32(data[pos : pos + 4] + data[start : start + length]) == crc)
-
-
-def _check_damage_is_the_tail(loaded: LoadedMatch) -> None:
-    """Raise ``CorruptReplay`` if whole records follow the damage the loader stopped at."""
-    if not loaded.torn_tail or loaded.path is None:
-        return
-    try:
-        data = loaded.path.read_bytes()
-    except OSError as exc:
-        raise CorruptReplay(f"{loaded.path}: cannot read: {exc.strerror or exc}") from None
-    for pos in range(loaded.valid_bytes + 1, len(data) - framing.FRAME_HEAD.size + 1):
-        if _whole_frame_at(data, pos):
-            raise CorruptReplay(
-                f"{loaded.path}: damaged at byte {loaded.valid_bytes} with whole records "
-                f"after the damage (from byte {pos}); not resumed, so they are not cut off"
-            )
-
-
 def find_unfinished(directory: str | os.PathLike[str]) -> list[RecoveredMatch]:
     """Every match in ``directory`` whose log has no end record, re-simulated.
 
@@ -148,7 +121,6 @@ def find_unfinished(directory: str | os.PathLike[str]) -> list[RecoveredMatch]:
             loaded = load_match(path)
             if loaded.complete:
                 continue
-            _check_damage_is_the_tail(loaded)
             result.append(recover(loaded))
         except ReplayError as exc:
             logger.error("cannot recover %s: %s", path, exc)

@@ -10,6 +10,7 @@ import pytest
 
 from gameserver.games.base import state_hash
 from gameserver.replays import framing
+from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import ClockSettings, Moved, StateHash
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
@@ -137,9 +138,10 @@ def test_a_log_damaged_before_whole_records_is_left_alone(tmp_path: Path) -> Non
     middle = loaded.valid_bytes - 200  # inside the records, before the end record
     damaged = data[:middle] + b"\x00\x00\x10\x00\xde\xad" + data[middle:]
     finished.write_bytes(damaged)
-    assert not load_match(finished).complete  # the loader stops at the damage
+    with pytest.raises(CorruptReplay, match="whole records follow"):
+        load_match(finished)
     result = find_unfinished(tmp_path)
     assert list(result) == []
     (skipped,) = result.skipped
-    assert skipped.path == finished and "whole records after the damage" in skipped.reason
+    assert skipped.path == finished and "whole records follow" in skipped.reason
     assert finished.read_bytes() == damaged  # untouched: nothing resumed, nothing cut
