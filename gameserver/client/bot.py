@@ -58,6 +58,10 @@ STALL_SECONDS = 15.0
 _LEAVE_PASSING = (_TRANSIENT - {"room_not_found"}) | {"storage_unavailable"}
 STALL_RETRY_SECONDS = 0.5
 
+# A quick match refused for a room limit waits this long, in steps, for rooms to end.
+ROOM_LIMIT_WAIT_SECONDS = 60.0
+ROOM_LIMIT_RETRY_SECONDS = 0.5
+
 # A move the server could not record (storage_unavailable) waits, without a deadline of
 # its own, until the paused room resumes; the room is looked at again this often in case
 # the push saying so was missed.
@@ -194,12 +198,21 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
 
     If the connection drops before the answer, the request may or may not have taken
     effect: after resuming, a seat in a room the client did not know is the one it
-    got; otherwise the quick match is asked for again.
+    got; otherwise the quick match is asked for again. A refusal for a room limit
+    (``too_many_rooms``: the server's, the player's or its address's open rooms) is
+    asked again every ``ROOM_LIMIT_RETRY_SECONDS`` until a room ends or is left, for
+    up to ``ROOM_LIMIT_WAIT_SECONDS``; then the :class:`RequestFailed` is raised.
     """
     known = client.seen_rooms | {ref.room_id for ref in client.seats}
+    deadline = trio.current_time() + ROOM_LIMIT_WAIT_SECONDS
     while True:
         try:
             joined = await client.quick_match(game, players)
+        except RequestFailed as refusal:
+            if refusal.code != "too_many_rooms" or trio.current_time() >= deadline:
+                raise
+            await trio.sleep(ROOM_LIMIT_RETRY_SECONDS)
+            continue
         except ConnectionLost:
             await client.wait_connected()
             fresh = [ref for ref in client.seats if ref.room_id not in known]

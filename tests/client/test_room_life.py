@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -18,6 +19,7 @@ from gameserver.client import (
     StrategyBot,
     connect,
     play_room,
+    quick_match_seat,
 )
 from gameserver.client.bot import MatchResult
 
@@ -110,3 +112,27 @@ async def test_a_rematch_is_played_from_the_rotated_seat(server_url: str) -> Non
         final = client.states[room_id]
         assert final.match == 2 and final.seat == second.seat
         assert final.view["board"].count(second.seat) == second.moves
+
+
+async def test_quick_match_seat_waits_for_a_room_under_the_address_limit(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    config = server_config(tmp_path)
+    config = attrs.evolve(config, service=attrs.evolve(config.service, max_rooms_per_address=1))
+    port = await nursery.start(run_server, config)
+    url = f"ws://127.0.0.1:{port}/ws"
+    with trio.fail_after(30):
+        async with connect(url, name="ada") as ada, connect(url, name="bob") as bob:
+            waiting = await ada.create_room("tictactoe")  # the address's only room
+            with pytest.raises(RequestFailed) as refused:
+                await bob.quick_match("connect4")
+            assert refused.value.code == "too_many_rooms"
+            async with trio.open_nursery() as both:
+
+                async def leave_soon() -> None:
+                    await trio.sleep(0.5)
+                    await ada.leave_room(waiting.room.room_id)
+
+                both.start_soon(leave_soon)
+                room_id, seat = await quick_match_seat(bob, "connect4")
+            assert seat == 0 and bob.rooms[room_id].game == "connect4"
