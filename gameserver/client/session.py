@@ -140,7 +140,8 @@ class Session:
     Attributes kept up to date from the server's messages: ``player_id``, ``name``,
     ``token`` (the newest resume token), ``resumed``, ``seats``, ``states`` (newest
     ``State`` per room id), ``rooms`` (newest ``RoomSummary`` per room id), ``connected``
-    and ``reconnects``.
+    and ``reconnects``. A room the server closes (a ``room`` push with status
+    ``closed``) is dropped from ``states``, ``rooms`` and ``seats``.
     """
 
     def __init__(
@@ -170,7 +171,8 @@ class Session:
         self.resumed = False
         """Whether the latest hello resumed an existing player (True after a token worked)."""
         self.seats: tuple[SeatRef, ...] = ()
-        """The seats the server reported in the latest hello reply."""
+        """The seats the server reported in the latest hello reply (less rooms the
+        server has closed since)."""
         self.states: dict[str, State] = {}
         """The newest ``State`` received for each room id."""
         self.rooms: dict[str, RoomSummary] = {}
