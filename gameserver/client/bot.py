@@ -24,7 +24,15 @@ import trio
 from gameserver.client.client import GameClient
 from gameserver.client.errors import ConnectionLost, RequestFailed
 from gameserver.client.events import Disconnected, Reconnected
-from gameserver.protocol.messages import MatchOver, OutcomeInfo, State
+from gameserver.protocol.messages import (
+    MatchOver,
+    Move,
+    MoveResult,
+    OutcomeInfo,
+    RoomStatus,
+    RoomUpdate,
+    State,
+)
 from gameserver.games.strategy import Strategy, get_strategy
 
 __all__ = [
@@ -46,7 +54,18 @@ _BENIGN = frozenset({"stale_version", "not_your_turn", "match_over"})
 # but only for so long; if none comes, the refusal counts as an error.
 _TRANSIENT = frozenset({"rate_limited", "shutting_down", "room_not_found", "internal_error"})
 STALL_SECONDS = 15.0
+# Refusals of a leave that may pass: retried for STALL_SECONDS.
+_LEAVE_PASSING = (_TRANSIENT - {"room_not_found"}) | {"storage_unavailable"}
 STALL_RETRY_SECONDS = 0.5
+
+# A quick match refused for a room limit waits this long, in steps, for rooms to end.
+ROOM_LIMIT_WAIT_SECONDS = 60.0
+ROOM_LIMIT_RETRY_SECONDS = 0.5
+
+# A move the server could not record (storage_unavailable) waits, without a deadline of
+# its own, until the paused room resumes; the room is looked at again this often in case
+# the push saying so was missed.
+PAUSE_POLL_SECONDS = 1.0
 
 # Leave this much of a running clock unused, for the trip to the server.
 CLOCK_MARGIN_MS = 200
@@ -126,7 +145,7 @@ class MatchResult:
     room_id: str
     """The room played in."""
     seat: int
-    """The bot's seat."""
+    """The bot's seat in the match played (seats rotate in a rematch)."""
     match: int
     """The match number in the room (0 when no state arrived)."""
     outcome: OutcomeInfo | None
@@ -141,6 +160,8 @@ class MatchResult:
     """Seconds from sending each move until both its reply and the state including it arrived."""
     reconnects: int
     """Reconnections during the match."""
+    closed: bool = False
+    """True when the server released (closed) the room before a match ended in it."""
     seat_lost: bool = False
     """True when a reconnection during the call found the seat gone from the server: the
     match ended while the client was away (``outcome`` is then the last one seen, often
@@ -177,12 +198,21 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
 
     If the connection drops before the answer, the request may or may not have taken
     effect: after resuming, a seat in a room the client did not know is the one it
-    got; otherwise the quick match is asked for again.
+    got; otherwise the quick match is asked for again. A refusal for a room limit
+    (``too_many_rooms``: the server's, the player's or its address's open rooms) is
+    asked again every ``ROOM_LIMIT_RETRY_SECONDS`` until a room ends or is left, for
+    up to ``ROOM_LIMIT_WAIT_SECONDS``; then the :class:`RequestFailed` is raised.
     """
     known = client.seen_rooms | {ref.room_id for ref in client.seats}
+    deadline = trio.current_time() + ROOM_LIMIT_WAIT_SECONDS
     while True:
         try:
             joined = await client.quick_match(game, players)
+        except RequestFailed as refusal:
+            if refusal.code != "too_many_rooms" or trio.current_time() >= deadline:
+                raise
+            await trio.sleep(ROOM_LIMIT_RETRY_SECONDS)
+            continue
         except ConnectionLost:
             await client.wait_connected()
             fresh = [ref for ref in client.seats if ref.room_id not in known]
@@ -196,9 +226,12 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
 async def play_room(
     client: GameClient, bot: Bot, room_id: str, seat: int, *, leave: bool = True
 ) -> MatchResult:
-    """Play ``seat`` in ``room_id`` until its current (or next) match is over.
+    """Play in ``room_id`` until its current (or next) match is over.
 
-    Consumes ``client.events()``; events of other rooms are dropped. Returns a
+    ``seat`` is where the player sat when it joined; the seat actually played is the
+    one each ``State`` of the match names (``state.seat``), since a rematch rotates the
+    seats. A match that was already over when the call began is not played again: the
+    call waits for the next one (after a ``rematch`` vote). Consumes ``client.events()``; events of other rooms are dropped. Returns a
     :class:`MatchResult`. Refused moves never raise: they are recorded, and after a
     refused move the bot plays the first legal move instead, then resigns if that is
     refused too.
@@ -210,6 +243,12 @@ async def play_room(
     release it; pass ``leave=False`` to stay, e.g. to vote for a rematch. When the bot
     gives up on a running match (a refusal that did not pass) it leaves too, which
     resigns the seat.
+
+    A move refused with ``storage_unavailable`` (the server cannot record it; the room is
+    paused) is sent again, with the same request id, once the room resumes; it waits as
+    long as the pause lasts (bound the call with a Trio timeout). If the server releases
+    the room (a ``room`` push with status ``closed``) the call returns at once, with
+    ``closed`` set and nothing left to leave.
     """
     since = client.reconnects  # Reconnected events numbered up to this are stale
     seat_lost = False
@@ -225,16 +264,24 @@ async def play_room(
     seen: tuple[int, int] | None = None
     # (error code, deadline, state it happened on) after a refusal that may pass
     stalled: tuple[str, float, tuple[int, int]] | None = None
+    # a move the server could not record, to send again once the room resumes
+    paused: _Paused | None = None
+    closed = False
 
     state = client.states.get(room_id)
+    # A match already over when the call began is history: play the next one.
+    done = state.match if state is not None and state.outcome is not None else 0
     while True:
-        if state is not None and state.room_id == room_id:
+        if state is not None and state.room_id == room_id and state.match > done:
             if awaiting is not None and (state.version >= awaiting[0] or state.match != match):
                 latencies.append(trio.current_time() - awaiting[1])
                 awaiting = None
             if (match is None or state.match >= match) and (state.match, state.version) != seen:
                 match = state.match
                 seen = (state.match, state.version)
+                paused = None  # the match moved on: a move refused before is obsolete
+                if state.seat is not None:
+                    seat = state.seat  # a rematch rotates the seats
                 bot.on_state(state)
                 if state.outcome is not None and state.match == match:
                     outcome = state.outcome
@@ -250,14 +297,31 @@ async def play_room(
                         deadline = trio.current_time() + STALL_SECONDS
                         stalled = (str(stall), stalled[1] if stalled else deadline, seen)
                         applied = None
+                    except _Paused as pause:
+                        paused, applied = pause, None
                     if applied is not None:
                         moves += 1
-                        newest = client.states.get(room_id)
-                        if newest is not None and newest.version >= applied[0]:
-                            latencies.append(trio.current_time() - applied[1])
+                        awaiting = _arrived(client, room_id, applied, latencies)
+        if paused is not None:
+            with trio.move_on_after(PAUSE_POLL_SECONDS) as polling:
+                event = await client.next_event()
+            if polling.cancelled_caught or _resumes(event, room_id):
+                if not _room_paused(client, room_id):
+                    try:
+                        applied = await _resend(client, paused, errors)
+                    except (_Paused, _Stalled):
+                        applied = None  # not through yet: look again later
+                    else:
+                        paused = None
+                        if applied is None:  # refused for a race: act on the newest state
+                            seen = acted_version = None
                         else:
-                            awaiting = applied
-        if stalled is None:
+                            moves += 1
+                            awaiting = _arrived(client, room_id, applied, latencies)
+                if polling.cancelled_caught:
+                    state = client.states.get(room_id)
+                    continue
+        elif stalled is None:
             event = await client.next_event()
         else:
             if trio.current_time() >= stalled[1]:
@@ -274,8 +338,12 @@ async def play_room(
         if isinstance(event, State):
             # Act on the newest snapshot: older ones still queued are superseded.
             state = client.states.get(event.room_id, event)
+        elif isinstance(event, RoomUpdate) and event.room.room_id == room_id:
+            if event.room.status is RoomStatus.CLOSED:
+                closed = True  # released by the server: nothing left to play or leave
+                break
         elif isinstance(event, MatchOver) and event.room_id == room_id:
-            if match is None or event.match >= match:
+            if event.match > done and (match is None or event.match >= match):
                 outcome = event.outcome
                 break
         elif isinstance(event, Reconnected) and event.number > since:
@@ -291,7 +359,7 @@ async def play_room(
                 break
         elif isinstance(event, Disconnected) and event.final:
             break
-    if not seat_lost and (leave or outcome is None):
+    if not seat_lost and not closed and (leave or outcome is None):
         await _leave_quietly(client, room_id)
     return MatchResult(
         room_id=room_id,
@@ -303,6 +371,7 @@ async def play_room(
         errors=tuple(errors),
         latencies=tuple(latencies),
         reconnects=reconnects,
+        closed=closed,
         seat_lost=seat_lost,
     )
 
@@ -314,7 +383,8 @@ async def leave_seat(client: GameClient, room_id: str) -> None:
     because the player is no longer there (``not_in_room``, ``room_not_found``: a
     finished room may be released before the player leaves), or resumed the player
     without the seat; or after refusals that may pass (``rate_limited``,
-    ``shutting_down``, ``internal_error``) kept coming for ``STALL_SECONDS``. Raises
+    ``shutting_down``, ``internal_error``, ``storage_unavailable``) kept coming for
+    ``STALL_SECONDS``. Raises
     :class:`ConnectionLost` when the client is closed or gives up reconnecting (the
     server then frees or forfeits the seat by itself).
     """
@@ -328,7 +398,7 @@ async def leave_seat(client: GameClient, room_id: str) -> None:
             if not any(ref.room_id == room_id for ref in client.seats):
                 return  # the leave went through before the drop, or the room is gone
         except RequestFailed as refusal:
-            passing = refusal.code in _TRANSIENT and refusal.code != "room_not_found"
+            passing = refusal.code in _LEAVE_PASSING
             if not passing or trio.current_time() >= deadline:
                 if passing:
                     logger.warning("could not leave %s: %s", room_id, refusal)
@@ -342,6 +412,29 @@ async def _leave_quietly(client: GameClient, room_id: str) -> None:
         await leave_seat(client, room_id)
     except ConnectionLost:
         pass
+
+
+def _arrived(
+    client: GameClient, room_id: str, applied: tuple[int, float], latencies: list[float]
+) -> tuple[int, float] | None:
+    """Record an applied move's latency if its state is here; else return it to await."""
+    newest = client.states.get(room_id)
+    if newest is not None and newest.version >= applied[0]:
+        latencies.append(trio.current_time() - applied[1])
+        return None
+    return applied
+
+
+def _resumes(event: object, room_id: str) -> bool:
+    """Whether ``event`` may mean that the paused room ``room_id`` plays on."""
+    if isinstance(event, RoomUpdate):
+        return event.room.room_id == room_id and event.room.paused is None
+    return isinstance(event, State) and event.room_id == room_id
+
+
+def _room_paused(client: GameClient, room_id: str) -> bool:
+    room = client.rooms.get(room_id)
+    return room is not None and room.paused is not None
 
 
 def _may_act(state: State, seat: int) -> bool:
@@ -386,23 +479,32 @@ class _Stalled(Exception):
     """A move was refused for a reason that may pass; carries the error code."""
 
 
+class _Paused(Exception):
+    """A move the server could not record (``storage_unavailable``): the room is paused.
+
+    Carries the request, to send again (same id) once the room resumes.
+    """
+
+    def __init__(self, message: Move) -> None:
+        super().__init__("storage_unavailable")
+        self.message = message
+
+
 async def _act(
     client: GameClient, bot: Bot, state: State, errors: list[str]
 ) -> tuple[int, float] | None:
     """Choose and send a move for ``state``.
 
-    Return (the version after it, when it was sent) if applied, None if not.
+    Return (the version after it, when it was sent) if applied, None if not. Raises
+    ``_Stalled`` or ``_Paused`` for refusals that may pass.
     """
     move = await _decide(bot, state)
     for attempt in range(2):
+        message = Move(id=client.new_request_id(), room_id=state.room_id, version=state.version, move=move)
         sent_at = trio.current_time()
         try:
-            version = await client.move(state.room_id, move, version=state.version)
+            version = await _send(client, message)
         except RequestFailed as failure:
-            if failure.code in _BENIGN:
-                return None
-            if failure.code in _TRANSIENT:
-                raise _Stalled(failure.code) from None
             errors.append(failure.code)
             logger.warning("move refused in %s: %s", state.room_id, failure)
             if attempt == 0 and state.legal_moves:
@@ -413,5 +515,39 @@ async def _act(
             except RequestFailed:
                 pass
             return None
-        return version, sent_at
+        return None if version is None else (version, sent_at)
     return None  # pragma: no cover - the loop always returns
+
+
+async def _resend(client: GameClient, pause: _Paused, errors: list[str]) -> tuple[int, float] | None:
+    """Send a move refused for storage again, now that its room plays on; as ``_act``."""
+    sent_at = trio.current_time()
+    try:
+        version = await _send(client, pause.message)
+    except RequestFailed as failure:
+        errors.append(failure.code)
+        logger.warning("move refused in %s: %s", pause.message.room_id, failure)
+        return None
+    return None if version is None else (version, sent_at)
+
+
+async def _send(client: GameClient, message: Move) -> int | None:
+    """Send ``message``: the version after it, or None when refused for a race.
+
+    Raises ``_Stalled`` / ``_Paused`` for refusals that may pass, ``RequestFailed`` for
+    the others.
+    """
+    try:
+        return (await client.request(message, MoveResult)).version
+    except RequestFailed as failure:
+        if failure.code in _BENIGN:
+            return None
+        if failure.code in _TRANSIENT:
+            raise _Stalled(failure.code) from None
+        if failure.code == "storage_unavailable":
+            logger.info(
+                "move in %s not recorded (storage_unavailable); waiting for the room to resume",
+                message.room_id,
+            )
+            raise _Paused(message) from None
+        raise

@@ -16,6 +16,7 @@ from typing import Any
 
 import trio
 
+from gameserver.client.errors import RequestFailed
 from gameserver.client.session import DEFAULT_MAX_RATE, Backoff, Session, sole_exception
 from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
@@ -28,6 +29,7 @@ from gameserver.protocol.messages import (
     JoinRoom,
     LeaveRoom,
     ListRooms,
+    Logout,
     Move,
     MoveResult,
     QuickMatch,
@@ -141,6 +143,25 @@ class GameClient(Session):
         """Vote for a new match in a finished room."""
         await self.request(Rematch(id=self._next_id(), room_id=room_id), EmptyResult)
 
+    async def logout(self) -> None:
+        """Log this player out everywhere: revoke all its tokens; the server then closes.
+
+        Returns once the server has answered. The connection then ends (close 1000,
+        ``logged out``) and the client does not reconnect: ``token`` is None and every
+        later request raises :class:`ConnectionLost`. Seats still held are no longer
+        resumable; ``leave_room`` them first to free them at once. If the connection
+        drops before the answer, raises :class:`ConnectionLost` and stops the client all
+        the same (the logout may or may not have happened; a later resume tells).
+        """
+        # Before sending: the server's close may be read before this call resumes.
+        self._logged_out = True
+        try:
+            await self.request(Logout(id=self._next_id()), EmptyResult)
+        except RequestFailed:
+            self._logged_out = False
+            raise
+        self.token = None
+
     def _joined(self, result: JoinResult) -> JoinResult:
         self.rooms[result.room.room_id] = result.room
         self.seen_rooms.add(result.room.room_id)
@@ -159,6 +180,7 @@ async def connect(
     limits: DecodeLimits = SERVER_MESSAGE_LIMITS,
     open_timeout: float = 10.0,
     max_rate: float | None = DEFAULT_MAX_RATE,
+    revoke_others: bool = False,
 ) -> AsyncIterator[GameClient]:
     """``async with connect(url, name=...) as client:`` — connected and said hello.
 
@@ -166,7 +188,9 @@ async def connect(
     Raises :class:`ConnectionLost` when the server cannot be reached and
     :class:`RequestFailed` when hello is refused (e.g. ``invalid_name``, ``bad_token``).
     Requests are paced to ``max_rate`` per second (None: unpaced), below the server's
-    default per-connection limit. Leaving the block closes the connection.
+    default per-connection limit. ``revoke_others=True`` revokes every earlier token of
+    the player (logs out its other devices; sent on the first hello only). Leaving the
+    block closes the connection.
     """
     client = GameClient(
         url,
@@ -178,6 +202,7 @@ async def connect(
         limits=limits,
         open_timeout=open_timeout,
         max_rate=max_rate,
+        revoke_others=revoke_others,
     )
     try:
         async with trio.open_nursery() as nursery:

@@ -44,6 +44,7 @@ from gameserver.protocol.messages import (
     Move,
     Reply,
     Result,
+    RoomStatus,
     RoomSummary,
     RoomUpdate,
     SeatRef,
@@ -139,7 +140,8 @@ class Session:
     Attributes kept up to date from the server's messages: ``player_id``, ``name``,
     ``token`` (the newest resume token), ``resumed``, ``seats``, ``states`` (newest
     ``State`` per room id), ``rooms`` (newest ``RoomSummary`` per room id), ``connected``
-    and ``reconnects``.
+    and ``reconnects``. A room the server closes (a ``room`` push with status
+    ``closed``) is dropped from ``states``, ``rooms`` and ``seats``.
     """
 
     def __init__(
@@ -156,6 +158,7 @@ class Session:
         open_timeout: float = 10.0,
         max_rate: float | None = DEFAULT_MAX_RATE,
         seed: int | None = None,
+        revoke_others: bool = False,
     ) -> None:
         self.url = url
         """The server's WebSocket URL, e.g. ``ws://127.0.0.1:8000/ws``."""
@@ -168,7 +171,8 @@ class Session:
         self.resumed = False
         """Whether the latest hello resumed an existing player (True after a token worked)."""
         self.seats: tuple[SeatRef, ...] = ()
-        """The seats the server reported in the latest hello reply."""
+        """The seats the server reported in the latest hello reply (less rooms the
+        server has closed since)."""
         self.states: dict[str, State] = {}
         """The newest ``State`` received for each room id."""
         self.rooms: dict[str, RoomSummary] = {}
@@ -181,6 +185,11 @@ class Session:
         ``forget``, so a later resume can tell new seats from old ones)."""
         self.reconnect = reconnect
         self.backoff = backoff
+        # Asked for on the first hello only: a resume must not log out a device that
+        # logged in since.
+        self._revoke_others = revoke_others
+        # Set once the server answered ``logout``: its close must not be fought.
+        self._logged_out = False
         self._compression = compression
         self._limits = limits
         self._request_limits = request_limits
@@ -289,6 +298,12 @@ class Session:
         self.rooms.pop(room_id, None)
         self._chat_seen.pop(room_id, None)
 
+    def _closed(self, room_id: str) -> None:
+        """The server released ``room_id``: stop tracking it, seats included."""
+        self.forget(room_id)
+        self._spectating.discard(room_id)
+        self.seats = tuple(ref for ref in self.seats if ref.room_id != room_id)
+
     def new_request_id(self) -> int:
         """A fresh request id, for building requests to pass to :meth:`request`."""
         return self._next_id()
@@ -364,6 +379,7 @@ class Session:
                 code, reason = None, "hello refused"
             give_up = (
                 self._closing
+                or self._logged_out
                 or not self.reconnect
                 or code in _NO_RECONNECT_CODES
                 or (self.backoff.max_attempts is not None and attempts >= self.backoff.max_attempts)
@@ -436,7 +452,8 @@ class Session:
         return ws
 
     async def _hello(self, ws: WebSocket, *, resuming: bool) -> HelloResult:
-        message = Hello(id=self._next_id(), name=self.name, token=self.token)
+        revoke = self._revoke_others and not resuming
+        message = Hello(id=self._next_id(), name=self.name, token=self.token, revoke_others=revoke)
         try:
             result = await self._call(ws, message, HelloResult)
         except RequestFailed as error:
@@ -543,8 +560,12 @@ class Session:
                 self.states[message.room_id] = message
                 self.seen_rooms.add(message.room_id)
             elif isinstance(message, RoomUpdate):
-                self.rooms[message.room.room_id] = message.room
-                self.seen_rooms.add(message.room.room_id)
+                room_id = message.room.room_id
+                self.seen_rooms.add(room_id)
+                if message.room.status is RoomStatus.CLOSED:
+                    self._closed(room_id)
+                else:
+                    self.rooms[room_id] = message.room
             elif isinstance(message, ChatMessage):
                 if message.seq <= self._chat_seen.get(message.room_id, 0):
                     return  # sent again on a (re)join: already emitted

@@ -11,8 +11,8 @@ from .conftest import Proxy
 FAST = Backoff(initial=0.01, maximum=0.05, jitter=0.0)
 
 
-async def open_rooms(port: int) -> int:
-    """The server's ``gameserver_rooms`` gauge, read from ``/metrics``."""
+async def metric(port: int, name: str) -> float:
+    """One of the server's ``/metrics`` values."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     async with stream:
         await stream.send_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
@@ -20,8 +20,13 @@ async def open_rooms(port: int) -> int:
         while chunk := await stream.receive_some(65536):
             data += chunk
     body = data.partition(b"\r\n\r\n")[2].decode()
-    line = next(line for line in body.splitlines() if line.startswith("gameserver_rooms "))
-    return int(float(line.split()[1]))
+    line = next(line for line in body.splitlines() if line.startswith(name + " "))
+    return float(line.split()[1])
+
+
+async def open_rooms(port: int) -> int:
+    """The server's ``gameserver_rooms`` gauge."""
+    return int(await metric(port, "gameserver_rooms"))
 
 
 async def test_a_reconnect_from_before_the_call_does_not_end_the_match(proxy: Proxy) -> None:
