@@ -30,7 +30,7 @@ function playersText(players) {
 
 function resultText(summary) {
   const r = summary.result;
-  if (r.aborted) return "Aborted";
+  if (r.aborted) return r.reason ? `Aborted: ${r.reason}` : "Aborted";
   return describeOutcome(r, null, summary.players.map((p) => p.name));
 }
 
