@@ -59,6 +59,7 @@ def test_a_released_room_says_it_has_closed_and_leaves_the_lobby(
 
     page.click('#room-closed a[data-action="lobby"]')
     page.wait_for_selector("#lobby")
+    assert error_toasts(page) == []
     assert page.locator(f'#my-rooms [data-room-id="{room_id}"]').count() == 0
     assert page.is_hidden("#my-rooms")
     assert page.locator(f'#room-list [data-room-id="{room_id}"]').count() == 0

@@ -369,7 +369,8 @@ export function mountRoom(root, app, roomId) {
     try {
       await app.conn.request("leave_room", { room_id: roomId });
     } catch (err) {
-      if (err.code !== "not_in_room") app.showError(err);
+      // Already out of it (or the room was released): leaving is done either way.
+      if (err.code !== "not_in_room" && err.code !== "room_not_found") app.showError(err);
     }
     app.mySeats.delete(roomId);
     app.watching.delete(roomId);
