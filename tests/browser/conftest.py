@@ -7,6 +7,7 @@ page in a context has its own sessionStorage, i.e. is its own player.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -56,17 +57,11 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    # For working on the client: point the tests at a server you already run.
-    existing = os.environ.get("GAMESERVER_BROWSER_URL")
-    if existing:
-        yield RunningServer(url=existing, replays=Path(os.environ["GAMESERVER_BROWSER_REPLAYS"]))
-        return
-    root = tmp_path_factory.mktemp("browser-server")
-    replays = root / "replays"
+@contextlib.contextmanager
+def running_server(root: Path, replays: Path, *extra: str) -> Iterator[RunningServer]:
+    """Run ``gameserver serve`` recording into ``replays`` (with ``extra`` flags) for the block."""
     data = root / "data"
-    replays.mkdir()
+    replays.mkdir(exist_ok=True)
     data.mkdir()
     port = _free_port()
     log = root / "server.log"
@@ -75,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         "--host", "127.0.0.1", "--port", str(port),
         "--replays", str(replays), "--data-dir", str(data),
         # Quick computer replies keep the tests fast; logs need no fsync in a temp dir.
-        "--bot-delay", "0.05", "--fsync", "never",
+        "--bot-delay", "0.05", "--fsync", "never", *extra,
     ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -90,6 +85,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The server most tests share; a module needing other flags overrides ``server``."""
+    # For working on the client: point the tests at a server you already run.
+    existing = os.environ.get("GAMESERVER_BROWSER_URL")
+    if existing:
+        yield RunningServer(url=existing, replays=Path(os.environ["GAMESERVER_BROWSER_REPLAYS"]))
+        return
+    root = tmp_path_factory.mktemp("browser-server")
+    with running_server(root, root / "replays") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

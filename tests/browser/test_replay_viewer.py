@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import attrs
 from playwright.sync_api import Page
 
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
@@ -208,3 +209,24 @@ def test_a_missing_replay_gets_a_message_page(
     assert page.locator('#replay-missing a[href="#/replays"]').count() == 1
     for control in ("#replay-slider", "#replay-seat", "#replay-play", "#replay-moves"):
         assert page.locator(control).count() == 0, control
+
+
+def test_computer_seats_are_named_once(server: RunningServer, new_page: Callable[[], Page]) -> None:
+    """The server names its computers "Computer (best)", "Computer 2 (random)": no "(bot)" on top."""
+    match_id = f"names-{uuid.uuid4().hex[:8]}"
+    header = bot_header("tictactoe", ["best", "random"], seed=1, match_id=match_id)
+    seats = (
+        attrs.evolve(header.seats[0], name="Computer (best)"),
+        attrs.evolve(header.seats[1], name="Computer 2 (random)"),
+    )
+    match = RecordingMatch(server.replays, attrs.evolve(header, seats=seats))
+    for seat, cell in MOVES:
+        match.move(seat, {"cell": cell})
+    match.finish()
+
+    page = new_page()
+    # The viewer's title lists the players as the replay list does (the list may page it away).
+    page.goto(f"{server.url}/#/replays/{match_id}")
+    page.wait_for_selector('#replay[data-loaded="true"]')
+    assert page.inner_text("#replay-title") == "Tic-tac-toe: Computer (best) vs Computer 2 (random)"
+    assert "(bot)" not in page.inner_text("#replay")

@@ -125,8 +125,14 @@ export class App extends EventTarget {
         break;
       }
       case "room": {
-        this.room(message.room.room_id).summary = message.room;
-        this._changed(message.room.room_id);
+        const roomId = message.room.room_id;
+        this.room(roomId).summary = message.room;
+        if (message.room.status === "closed") {
+          // The last push of a released room: it is gone from this player's games.
+          this.mySeats.delete(roomId);
+          this.watching.delete(roomId);
+        }
+        this._changed(roomId);
         break;
       }
       case "chat": {
@@ -149,7 +155,7 @@ export class App extends EventTarget {
         this.dispatchEvent(new CustomEvent("lobby", { detail: message }));
         break;
       case "error":
-        this.toast(message.message || "Server error", { code: message.code });
+        this.toast(sentence(message.message || "Server error"), { code: message.code });
         break;
       default:
         break;

@@ -104,9 +104,12 @@ export function mountLobby(root, app) {
   const mine = h("section", { class: "card", id: "my-rooms", "aria-labelledby": "my-rooms-title", hidden: true });
   replace(root, h("div", { class: "lobby", id: "lobby" }, mine, quick, list, create));
 
+  // A room the server released (its last `room` push said "closed") is gone for good.
+  const isClosed = (roomId) => app.rooms.get(roomId)?.summary?.status === "closed";
+
   // The rooms this player sits in (e.g. after a reload, or after wandering off to the lobby).
   function drawMine() {
-    const rows = [...app.mySeats.keys()].map((roomId) => {
+    const rows = [...app.mySeats.keys()].filter((roomId) => !isClosed(roomId)).map((roomId) => {
       const data = app.rooms.get(roomId);
       const game = data?.summary?.game || sessionStorage.getItem(`gs.roomGame.${roomId}`) || "unknown";
       const over = Boolean(data?.state?.outcome || data?.over);
@@ -124,7 +127,7 @@ export function mountLobby(root, app) {
   }
 
   function drawRooms() {
-    const rooms = [...roomsById.values()].filter((room) => !filter.value || room.game === filter.value);
+    const rooms = [...roomsById.values()].filter((room) => !filter.value || room.game === filter.value).filter((room) => !isClosed(room.room_id));
     roomList.dataset.count = String(rooms.length);
     if (!rooms.length) {
       const which = filter.value ? `${rendererFor(filter.value).title} rooms` : "public rooms";
@@ -190,11 +193,13 @@ export function mountLobby(root, app) {
   app.addEventListener("welcome", watch);
   app.addEventListener("welcome", drawMine);
   app.addEventListener("roomchange", drawMine);
+  app.addEventListener("roomchange", drawRooms);
   return () => {
     app.removeEventListener("lobby", onLobby);
     app.removeEventListener("welcome", watch);
     app.removeEventListener("welcome", drawMine);
     app.removeEventListener("roomchange", drawMine);
+    app.removeEventListener("roomchange", drawRooms);
     if (app.conn.status === "online") app.conn.request("watch_lobby", { on: false }).catch(() => {});
   };
 }

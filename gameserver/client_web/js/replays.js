@@ -30,7 +30,8 @@ function playersText(players) {
 
 function resultText(summary) {
   const r = summary.result;
-  if (r.aborted) return "Aborted";
+  // The room says why it stopped the match ("no first move"); a bare "aborted" adds nothing.
+  if (r.aborted) return r.reason && r.reason !== "aborted" ? `Aborted: ${r.reason}` : "Aborted";
   return describeOutcome(r, null, summary.players.map((p) => p.name));
 }
 

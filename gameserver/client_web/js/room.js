@@ -9,6 +9,11 @@ const CLOCK_TICK_MS = 100;
 // A running clock with less time than this for the current turn is shown in red.
 const LOW_CLOCK_MS = 10000;
 const RESIGN_CONFIRM_MS = 4000;
+// Why a room is paused (RoomSummary.paused), in words for the player.
+const PAUSE_REASONS = {
+  storage_unavailable: "The server can't record moves right now; the match is paused and resumes by itself.",
+};
+const PAUSED_OTHERWISE = "The match is paused; it resumes by itself.";
 
 /** Remember which game a room plays, so a reloaded tab can draw it before any summary. */
 function rememberGame(roomId, game) {
@@ -40,6 +45,13 @@ export function mountRoom(root, app, roomId) {
   const board = h("div", { id: "board", class: "board", tabindex: "-1" });
   const boardFocus = new FocusKeeper(board);
   const result = h("div", { id: "result", class: "result", hidden: true, role: "status" });
+  const pausedBanner = h("p", { id: "room-paused", class: "notice notice-paused", hidden: true, role: "status" });
+  const closedNotice = h(
+    "p",
+    { id: "room-closed", class: "notice notice-closed", hidden: true, role: "status" },
+    "This room has closed. ",
+    h("a", { href: "#/", data: { action: "lobby" } }, "Back to the lobby"),
+  );
   const seatsList = h("ol", { id: "seats", class: "seats", "aria-label": "Players" });
   const watching = h("p", { id: "watching", class: "muted small watching" });
   const invite = h("div", { id: "invite", class: "invite", hidden: true });
@@ -49,11 +61,14 @@ export function mountRoom(root, app, roomId) {
   const alertsBox = turnAlertsBox(app);
   const chatLog = h("ol", { id: "chat-log", class: "chat-log", "aria-live": "polite", "aria-label": "Chat" });
   const chatInput = h("input", { id: "chat-input", type: "text", maxlength: "500", placeholder: "Say something…", "aria-label": "Chat message", autocomplete: "off" });
-  const chatForm = h("form", { id: "chat-form", class: "chat-form" }, chatInput, h("button", { type: "submit" }, "Send"));
+  const chatSend = h("button", { type: "submit" }, "Send");
+  const chatForm = h("form", { id: "chat-form", class: "chat-form" }, chatInput, chatSend);
   const container = h(
     "div",
     { id: "room", class: "room", data: { roomId } },
     h("div", { class: "room-head" }, title, status),
+    closedNotice,
+    pausedBanner,
     h(
       "div",
       { class: "room-body" },
@@ -100,6 +115,9 @@ export function mountRoom(root, app, roomId) {
     const toAct = state?.to_act || [];
     const myTurn = Boolean(state && seat !== null && toAct.includes(seat) && !outcome);
     const seatNames = names();
+    // A closed room was released by the server: nothing more can happen in it.
+    const closed = summary?.status === "closed";
+    const paused = closed ? null : summary?.paused ?? null;
 
     title.textContent = game ? renderer.title : "Room";
     container.dataset.game = game || "";
@@ -109,6 +127,11 @@ export function mountRoom(root, app, roomId) {
     container.dataset.status = outcome ? "over" : state ? "playing" : summary?.status || "waiting";
     container.dataset.myTurn = myTurn ? "true" : "false";
     container.dataset.toAct = toAct.join(",");
+    container.dataset.paused = paused || "";
+    container.dataset.closed = closed ? "true" : "false";
+    closedNotice.hidden = !closed;
+    pausedBanner.hidden = !paused;
+    pausedBanner.textContent = paused ? PAUSE_REASONS[paused] || PAUSED_OTHERWISE : "";
 
     // Whose turn / result line.
     let text;
@@ -138,7 +161,7 @@ export function mountRoom(root, app, roomId) {
       }
       renderer.render(board, state.view, {
         seat,
-        canAct: myTurn && !pendingMove,
+        canAct: myTurn && !pendingMove && !paused,
         legal: myTurn ? state.legal_moves ?? null : [],
         move: sendMove,
         names: seatNames,
@@ -153,7 +176,7 @@ export function mountRoom(root, app, roomId) {
       const replayId = data.over?.replay_id;
       replace(
         result,
-        h("strong", { data: { outcome: outcome.draw ? "draw" : (outcome.winners || []).includes(seat) ? "win" : seat === null ? "over" : "loss" } }, describeOutcome(outcome, seat, seatNames)),
+        h("strong", { data: { outcome: outcomeKind(outcome, seat) } }, describeOutcome(outcome, seat, seatNames)),
         replayId ? h("a", { href: `#/replays/${encodeURIComponent(replayId)}`, class: "button", data: { action: "replay" } }, "Watch the replay") : null,
       );
     }
@@ -200,12 +223,15 @@ export function mountRoom(root, app, roomId) {
       );
     }
 
-    resignButton.hidden = seat === null || Boolean(outcome) || !state;
-    rematchButton.hidden = seat === null || !outcome;
-    rematchButton.disabled = rematchAsked;
+    resignButton.hidden = seat === null || Boolean(outcome) || !state || closed;
+    rematchButton.hidden = seat === null || !outcome || closed;
+    rematchButton.disabled = rematchAsked || closed;
     const othersAsked = [...votes].some((s) => s !== seat);
     rematchButton.textContent = rematchAsked || votes.has(seat) ? "Rematch asked…" : othersAsked ? "Accept rematch" : "Rematch";
     chatForm.hidden = false;
+    chatInput.disabled = closed;
+    chatSend.disabled = closed;
+    chatInput.placeholder = closed ? "The room has closed" : "Say something…";
 
     // Chat.
     replace(
@@ -256,18 +282,24 @@ export function mountRoom(root, app, roomId) {
 
   async function sendMove(move) {
     const state = data.state;
-    if (!state || pendingMove) return;
+    if (!state || pendingMove || isPaused()) return;
     pendingMove = true;
     draw();
     try {
       await app.conn.request("move", { room_id: roomId, version: state.version, move });
     } catch (err) {
-      app.showError(err);
+      // The move did not count; the board stays as it was, so the player plays it
+      // again once the room resumes (the banner says when).
+      if (err.code === "storage_unavailable") {
+        app.toast("The server couldn't record your move, so it did not count. Play it again when the match resumes.", { code: err.code });
+      } else app.showError(err);
     } finally {
       pendingMove = false;
       draw();
     }
   }
+
+  const isPaused = () => data.summary?.status !== "closed" && Boolean(data.summary?.paused);
 
   function onKey(event) {
     if (event.target.closest && event.target.closest("input, textarea, select")) return;
@@ -279,7 +311,7 @@ export function mountRoom(root, app, roomId) {
     const myTurn = seat !== null && (state.to_act || []).includes(seat) && !state.outcome;
     const handled = renderer.onKey(event, state.view, {
       seat,
-      canAct: myTurn && !pendingMove,
+      canAct: myTurn && !pendingMove && !isPaused(),
       legal: myTurn ? state.legal_moves ?? null : [],
       move: sendMove,
     });
@@ -337,7 +369,8 @@ export function mountRoom(root, app, roomId) {
     try {
       await app.conn.request("leave_room", { room_id: roomId });
     } catch (err) {
-      if (err.code !== "not_in_room") app.showError(err);
+      // Already out of it (or the room was released): leaving is done either way.
+      if (err.code !== "not_in_room" && err.code !== "room_not_found") app.showError(err);
     }
     app.mySeats.delete(roomId);
     app.watching.delete(roomId);
@@ -419,8 +452,22 @@ export function mountRoom(root, app, roomId) {
   };
 }
 
+/** Whether the match ended without a result: no winner and no draw (the room stopped it). */
+export function isAborted(outcome) {
+  return !outcome.draw && (outcome.winners || []).length === 0;
+}
+
+/** How the match ended for the viewer: "win", "loss", "draw", "aborted" or "over" (spectators). */
+function outcomeKind(outcome, seat) {
+  if (outcome.draw) return "draw";
+  if (isAborted(outcome)) return "aborted";
+  if (outcome.winners.includes(seat)) return "win";
+  return seat === null ? "over" : "loss";
+}
+
 /** A plain sentence for how the match ended, from the viewer's seat (null = spectator). */
 export function describeOutcome(outcome, seat, names) {
+  if (isAborted(outcome)) return outcome.reason ? `Match aborted: ${outcome.reason}` : "Match aborted";
   const reason = outcome.reason ? ` (${outcome.reason})` : "";
   if (outcome.draw) return `Draw${reason}`;
   const winners = outcome.winners || [];
