@@ -42,7 +42,7 @@ class RoomQuota:
         if self.per_player and len(self.held(player)) >= self.per_player:
             raise RequestError(
                 ErrorCode.TOO_MANY_ROOMS,
-                f"you already hold {self.per_player} open rooms; leave one first",
+                f"you already hold {_rooms(self.per_player)}, the most allowed; leave one first",
             )
         if self.per_address and self._players is not None and player.address is not None:
             held: set[str] = set()
@@ -51,7 +51,7 @@ class RoomQuota:
             if len(held) >= self.per_address:
                 raise RequestError(
                     ErrorCode.TOO_MANY_ROOMS,
-                    f"players at your address hold {self.per_address} open rooms; try later",
+                    f"players at your address hold {_rooms(self.per_address)}, the most allowed; try later",
                 )
 
     def held(self, player: Player) -> set[str]:
@@ -72,3 +72,8 @@ class RoomQuota:
     def closed(self, room_id: str) -> None:
         """``room_id`` is gone."""
         self._creators.pop(room_id, None)
+
+
+def _rooms(count: int) -> str:
+    """``count`` open rooms, in words that read right for one."""
+    return f"{count} open room" if count == 1 else f"{count} open rooms"

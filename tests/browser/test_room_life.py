@@ -78,4 +78,4 @@ def test_one_room_too_many_reads_as_a_sentence(
     page.wait_for_selector("#lobby")
     page.click('[data-action="vs-computer"][data-game="tictactoe"]')
     page.wait_for_selector('.toast-error[data-code="too_many_rooms"]')
-    assert error_toasts(page) == ["You already hold 1 open rooms; leave one first"]
+    assert error_toasts(page) == ["You already hold 1 open room, the most allowed; leave one first"]
