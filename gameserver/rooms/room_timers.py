@@ -105,20 +105,21 @@ class RoomTimers(RoomSeating):
             return
         if self.status is RoomStatus.PLAYING and self.match is not None and not self.match.over:
             if self.config.abandon_policy is AbandonPolicy.BOT:
-                seat.takeover = True
-                seat.strategy_name = self.config.takeover_strategy
-                seat.strategy = get_strategy(self.game.name, self.config.takeover_strategy)
+                strategy = self.config.takeover_strategy
+                # Recorded first: if the disk refuses, the seat stays its player's, and
+                # the player gets a fresh grace period when the room resumes.
                 await self._record(
                     records.Joined(
                         at=wall_ms(),
                         seat=seat.index,
                         occupant=records.Seat(
-                            name=seat.name or "",
-                            kind=records.SeatKind.BOT,
-                            strategy=seat.strategy_name,
+                            name=seat.name or "", kind=records.SeatKind.BOT, strategy=strategy
                         ),
                     )
                 )
+                seat.takeover = True
+                seat.strategy_name = strategy
+                seat.strategy = get_strategy(self.game.name, strategy)
                 self._announce()
                 self._push_states()
                 self._schedule()
