@@ -21,9 +21,12 @@ from gameserver.app import ServerConfig, run_server
 from gameserver.protocol.codec import decode_result, decode_server_message, encode_client_message
 from gameserver.protocol.messages import (
     ClientMessage,
+    CreateRoom,
     Error,
     Hello,
     HelloResult,
+    JoinResult,
+    JoinRoom,
     Reply,
     Result,
     ServerMessage,
@@ -178,6 +181,20 @@ async def open_client(
     return client
 
 
+async def seated_pair(
+    server: RunningServer, nursery: trio.Nursery
+) -> tuple[WireClient, WireClient, str]:
+    """Alice and Bob in a tic-tac-toe room of their own whose match has started (Alice
+    holds seat 0 and has its first ``state``); returns them and the room id."""
+    alice = await open_client(server, nursery, "alice")
+    bob = await open_client(server, nursery, "bob")
+    joined = await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)
+    rid = joined.room.room_id
+    await bob.call(JoinRoom, JoinResult, room_id=rid)
+    await alice.state(rid)
+    return alice, bob, rid
+
+
 async def _close_at_exit(ws: WebSocket) -> None:
     try:
         await trio.sleep_forever()
@@ -186,4 +203,7 @@ async def _close_at_exit(ws: WebSocket) -> None:
             await ws.close()
 
 
-__all__ = ["RunningServer", "WireClient", "open_client", "start_server", "make_config", "functools"]
+__all__ = [
+    "RunningServer", "WireClient", "open_client", "seated_pair", "start_server", "make_config",
+    "functools",
+]

@@ -27,7 +27,7 @@ from gameserver.protocol.messages import (
 from gameserver.replays.loader import load_match
 from gameserver.replays.simulate import resimulate
 
-from .conftest import make_config, open_client, start_server
+from .conftest import make_config, open_client, seated_pair, start_server
 
 
 async def wait_until_complete(path: Path) -> None:
@@ -87,11 +87,7 @@ async def test_a_seat_freed_by_a_tcp_drop_after_the_match_goes_to_a_newcomer(
     async with trio.open_nursery() as nursery:
         server = await start_server(nursery, make_config(tmp_path))
         async with trio.open_nursery() as clients:
-            alice = await open_client(server, clients, "alice")
-            bob = await open_client(server, clients, "bob")
-            rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
-            await bob.call(JoinRoom, JoinResult, room_id=rid)
-            await alice.state(rid)
+            alice, bob, rid = await seated_pair(server, clients)
             await bob.call(Resign, EmptyResult, room_id=rid)
             await alice.wait_for(MatchOver)
             await alice.ws.close()
@@ -113,11 +109,7 @@ async def test_a_finished_room_is_released_and_its_members_are_told(tmp_path: Pa
     async with trio.open_nursery() as nursery:
         server = await start_server(nursery, make_config(tmp_path, finished_room_ttl=0.3))
         async with trio.open_nursery() as clients:
-            alice = await open_client(server, clients, "alice")
-            bob = await open_client(server, clients, "bob")
-            rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
-            await bob.call(JoinRoom, JoinResult, room_id=rid)
-            await alice.state(rid)
+            alice, bob, rid = await seated_pair(server, clients)
             await alice.call(Resign, EmptyResult, room_id=rid)
             for client in (alice, bob):
                 await client.wait_for(MatchOver)

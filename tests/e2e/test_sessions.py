@@ -30,7 +30,7 @@ from gameserver.protocol.messages import (
     WatchLobby,
 )
 
-from .conftest import RunningServer, make_config, open_client, start_server
+from .conftest import RunningServer, make_config, open_client, seated_pair, start_server
 
 
 async def test_spectators_see_the_public_view_live(server: RunningServer) -> None:
@@ -216,11 +216,7 @@ async def test_the_latest_chat_comes_again_to_who_resumes_or_starts_watching(tmp
 
 async def test_a_rematch_vote_shows_in_the_seat_for_the_others(server: RunningServer) -> None:
     async with trio.open_nursery() as nursery:
-        alice = await open_client(server, nursery, "alice")
-        bob = await open_client(server, nursery, "bob")
-        rid = (await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)).room.room_id
-        await bob.call(JoinRoom, JoinResult, room_id=rid)
-        await alice.state(rid)
+        alice, bob, rid = await seated_pair(server, nursery)
         await alice.call(Resign, EmptyResult, room_id=rid)
         await bob.wait_for(MatchOver)
         await alice.call(Rematch, EmptyResult, room_id=rid)
