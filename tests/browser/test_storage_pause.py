@@ -40,6 +40,11 @@ def banner_shown(page: Page) -> bool:
     return page.is_visible("#room-paused") and page.inner_text("#room-paused") == BANNER
 
 
+def play_one(page: Page) -> None:
+    """The smallest bid, or call liar once no bid is left."""
+    act_on(page).click("#ld-liar" if page.is_disabled("#ld-bid-button") else "#ld-bid-button")
+
+
 def bid_until_paused(page: Page) -> None:
     """Make the smallest bid (or call liar if none is left) on each turn until the room pauses."""
     for _ in range(MOVES_BOUND):
@@ -48,7 +53,7 @@ def bid_until_paused(page: Page) -> None:
             return
         version = room_attr(page, "version")
         assert room_attr(page, "status") == "playing", "the match ended before the disk filled"
-        act_on(page).click("#ld-liar" if page.is_disabled("#ld-bid-button") else "#ld-bid-button")
+        play_one(page)
         page.wait_for_function(
             "v => document.querySelector('#room').dataset.version !== v"
             " || document.querySelector('#room').dataset.paused !== ''",
@@ -96,7 +101,7 @@ def test_a_full_disk_pauses_the_room_page_and_play_resumes_after(
     wait_room(page, paused="")
     assert page.is_hidden("#room-paused")
     page.wait_for_selector('#room[data-my-turn="true"]')
-    act_on(page).click("#ld-bid-button")
+    play_one(page)
     page.wait_for_function(
         "v => Number(document.querySelector('#room').dataset.version) > v", arg=paused_at
     )
