@@ -54,7 +54,7 @@ def serve_profiled(stats_path: str, data_dir: str, record: str) -> None:
     from gameserver.app import ServerConfig, run_server
     from gameserver.replays.recorder import FsyncPolicy
     from gameserver.rooms.config import RoomConfig
-    from gameserver.rooms.service import ServiceConfig
+    from gameserver.sessions.service import ServiceConfig
     from gameserver.ws.config import ServerConfig as WebSocketServerConfig
 
     profiler = cProfile.Profile()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from gameserver.games.registry import list_games
 from gameserver.games.strategy import list_strategies
-from gameserver.origins import normalize_origin
+from gameserver.web.origins import normalize_origin
 
 __all__ = [
     "FlagError",

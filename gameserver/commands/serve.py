@@ -17,23 +17,18 @@ from pathlib import Path
 
 import trio
 
-from gameserver.app import (
-    DEFAULT_STATIC_DIR,
-    DEFAULT_WS_MESSAGE_SIZE,
-    ServerConfig,
-    StartupError,
-    TLSFileError,
-    check_static_dir,
-    run_server,
-)
+from gameserver.app import DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.commands.flags import FlagError
-from gameserver.origins import OriginPolicy
+from gameserver.web.origins import OriginPolicy
 from gameserver.protocol.limits import DecodeLimits
 from gameserver.replays.recorder import FsyncPolicy
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
-from gameserver.rooms.service import ServiceConfig
+from gameserver.sessions.service import ServiceConfig
+from gameserver.startup import StartupError
+from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
+from gameserver.web.tls import TLSFileError
 from gameserver.ws.config import ServerConfig as WebSocketServerConfig
 
 HELP = "run the game server (WebSocket at /ws, browser client at /)"

@@ -1,1 +1,1 @@
-"""Authoritative rooms, lobby, matchmaking, clocks and sessions."""
+"""The room domain: a room and its match, seats, clocks, the lobby, recovery."""

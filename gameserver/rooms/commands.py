@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.rooms.players import Player
+from gameserver.sessions.players import Player
 
 
 @attrs.frozen

@@ -30,11 +30,11 @@ from gameserver.protocol.messages import (
 )
 from gameserver.rooms.clock import validate_clock
 from gameserver.rooms.config import RoomConfig
-from gameserver.rooms.metrics import Metrics
-from gameserver.rooms.outbox import Payload
-from gameserver.rooms.players import Player, PlayerRegistry
+from gameserver.sessions.metrics import Metrics
+from gameserver.sessions.outbox import Payload
+from gameserver.sessions.players import Player, PlayerRegistry
 from gameserver.rooms.quota import RoomQuota
-from gameserver.rooms.ratelimit import KeyedWindows
+from gameserver.sessions.ratelimit import KeyedWindows
 from gameserver.rooms.room import Room
 from gameserver.rooms.room_state import RoomState
 

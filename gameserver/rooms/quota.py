@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import RoomStatus
-from gameserver.rooms.players import Player, PlayerRegistry
+from gameserver.sessions.players import Player, PlayerRegistry
 from gameserver.rooms.room_state import RoomState
 
 _OPEN = (RoomStatus.WAITING, RoomStatus.PLAYING)

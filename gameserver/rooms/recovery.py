@@ -25,9 +25,9 @@ from gameserver.replays.recovery import RecoveredMatch, find_unfinished
 from gameserver.games.base import state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.rooms.match import Match
-from gameserver.rooms.players import Player
+from gameserver.sessions.players import Player
 from gameserver.rooms.room import Room
-from gameserver.rooms.service import GameService
+from gameserver.sessions.service import GameService
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from gameserver.protocol.messages import (
     ServerMessage,
     State,
 )
-from gameserver.rooms.outbox import Payload
-from gameserver.rooms.players import Player
+from gameserver.sessions.outbox import Payload
+from gameserver.sessions.players import Player
 from gameserver.rooms.room_state import RoomState
 
 

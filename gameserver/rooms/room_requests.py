@@ -21,7 +21,7 @@ from gameserver.rooms.commands import (
     ResignRequest,
 )
 from gameserver.rooms.journal import wall_ms
-from gameserver.rooms.players import Player
+from gameserver.sessions.players import Player
 from gameserver.rooms.room_seating import RoomSeating
 from gameserver.rooms.seats import Seat
 

@@ -19,7 +19,7 @@ from gameserver.protocol.messages import RoomStatus
 from gameserver.replays import records
 from gameserver.rooms.commands import Attached, SeatsChanged
 from gameserver.rooms.journal import wall_ms
-from gameserver.rooms.players import Player
+from gameserver.sessions.players import Player
 from gameserver.rooms.room_flow import MatchFlow
 from gameserver.rooms.seats import Seat
 

@@ -24,9 +24,9 @@ from gameserver.rooms.commands import Request, RoomCommand
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.journal import Journal
 from gameserver.rooms.match import Match
-from gameserver.rooms.metrics import Metrics
-from gameserver.rooms.outbox import Payload
-from gameserver.rooms.players import Player
+from gameserver.sessions.metrics import Metrics
+from gameserver.sessions.outbox import Payload
+from gameserver.sessions.players import Player
 from gameserver.rooms.seats import Seat
 
 #: ``RoomSummary.paused`` while the room waits for its match log to take writes again.

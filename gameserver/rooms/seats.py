@@ -6,7 +6,7 @@ import attrs
 
 from gameserver.games.strategy import Strategy
 from gameserver.protocol.messages import SeatInfo, SeatKind
-from gameserver.rooms.players import Player
+from gameserver.sessions.players import Player
 
 
 @attrs.define(eq=False)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.games.registry import get_game
-from gameserver.replay_api import handle_replay_request
+from gameserver.web.replay_api import handle_replay_request
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 

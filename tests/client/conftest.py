@@ -11,7 +11,7 @@ import trio
 
 from gameserver.app import ServerConfig, run_server
 from gameserver.rooms.config import RoomConfig
-from gameserver.rooms.service import ServiceConfig
+from gameserver.sessions.service import ServiceConfig
 
 
 def server_config(tmp_path: Path, **rooms: object) -> ServerConfig:

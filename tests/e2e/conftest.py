@@ -34,7 +34,7 @@ from gameserver.protocol.messages import (
 )
 from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.rooms.config import RoomConfig
-from gameserver.rooms.service import ServiceConfig
+from gameserver.sessions.service import ServiceConfig
 from gameserver.ws.client import connect
 from gameserver.ws.config import ServerConfig as WebSocketServerConfig
 from gameserver.ws.websocket import WebSocket

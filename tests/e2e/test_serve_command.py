@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from gameserver.app import ServerConfig, StartupError, run_server
+from gameserver.app import ServerConfig, run_server
+from gameserver.startup import StartupError
 
 
 def serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import attrs
 import pytest
 import trio
 
-from gameserver.origins import OriginPolicy, normalize_origin
+from gameserver.web.origins import OriginPolicy, normalize_origin
 from gameserver.protocol.messages import CreateRoom, JoinResult, JoinRoom, Move, MoveResult
 from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.ws.client import connect

@@ -25,7 +25,7 @@ from gameserver.protocol.messages import (
     RoomsResult,
     Spectate,
 )
-from gameserver.rooms.tokens import SECRET_FILE, TokenSigner
+from gameserver.sessions.tokens import SECRET_FILE, TokenSigner
 from gameserver.ws.exceptions import ConnectionClosed
 
 from .conftest import RunningServer, make_config, open_client, pair_in_room, start_server

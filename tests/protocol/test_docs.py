@@ -74,8 +74,8 @@ def test_every_installed_game_has_a_section() -> None:
 def test_server_defaults_quoted_in_the_limits_table_match_the_server() -> None:
     from gameserver.app import DEFAULT_WS_MESSAGE_SIZE
     from gameserver.rooms.config import RoomConfig
-    from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT
-    from gameserver.rooms.service import ServiceConfig
+    from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT
+    from gameserver.sessions.service import ServiceConfig
 
     limits = _section("## 13. Limits")
     service, rooms = ServiceConfig(), RoomConfig()

@@ -26,10 +26,10 @@ from gameserver.protocol.messages import (
 from gameserver.rooms.commands import Attached, Detached
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.metrics import Metrics
-from gameserver.rooms.outbox import Outbox
-from gameserver.rooms.players import Client, Player
-from gameserver.rooms.tokens import new_player_id
+from gameserver.sessions.metrics import Metrics
+from gameserver.sessions.outbox import Outbox
+from gameserver.sessions.players import Client, Player
+from gameserver.sessions.tokens import new_player_id
 
 M = TypeVar("M", bound=ServerMessage)
 R = TypeVar("R", bound=Result)

@@ -12,8 +12,8 @@ from gameserver.replays.simulate import resimulate
 from gameserver.rooms.commands import MoveRequest
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.recovery import recover_rooms
-from gameserver.rooms.service import GameService, ServiceConfig
-from gameserver.rooms.tokens import TokenSigner
+from gameserver.sessions.service import GameService, ServiceConfig
+from gameserver.sessions.tokens import TokenSigner
 
 from .conftest import FakeClient, until
 

@@ -23,7 +23,7 @@ from gameserver.replays.loader import load_match
 from gameserver.rooms.commands import ChatRequest, MoveRequest, RematchRequest, ResignRequest
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.metrics import Metrics
+from gameserver.sessions.metrics import Metrics
 from gameserver.rooms.room import Room
 
 from .conftest import FakeClient, LobbyHarness, settle, until

@@ -29,11 +29,11 @@ from gameserver.replays.simulate import resimulate
 from gameserver.rooms.commands import LeaveRequest, MoveRequest, RematchRequest, ResignRequest
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.metrics import Metrics
+from gameserver.sessions.metrics import Metrics
 from gameserver.rooms.recovery import recover_rooms
 from gameserver.rooms.room import Room
-from gameserver.rooms.service import GameService, ServiceConfig
-from gameserver.rooms.tokens import TokenSigner
+from gameserver.sessions.service import GameService, ServiceConfig
+from gameserver.sessions.tokens import TokenSigner
 
 from .conftest import FakeClient, settle, until
 

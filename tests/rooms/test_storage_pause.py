@@ -25,7 +25,7 @@ from gameserver.replays.records import Moved, TimedOut
 from gameserver.rooms.commands import MoveRequest
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.metrics import Metrics
+from gameserver.sessions.metrics import Metrics
 
 from .conftest import FakeClient, settle
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.rooms.revocations import REVOCATIONS_FILE, Revocations
-from gameserver.rooms.tokens import TokenSigner, load_or_create_secret, new_player_id
+from gameserver.sessions.revocations import REVOCATIONS_FILE, Revocations
+from gameserver.sessions.tokens import TokenSigner, load_or_create_secret, new_player_id
 
 
 def test_a_token_verifies_to_its_player() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.rooms.names import validate_name
+from gameserver.sessions.names import validate_name
 
 
 @pytest.mark.parametrize(

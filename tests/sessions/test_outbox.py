@@ -7,7 +7,7 @@ import trio
 import trio.testing
 
 from gameserver.rooms.errors import OutboxOverflow
-from gameserver.rooms.outbox import Outbox, Payload
+from gameserver.sessions.outbox import Outbox, Payload
 from gameserver.ws.frames import encode_frame
 from gameserver.ws.codes import Opcode
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gameserver.rooms.metrics import Metrics
+from gameserver.sessions.metrics import Metrics
 
 
 def test_render_counters_gauges_and_labels() -> None:

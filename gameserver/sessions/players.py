@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from gameserver.rooms.outbox import Outbox, Payload
+from gameserver.sessions.outbox import Outbox, Payload
 
 
 @attrs.define(eq=False)

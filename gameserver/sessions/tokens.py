@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.rooms.revocations import Revocations
+from gameserver.sessions.revocations import Revocations
 
 SECRET_FILE = "token_secret"
 # 256 bits, the HMAC-SHA256 block-size sweet spot.

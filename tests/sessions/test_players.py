@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gameserver.rooms.outbox import Outbox
-from gameserver.rooms.players import Client, Player, PlayerRegistry
+from gameserver.sessions.outbox import Outbox
+from gameserver.sessions.players import Client, Player, PlayerRegistry
 
 
 def test_an_offline_player_leaving_its_last_room_is_forgotten() -> None:

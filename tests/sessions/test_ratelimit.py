@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gameserver.rooms.ratelimit import AddressPenalties, EventWindow, KeyedWindows, TokenBucket
+from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, KeyedWindows, TokenBucket
 
 
 def test_burst_then_refill_at_the_rate() -> None:

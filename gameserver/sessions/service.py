@@ -18,6 +18,7 @@ import trio
 from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
+from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
@@ -53,12 +54,12 @@ from gameserver.rooms.commands import (
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.metrics import Metrics
-from gameserver.rooms.names import MAX_NAME_LENGTH, validate_name
-from gameserver.rooms.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
-from gameserver.rooms.players import Client, Player, PlayerRegistry
-from gameserver.rooms.ratelimit import AddressPenalties, EventWindow, TokenBucket
-from gameserver.rooms.tokens import TokenSigner, new_player_id
+from gameserver.sessions.metrics import Metrics
+from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
+from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
+from gameserver.sessions.players import Client, Player, PlayerRegistry
+from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, TokenBucket
+from gameserver.sessions.tokens import TokenSigner, new_player_id
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed
 from gameserver.ws.websocket import Message, WebSocket
@@ -232,8 +233,15 @@ class GameService:
 
         The calling task reads requests. Payloads are written straight to the socket
         while it keeps up; a writer task starts only once something has to wait in the
-        outbox (so an idle connection costs no task of its own).
+        outbox (so an idle connection costs no task of its own). A connection to another
+        path than ``/ws``, or without the game subprotocol, is closed at once.
         """
+        if ws.request is not None and ws.request.path != WS_PATH:
+            await ws.close(CloseCode.POLICY_VIOLATION, f"unknown path; connect to {WS_PATH}")
+            return
+        if ws.subprotocol != SUBPROTOCOL:
+            await ws.close(CloseCode.PROTOCOL_ERROR, f"unsupported subprotocol; offer {SUBPROTOCOL}")
+            return
         session = _Session(self, ws)
         client = session.client
         self.connections += 1
