@@ -1,29 +1,26 @@
 """A room's match log: the replays recorder, and the one error a room sees when it fails.
 
-The room appends each record and awaits it BEFORE telling anyone about the change
-(the log is the source of truth). When the disk refuses a write (full, I/O error) the
-journal raises ``StorageUnavailable``: nothing of that append is in the file (the
-recorder cuts a partial write back), and the room must undo the change and tell no one
-about it (``MatchFlow._record`` does, and pauses the room until a write succeeds again).
+The room task appends each command's records and awaits them BEFORE telling anyone
+about the change (the log is the source of truth). When the disk refuses a write (full,
+I/O error) the journal raises ``StorageUnavailable``: nothing of that append is in the
+file (the recorder cuts a partial write back), and the task must feed ``StorageFailed``
+to the room core, which undoes the change and pauses the room until a write succeeds
+again; nobody is told about the undone change.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import trio
-from gameserver import __version__ as server_version
-from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import records
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.errors import WriteFailed
 from gameserver.replays.recorder import FsyncPolicy
-from gameserver.rooms.seats import Seat
+from gameserver.rooms.core import wall_ms
 
 log = logging.getLogger(__name__)
 
@@ -38,57 +35,6 @@ class StorageUnavailable(Exception):
     ``str(error)`` names the file and the operating system's reason. The change the
     records described must not be acknowledged or published.
     """
-
-
-def wall_ms() -> int:
-    """Wall-clock time in milliseconds since the Unix epoch (record timestamps)."""
-    return int(time.time() * 1000)
-
-
-def match_header(
-    *,
-    match_id: str,
-    room_id: str,
-    game: str,
-    options: dict[str, Any],
-    seed: int,
-    seats: Sequence[Seat],
-    clock: ClockSettings | None,
-    private: bool,
-) -> records.Header:
-    """The header record of a match that starts now with ``seats``."""
-    occupants = []
-    for seat in seats:
-        if seat.is_bot:
-            occupants.append(
-                records.Seat(
-                    name=seat.name or "bot", kind=records.SeatKind.BOT, strategy=seat.strategy_name
-                )
-            )
-        else:
-            occupants.append(
-                records.Seat(
-                    name=seat.name or "",
-                    player_id=None if seat.player is None else seat.player.player_id,
-                )
-            )
-    clock = clock or ClockSettings()
-    return records.Header(
-        match_id=match_id,
-        room_id=room_id,
-        game=game,
-        options=options,
-        seed=seed,
-        seats=tuple(occupants),
-        clock=records.ClockSettings(
-            initial_ms=clock.initial_ms,
-            increment_ms=clock.increment_ms,
-            per_move_ms=clock.per_move_ms,
-        ),
-        server_version=server_version,
-        started_at=wall_ms(),
-        private=private,
-    )
 
 
 class Journal:

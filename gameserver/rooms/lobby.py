@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 
 from gameserver.games.base import InvalidOptions, check_players
 from gameserver.games.registry import UnknownGame, get_game
 from gameserver.games.strategy import list_strategies
-from gameserver.protocol.codec import encode
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import (
     CreateRoom,
@@ -30,13 +29,10 @@ from gameserver.protocol.messages import (
 )
 from gameserver.rooms.clock import validate_clock
 from gameserver.rooms.config import RoomConfig
-from gameserver.sessions.metrics import Metrics
-from gameserver.sessions.outbox import Payload
-from gameserver.sessions.players import Player, PlayerRegistry
-from gameserver.rooms.quota import RoomQuota
-from gameserver.sessions.ratelimit import KeyedWindows
+from gameserver.rooms.fanout import payload_of
+from gameserver.rooms.members import Member, RoomMetrics
+from gameserver.rooms.quota import MemberDirectory, RoomQuota
 from gameserver.rooms.room import Room
-from gameserver.rooms.room_state import RoomState
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +43,16 @@ INVITE_LENGTH = 8
 DEFAULT_MAX_ROOMS = 10_000
 
 _LISTED = (RoomStatus.WAITING, RoomStatus.PLAYING)
+
+
+class InviteGuard(Protocol):
+    """Counts wrong invite codes per client address (``sessions.ratelimit.KeyedWindows``)."""
+
+    def retry_after(self, key: str, now: float) -> float:
+        """Seconds ``key`` must wait before guessing again (0.0: it may guess now)."""
+
+    def add(self, key: str, now: float) -> bool:
+        """Count one wrong guess of ``key`` at ``now``."""
 
 
 def _new_invite_code() -> str:
@@ -60,14 +66,13 @@ class Lobby:
         self,
         nursery: trio.Nursery,
         config: RoomConfig,
-        metrics: Metrics,
+        metrics: RoomMetrics,
         *,
         max_rooms: int = DEFAULT_MAX_ROOMS,
-        players: PlayerRegistry | None = None,
+        players: MemberDirectory | None = None,
         max_rooms_per_player: int = 0,
         max_rooms_per_address: int = 0,
-        invite_failures: int = 10,
-        invite_failure_window: float = 60.0,
+        invite_guard: InviteGuard | None = None,
     ) -> None:
         self._nursery = nursery
         self.config = config
@@ -80,11 +85,12 @@ class Lobby:
             per_player=max_rooms_per_player,
             per_address=max_rooms_per_address,
         )
-        # Wrong invite codes per client address: guessing them must be slow.
-        self._invite_failures = KeyedWindows(invite_failures, invite_failure_window)
+        # Wrong invite codes per client address: guessing them must be slow (None: the
+        # caller does not limit them).
+        self._invite_guard = invite_guard
         self._invites: dict[str, Room] = {}
         # player_id -> (player, game filter) of lobby watchers
-        self._watchers: dict[str, tuple[Player, str | None]] = {}
+        self._watchers: dict[str, tuple[Member, str | None]] = {}
         self._listed: set[str] = set()
         #: False once the server is shutting down: no new rooms.
         self.accepting = True
@@ -104,7 +110,7 @@ class Lobby:
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"no room {room_id!r}")
         return room
 
-    def _listed_room(self, room: RoomState) -> bool:
+    def _listed_room(self, room: Room) -> bool:
         return not room.private and not room.closed and room.status in _LISTED
 
     def list_rooms(self, game: str | None = None) -> tuple[RoomSummary, ...]:
@@ -126,7 +132,7 @@ class Lobby:
 
     # -- creating and joining -------------------------------------------------------------
 
-    def create_room(self, player: Player, request: CreateRoom) -> JoinResult:
+    def create_room(self, player: Member, request: CreateRoom) -> JoinResult:
         """Validate ``request``, start the room and seat its creator (or let it watch)."""
         if not self.accepting:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
@@ -181,7 +187,7 @@ class Lobby:
             seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat, invite_code=room.invite_code)
 
-    def _check_room_limits(self, player: Player) -> None:
+    def _check_room_limits(self, player: Member) -> None:
         """Raise ``too_many_rooms`` unless ``player`` may open one more room."""
         if len(self.rooms) >= self.max_rooms:
             raise RequestError(
@@ -190,7 +196,7 @@ class Lobby:
         self.quota.check(player)
 
     def _open_room(
-        self, creator: Player, game_name: str, *, quick: bool = False, **settings: Any
+        self, creator: Member, game_name: str, *, quick: bool = False, **settings: Any
     ) -> Room:
         """Start a new room opened by ``creator`` (the caller checked the limits)."""
         room_id = secrets.token_hex(6)
@@ -228,7 +234,7 @@ class Lobby:
             # One broken room must never take the server (and every other room) down.
             log.exception("room %s crashed; it is closed", room.room_id)
 
-    def join_room(self, player: Player, request: JoinRoom) -> JoinResult:
+    def join_room(self, player: Member, request: JoinRoom) -> JoinResult:
         """Seat ``player`` in a room found by id (public) or invite code."""
         if (request.room_id is None) == (request.invite_code is None):
             raise RequestError(
@@ -243,12 +249,13 @@ class Lobby:
         seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat)
 
-    def _invited_room(self, player: Player, invite_code: str) -> Room:
+    def _invited_room(self, player: Member, invite_code: str) -> Room:
         """The room with ``invite_code``; raise room_not_found, or rate_limited while the
         player's address has made too many wrong guesses."""
         guesser = player.address or player.player_id
         now = trio.current_time()
-        wait = self._invite_failures.retry_after(guesser, now)
+        guard = self._invite_guard
+        wait = 0.0 if guard is None else guard.retry_after(guesser, now)
         if wait > 0:
             raise RequestError(
                 ErrorCode.RATE_LIMITED,
@@ -256,11 +263,12 @@ class Lobby:
             )
         room = self._invites.get(invite_code.strip().upper())
         if room is None or room.closed:
-            self._invite_failures.add(guesser, now)
+            if guard is not None:
+                guard.add(guesser, now)
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
         return room
 
-    def quick_match(self, player: Player, request: QuickMatch) -> JoinResult:
+    def quick_match(self, player: Member, request: QuickMatch) -> JoinResult:
         """Seat ``player`` in the oldest waiting public room of that game and size with
         default options and no clock, or open such a room."""
         try:
@@ -298,7 +306,7 @@ class Lobby:
         seat = room.join(player)
         return JoinResult(room=room.summary(), seat=seat)
 
-    def spectate(self, player: Player, room_id: str) -> JoinResult:
+    def spectate(self, player: Member, room_id: str) -> JoinResult:
         """Let ``player`` watch a public room."""
         room = self._public_room(room_id)
         room.spectate(player)
@@ -306,7 +314,7 @@ class Lobby:
 
     # -- live listing ---------------------------------------------------------------------
 
-    def watch(self, player: Player, game: str | None, on: bool) -> tuple[RoomSummary, ...]:
+    def watch(self, player: Member, game: str | None, on: bool) -> tuple[RoomSummary, ...]:
         """Start (or stop) lobby pushes for ``player``; return the current list when on."""
         if not on:
             self._watchers.pop(player.player_id, None)
@@ -315,20 +323,20 @@ class Lobby:
         self._watchers[player.player_id] = (player, game)
         return rooms
 
-    def unwatch(self, player: Player) -> None:
+    def unwatch(self, player: Member) -> None:
         """Stop lobby pushes to ``player`` (its connection is gone)."""
         self._watchers.pop(player.player_id, None)
 
-    def _push(self, room: RoomState, message: LobbyUpdate) -> None:
+    def _push(self, room: Room, message: LobbyUpdate) -> None:
         if not self._watchers:
             return
-        payload = Payload(encode(message))
+        payload = payload_of(message)
         key = f"lobby:{room.room_id}"
         for player, game in self._watchers.values():
             if game is None or game == room.game.name:
                 player.send(payload, key=key)
 
-    def room_changed(self, room: RoomState) -> None:
+    def room_changed(self, room: Room) -> None:
         """A room's summary changed: tell lobby watchers."""
         if self._listed_room(room):
             self._listed.add(room.room_id)
@@ -337,7 +345,7 @@ class Lobby:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
 
-    def room_closed(self, room: RoomState) -> None:
+    def room_closed(self, room: Room) -> None:
         """A room's task ended: forget it."""
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]

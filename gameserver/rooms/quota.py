@@ -9,14 +9,34 @@ nothing. Every path that opens a room or takes a seat asks ``check`` first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import RoomStatus
-from gameserver.sessions.players import Player, PlayerRegistry
-from gameserver.rooms.room_state import RoomState
+from gameserver.rooms.members import Member
+from gameserver.rooms.seat_states import Seat
 
 _OPEN = (RoomStatus.WAITING, RoomStatus.PLAYING)
+
+
+class MemberDirectory(Protocol):
+    """Who is known at an address (``sessions.players.MemberDirectory``)."""
+
+    def at_address(self, address: str) -> Sequence[Member]:
+        """The members whose latest connection came from ``address``."""
+
+
+class HeldRoom(Protocol):
+    """What the quota reads of a room."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def status(self) -> RoomStatus: ...
+
+    def seat_of(self, member: Member) -> Seat | None: ...
 
 
 class RoomQuota:
@@ -24,8 +44,8 @@ class RoomQuota:
 
     def __init__(
         self,
-        rooms: Mapping[str, RoomState],
-        players: PlayerRegistry | None = None,
+        rooms: Mapping[str, HeldRoom],
+        players: MemberDirectory | None = None,
         *,
         per_player: int = 0,
         per_address: int = 0,
@@ -37,7 +57,7 @@ class RoomQuota:
         self._creators: dict[str, str] = {}
         """room id -> player id of its creator, while the room exists."""
 
-    def check(self, player: Player) -> None:
+    def check(self, player: Member) -> None:
         """Raise ``too_many_rooms`` when ``player`` may not hold one more room."""
         if self.per_player and len(self.held(player)) >= self.per_player:
             raise RequestError(
@@ -54,7 +74,7 @@ class RoomQuota:
                     f"players at your address hold {_rooms(self.per_address)}, the most allowed; try later",
                 )
 
-    def held(self, player: Player) -> set[str]:
+    def held(self, player: Member) -> set[str]:
         """Ids of the open rooms ``player`` holds (see module doc)."""
         held = set()
         for room_id in player.rooms:
@@ -65,7 +85,7 @@ class RoomQuota:
                 held.add(room_id)
         return held
 
-    def opened(self, room_id: str, creator: Player) -> None:
+    def opened(self, room_id: str, creator: Member) -> None:
         """``creator`` opened ``room_id``."""
         self._creators[room_id] = creator.player_id
 

@@ -1,7 +1,9 @@
 """Crash recovery: turn unfinished match logs back into live rooms at start.
 
 Each unfinished log (``replays.recovery.find_unfinished``) becomes a room with the same
-id, seats, options, clock, state, version and rng; its log is reopened and continued.
+id, seats, options, clock, state, version and rng: the room's core is given a ``Recover``
+command with the match and the seats as the log left them (recovery sets nothing of a
+room itself); its log is reopened and continued.
 Seated humans become known players without a connection, so they resume with the
 tokens they already hold (the token secret lives in the data directory) within the
 grace period. A recovered public room is listed again (spectators can find it); a
@@ -14,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import trio
 
@@ -24,12 +27,24 @@ from gameserver.replays.recorder import MatchRecorder
 from gameserver.replays.recovery import RecoveredMatch, find_unfinished
 from gameserver.games.base import state_hash
 from gameserver.games.strategy import get_strategy
+from gameserver.rooms.commands import Recover, RecoveredSeat
+from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.match import Match
-from gameserver.sessions.players import Player
+from gameserver.rooms.members import Member
 from gameserver.rooms.room import Room
-from gameserver.sessions.service import GameService
 
 log = logging.getLogger(__name__)
+
+
+class RecoveryHost(Protocol):
+    """What recovery needs of the server (``sessions.service.GameService``)."""
+
+    @property
+    def lobby(self) -> Lobby:
+        """Where recovered rooms are added."""
+
+    def known_player(self, player_id: str, name: str) -> Member:
+        """The player with ``player_id``, made known (without a connection) if it is not."""
 
 
 def _match_number(match_id: str, room_id: str) -> int:
@@ -46,11 +61,11 @@ def _clock(header: records.Header) -> ClockSettings | None:
     )
 
 
-async def _finish(recovered: RecoveredMatch, service: GameService) -> None:
+async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> None:
     """The game had ended but the end record never reached the disk: write it now."""
     assert recovered.outcome is not None
     reopen = functools.partial(
-        MatchRecorder.reopen, recovered.loaded, fsync=service.config.rooms.fsync
+        MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
     )
     recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
     at = recovered.last_at
@@ -65,7 +80,7 @@ async def _finish(recovered: RecoveredMatch, service: GameService) -> None:
     await recorder.aclose()
 
 
-async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
+async def _restore(recovered: RecoveredMatch, service: RecoveryHost) -> Room:
     header = recovered.header
     players = len(recovered.seats)
     room = Room(
@@ -74,25 +89,28 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         players=players,
         options=recovered.options,
         host=service.lobby,
-        config=service.config.rooms,
+        config=service.lobby.config,
         private=header.private is not False,
         clock=_clock(header),
     )
-    for seat, occupant in zip(room.seats, recovered.seats):
-        seat.name = occupant.name
-        if seat.index in recovered.left:
-            seat.departed = True
+    seats = []
+    for index, occupant in enumerate(recovered.seats):
+        if index in recovered.left:
+            seats.append(RecoveredSeat(occupant.name, departed=True))
         elif occupant.kind is records.SeatKind.BOT:
-            seat.strategy_name = occupant.strategy or "random"
-            seat.strategy = get_strategy(recovered.game.name, seat.strategy_name)
+            strategy = occupant.strategy or "random"
+            seats.append(
+                RecoveredSeat(
+                    occupant.name, strategy=(strategy, get_strategy(recovered.game.name, strategy))
+                )
+            )
         elif occupant.player_id is not None:
-            player = service.players.get(occupant.player_id)
-            if player is None:
-                player = service.players.add(Player(occupant.player_id, occupant.name))
-            seat.player = player
-            player.entered_room(room.room_id)
+            member = service.known_player(occupant.player_id, occupant.name)
+            seats.append(RecoveredSeat(occupant.name, member=member))
+        else:
+            seats.append(RecoveredSeat(occupant.name))  # nobody to hold it: it stays open
     reopen = functools.partial(
-        MatchRecorder.reopen, recovered.loaded, fsync=service.config.rooms.fsync
+        MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
     )
     recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
     match = Match.resume(
@@ -104,16 +122,17 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         version=recovered.version,
         rng=recovered.rng,
     )
-    room.resume(
+    command = Recover(
         match,
         match_number=_match_number(header.match_id, header.room_id),
         banks=recovered.clocks,
-        recorder=recorder,
+        seats=tuple(seats),
     )
+    room.recover(command, recorder)
     return room
 
 
-async def recover_rooms(service: GameService, replays_dir: Path) -> int:
+async def recover_rooms(service: RecoveryHost, replays_dir: Path) -> int:
     """Rebuild every unfinished match in ``replays_dir`` as a room; return how many."""
     found = await trio.to_thread.run_sync(find_unfinished, replays_dir)
     count = 0

@@ -1,81 +1,205 @@
-"""One room: a trio task that alone owns its match.
+"""One room: a thin trio task around its ``RoomCore`` (``rooms/core.py``).
 
-Seating (``join``, ``spectate``) is synchronous and called by the lobby, so quick match
-never races; everything that touches the match goes through the room's inbox and is
-handled in order by ``run``. For each transition the room: applies it through the rules,
-appends the record to the match log (awaited: durable BEFORE anything is sent), answers
-the requester, then pushes every participant its own ``state`` (spectators share one
-encoded payload). Timers (clocks, grace periods, bot moves) are deadlines the inbox wait
-is cut at; all times come from ``trio.current_time()``. The ``Room`` docstring says in
-which file each part of a room lives.
+The task owns the core and is the only one to feed it, one command at a time: commands
+from its inbox (requests and connection events, queued by ``submit``), ``Tick`` when
+``core.next_deadline()`` passes, ``BotMoved`` once a strategy chose, ``StorageFailed``
+when the log refuses a write. For each command's ``Effects`` it appends the records to
+the match log and awaits them (durable BEFORE anything is sent), then tells members
+they entered or left, sends the replies and pushes, counts the metrics and tells the
+lobby. All times come from ``trio.current_time()``.
+
+The lobby calls ``join`` and ``spectate``: they run through the core synchronously (see
+``rooms/core.py`` on quick match) and queue the announcement for the task. Recovery
+calls ``recover`` before ``run``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import trio
 
+from gameserver.games.base import Game
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.messages import Error, RoomStatus
-from gameserver.replays import records
+from gameserver.protocol.messages import ClockSettings, Error, RoomStatus, RoomSummary
+from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.rooms.commands import (
     Attached,
-    ChatRequest,
-    Detached,
-    LeaveRequest,
-    MoveRequest,
-    RematchRequest,
+    BotMoved,
+    Closing,
+    Crashed,
+    Join,
+    LogReady,
+    Recover,
     Request,
-    ResignRequest,
     RoomCommand,
     SeatsChanged,
+    Spectate,
+    Start,
+    StorageFailed,
+    Tick,
 )
-from gameserver.rooms.journal import StorageUnavailable, wall_ms
-from gameserver.rooms.room_fanout import payload_of
-from gameserver.rooms.room_requests import RoomRequests
-from gameserver.rooms.room_state import RoomHost
-from gameserver.rooms.room_timers import RoomTimers
+from gameserver.rooms.config import RoomConfig
+from gameserver.rooms.core import RoomCore
+from gameserver.rooms.effects import BotTurn, Effects
+from gameserver.rooms.fanout import payload_of
+from gameserver.rooms.journal import Journal, StorageUnavailable
+from gameserver.rooms.match import Match
+from gameserver.rooms.members import Member, RoomMetrics
+from gameserver.rooms.seat_states import Seat
 
 log = logging.getLogger(__name__)
 
-#: The reason of the end record when the last spectator of a bots-only match left.
-ABORT_NOBODY_WATCHING = "nobody watching"
 
-# No file name or system error: those are for the operator (logs, /healthz), not players.
-STORAGE_ERROR = RequestError(
-    ErrorCode.STORAGE_UNAVAILABLE,
-    "the server cannot record moves right now, so this request was not applied; "
-    "the room is paused and resumes by itself: send the request again then",
-)
+class RoomHost(Protocol):
+    """What a room reports to (the lobby)."""
+
+    @property
+    def metrics(self) -> RoomMetrics:
+        """Where the room counts errors, matches and storage failures."""
+
+    def room_changed(self, room: Room) -> None:
+        """The room's public summary changed."""
+
+    def room_closed(self, room: Room) -> None:
+        """The room's task ended; forget it."""
 
 
-class Room(RoomRequests, RoomTimers):
+class Room:
     """A room hosting matches of one game; run it with ``await room.run()`` in a nursery.
 
-    Construct it with ``RoomState``'s arguments; the lobby then calls ``join`` and
-    ``spectate`` and queues commands with ``submit``; recovery calls ``resume`` first.
-
-    The class is assembled from parts, one file each in ``gameserver/rooms/``; each part
-    builds on the ones listed above it:
-
-    ======================  ===========================================================
-    ``room_state.py``       ``RoomState``: the fields, ``summary``, membership lookups,
-                            ``submit``, the state hash for the log, the closing rule
-    ``room_fanout.py``      ``RoomFanout``: replies and errors, each seat's ``state``,
-                            identical payloads encoded once, pushes, snapshots
-    ``room_flow.py``        ``MatchFlow``: starting a match, each transition, its end,
-                            resuming a recovered match, scheduling bot moves, appending
-                            to the match log, pausing while it cannot be written
-    ``room_seating.py``     ``RoomSeating``: ``join``, ``spectate``, freeing seats, and
-                            connection events (attached, detached, seats changed)
-    ``room_timers.py``      ``RoomTimers``: the next deadline; clocks running out, grace
-                            periods ending, bots moving
-    ``room_requests.py``    ``RoomRequests``: move, chat, resign, rematch, leave
-    ``room.py``             ``Room``: the task loop, dispatching commands, failing safely
-                            (a bug closes the room; a full disk pauses it)
-    ======================  ===========================================================
+    Construct it with ``RoomCore``'s arguments and the ``host``; the lobby then calls
+    ``join`` and ``spectate`` and queues commands with ``submit``; recovery calls
+    ``recover`` first. The read-only attributes mirror the core's.
     """
+
+    def __init__(
+        self,
+        room_id: str,
+        game: Game,
+        *,
+        players: int,
+        options: dict[str, Any],
+        host: RoomHost,
+        config: RoomConfig,
+        private: bool = False,
+        invite_code: str | None = None,
+        bots: dict[int, str] | None = None,
+        clock: ClockSettings | None = None,
+        quick: bool = False,
+    ) -> None:
+        self.core = RoomCore(
+            room_id, game, players=players, options=options, config=config, private=private,
+            invite_code=invite_code, bots=bots, clock=clock, quick=quick,
+        )
+        self.room_id = room_id
+        self.game = game
+        self.players = players
+        self.options = options
+        self.private = private
+        self.invite_code = invite_code
+        self.clock_settings = clock
+        self.quick = quick
+        self.config = config
+        self._host = host
+        self._metrics = host.metrics
+        # Unbounded for connection events, which must never be lost; requests are
+        # bounded by ``config.inbox_size`` in ``submit``.
+        self._inbox_send, self._inbox = trio.open_memory_channel[RoomCommand](math.inf)
+        self._pending_requests = 0
+        self._journal = Journal(room_id)
+        self._stopped = False
+
+    # -- what the lobby and the sessions read --------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the room takes no more commands."""
+        return self._stopped or self.core.closed
+
+    @property
+    def status(self) -> RoomStatus:
+        return self.core.status
+
+    @property
+    def match(self) -> Match | None:
+        return self.core.match
+
+    @property
+    def match_number(self) -> int:
+        return self.core.match_number
+
+    @property
+    def paused(self) -> bool:
+        return self.core.paused
+
+    @property
+    def seats(self) -> Sequence[Seat]:
+        return tuple(self.core.seats)
+
+    @property
+    def spectators(self) -> dict[str, Member]:
+        return self.core.spectators
+
+    @property
+    def open_seats(self) -> int:
+        """How many seats can be joined before the first match (what quick match fills)."""
+        return self.core.open_seats
+
+    def summary(self) -> RoomSummary:
+        """The room as the lobby and ``room`` pushes show it."""
+        return self.core.summary()
+
+    def seat_of(self, member: Member) -> Seat | None:
+        """The seat ``member`` holds here, if any."""
+        return self.core.seat_of(member)
+
+    def is_member(self, member: Member) -> bool:
+        """True if ``member`` holds a seat or watches."""
+        return self.core.is_member(member)
+
+    # -- what the lobby, the sessions and recovery call ----------------------------------
+
+    def submit(self, command: RoomCommand) -> None:
+        """Queue ``command`` for the room task; raise ``RequestError`` when it cannot."""
+        if self.closed:
+            raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed")
+        if isinstance(command, Request):
+            if self._pending_requests >= self.config.inbox_size:
+                raise RequestError(ErrorCode.RATE_LIMITED, "the room is busy; retry in a moment")
+            self._pending_requests += 1
+        self._inbox_send.send_nowait(command)
+
+    def join(self, member: Member, seat: int | None = None) -> int:
+        """Seat ``member`` (at ``seat`` or the lowest open one) and return the seat index.
+
+        Raises ``RequestError`` (room_full, already_in_room, invalid_field, room_not_found).
+        The room task then announces the change and starts the match once every seat is
+        filled.
+        """
+        effects = self.core.handle(Join(member, seat), trio.current_time())
+        self._deliver(effects)
+        self.submit(SeatsChanged())
+        assert effects.seated is not None
+        return effects.seated
+
+    def spectate(self, member: Member) -> None:
+        """Add ``member`` as a spectator (public view only); raise ``RequestError``."""
+        effects = self.core.handle(Spectate(member), trio.current_time())
+        self._deliver(effects)
+        self.submit(Attached(member))
+
+    def recover(self, command: Recover, recorder: AsyncMatchRecorder | None) -> None:
+        """Continue a recovered match (before ``run``), appending to its reopened log."""
+        effects = self.core.handle(command, trio.current_time())
+        if recorder is not None:
+            self._journal.adopt(recorder)
+        self._deliver(effects)
+
+    # -- the task ------------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve the room until it empties, is released or is cancelled (server shutdown).
@@ -84,55 +208,110 @@ class Room(RoomRequests, RoomTimers):
         be recovered after a restart; a room that emptied ends a running match first.
         """
         task_status.started()
+        core = self.core
         try:
-            if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
-                await self._start_match()  # every seat is a bot
-            # A recovered match whose humans had all left (a log from before such
-            # matches were ended) ends now rather than being played out by its bots.
-            await self._end_if_nobody_plays()
-            self._schedule()
-            while not self.closed:
-                deadline = await self._run_timers()
-                if self.closed:
-                    break
+            await self._feed(Start())
+            while not core.closed:
+                deadline = core.next_deadline()
+                if deadline <= trio.current_time():
+                    await self._feed(Tick())
+                    continue
+                command: RoomCommand | None = None
                 with trio.move_on_at(deadline):
                     command = await self._inbox.receive()
-                    await self._handle(command)
-            if self._emptied and self.status is RoomStatus.PLAYING:
-                # The last watcher of a bots-only match left: end its log, never recover it.
-                await self._abort_match(ABORT_NOBODY_WATCHING)
+                if command is not None:
+                    if isinstance(command, Request):
+                        self._pending_requests -= 1
+                    await self._feed(command)
+            await self._feed(Closing())
         finally:
-            self.closed = True
-            self._host.metrics.storage_ok(self.room_id)
+            self._stopped = True
+            self._metrics.storage_ok(self.room_id)
             self._refuse_pending()
             with trio.CancelScope(shield=True):
                 await self._journal.close()
-            for seat in self.seats:
-                if seat.player is not None:
-                    seat.player.left_room(self.room_id)
-            for player in self.spectators.values():
-                player.left_room(self.room_id)
+            for seat in core.seats:
+                if seat.member is not None:
+                    seat.member.left_room(self.room_id)
+            for member in core.spectators.values():
+                member.left_room(self.room_id)
             self._host.room_closed(self)
 
-    async def _run_timers(self) -> float:
-        """Act on what is due; return when next to wake up for a timer.
-
-        While paused on storage only the retry runs: no clock, grace period or bot acts.
-        """
-        if self.paused and trio.current_time() >= self._retry_at:
-            try:
-                await self._retry_storage()
-            except Exception:
-                await self._fail("a storage retry", None)
-        if self.paused or self.closed:
-            return self._retry_at
+    async def _feed(self, command: RoomCommand) -> None:
+        """Hand ``command`` to the core and carry out its effects; a failure of our own
+        while doing so (a bug) closes the room."""
         try:
-            await self._fire_timers()
-        except StorageUnavailable:
-            pass  # the room paused, and the timer acts again once it resumes
+            await self._carry_out(self.core.handle(command, trio.current_time()))
         except Exception:
-            await self._fail("a timer", None)
-        return self._retry_at if self.paused else self._next_deadline()
+            log.exception("room %s: carrying out %s failed", self.room_id, type(command).__name__)
+            try:
+                await self._carry_out(self.core.handle(Crashed(), trio.current_time()))
+            except Exception:
+                log.exception("room %s: cannot end the match log", self.room_id)
+
+    async def _carry_out(self, effects: Effects) -> None:
+        """Make the effects' log work durable, then do the rest (see ``rooms/effects.py``)."""
+        ready = False
+        if effects.durable_work:
+            try:
+                await self._write(effects)
+                ready = effects.open_log is not None or effects.probe
+            except StorageUnavailable as error:
+                effects = self.core.handle(StorageFailed(str(error)), trio.current_time())
+        if effects.close_log:
+            await self._journal.close()
+        self._deliver(effects)
+        if ready:
+            await self._feed(LogReady())
+        if effects.bot_turn is not None:
+            move = await self._choose(effects.bot_turn)
+            await self._feed(BotMoved(effects.bot_turn.seat, effects.bot_turn.version, move))
+
+    async def _write(self, effects: Effects) -> None:
+        """Create the new match's log, append the records, or probe a paused log."""
+        config = self.config
+        if effects.open_log is not None:
+            assert config.replays_dir is not None
+            await self._journal.start(config.replays_dir, effects.open_log, config.fsync)
+        elif effects.records:
+            await self._journal.append(effects.records, self.core.current_hash)
+        elif effects.probe:
+            await self._journal.probe(self.core.current_hash)
+
+    def _deliver(self, effects: Effects) -> None:
+        """Membership, then the sends in order, then the counters and the lobby."""
+        room_id = self.room_id
+        for member in effects.left:
+            member.left_room(room_id)
+        for member in effects.entered:
+            member.entered_room(room_id)
+        for member, payload, key in effects.sends:
+            member.send(payload, key=key)
+        metrics = self._metrics
+        for code in effects.errors:
+            metrics.error(code)
+        if effects.matches_started:
+            metrics.match_started(self.game.name)
+        if effects.matches_finished:
+            metrics.match_finished(self.game.name)
+        if effects.storage_error is not None:
+            metrics.storage_failed(room_id, effects.storage_error)
+        elif effects.storage_ok:
+            metrics.storage_ok(room_id)
+        if effects.summary_changed:
+            self._host.room_changed(self)
+
+    async def _choose(self, turn: BotTurn) -> Any:
+        """The move of a bot's strategy; any legal move when the strategy fails."""
+        try:
+            # Strategies may think for tens of milliseconds: keep the event loop free.
+            if self.config.bots_in_thread:
+                return await trio.to_thread.run_sync(turn.choose)
+            return turn.choose()
+        except Exception:
+            # A broken strategy must not stall the match.
+            log.exception("room %s: strategy %s failed", self.room_id, turn.strategy_name)
+            return turn.rng.choice(turn.legal)
 
     def _refuse_pending(self) -> None:
         """Answer requests still queued when the room closes, so no client waits forever."""
@@ -142,72 +321,10 @@ class Room(RoomRequests, RoomTimers):
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
             if isinstance(command, Request):
-                self._send_error(
-                    command.player,
-                    command.request_id,
-                    RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed"),
-                )
-
-    async def _handle(self, command: RoomCommand) -> None:
-        """Run one command; a ``RequestError`` becomes the requester's error reply."""
-        if isinstance(command, Request):
-            self._pending_requests -= 1
-        try:
-            if isinstance(command, MoveRequest):
-                await self._on_move(command)
-            elif isinstance(command, SeatsChanged):
-                await self._on_seats_changed()
-            elif isinstance(command, Attached):
-                await self._on_attached(command.player)
-            elif isinstance(command, Detached):
-                await self._on_detached(command.player)
-            elif isinstance(command, ChatRequest):
-                self._on_chat(command)
-            elif isinstance(command, ResignRequest):
-                await self._on_resign(command)
-            elif isinstance(command, RematchRequest):
-                await self._on_rematch(command)
-            elif isinstance(command, LeaveRequest):
-                await self._on_leave(command)
-        except RequestError as error:
-            if isinstance(command, Request):
-                self._send_error(command.player, command.request_id, error)
-        except StorageUnavailable:
-            # The room paused and nothing of the request took effect: it may be resent.
-            if isinstance(command, Request):
-                self._send_error(command.player, command.request_id, STORAGE_ERROR)
-        except Exception:
-            await self._fail(type(command).__name__, command)
-
-    async def _fail(self, during: str, command: RoomCommand | None) -> None:
-        """A bug (e.g. in the rules) hit this room: its match state can no longer be
-        trusted. Tell everyone, end the log as aborted and close the room; the rest of
-        the server goes on."""
-        log.exception("room %s: handling %s failed; the room is closed", self.room_id, during)
-        notice = f"room {self.room_id} hit a server error and is closed"
-        self.closed = True  # refuse new requests at once
-        requester = command.player if isinstance(command, Request) else None
-        if isinstance(command, Request):
-            self._send_error(
-                command.player,
-                command.request_id,
-                RequestError(ErrorCode.INTERNAL_ERROR, f"the server failed this request; {notice}"),
-            )
-        for player in self._participants():
-            if player is not requester:
-                self._host.metrics.error(ErrorCode.INTERNAL_ERROR.value)
-                error = Error(id=None, code=ErrorCode.INTERNAL_ERROR.value, message=notice)
-                player.send(payload_of(error))
-        match = self.match
-        if match is not None and not match.over and self.status is RoomStatus.PLAYING:
-            try:
-                ended = records.Ended(
-                    at=wall_ms(), version=match.version, reason="server error", aborted=True
-                )
-                await self._record(ended)
-            except Exception:
-                log.exception("room %s: cannot end the match log", self.room_id)
-        self.closed = True
+                code = ErrorCode.ROOM_NOT_FOUND.value
+                self._metrics.error(code)
+                message = Error(id=command.request_id, code=code, message=f"room {self.room_id} is closed")
+                command.player.send(payload_of(message))
 
 
 __all__ = ["Room", "RoomHost"]

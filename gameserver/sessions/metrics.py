@@ -46,6 +46,14 @@ class Metrics:
         """Count one error message sent with ``code``."""
         self.errors[code] += 1
 
+    def match_started(self, game: str) -> None:
+        """Count one match of ``game`` started."""
+        self.matches_started[game] += 1
+
+    def match_finished(self, game: str) -> None:
+        """Count one match of ``game`` ended (by its rules or aborted)."""
+        self.matches_finished[game] += 1
+
     def storage_failed(self, room_id: str, error: str) -> None:
         """Count one refused write of ``room_id``'s log; the room is paused."""
         self.storage_failures += 1

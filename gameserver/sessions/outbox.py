@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import attrs
 import trio
 
 from gameserver.rooms.errors import OutboxOverflow
+from gameserver.rooms.members import Payload
 from gameserver.ws.codes import Opcode
 from gameserver.ws.frames import encode_frame
 
@@ -26,20 +26,13 @@ from gameserver.ws.frames import encode_frame
 DEFAULT_OUTBOX_LIMIT = 256
 
 
-@attrs.define(eq=False)
-class Payload:
-    """One encoded server message, shared by every recipient of identical bytes."""
-
-    data: bytes
-    """The msgpack message."""
-    _frame: bytes | None = attrs.field(default=None, alias="_frame")
-
-    @property
-    def frame(self) -> bytes:
-        """The unmasked binary WebSocket frame for ``data``, encoded once and cached."""
-        if self._frame is None:
-            self._frame = encode_frame(Opcode.BINARY, self.data)
-        return self._frame
+def frame_of(payload: Payload) -> bytes:
+    """The unmasked binary WebSocket frame for ``payload``, made once and cached on it
+    (every recipient of the same payload shares the frame)."""
+    frame = payload.frame
+    if frame is None:
+        frame = payload.frame = encode_frame(Opcode.BINARY, payload.data)
+    return frame
 
 
 class Outbox:

@@ -1,6 +1,6 @@
 """Players and their live connections.
 
-A ``Player`` outlives connections: it is who sits in seats, identified by ``player_id``
+A ``Player`` outlives connections: it is who sits in seats (a ``rooms.members.Member``), identified by ``player_id``
 and resumable with a token. A ``Client`` is one authenticated connection of that player
 with its outbox. Rooms and the lobby only ever ``player.send(...)``: the payload goes to
 the player's current connection, or nowhere while the player is disconnected (it gets
@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import attrs
 
-from gameserver.sessions.outbox import Outbox, Payload
+from gameserver.rooms.members import Payload
+from gameserver.sessions.outbox import Outbox
 
 
 @attrs.define(eq=False)

@@ -56,9 +56,10 @@ from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
-from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
+from gameserver.rooms.members import Payload
+from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, frame_of
 from gameserver.sessions.players import Client, Player, PlayerRegistry
-from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, TokenBucket
+from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, KeyedWindows, TokenBucket
 from gameserver.sessions.tokens import TokenSigner, new_player_id
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed
@@ -155,7 +156,7 @@ class _Session:
 
     def write_now(self, payload: Payload) -> bool:
         """Write ``payload`` at once if the socket is idle (see ``Client.write_now``)."""
-        if not self.ws.try_send_frame(payload.frame):
+        if not self.ws.try_send_frame(frame_of(payload)):
             return False
         metrics = self.service.metrics
         metrics.messages_out += 1
@@ -211,8 +212,9 @@ class GameService:
             players=self.players,
             max_rooms_per_player=self.config.max_rooms_per_player,
             max_rooms_per_address=self.config.max_rooms_per_address,
-            invite_failures=self.config.invite_failures,
-            invite_failure_window=self.config.invite_failure_window,
+            invite_guard=KeyedWindows(
+                self.config.invite_failures, self.config.invite_failure_window
+            ),
         )
         self.connections = 0
         self.metrics.gauge(
@@ -225,6 +227,11 @@ class GameService:
             "gameserver_players_connected", "Players with a live connection.",
             self.players.connected_count,
         )
+
+    def known_player(self, player_id: str, name: str) -> Player:
+        """The player with ``player_id``, registered (without a connection) if it is not
+        known yet: crash recovery seats it, and it resumes with its token."""
+        return self.players.get(player_id) or self.players.add(Player(player_id, name))
 
     # -- the connection ---------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class GameService:
                 payload = await client.outbox.get()
                 # Unmasked, uncompressed frames are valid with or without
                 # permessage-deflate, so identical payloads share one frame.
-                await ws.send_frame_bytes(payload.frame)
+                await ws.send_frame_bytes(frame_of(payload))
                 self.metrics.messages_out += 1
                 self.metrics.bytes_out += len(payload.data)
         except OutboxOverflow:

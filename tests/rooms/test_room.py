@@ -124,7 +124,9 @@ async def test_spectators_share_one_public_payload(harness: LobbyHarness) -> Non
             queued.append(payload)
         payloads.append(queued[-1])
     assert payloads[0] is payloads[1] is payloads[2]
-    assert payloads[0].frame is payloads[1].frame
+    from gameserver.sessions.outbox import frame_of
+
+    assert frame_of(payloads[0]) is frame_of(payloads[1])
     from gameserver.protocol.codec import decode_server_message
 
     state = decode_server_message(payloads[0].data)
@@ -331,7 +333,10 @@ class BrokenStrategy:
 async def test_a_failing_strategy_does_not_stall_the_match_or_the_server(harness: LobbyHarness) -> None:
     alice = FakeClient("alice")
     room = create(harness.lobby, alice, bots=(BotSeat(seat=0, strategy="random"),))
-    room.seats[0].strategy = BrokenStrategy()  # type: ignore[assignment]
+    # Seats are immutable values: break the seat's own strategy instance instead.
+    strategy = room.seats[0].strategy
+    assert strategy is not None
+    strategy.choose = BrokenStrategy().choose  # type: ignore[method-assign]
     # the broken strategy's seat still moves (a random legal move) and the match goes on
     await until(lambda: room.match is not None and room.match.version == 1)
     assert not room.closed and alice.last_state().to_act == (1,)

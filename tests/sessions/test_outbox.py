@@ -7,7 +7,8 @@ import trio
 import trio.testing
 
 from gameserver.rooms.errors import OutboxOverflow
-from gameserver.sessions.outbox import Outbox, Payload
+from gameserver.rooms.members import Payload
+from gameserver.sessions.outbox import Outbox, frame_of
 from gameserver.ws.frames import encode_frame
 from gameserver.ws.codes import Opcode
 
@@ -59,5 +60,5 @@ async def test_get_waits_and_ends_after_close() -> None:
 
 def test_a_payload_is_framed_once() -> None:
     payload = Payload(b"\x81\xa4type\xa5state")
-    assert payload.frame is payload.frame
-    assert payload.frame == encode_frame(Opcode.BINARY, payload.data)
+    assert frame_of(payload) is frame_of(payload)
+    assert frame_of(payload) == encode_frame(Opcode.BINARY, payload.data)
