@@ -1,8 +1,11 @@
 """The lobby: every room by id and invite code, room creation, quick match, live listing.
 
 All methods are synchronous (they never await), so each runs atomically with respect
-to every room task: two quick-match requests can never both take the last seat.
-Rooms run as tasks in the nursery given to the lobby.
+to every room task: two quick-match requests can never both take the last seat. The
+lobby never changes a room itself: it chooses one and calls ``Room.join`` or
+``Room.spectate``, which run the room core's ``Join``/``Spectate`` command at once and
+raise ``RequestError`` when the room refuses. Rooms run as tasks in the nursery given
+to the lobby.
 """
 
 from __future__ import annotations
