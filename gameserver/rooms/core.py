@@ -49,17 +49,11 @@ from gameserver.protocol.messages import (
     ChatMessage,
     ClockSettings,
     EmptyResult,
-    Error,
     MatchOver,
     MoveResult,
     OutcomeInfo,
-    Reply,
-    Result,
     RoomStatus,
     RoomSummary,
-    RoomUpdate,
-    ServerMessage,
-    State,
 )
 from gameserver.replays import records
 from gameserver.rooms.clock import Clocks
@@ -87,7 +81,7 @@ from gameserver.rooms.commands import (
 )
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
 from gameserver.rooms.effects import BotTurn, Effects
-from gameserver.rooms.fanout import outcome_info, payload_of
+from gameserver.rooms.fanout import Fanout, outcome_info
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member, Payload
 from gameserver.rooms.seat_states import Seat, SeatState, Trigger
@@ -213,19 +207,21 @@ class RoomCore:
         self._first_move_due: dict[int, float] = {}
         # When a finished room is released (``config.finished_room_ttl``); None otherwise.
         self._release_at: float | None = None
-        # The outcome shown for a match the room aborted (the rules have none for it).
-        self._aborted: OutcomeInfo | None = None
+        #: The outcome shown for a match the room aborted (the rules have none for it).
+        self.aborted: OutcomeInfo | None = None
         # Set when the room closed because nobody was left in it.
         self._emptied = False
         self._failing = False
-        # The latest chat messages, encoded, for members who (re)join; not recorded in
-        # the match log, so a restarted server starts them afresh.
-        self._chat_log: deque[Payload] = deque(maxlen=max(0, config.chat_history))
+        #: The latest chat messages, encoded, for members who (re)join; not recorded in
+        #: the match log, so a restarted server starts them afresh.
+        self.chat_log: deque[Payload] = deque(maxlen=max(0, config.chat_history))
         # Chat seq counts up from the wall clock in microseconds when the room was made,
         # so a room recovered after a restart numbers above all it sent before.
         self._chat_seq = wall() * 1000
-        self._out = Effects()
-        self._pending = self._out
+        #: The effects of the command being handled (``fanout`` adds the sends to them).
+        self.out = Effects()
+        self._pending = self.out
+        self.fanout = Fanout(self)
         self._command: RoomCommand | None = None
         self._checkpoint: tuple[Any, ...] | None = None
         self._starting: _Starting | None = None
@@ -320,7 +316,7 @@ class RoomCore:
         request's refusal is an error reply in the effects. A bug (any other exception)
         closes the room: everyone is told and the match log gets an aborted end.
         """
-        out = self._out = Effects()
+        out = self.out = Effects()
         if isinstance(command, StorageFailed):
             self._storage_failed(command.error, now)
             self._pending = out
@@ -337,22 +333,22 @@ class RoomCore:
                 raise
             if not isinstance(command, Request):
                 self._fail(command)  # a timer or event the room cannot refuse: a bug
-                return self._out
+                return self.out
             self._undo_command()
-            self._send_error(command.player, command.request_id, error)
+            self.fanout.error(command.player, command.request_id, error)
         except _Paused:
             self._undo_command()
             if isinstance(command, Request):
-                self._send_error(command.player, command.request_id, STORAGE_ERROR)
+                self.fanout.error(command.player, command.request_id, STORAGE_ERROR)
         except Exception:
             self._fail(command)
-        self._pending = self._out
-        return self._out
+        self._pending = self.out
+        return self.out
 
     def _undo_command(self) -> None:
         """Forget a refused command: the room as before it, nothing to do."""
         self._restore()
-        self._out = Effects()
+        self.out = Effects()
 
     # -- checkpoints ------------------------------------------------------------------
 
@@ -362,7 +358,7 @@ class RoomCore:
         self._checkpoint = (
             self.status, self.match_number, self.match, self.clocks, list(self.seats),
             self.spectators, set(self._moved), dict(self._first_move_due), self._bot_due,
-            self._release_at, self._aborted, self.closed, self._emptied, self.paused,
+            self._release_at, self.aborted, self.closed, self._emptied, self.paused,
         )
 
     def _restore(self) -> None:
@@ -372,7 +368,7 @@ class RoomCore:
         (
             self.status, self.match_number, match, clocks, seats, self.spectators,
             self._moved, self._first_move_due, self._bot_due, self._release_at,
-            self._aborted, self.closed, self._emptied, self.paused,
+            self.aborted, self.closed, self._emptied, self.paused,
         ) = checkpoint
         if self._transitioned and match is self.match and match is not None:
             match.undo()
@@ -389,7 +385,7 @@ class RoomCore:
     def _storage_failed(self, error: str, now: float) -> None:
         """The log refused the last effects: undo them (presence records excepted),
         pause, and tell the requester it may send the request again."""
-        out, failed = self._out, self._pending
+        out, failed = self.out, self._pending
         out.storage_error = error
         if self._failing or isinstance(self._command, Closing):
             self.closed = True  # the log stays without an end: recovered after a restart
@@ -410,7 +406,7 @@ class RoomCore:
         self._pause(now, error)
         command = self._command
         if undo and isinstance(command, Request):
-            self._send_error(command.player, command.request_id, STORAGE_ERROR)
+            self.fanout.error(command.player, command.request_id, STORAGE_ERROR)
 
     # -- recording: the one place records are made ------------------------------------
 
@@ -420,7 +416,7 @@ class RoomCore:
         While paused a transition is refused (``_Paused``: nothing of the command takes
         effect) and presence records are dropped. Nothing follows a match's end.
         """
-        out = self._out
+        out = self.out
         if self.paused:
             if all(isinstance(item, _PRESENCE) for item in items):
                 return
@@ -528,7 +524,7 @@ class RoomCore:
 
     def _publish(self, outcome: Outcome | None, now: float) -> None:
         """After a transition: push everyone its state, then end the match or set timers."""
-        self._push_states(now, outcome, known=True)
+        self.fanout.push_states(now, outcome, known=True)
         if outcome is not None and self.status is RoomStatus.PLAYING:
             self._finish_match(outcome_info(outcome), now)
         else:
@@ -552,7 +548,7 @@ class RoomCore:
             self._begin_match(starting, now)
             return
         self._starting = starting
-        self._out.open_log = self._header(self.match_number + 1, seed, seats)
+        self.out.open_log = self._header(self.match_number + 1, seed, seats)
 
     def _on_log_ready(self, command: LogReady, now: float) -> None:
         """The log took the write asked for: a new match's header (the match begins) or
@@ -575,12 +571,12 @@ class RoomCore:
         self._moved = set()
         self._first_move_due = {}
         self._release_at = None
-        self._aborted = None
+        self.aborted = None
         self.status = RoomStatus.PLAYING
         self.clocks.sync(match.to_act(), now)
-        self._out.matches_started += 1
-        self._announce()
-        self._push_states(now)
+        self.out.matches_started += 1
+        self.fanout.announce()
+        self.fanout.push_states(now)
         self._schedule(now)
 
     def _finish_match(self, outcome: OutcomeInfo, now: float) -> None:
@@ -593,8 +589,8 @@ class RoomCore:
         self._bot_due = None
         self._first_move_due = {}
         self._release_at = now + self.config.finished_room_ttl
-        self._out.matches_finished += 1
-        self._broadcast(
+        self.out.matches_finished += 1
+        self.fanout.broadcast(
             MatchOver(
                 room_id=self.room_id,
                 match=self.match_number,
@@ -610,7 +606,7 @@ class RoomCore:
         for seat in self.seats:
             if seat.state is SeatState.DEPARTED:
                 self._free_seat(seat)
-        self._announce()
+        self.fanout.announce()
         self._maybe_close()  # e.g. a recovered match nobody came back to
 
     def _abort_match(self, reason: str, now: float) -> None:
@@ -620,9 +616,9 @@ class RoomCore:
         assert match is not None and not match.over
         self.clocks.stop_all(now)
         self._record(records.Ended(at=self._wall(), version=match.version, reason=reason, aborted=True))
-        self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
-        self._push_states(now)
-        self._finish_match(self._aborted, now)
+        self.aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self.fanout.push_states(now)
+        self._finish_match(self.aborted, now)
 
     def _end_if_nobody_plays(self, now: float) -> None:
         """Abort the running match once no human holds a seat of it and at least one
@@ -664,7 +660,7 @@ class RoomCore:
     def _free_seat(self, seat: Seat) -> None:
         """Make ``seat`` open: its player, if any, leaves the room."""
         if seat.member is not None:
-            self._out.left.append(seat.member)
+            self.out.left.append(seat.member)
         self._set_seat(seat.to(Trigger.FREE))
 
     def _vacate(self, seat: Seat) -> None:
@@ -676,7 +672,7 @@ class RoomCore:
         if self.status is not RoomStatus.PLAYING:
             self._free_seat(seat)
             return
-        self._out.left.append(member)
+        self.out.left.append(member)
         self._set_seat(seat.to(Trigger.DEPART))
 
     def _maybe_close(self) -> None:
@@ -686,107 +682,6 @@ class RoomCore:
             return
         self.closed = True
         self._emptied = True
-
-    # -- sending ----------------------------------------------------------------------
-
-    def _reply(self, member: Member, request_id: int, result: Result) -> Payload:
-        """Answer ``request_id`` with ``result``; return the payload (kept for retries)."""
-        payload = payload_of(Reply(id=request_id, result=result))
-        self._out.send(member, payload)
-        return payload
-
-    def _send_error(self, member: Member, request_id: int | None, error: RequestError) -> None:
-        """Answer ``request_id`` with ``error`` (counted)."""
-        out = self._out
-        out.errors.append(error.code.value)
-        out.send(member, payload_of(Error(id=request_id, code=error.code.value, message=error.message)))
-
-    def _participants(self) -> list[Member]:
-        """Everyone who gets pushes: seated humans, then spectators."""
-        people = [seat.member for seat in self.seats if seat.member is not None]
-        return people + list(self.spectators.values())
-
-    def _broadcast(self, message: ServerMessage, *, key: str | None = None) -> Payload:
-        """Encode ``message`` once and push it to every participant; return the payload."""
-        payload = payload_of(message)
-        send = self._out.sends.append
-        for member in self._participants():
-            send((member, payload, key))
-        return payload
-
-    def _announce(self) -> None:
-        """Push the room summary to its members and the lobby."""
-        self._broadcast(RoomUpdate(room=self.summary()), key=f"room:{self.room_id}")
-        self._out.summary_changed = True
-
-    def _state_for(
-        self, seat: int | None, now: float, to_act: frozenset[int], outcome: OutcomeInfo | None,
-        seats: tuple[Any, ...],
-    ) -> State:
-        """The ``state`` message for ``seat`` (None: the public view of spectators)."""
-        match = self.match
-        assert match is not None
-        legal = None
-        if seat is not None and seat in to_act:
-            legal = tuple(match.legal_moves(seat))
-        return State(
-            room_id=self.room_id,
-            match=self.match_number,
-            version=match.version,
-            seat=seat,
-            view=match.view(seat),
-            to_act=tuple(sorted(to_act)),
-            legal_moves=legal,
-            seats=seats,
-            clock=self.clocks.state(now) if self.clock_settings is not None else None,
-            outcome=outcome,
-        )
-
-    def _state_parts(
-        self, outcome: Outcome | None
-    ) -> tuple[frozenset[int], OutcomeInfo | None, tuple[Any, ...]]:
-        """What every ``state`` of this moment shares: who acts, the outcome, the seats."""
-        match = self.match
-        assert match is not None
-        # An aborted match has no outcome in the rules, and nobody acts in it any more.
-        to_act = frozenset() if self._aborted is not None else match.to_act()
-        shown = self._aborted if outcome is None else outcome_info(outcome)
-        return to_act, shown, tuple(s.info() for s in self.seats)
-
-    def _push_states(self, now: float, outcome: Outcome | None = None, *, known: bool = False) -> None:
-        """Send every participant its own view; spectators share one payload.
-
-        ``known``: ``outcome`` is the match's outcome as the caller just learnt it
-        (otherwise the rules are asked).
-        """
-        match = self.match
-        if match is None:
-            return
-        if not known:
-            outcome = match.outcome
-        parts = self._state_parts(outcome)
-        key = f"state:{self.room_id}"
-        send = self._out.sends.append
-        for seat in self.seats:
-            member = seat.member
-            if member is not None and member.connected and not seat.newcomer:
-                send((member, payload_of(self._state_for(seat.index, now, *parts)), key))
-        if self.spectators:
-            shared = payload_of(self._state_for(None, now, *parts))
-            for member in self.spectators.values():
-                send((member, shared, key))
-
-    def _send_snapshot(self, member: Member, now: float) -> None:
-        """Bring one (re)connected participant fully up to date."""
-        out = self._out
-        out.send(member, payload_of(RoomUpdate(room=self.summary())), f"room:{self.room_id}")
-        seat = self.seat_of(member)
-        if self.match is not None and not (seat is not None and seat.newcomer):
-            parts = self._state_parts(self.match.outcome)
-            state = self._state_for(None if seat is None else seat.index, now, *parts)
-            out.send(member, payload_of(state), f"state:{self.room_id}")
-        for said in self._chat_log:
-            out.send(member, said)
 
     # -- storage pauses ---------------------------------------------------------------
 
@@ -802,8 +697,8 @@ class RoomCore:
         self.paused = True
         self.clocks.stop_all(now)
         self._bot_due = None
-        self._announce()
-        self._push_states(now)
+        self.fanout.announce()
+        self.fanout.push_states(now)
 
     def _end_pause(self) -> None:
         """Forget the pause (the log takes writes); the caller tells everyone."""
@@ -811,7 +706,7 @@ class RoomCore:
             log.warning("room %s: the match log takes writes again; play resumes", self.room_id)
         self.paused = False
         self.retry_at = math.inf
-        self._out.storage_ok = True
+        self.out.storage_ok = True
 
     def _retry_storage(self, now: float) -> None:
         """Paused: write again what must be written; play on once it is durable.
@@ -825,7 +720,7 @@ class RoomCore:
             self._start_match(now)
             return
         if self.status is RoomStatus.PLAYING:
-            self._out.probe = True  # play resumes on ``LogReady``
+            self.out.probe = True  # play resumes on ``LogReady``
             return
         self._resume_play(now)
 
@@ -849,8 +744,8 @@ class RoomCore:
                     continue
                 until = max(seat.grace_until or now, grace)
                 self._set_seat(seat.to(Trigger.DISCONNECT, grace_until=until))
-        self._announce()
-        self._push_states(now)
+        self.fanout.announce()
+        self.fanout.push_states(now)
         # The pause was not the players' fault: first-move deadlines start again from now.
         self._first_move_due = {}
         self._schedule(now)
@@ -868,18 +763,18 @@ class RoomCore:
         )
         self._failing = True
         self.closed = True
-        out = self._out = Effects()
+        out = self.out = Effects()
         notice = f"room {self.room_id} hit a server error and is closed"
         requester = command.player if isinstance(command, Request) else None
         if isinstance(command, Request):
-            self._send_error(
+            self.fanout.error(
                 command.player,
                 command.request_id,
                 RequestError(ErrorCode.INTERNAL_ERROR, f"the server failed this request; {notice}"),
             )
-        for member in self._participants():
+        for member in self.fanout.participants():
             if member is not requester:
-                self._send_error(member, None, RequestError(ErrorCode.INTERNAL_ERROR, notice))
+                self.fanout.error(member, None, RequestError(ErrorCode.INTERNAL_ERROR, notice))
         match = self.match
         try:
             if match is not None and not match.over and self.status is RoomStatus.PLAYING:
@@ -908,7 +803,7 @@ class RoomCore:
         key = (command.player.player_id, command.request_id)
         previous = self._applied.get(key)
         if previous is not None:
-            self._out.send(command.player, previous)
+            self.out.send(command.player, previous)
             return
         seat = self._require_seat(command.player)
         match = self._require_match()
@@ -918,7 +813,7 @@ class RoomCore:
                 f"the state is at version {match.version}, the move was for {command.version}",
             )
         outcome = self._transition(seat.index, _Action.MOVE, now, command.move)
-        payload = self._reply(command.player, command.request_id, MoveResult(version=match.version))
+        payload = self.fanout.reply(command.player, command.request_id, MoveResult(version=match.version))
         self._applied[key] = payload
         self._applied_key = key
         while len(self._applied) > self.config.dedupe_window:
@@ -936,9 +831,9 @@ class RoomCore:
                 ErrorCode.CHAT_TOO_LONG,
                 f"chat text must be 1 to {self.config.chat_max_length} characters",
             )
-        self._reply(command.player, command.request_id, EmptyResult())
+        self.fanout.reply(command.player, command.request_id, EmptyResult())
         self._chat_seq += 1
-        said = self._broadcast(
+        said = self.fanout.broadcast(
             ChatMessage(
                 room_id=self.room_id,
                 player_id=command.player.player_id,
@@ -948,13 +843,13 @@ class RoomCore:
                 seq=self._chat_seq,
             )
         )
-        self._chat_log.append(said)
+        self.chat_log.append(said)
 
     def _on_resign(self, command: ResignRequest, now: float) -> None:
         """Resign the requester's seat, record, answer, publish."""
         seat = self._require_seat(command.player)
         outcome = self._transition(seat.index, _Action.RESIGN, now)
-        self._reply(command.player, command.request_id, EmptyResult())
+        self.fanout.reply(command.player, command.request_id, EmptyResult())
         self._publish(outcome, now)
 
     def _on_rematch(self, command: RematchRequest, now: float) -> None:
@@ -964,7 +859,7 @@ class RoomCore:
         if self.status is not RoomStatus.OVER:
             raise RequestError(ErrorCode.MATCH_NOT_OVER, "the match is still being played")
         self._set_seat(seat.voted())
-        self._reply(command.player, command.request_id, EmptyResult())
+        self.fanout.reply(command.player, command.request_id, EmptyResult())
         self._rematch_if_ready(now)  # the others see the vote in ``wants_rematch``
 
     def _on_leave(self, command: LeaveRequest, now: float) -> None:
@@ -973,8 +868,8 @@ class RoomCore:
         member = command.player
         if member.player_id in self.spectators:
             self._unwatch(member)
-            self._reply(member, command.request_id, EmptyResult())
-            self._announce()
+            self.fanout.reply(member, command.request_id, EmptyResult())
+            self.fanout.announce()
             self._maybe_close()
             return
         seat = self._require_seat(member)
@@ -988,11 +883,11 @@ class RoomCore:
                 pass  # already out of the match (e.g. eliminated): just leave
             self._record(records.Left(at=self._wall(), seat=seat.index))
         self._vacate(seat)
-        self._reply(member, command.request_id, EmptyResult())
+        self.fanout.reply(member, command.request_id, EmptyResult())
         if resigned:
             self._publish(outcome, now)
         self._end_if_nobody_plays(now)
-        self._announce()
+        self.fanout.announce()
         self._maybe_close()
 
     # -- handlers: seating and connections --------------------------------------------
@@ -1020,15 +915,15 @@ class RoomCore:
             # Joining a finished match's freed seat is joining its rematch.
             seat = seat.joined_late()
         self._set_seat(seat)
-        self._out.entered.append(member)
-        self._out.seated = seat.index
+        self.out.entered.append(member)
+        self.out.seated = seat.index
 
     def _on_spectate(self, command: Spectate, now: float) -> None:
         """Add a watcher (synchronously, for the lobby); ``Attached`` follows."""
         member = command.member
         self._check_open(member)
         self.spectators = {**self.spectators, member.player_id: member}
-        self._out.entered.append(member)
+        self.out.entered.append(member)
 
     def _check_open(self, member: Member) -> None:
         if self.closed:
@@ -1040,7 +935,7 @@ class RoomCore:
         spectators = dict(self.spectators)
         del spectators[member.player_id]
         self.spectators = spectators
-        self._out.left.append(member)
+        self.out.left.append(member)
 
     def _on_seats_changed(self, command: SeatsChanged, now: float) -> None:
         """A seat was taken: announce it, and start the match (or the rematch) once every
@@ -1048,7 +943,7 @@ class RoomCore:
         if self.status is RoomStatus.OVER:
             self._rematch_if_ready(now)
             return
-        self._announce()
+        self.fanout.announce()
         if self.status is RoomStatus.WAITING and not any(s.is_open for s in self.seats):
             self._start_match(now)
 
@@ -1059,7 +954,7 @@ class RoomCore:
             self._start_match(now)
             return
         self._release_at = now + self.config.finished_room_ttl
-        self._announce()
+        self.fanout.announce()
 
     def _on_attached(self, command: Attached, now: float) -> None:
         """A member's new connection (or a new spectator): end its grace, send a snapshot."""
@@ -1067,15 +962,15 @@ class RoomCore:
         seat = self.seat_of(member)
         if seat is None:
             if member.player_id in self.spectators:
-                self._announce()
+                self.fanout.announce()
         elif seat.state in (SeatState.AWAY, SeatState.TAKEN_OVER):
             self._set_seat(seat.to(Trigger.RECONNECT))
             if self.status is RoomStatus.PLAYING:
                 self._record(records.Reconnected(at=self._wall(), seat=seat.index))
-            self._announce()
-            self._push_states(now)
+            self.fanout.announce()
+            self.fanout.push_states(now)
         if self.is_member(member):
-            self._send_snapshot(member, now)
+            self.fanout.snapshot(member, now)
 
     def _on_detached(self, command: Detached, now: float) -> None:
         """A member's connection ended: drop a spectator, start a seat's grace period."""
@@ -1083,7 +978,7 @@ class RoomCore:
         # By identity: a forgotten player's id may be watching again as a new member.
         if self.spectators.get(member.player_id) is member:
             self._unwatch(member)
-            self._announce()
+            self.fanout.announce()
             self._maybe_close()
             return
         seat = self.seat_of(member)
@@ -1092,7 +987,7 @@ class RoomCore:
         if self.status is RoomStatus.OVER:
             # No match to protect: free the seat now, so finished rooms do not linger.
             self._vacate(seat)
-            self._announce()
+            self.fanout.announce()
             self._maybe_close()
             return
         if seat.state is SeatState.TAKEN_OVER:
@@ -1100,8 +995,8 @@ class RoomCore:
         self._set_seat(seat.to(Trigger.DISCONNECT, grace_until=now + self.config.grace_period))
         if self.status is RoomStatus.PLAYING:
             self._record(records.Disconnected(at=self._wall(), seat=seat.index))
-        self._announce()
-        self._push_states(now)
+        self.fanout.announce()
+        self.fanout.push_states(now)
 
     # -- handlers: the room task ------------------------------------------------------
 
@@ -1131,7 +1026,7 @@ class RoomCore:
                 seat = seat.to(Trigger.FILL_BOT, name=recovered.name, strategy=recovered.strategy)
             elif recovered.member is not None:
                 seat = seat.to(Trigger.SIT, member=recovered.member, name=recovered.name)
-                self._out.entered.append(recovered.member)
+                self.out.entered.append(recovered.member)
                 if not recovered.member.connected:
                     seat = seat.to(Trigger.DISCONNECT, grace_until=grace)
             self._set_seat(seat)
@@ -1187,7 +1082,7 @@ class RoomCore:
         """The finished room's time is up: tell its members it is closed and close it."""
         self.status = RoomStatus.CLOSED
         self._release_at = None
-        self._announce()
+        self.fanout.announce()
         self.closed = True
 
     def _grace_expired(self, seat: Seat, now: float) -> None:
@@ -1213,8 +1108,8 @@ class RoomCore:
                 )
                 strategy = (name, get_strategy(self.game.name, name))
                 self._set_seat(seat.to(Trigger.TAKE_OVER, strategy=strategy))
-                self._announce()
-                self._push_states(now)
+                self.fanout.announce()
+                self.fanout.push_states(now)
                 self._schedule(now)
                 return
             outcome = None
@@ -1228,7 +1123,7 @@ class RoomCore:
             self._end_if_nobody_plays(now)
         else:
             self._vacate(seat)
-        self._announce()
+        self.fanout.announce()
         self._maybe_close()
 
     def _first_move_missed(self, index: int, now: float) -> None:
@@ -1243,7 +1138,7 @@ class RoomCore:
         self._vacate(self.seats[index])
         self._publish(outcome, now)
         self._end_if_nobody_plays(now)
-        self._announce()
+        self.fanout.announce()
         self._maybe_close()
 
     def _time_out(self, seat: int, now: float) -> None:
@@ -1265,7 +1160,7 @@ class RoomCore:
             legal = match.legal_moves(index)
             if not legal:
                 continue
-            self._out.bot_turn = BotTurn(
+            self.out.bot_turn = BotTurn(
                 seat=index,
                 version=match.version,
                 strategy=seat.strategy,
