@@ -763,7 +763,7 @@ class RoomCore:
         )
         self._failing = True
         self.closed = True
-        out = self.out = Effects()
+        self.out = Effects()
         notice = f"room {self.room_id} hit a server error and is closed"
         requester = command.player if isinstance(command, Request) else None
         if isinstance(command, Request):
@@ -778,12 +778,13 @@ class RoomCore:
         match = self.match
         try:
             if match is not None and not match.over and self.status is RoomStatus.PLAYING:
-                out.records.append(
+                self._record(
                     records.Ended(
                         at=self._wall(), version=match.version, reason="server error", aborted=True
                     )
                 )
-                out.close_log = True
+        except _Paused:
+            pass  # the log takes no writes: it stays without an end (recovered after a restart)
         except Exception:
             log.exception("room %s: cannot end the match log", self.room_id)
 
