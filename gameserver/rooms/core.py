@@ -30,6 +30,7 @@ Seats change only through ``rooms/seat_states.py``. A rematch rotates the seats 
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 import random
@@ -138,8 +139,8 @@ class _Starting:
     seats: list[Seat]
 
 
-class _Action:
-    """What ``_transition`` applies (a move, a timeout, a resignation or a forfeit)."""
+class _Action(enum.Enum):
+    """What ``_transition`` applies to the match."""
 
     MOVE = "move"
     TIMEOUT = "timeout"
@@ -475,7 +476,7 @@ class RoomCore:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         return self.match
 
-    def _transition(self, seat: int, action: str, now: float, move: Any = None) -> Outcome | None:
+    def _transition(self, seat: int, action: _Action, now: float, move: Any = None) -> Outcome | None:
         """Apply ``action`` for ``seat`` to the match, sync the clocks and record it
         (with the end, when the match is over); return the outcome (None: it goes on).
 
@@ -802,6 +803,10 @@ class RoomCore:
     def _on_move(self, command: MoveRequest, now: float) -> None:
         """Apply a move (or answer a retried one as before), record, answer, publish."""
         key = (command.player.player_id, command.request_id)
+        # The oldest answer beyond the window goes once the move that pushed it out is
+        # durable (here, at the next move), so an undone move forgets nothing.
+        while len(self._applied) > self.config.dedupe_window:
+            self._applied.popitem(last=False)
         previous = self._applied.get(key)
         if previous is not None:
             self.out.send(command.player, previous)
@@ -817,8 +822,6 @@ class RoomCore:
         payload = self.fanout.reply(command.player, command.request_id, MoveResult(version=match.version))
         self._applied[key] = payload
         self._applied_key = key
-        while len(self._applied) > self.config.dedupe_window:
-            self._applied.popitem(last=False)
         self._publish(outcome, now)
 
     def _on_chat(self, command: ChatRequest, now: float) -> None:

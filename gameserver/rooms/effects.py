@@ -5,7 +5,9 @@
 1. make the match log durable: ``open_log`` (a new match's header), else ``records``
    (appended in one write), else ``probe`` (a paused room checks that the log takes
    writes again). If that fails, it feeds ``StorageFailed`` to the core and does the
-   effects *that* returns instead (nothing of these effects may be sent);
+   effects *that* returns instead (nothing of these effects may be sent); when a header
+   or a probe succeeded, it feeds ``LogReady`` after step 3 (the match begins, or play
+   resumes);
 2. close the log when ``close_log`` (the match ended);
 3. tell members they ``entered``/``left`` the room, then deliver ``sends`` in order
    (replies, errors, pushes; identical payloads are the same object), counting every
