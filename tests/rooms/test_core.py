@@ -17,6 +17,7 @@ from gameserver.games.registry import get_game
 from gameserver.protocol.codec import decode_result, decode_server_message
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import (
+    ChatMessage,
     ClockSettings,
     Error,
     MatchOver,
@@ -31,11 +32,14 @@ from gameserver.replays import records
 from gameserver.rooms.commands import (
     Attached,
     BotMoved,
+    ChatRequest,
     Detached,
     Join,
     LeaveRequest,
     LogReady,
     MoveRequest,
+    RecoveredSeat,
+    Recover,
     RematchRequest,
     ResignRequest,
     SeatsChanged,
@@ -47,6 +51,7 @@ from gameserver.rooms.commands import (
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
 from gameserver.rooms.core import RoomCore
 from gameserver.rooms.effects import Effects
+from gameserver.rooms.match import Match
 from gameserver.rooms.members import Payload
 from gameserver.rooms.seat_states import IllegalSeatTransition, Seat, SeatState, Trigger
 
@@ -277,7 +282,7 @@ def test_a_refused_write_undoes_the_move_and_pauses_the_room() -> None:
     assert core.handle(Tick(), 4.6).probe
     effects = core.handle(LogReady(), 4.7)
     assert not core.paused and effects.storage_ok
-    assert sent_to(effects, alice, State)[-1].clock.running == (0,)  # type: ignore[union-attr]
+    assert sent_to(effects, alice, State)[-1].clock.running == (0,)
     effects = move(core, alice, 1, 4, now=5.0)
     assert kinds(effects) == [records.Moved] and core.match.version == 1
 
@@ -329,3 +334,62 @@ def test_seats_change_only_by_their_transition_table() -> None:
     departed = away.to(Trigger.DEPART)
     assert departed.member is None and departed.name == "alice"
     assert departed.to(Trigger.FREE) == Seat(0)
+
+
+def test_recovery_builds_the_room_through_the_core() -> None:
+    core = make_core()
+    alice, bob = Someone("a", "alice", connected=False), Someone("b", "bob", connected=True)
+    match = Match(get_game("tictactoe"), 2, {}, seed=7)
+    match.apply(0, {"cell": 4})
+    effects = core.handle(
+        Recover(match, 3, None, (RecoveredSeat("alice", member=alice), RecoveredSeat("bob", member=bob))),
+        100.0,
+    )
+    assert effects.entered == [alice, bob] and core.status is RoomStatus.PLAYING
+    assert core.match_number == 3 and core.match is match
+    # the absent player gets a grace period from now; the connected one is seated
+    assert core.seats[0].state is SeatState.AWAY and core.seats[0].grace_until == 130.0
+    assert core.seats[1].state is SeatState.PRESENT
+    with pytest.raises(RequestError):
+        core.handle(Recover(match, 3, None, ()), 100.0)  # only once
+
+
+def test_a_bug_in_the_rules_closes_the_room_and_ends_its_log() -> None:
+    core, alice, bob = started()
+    assert core.match is not None
+
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(get_game("tictactoe"), name)
+
+        def apply(self, *args: Any) -> Any:
+            raise ZeroDivisionError("a bug in the rules")
+
+    core.match.game = Broken()  # type: ignore[assignment]
+    effects = move(core, alice, 1, 4)
+    assert core.closed and kinds(effects) == [records.Ended]
+    assert error_to(effects, alice) == "internal_error" and error_to(effects, bob) == "internal_error"
+
+
+def test_chat_goes_to_everyone_and_is_kept_for_newcomers() -> None:
+    core, alice, bob = started()
+    effects = core.handle(ChatRequest(alice, 3, "  hello  "), 1.0)
+    assert effects.records == [] and [m.text for m in sent_to(effects, bob, ChatMessage)] == ["hello"]
+    assert error_to(core.handle(ChatRequest(bob, 4, "   "), 1.0), bob) == "chat_too_long"
+    carol = Someone("c", "carol")
+    core.handle(Spectate(carol), 2.0)
+    snapshot = core.handle(Attached(carol), 2.0)
+    assert [m.text for m in sent_to(snapshot, carol, ChatMessage)] == ["hello"]
+    assert sent_to(snapshot, carol, State)[-1].seat is None  # the public view
+
+
+def test_an_untimed_match_with_no_first_move_is_aborted() -> None:
+    core, alice, bob = started(first_move_timeout=60.0)
+    assert core.next_deadline() == 60.0
+    effects = core.handle(Tick(), 60.0)
+    (ended,) = effects.records
+    assert isinstance(ended, records.Ended) and ended.aborted and ended.reason == "no first move"
+    assert core.status is RoomStatus.OVER
+    # a finished room is released after its time
+    effects = core.handle(Tick(), 60.0 + core.config.finished_room_ttl)
+    assert core.closed and core.status is RoomStatus.CLOSED
