@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.games.base import Game, Outcome, State, state_hash
+from gameserver.games.base import AnyGame, Outcome, state_hash
 from gameserver.games.registry import get_game
 
 from .errors import ReplayMismatch
@@ -48,7 +48,7 @@ class Position:
     record: Record | None
     #: State version (0 after setup, +1 per move, timeout or resignation).
     version: int
-    state: State
+    state: Any
     #: ``game.view`` for every seat and for spectators (key None); empty if not requested.
     views: Mapping[int | None, dict[str, Any]]
 
@@ -58,11 +58,11 @@ class Simulation:
     """The end result of re-simulating a whole log."""
 
     header: Header
-    game: Game
+    game: AnyGame
     #: The validated options the match ran with.
     options: dict[str, Any]
     #: The final state.
-    state: State
+    state: Any
     #: Its version.
     version: int
     #: The match rng, positioned exactly after the last recorded event.
@@ -195,7 +195,7 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
         )
 
 
-def _views(game: Game, state: State, seats: int) -> dict[int | None, dict[str, Any]]:
+def _views(game: AnyGame, state: Any, seats: int) -> dict[int | None, dict[str, Any]]:
     views: dict[int | None, dict[str, Any]] = {
         seat: game.view(state, seat) for seat in range(seats)
     }
