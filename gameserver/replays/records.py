@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from gameserver.games.base import Termination
+
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
 #: The format version this code writes. Older versions keep loading (see codec.py).
@@ -194,7 +196,8 @@ class Ended:
     """The last record: the match is over.
 
     ``aborted`` marks a match stopped before the game reached an outcome (e.g. the room
-    was shut down); then ``winners`` is empty and ``draw`` is False.
+    was shut down); then ``winners`` is empty, ``draw`` is False and ``termination`` is
+    ``ABORTED``.
     """
 
     at: int
@@ -208,6 +211,9 @@ class Ended:
     #: In words, e.g. "three in a row", "timeout", "aborted".
     reason: str = ""
     aborted: bool = False
+    #: How the match ended, for programs (``games.base.Termination``). None only in logs
+    #: written before the field existed: nothing is derived for them.
+    termination: Termination | None = None
 
     @classmethod
     def from_outcome(cls, outcome: _OutcomeLike, *, at: int, version: int) -> Ended:
@@ -219,6 +225,14 @@ class Ended:
             draw=outcome.draw,
             scores=None if outcome.scores is None else tuple(outcome.scores),
             reason=outcome.reason,
+            termination=outcome.termination,
+        )
+
+    @classmethod
+    def aborted_match(cls, reason: str, *, at: int, version: int) -> Ended:
+        """Build the end record of a match the room stopped without a result."""
+        return cls(
+            at=at, version=version, reason=reason, aborted=True, termination=Termination.ABORTED
         )
 
 
@@ -231,6 +245,8 @@ class _OutcomeLike(Protocol):
     def scores(self) -> tuple[int, ...] | None: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def termination(self) -> Termination: ...
 
 
 #: A record after the header.

@@ -132,7 +132,7 @@ class RecordingMatch:
         final_hash = StateHash(at=self.now, version=self.version, hash=self.hash())
         outcome = self.game.outcome(self.state)
         if outcome is None or aborted:
-            ended = Ended(at=self.now, version=self.version, reason="aborted", aborted=True)
+            ended = Ended.aborted_match("aborted", at=self.now, version=self.version)
         else:
             ended = Ended.from_outcome(outcome, at=self.now, version=self.version)
         self.recorder.append_many((final_hash, ended))

@@ -5,8 +5,9 @@ The match is set up exactly as the room did: ``random.Random(header.seed)``, the
 ``Resigned`` record in order through ``apply`` / ``on_timeout`` / ``resign`` (``forfeit``
 for a ``Resigned`` record marked ``forfeit``) with that same rng. Every ``StateHash``
 must equal ``state_hash`` of the state at its version, and the ``Ended`` record must
-agree with ``game.outcome``. Any disagreement raises ``ReplayMismatch`` naming the
-record.
+agree with ``game.outcome``: winners, draw and, when the record has one, termination
+(logs written before ``termination`` existed have none; an aborted match's is
+``ABORTED``). Any disagreement raises ``ReplayMismatch`` naming the record.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.games.base import AnyGame, Outcome, state_hash
+from gameserver.games.base import AnyGame, Outcome, Termination, state_hash
 from gameserver.games.registry import get_game
 
 from .errors import ReplayMismatch
@@ -184,6 +185,7 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
     if record.aborted:
         if outcome is not None:
             raise ReplayMismatch(index, "the match is marked aborted but the game was over")
+        _check_termination(index, record, Termination.ABORTED)
         return
     if outcome is None:
         raise ReplayMismatch(index, "the end record has an outcome but the game is not over")
@@ -192,6 +194,17 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
             index,
             f"the log says winners {list(record.winners)} draw {record.draw}, the game says "
             f"winners {list(outcome.winners)} draw {outcome.draw}",
+        )
+    _check_termination(index, record, outcome.termination)
+
+
+def _check_termination(index: int, record: Ended, expected: Termination) -> None:
+    """The record's termination must be ``expected``; a log older than the field has none."""
+    if record.termination is not None and record.termination is not expected:
+        raise ReplayMismatch(
+            index,
+            f"the log says the match ended by {record.termination.value}, "
+            f"the game says {expected.value}",
         )
 
 

@@ -296,7 +296,7 @@ class MatchFlow(RoomFanout):
         assert match is not None and not match.over
         self.clocks.stop_all(trio.current_time())
         await self._record(
-            records.Ended(at=wall_ms(), version=match.version, reason=reason, aborted=True)
+            records.Ended.aborted_match(reason, at=wall_ms(), version=match.version)
         )
         await self._journal.close()
         self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
