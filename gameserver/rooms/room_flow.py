@@ -20,7 +20,7 @@ import secrets
 
 import trio
 
-from gameserver.games.base import state_hash
+from gameserver.games.base import Termination, state_hash
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, MatchOver, OutcomeInfo, RoomStatus
 from gameserver.replays import records
@@ -299,7 +299,9 @@ class MatchFlow(RoomFanout):
             records.Ended.aborted_match(reason, at=wall_ms(), version=match.version)
         )
         await self._journal.close()
-        self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self._aborted = OutcomeInfo(
+            winners=(), draw=False, scores=None, reason=reason, termination=Termination.ABORTED
+        )
         self._push_states()
         self._finish_match(self._aborted)
 
