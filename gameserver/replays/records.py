@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
-from gameserver.games.base import Termination
+from gameserver.games.base import Outcome, Termination
 
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
@@ -216,7 +216,7 @@ class Ended:
     termination: Termination | None = None
 
     @classmethod
-    def from_outcome(cls, outcome: _OutcomeLike, *, at: int, version: int) -> Ended:
+    def from_outcome(cls, outcome: Outcome, *, at: int, version: int) -> Ended:
         """Build the end record from a ``games.base.Outcome``."""
         return cls(
             at=at,
@@ -234,19 +234,6 @@ class Ended:
         return cls(
             at=at, version=version, reason=reason, aborted=True, termination=Termination.ABORTED
         )
-
-
-class _OutcomeLike(Protocol):
-    @property
-    def winners(self) -> tuple[int, ...]: ...
-    @property
-    def draw(self) -> bool: ...
-    @property
-    def scores(self) -> tuple[int, ...] | None: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def termination(self) -> Termination: ...
 
 
 #: A record after the header.
