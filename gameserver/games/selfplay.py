@@ -12,11 +12,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic
 
 import attrs
 
-from gameserver.games.base import Game, GameError, Outcome, check_players
+from gameserver.games.base import Game, GameError, Outcome, S, check_players
 from gameserver.games.strategy import Strategy, get_strategy
 
 # No game here needs more than a few hundred moves; a runaway loop is a bug, not a match.
@@ -24,8 +24,8 @@ MAX_MOVES = 100_000
 
 
 @attrs.frozen
-class MatchResult:
-    """One finished match."""
+class MatchResult(Generic[S]):
+    """One finished match of a game whose states are ``S``."""
 
     outcome: Outcome
     """How it ended."""
@@ -35,7 +35,7 @@ class MatchResult:
     """Per seat: time spent choosing moves."""
     choices: tuple[int, ...]
     """Per seat: moves chosen."""
-    final: Any
+    final: S
     """The final state."""
 
 
@@ -45,11 +45,11 @@ def strategy_rng(match_seed: int, seat: int) -> random.Random:
 
 
 def play_match(
-    game: Game,
+    game: Game[S],
     strategies: Sequence[Strategy],
     seed: int,
     options: Mapping[str, Any] | None = None,
-) -> MatchResult:
+) -> MatchResult[S]:
     """Play one match, seat ``i`` choosing with ``strategies[i]``, until it is over.
 
     The game uses ``random.Random(seed)`` exactly as a room would. Raises InvalidOptions
@@ -147,7 +147,7 @@ def entry_at(seat: int, match_index: int, players: int) -> int:
 
 
 def run_selfplay(
-    game: Game,
+    game: Game[S],
     *,
     games: int,
     seed: int,

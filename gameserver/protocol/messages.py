@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from gameserver.games.base import Termination
+
 __all__ = [
     "BotSeat",
     "Chat",
@@ -201,6 +203,8 @@ class OutcomeInfo:
     """Per-seat scores when the game keeps them."""
     reason: str = ""
     """Human-readable reason, e.g. "four in a row", "resigned", "timeout"."""
+    termination: Termination | None = None
+    """How the match ended, for programs; None only from an older server that lacks it."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,10 +13,13 @@ describe the current version. Version 1 is the first, so there are no upgrades y
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
+
+from gameserver.games.base import Termination
 
 from .errors import CorruptRecord, CorruptReplay, InvalidRecord, UnsupportedVersion
 from .records import (
@@ -125,6 +128,16 @@ def _seat_index(value: Any, name: str) -> int:
     return index
 
 
+def _opt_termination(value: Any, name: str) -> Termination | None:
+    if value is None:
+        return None
+    try:
+        return Termination(_str(value, name))
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in Termination)
+        raise CorruptRecord(f"{name} must be one of {allowed}, got {value!r}") from None
+
+
 def _hash(value: Any, name: str) -> str:
     text = _str(value, name)
     if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
@@ -205,6 +218,7 @@ _SCHEMAS: dict[type, tuple[tuple[str, _Checker, bool], ...]] = {
         ("scores", _opt_ints, False),
         ("reason", _str, False),
         ("aborted", _bool, False),
+        ("termination", _opt_termination, False),
     ),
 }
 
@@ -230,6 +244,8 @@ _SCALARS = frozenset({int, str, float, bool, bytes, type(None)})
 def _plain(value: Any) -> Any:
     if type(value) in _SCALARS:  # most values: checked first, exactly and cheaply
         return value
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, Seat):
         return {
             "name": value.name,

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
+
+from gameserver.games.base import Outcome, Termination
 
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
@@ -194,7 +196,8 @@ class Ended:
     """The last record: the match is over.
 
     ``aborted`` marks a match stopped before the game reached an outcome (e.g. the room
-    was shut down); then ``winners`` is empty and ``draw`` is False.
+    was shut down); then ``winners`` is empty, ``draw`` is False and ``termination`` is
+    ``ABORTED``.
     """
 
     at: int
@@ -208,9 +211,12 @@ class Ended:
     #: In words, e.g. "three in a row", "timeout", "aborted".
     reason: str = ""
     aborted: bool = False
+    #: How the match ended, for programs (``games.base.Termination``). None only in logs
+    #: written before the field existed: nothing is derived for them.
+    termination: Termination | None = None
 
     @classmethod
-    def from_outcome(cls, outcome: _OutcomeLike, *, at: int, version: int) -> Ended:
+    def from_outcome(cls, outcome: Outcome, *, at: int, version: int) -> Ended:
         """Build the end record from a ``games.base.Outcome``."""
         return cls(
             at=at,
@@ -219,18 +225,15 @@ class Ended:
             draw=outcome.draw,
             scores=None if outcome.scores is None else tuple(outcome.scores),
             reason=outcome.reason,
+            termination=outcome.termination,
         )
 
-
-class _OutcomeLike(Protocol):
-    @property
-    def winners(self) -> tuple[int, ...]: ...
-    @property
-    def draw(self) -> bool: ...
-    @property
-    def scores(self) -> tuple[int, ...] | None: ...
-    @property
-    def reason(self) -> str: ...
+    @classmethod
+    def aborted_match(cls, reason: str, *, at: int, version: int) -> Ended:
+        """Build the end record of a match the room stopped without a result."""
+        return cls(
+            at=at, version=version, reason=reason, aborted=True, termination=Termination.ABORTED
+        )
 
 
 #: A record after the header.

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.games.base import Game, Outcome, State
+from gameserver.games.base import AnyGame, Outcome
 
 from .errors import CorruptReplay, ReplayError
 from .loader import LoadedMatch, load_match, match_paths
@@ -43,11 +43,11 @@ class RecoveredMatch:
     #: The log as loaded (pass it to ``MatchRecorder.reopen``).
     loaded: LoadedMatch
     header: Header
-    game: Game
+    game: AnyGame
     #: The validated options.
     options: dict[str, Any]
     #: The state after the last recorded event.
-    state: State
+    state: Any
     #: Its version.
     version: int
     #: The match rng, positioned exactly after the last recorded event.

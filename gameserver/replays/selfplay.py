@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gameserver import __version__
-from gameserver.games.base import State, state_hash
+from gameserver.games.base import state_hash
 from gameserver.games.registry import get_game
 from gameserver.games.strategy import get_strategy
 
@@ -54,7 +54,7 @@ class RecordingMatch:
         self.game = get_game(header.game)
         self.options = self.game.validate_options(header.options)
         self.rng = random.Random(header.seed)
-        self.state: State = self.game.setup(len(header.seats), self.rng, self.options)
+        self.state: Any = self.game.setup(len(header.seats), self.rng, self.options)
         self.version = 0
         self.now = header.started_at
         initial = header.clock.initial_ms
@@ -132,7 +132,7 @@ class RecordingMatch:
         final_hash = StateHash(at=self.now, version=self.version, hash=self.hash())
         outcome = self.game.outcome(self.state)
         if outcome is None or aborted:
-            ended = Ended(at=self.now, version=self.version, reason="aborted", aborted=True)
+            ended = Ended.aborted_match("aborted", at=self.now, version=self.version)
         else:
             ended = Ended.from_outcome(outcome, at=self.now, version=self.version)
         self.recorder.append_many((final_hash, ended))

@@ -201,8 +201,8 @@ class Room(RoomRequests, RoomTimers):
         match = self.match
         if match is not None and not match.over and self.status is RoomStatus.PLAYING:
             try:
-                ended = records.Ended(
-                    at=wall_ms(), version=match.version, reason="server error", aborted=True
+                ended = records.Ended.aborted_match(
+                    "server error", at=wall_ms(), version=match.version
                 )
                 await self._record(ended)
             except Exception:

@@ -20,7 +20,7 @@ import secrets
 
 import trio
 
-from gameserver.games.base import state_hash
+from gameserver.games.base import Termination, state_hash
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, MatchOver, OutcomeInfo, RoomStatus
 from gameserver.replays import records
@@ -296,10 +296,12 @@ class MatchFlow(RoomFanout):
         assert match is not None and not match.over
         self.clocks.stop_all(trio.current_time())
         await self._record(
-            records.Ended(at=wall_ms(), version=match.version, reason=reason, aborted=True)
+            records.Ended.aborted_match(reason, at=wall_ms(), version=match.version)
         )
         await self._journal.close()
-        self._aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self._aborted = OutcomeInfo(
+            winners=(), draw=False, scores=None, reason=reason, termination=Termination.ABORTED
+        )
         self._push_states()
         self._finish_match(self._aborted)
 

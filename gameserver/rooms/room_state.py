@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import trio
 
-from gameserver.games.base import Game, state_hash
+from gameserver.games.base import AnyGame, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, OutcomeInfo, RoomStatus, RoomSummary
@@ -51,7 +51,7 @@ class RoomState:
     def __init__(
         self,
         room_id: str,
-        game: Game,
+        game: AnyGame,
         *,
         players: int,
         options: dict[str, Any],

@@ -71,7 +71,8 @@ async def test_list_has_only_finished_matches_newest_first(tmp_path: Path) -> No
         {"seat": 1, "name": "random-1", "kind": "bot"},
     ]
     assert first["result"] == {
-        "winners": [0], "draw": False, "scores": None, "reason": "three in a row", "aborted": False
+        "winners": [0], "draw": False, "scores": None, "reason": "three in a row", "aborted": False,
+        "termination": "normal",
     }
     assert first["length"] == len(TTT_MOVES)
     assert first["date"] == "2026-01-01T00:01:40Z"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gameserver.games.base import Termination
 from gameserver.protocol import messages as m
 from gameserver.protocol.codec import (
     decode_client_message,
@@ -18,6 +19,7 @@ from gameserver.protocol.codec import (
     encode_client_message,
     to_wire,
 )
+from gameserver.protocol.errors import RequestError
 
 from .strategies import records
 
@@ -37,7 +39,9 @@ ROOM = m.RoomSummary(
     clock=m.ClockSettings(initial_ms=60_000, increment_ms=2_000),
     match=1,
 )
-OUTCOME = m.OutcomeInfo(winners=(0,), draw=False, reason="four in a row")
+OUTCOME = m.OutcomeInfo(
+    winners=(0,), draw=False, reason="four in a row", termination=Termination.NORMAL
+)
 
 CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.Hello(id=1, name="ada"),
@@ -184,6 +188,27 @@ def test_wire_form_uses_plain_names_and_values() -> None:
             "paused": None,
         },
     }
+
+
+def test_an_outcome_carries_its_termination_as_a_lowercase_string() -> None:
+    import msgpack
+
+    over = m.MatchOver(room_id="r1", match=1, version=9, outcome=OUTCOME, replay_id=None)
+    wire = to_wire(over)
+    assert wire["outcome"] == {
+        "winners": [0],
+        "draw": False,
+        "scores": None,
+        "reason": "four in a row",
+        "termination": "normal",
+    }
+    # An older v1 server sends no termination: the client decodes it as None.
+    del wire["outcome"]["termination"]
+    decoded = decode_server_message(msgpack.packb(wire))
+    assert isinstance(decoded, m.MatchOver) and decoded.outcome.termination is None
+    wire["outcome"]["termination"] = "checkmate"
+    with pytest.raises(RequestError, match="termination"):
+        decode_server_message(msgpack.packb(wire))
 
 
 def test_optional_fields_may_be_omitted_on_the_wire() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from gameserver.games.base import Termination
 from gameserver.replays.records import (
     ClockSettings,
     Disconnected,
@@ -97,5 +98,6 @@ records: st.SearchStrategy[Record] = st.one_of(
         scores=st.none() | st.lists(st.integers(-1000, 1000), max_size=4).map(tuple),
         reason=text,
         aborted=st.booleans(),
+        termination=st.none() | st.sampled_from(Termination),
     ),
 )

@@ -252,6 +252,8 @@ def test_the_list_is_as_documented(server: Server) -> None:
     assert sorted(r["id"] for r in answer.body["replays"]) == sorted(FINISHED_PUBLIC)
     assert answer.body["replays"][-1]["id"] == "dice"
     assert answer.body["replays"][0]["date"].endswith("Z")
+    # bots played every match out: the rules ended them all
+    assert {r["result"]["termination"] for r in answer.body["replays"]} == {"normal"}
 
 
 def test_paging_is_as_documented(server: Server) -> None:
