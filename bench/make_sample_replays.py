@@ -21,7 +21,8 @@ from pathlib import Path
 import attrs
 
 from gameserver.games.registry import list_games
-from gameserver.replays.records import FORMAT_VERSION, ClockSettings, Seat, SeatKind
+from gameserver.protocol.messages import ClockSettings
+from gameserver.replays.records import FORMAT_VERSION, Occupant, OccupantKind
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,14 +51,14 @@ def tictactoe_eventful(directory: Path) -> None:
         match_id=PREFIX + "tictactoe-takeover-resign",
         clock=ClockSettings(initial_ms=120_000, per_move_ms=30_000),
     )
-    humans = (Seat(name="ann", player_id="p-ann"), Seat(name="bob", player_id="p-bob"))
+    humans = (Occupant(name="ann", player_id="p-ann"), Occupant(name="bob", player_id="p-bob"))
     header = attrs.evolve(header, seats=humans)
     match = RecordingMatch(directory, header)
     match.move(0, {"cell": 4}, 2_500)
     match.disconnect(1, away_ms=4_000)
     match.move(1, {"cell": 0}, 7_000)
     match.disconnect(1)
-    match.replace(1, Seat(name="stand-in", kind=SeatKind.BOT, strategy="best"))
+    match.replace(1, Occupant(name="stand-in", kind=OccupantKind.BOT, strategy="best"))
     match.move(0, {"cell": 8}, 3_000)
     match.move(1, {"cell": 2}, 100)
     match.resign(0)

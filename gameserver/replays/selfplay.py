@@ -17,19 +17,19 @@ from gameserver import __version__
 from gameserver.games.base import State, state_hash
 from gameserver.games.registry import get_game
 from gameserver.games.strategy import get_strategy
+from gameserver.protocol.messages import ClockSettings
 
 from .records import (
-    ClockSettings,
     Disconnected,
     Ended,
     Header,
     Joined,
     Left,
     Moved,
+    Occupant,
+    OccupantKind,
     Reconnected,
     Resigned,
-    Seat,
-    SeatKind,
     StateHash,
     TimedOut,
 )
@@ -122,7 +122,7 @@ class RecordingMatch:
             self.now += away_ms
             self.recorder.append(Reconnected(at=self.now, seat=seat))
 
-    def replace(self, seat: int, occupant: Seat) -> None:
+    def replace(self, seat: int, occupant: Occupant) -> None:
         """Record the seat's player leaving and ``occupant`` taking the seat over."""
         self.recorder.append(Left(at=self.now, seat=seat, reason="abandoned"))
         self.recorder.append(Joined(at=self.now, seat=seat, occupant=occupant))
@@ -152,7 +152,7 @@ def bot_header(
 ) -> Header:
     """A header for a match between built-in strategies (seat names ``<strategy>-<seat>``)."""
     seats = tuple(
-        Seat(name=f"{name}-{i}", kind=SeatKind.BOT, strategy=name)
+        Occupant(name=f"{name}-{i}", kind=OccupantKind.BOT, strategy=name)
         for i, name in enumerate(strategies)
     )
     return Header(

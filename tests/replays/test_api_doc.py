@@ -22,8 +22,8 @@ from typing import Any
 import attrs
 import pytest
 
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import framing
-from gameserver.replays.records import ClockSettings
 from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
 
 from .conftest import SAMPLES

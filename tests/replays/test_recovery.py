@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from gameserver.games.base import state_hash
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import framing
 from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import load_match
-from gameserver.replays.records import ClockSettings, Moved, StateHash
+from gameserver.replays.records import Moved, StateHash
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
 from gameserver.replays.recovery import RecoveryResult, find_unfinished, recover
 from gameserver.replays.selfplay import RecordingMatch, bot_header

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from gameserver.games.base import IllegalMove, state_hash
 from gameserver.games.registry import get_game, list_games
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays.errors import ReplayMismatch
 from gameserver.replays.loader import LoadedMatch, load_match
 from gameserver.replays.records import (
-    ClockSettings,
     Ended,
     Moved,
     Record,
