@@ -8,7 +8,7 @@ import pytest
 
 from gameserver.protocol.messages import ClockSettings
 from gameserver.replays.records import Occupant, OccupantKind
-from gameserver.replays.selfplay import RecordingMatch, bot_header
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
 #: The committed sample logs (test fixtures, never rewritten; see docs/replays.md, Versions).
 #: They live here and not in the top-level replays/, where ``gameserver serve`` records.
