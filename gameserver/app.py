@@ -37,7 +37,7 @@ from gameserver.web.origins import OriginPolicy
 from gameserver.web.routes import HTTPRoutes
 from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
 from gameserver.web.tls import TLSFileError, load_tls
-from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.server import serve_websocket
 
 __all__ = ["DEFAULT_WS_MESSAGE_SIZE", "ServerConfig", "run_server"]

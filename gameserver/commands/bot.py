@@ -13,8 +13,7 @@ from gameserver.client.fleet import run_fleet
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.commands.flags import FlagError
-from gameserver.games.base import InvalidOptions, check_players
-from gameserver.games.registry import get_game, list_games
+from gameserver.games.registry import list_games
 from gameserver.games.strategy import list_strategies
 
 HELP = "Run N SDK bots that quick-match on a server, play M matches each and summarise."
@@ -58,19 +57,13 @@ def check_game_flags(args: argparse.Namespace) -> int:
 
     Raises ``FlagError`` naming the flag the game cannot take.
     """
-    game = get_game(args.game)
     strategies = list_strategies(args.game)
     if args.strategy not in strategies:
         raise FlagError(
             "--strategy", f"{args.game} has no strategy {args.strategy!r}; allowed: "
             f"{', '.join(strategies)}",
         )
-    players: int = game.min_players if args.players is None else args.players
-    try:
-        check_players(game, players)
-    except InvalidOptions as error:
-        raise FlagError("--players", str(error)) from None
-    return players
+    return flags.player_count(args.game, args.players)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,7 +20,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gameserver.games.registry import list_games
+from gameserver.games.base import InvalidOptions, check_players
+from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
 from gameserver.web.origins import normalize_origin
 
@@ -33,6 +34,7 @@ __all__ = [
     "non_negative_float",
     "non_negative_int",
     "origin",
+    "player_count",
     "port",
     "positive_float",
     "positive_int",
@@ -59,6 +61,20 @@ class FlagError(Exception):
     def __init__(self, flag: str, message: str) -> None:
         super().__init__(f"argument {flag}: {message}")
         self.flag = flag
+
+
+def player_count(game: str, players: int | None) -> int:
+    """The ``--players`` value for ``game``: as given, or the game's minimum when not.
+
+    Raises ``FlagError`` for ``--players`` when the game cannot seat that many.
+    """
+    rules = get_game(game)
+    count = rules.min_players if players is None else players
+    try:
+        check_players(rules, count)
+    except InvalidOptions as error:
+        raise FlagError("--players", str(error)) from None
+    return count
 
 
 def _whole_number(text: str) -> int:

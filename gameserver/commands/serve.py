@@ -29,7 +29,7 @@ from gameserver.sessions.service import ServiceConfig
 from gameserver.startup import StartupError
 from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
 from gameserver.web.tls import TLSFileError
-from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 
 HELP = "run the game server (WebSocket at /ws, browser client at /)"
 

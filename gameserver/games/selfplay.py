@@ -24,7 +24,7 @@ MAX_MOVES = 100_000
 
 
 @attrs.frozen
-class MatchResult(Generic[S]):
+class SelfplayResult(Generic[S]):
     """One finished match of a game whose states are ``S``."""
 
     outcome: Outcome
@@ -44,12 +44,12 @@ def strategy_rng(match_seed: int, seat: int) -> random.Random:
     return random.Random(f"strategy:{match_seed}:{seat}")
 
 
-def play_match(
+def play_selfplay_match(
     game: Game[S],
     strategies: Sequence[Strategy],
     seed: int,
     options: Mapping[str, Any] | None = None,
-) -> MatchResult[S]:
+) -> SelfplayResult[S]:
     """Play one match, seat ``i`` choosing with ``strategies[i]``, until it is over.
 
     The game uses ``random.Random(seed)`` exactly as a room would. Raises InvalidOptions
@@ -77,7 +77,7 @@ def play_match(
             moves += 1
             if game.outcome(state) is not None:
                 break
-    return MatchResult(outcome, moves, tuple(seconds), tuple(choices), state)
+    return SelfplayResult(outcome, moves, tuple(seconds), tuple(choices), state)
 
 
 @attrs.frozen
@@ -186,7 +186,7 @@ def run_selfplay(
     for index in range(games):
         match_seed = series.getrandbits(63)
         seating = [entry_at(seat, index, players) for seat in range(players)]
-        result = play_match(game, [instances[e] for e in seating], match_seed, merged)
+        result = play_selfplay_match(game, [instances[e] for e in seating], match_seed, merged)
         total_moves += result.moves
         reasons[result.outcome.reason] += 1
         draws += result.outcome.draw

@@ -103,7 +103,7 @@ class RoomStatus(str, enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class ClockSettings:
-    """The time control of a room (chosen at creation)."""
+    """The time control of a room (chosen at creation; each match log's header keeps it)."""
 
     initial_ms: int | None = None
     """Each seat's time bank at the start of the match; None = no time bank."""

@@ -20,23 +20,23 @@ from typing import Any
 import msgpack
 
 from gameserver.games.base import Termination
+from gameserver.protocol.messages import ClockSettings
 
 from .errors import CorruptRecord, CorruptReplay, InvalidRecord, UnsupportedVersion
 from .records import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    ClockSettings,
     Disconnected,
     Ended,
     Header,
     Joined,
     Left,
     Moved,
+    Occupant,
+    OccupantKind,
     Reconnected,
     Record,
     Resigned,
-    Seat,
-    SeatKind,
     StateHash,
     TimedOut,
 )
@@ -151,13 +151,13 @@ def _map(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _seat(value: Any, name: str) -> Seat:
+def _seat(value: Any, name: str) -> Occupant:
     data = _map(value, name)
     try:
-        kind = SeatKind(data.get("kind", "human"))
+        kind = OccupantKind(data.get("kind", "human"))
     except ValueError:
         raise CorruptRecord(f"{name}.kind must be 'human' or 'bot'") from None
-    return Seat(
+    return Occupant(
         name=_str(data.get("name"), f"{name}.name"),
         kind=kind,
         strategy=_opt_str(data.get("strategy"), f"{name}.strategy"),
@@ -165,7 +165,7 @@ def _seat(value: Any, name: str) -> Seat:
     )
 
 
-def _seats(value: Any, name: str) -> tuple[Seat, ...]:
+def _seats(value: Any, name: str) -> tuple[Occupant, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= _MAX_SEATS:
         raise CorruptRecord(f"{name} must be an array of 1 to {_MAX_SEATS} seats")
     return tuple(_seat(item, f"{name}[{i}]") for i, item in enumerate(value))
@@ -246,7 +246,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, Seat):
+    if isinstance(value, Occupant):
         return {
             "name": value.name,
             "kind": value.kind.value,

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from gameserver.games.base import Outcome, Termination
+from gameserver.protocol.messages import ClockSettings
 
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
@@ -30,8 +31,9 @@ FORMAT_NAME = "gameserver-replay"
 FORMAT_VERSION = 1
 
 
-class SeatKind(enum.Enum):
-    """Who occupies a seat."""
+class OccupantKind(enum.Enum):
+    """Who occupies a seat. Unlike the protocol's ``SeatKind`` there is no "open": every
+    seat of a recorded match has an occupant."""
 
     HUMAN = "human"
     BOT = "bot"
@@ -46,29 +48,17 @@ def _optional_tuple_of_ints(value: Any) -> tuple[int, ...] | None:
 
 
 @attrs.frozen(kw_only=True)
-class Seat:
-    """The occupant of one seat."""
+class Occupant:
+    """Who sits in one seat, as the log records it (a "seat map" in docs/replays.md)."""
 
     #: Display name.
     name: str
     #: Human or bot.
-    kind: SeatKind = SeatKind.HUMAN
+    kind: OccupantKind = OccupantKind.HUMAN
     #: For bots: the strategy name (``games.strategy.get_strategy``); None for humans.
     strategy: str | None = None
     #: A stable, non-secret player identifier, if the server has one (never a token).
     player_id: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ClockSettings:
-    """The turn clock of a match; all durations in milliseconds."""
-
-    #: Each seat's starting time bank; None means the match is untimed.
-    initial_ms: int | None = None
-    #: Fischer increment added to a seat's bank after each of its moves.
-    increment_ms: int = 0
-    #: A hard limit on a single move, on top of the bank; None for no per-move limit.
-    per_move_ms: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -86,8 +76,8 @@ class Header:
     #: The seed of the match's ``random.Random``; 0 <= seed < 2**64.
     seed: int
     #: The seats at the start of the match, in seat order; ``len(seats)`` is the player count.
-    seats: tuple[Seat, ...]
-    #: The turn clock.
+    seats: tuple[Occupant, ...]
+    #: The room's time control (the protocol's ``ClockSettings``; all None: untimed).
     clock: ClockSettings = attrs.field(factory=ClockSettings)
     #: ``gameserver.__version__`` of the server that recorded the match.
     server_version: str
@@ -108,7 +98,7 @@ class Joined:
     #: The seat taken.
     seat: int
     #: Its new occupant.
-    occupant: Seat
+    occupant: Occupant
 
 
 @attrs.frozen(kw_only=True)

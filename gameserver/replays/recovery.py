@@ -29,7 +29,7 @@ from gameserver.games.base import AnyGame, Outcome
 
 from .errors import CorruptReplay, ReplayError
 from .loader import LoadedMatch, load_match, match_paths
-from .records import Header, Seat
+from .records import Header, Occupant
 from .simulate import resimulate
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class RecoveredMatch:
     #: The match rng, positioned exactly after the last recorded event.
     rng: random.Random
     #: Current occupant of every seat.
-    seats: tuple[Seat, ...]
+    seats: tuple[Occupant, ...]
     #: Remaining bank per seat as last recorded (None if untimed or no move yet: start banks).
     clocks: tuple[int, ...] | None
     #: Wall time of the last record, ms since the epoch.

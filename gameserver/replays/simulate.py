@@ -31,10 +31,10 @@ from .records import (
     Joined,
     Left,
     Moved,
+    Occupant,
     Reconnected,
     Record,
     Resigned,
-    Seat,
     StateHash,
     TimedOut,
 )
@@ -71,7 +71,7 @@ class Simulation:
     #: ``game.outcome(state)``.
     outcome: Outcome | None
     #: Current occupant of every seat (the header's seats, updated by ``Joined``).
-    seats: tuple[Seat, ...]
+    seats: tuple[Occupant, ...]
     #: How many ``StateHash`` records were checked.
     hashes_checked: int = 0
     #: The clock banks of the last record that carried any (None if never).

@@ -61,18 +61,19 @@ def match_header(
     for seat in seats:
         if seat.is_bot:
             occupants.append(
-                records.Seat(
-                    name=seat.name or "bot", kind=records.SeatKind.BOT, strategy=seat.strategy_name
+                records.Occupant(
+                    name=seat.name or "bot",
+                    kind=records.OccupantKind.BOT,
+                    strategy=seat.strategy_name,
                 )
             )
         else:
             occupants.append(
-                records.Seat(
+                records.Occupant(
                     name=seat.name or "",
                     player_id=None if seat.player is None else seat.player.player_id,
                 )
             )
-    clock = clock or ClockSettings()
     return records.Header(
         match_id=match_id,
         room_id=room_id,
@@ -80,11 +81,7 @@ def match_header(
         options=options,
         seed=seed,
         seats=tuple(occupants),
-        clock=records.ClockSettings(
-            initial_ms=clock.initial_ms,
-            increment_ms=clock.increment_ms,
-            per_move_ms=clock.per_move_ms,
-        ),
+        clock=clock or ClockSettings(),
         server_version=server_version,
         started_at=wall_ms(),
         private=private,

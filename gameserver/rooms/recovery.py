@@ -39,11 +39,7 @@ def _match_number(match_id: str, room_id: str) -> int:
 
 def _clock(header: records.Header) -> ClockSettings | None:
     clock = header.clock
-    if clock.initial_ms is None and clock.per_move_ms is None:
-        return None
-    return ClockSettings(
-        initial_ms=clock.initial_ms, increment_ms=clock.increment_ms, per_move_ms=clock.per_move_ms
-    )
+    return None if clock.initial_ms is None and clock.per_move_ms is None else clock
 
 
 async def _finish(recovered: RecoveredMatch, service: GameService) -> None:
@@ -82,7 +78,7 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         seat.name = occupant.name
         if seat.index in recovered.left:
             seat.departed = True
-        elif occupant.kind is records.SeatKind.BOT:
+        elif occupant.kind is records.OccupantKind.BOT:
             seat.strategy_name = occupant.strategy or "random"
             seat.strategy = get_strategy(recovered.game.name, seat.strategy_name)
         elif occupant.player_id is not None:

@@ -112,8 +112,8 @@ class RoomTimers(RoomSeating):
                     records.Joined(
                         at=wall_ms(),
                         seat=seat.index,
-                        occupant=records.Seat(
-                            name=seat.name or "", kind=records.SeatKind.BOT, strategy=strategy
+                        occupant=records.Occupant(
+                            name=seat.name or "", kind=records.OccupantKind.BOT, strategy=strategy
                         ),
                     )
                 )

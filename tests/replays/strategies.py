@@ -7,19 +7,19 @@ from typing import Any
 from hypothesis import strategies as st
 
 from gameserver.games.base import Termination
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays.records import (
-    ClockSettings,
     Disconnected,
     Ended,
     Header,
     Joined,
     Left,
     Moved,
+    Occupant,
+    OccupantKind,
     Reconnected,
     Record,
     Resigned,
-    Seat,
-    SeatKind,
     StateHash,
     TimedOut,
 )
@@ -39,9 +39,9 @@ plain_data: st.SearchStrategy[Any] = st.recursive(
 )
 
 seats = st.builds(
-    Seat,
+    Occupant,
     name=text,
-    kind=st.sampled_from(SeatKind),
+    kind=st.sampled_from(OccupantKind),
     strategy=st.none() | text,
     player_id=st.none() | text,
 )

@@ -24,8 +24,8 @@ from gameserver.replays.records import (
     FORMAT_VERSION,
     Header,
     Moved,
+    Occupant,
     Record,
-    Seat,
     StateHash,
 )
 
@@ -105,7 +105,7 @@ def _header_data() -> dict[str, Any]:
         room_id="r",
         game="tictactoe",
         seed=1,
-        seats=(Seat(name="a"), Seat(name="b")),
+        seats=(Occupant(name="a"), Occupant(name="b")),
         server_version="0",
         started_at=0,
     )

@@ -17,7 +17,8 @@ from gameserver.replays.codec import encode_record, record_from_data, record_to_
 from gameserver.replays.errors import CorruptRecord, ReplayMismatch
 from gameserver.replays.loader import LoadedMatch, load_match
 from gameserver.replays.records import Ended
-from gameserver.replays.selfplay import RecordingMatch, bot_header
+from gameserver.protocol.messages import ClockSettings
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 from gameserver.replays.simulate import resimulate
 
 from .conftest import SAMPLES
@@ -50,7 +51,8 @@ def test_an_old_sample_has_no_termination_and_still_verifies(name: str) -> None:
 
 
 def tictactoe(directory: Path, match_id: str = "t") -> RecordingMatch:
-    header = bot_header("tictactoe", ["random", "random"], seed=1, match_id=match_id)
+    clock = ClockSettings(initial_ms=60_000)  # a timeout needs a clock to run out
+    header = bot_header("tictactoe", ["random", "random"], seed=1, match_id=match_id, clock=clock)
     match = RecordingMatch(directory, header)
     match.move(0, {"cell": 4})
     return match

@@ -456,9 +456,9 @@ async def test_an_older_log_whose_humans_all_left_is_ended_at_recovery_not_playe
         options=options,
         seed=7,
         seats=(
-            records.Seat(name="alice", player_id="p-alice"),
-            records.Seat(name="best bot", kind=records.SeatKind.BOT, strategy="best"),
-            records.Seat(name="random bot", kind=records.SeatKind.BOT, strategy="random"),
+            records.Occupant(name="alice", player_id="p-alice"),
+            records.Occupant(name="best bot", kind=records.OccupantKind.BOT, strategy="best"),
+            records.Occupant(name="random bot", kind=records.OccupantKind.BOT, strategy="random"),
         ),
         server_version="0",
         started_at=1,

@@ -10,13 +10,13 @@ import trio.testing
 
 from gameserver.ws.client import open_websocket
 from gameserver.ws.codes import Opcode
-from gameserver.ws.config import ServerConfig, WebSocketConfig
+from gameserver.ws.config import WebSocketServerConfig, WebSocketConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.frames import encode_frame
 from gameserver.ws.server import WebSocketServer, serve_websocket
 from gameserver.ws.websocket import WebSocket
 
-QUIET = ServerConfig(ping_interval=None, close_timeout=1)
+QUIET = WebSocketServerConfig(ping_interval=None, close_timeout=1)
 
 # Every server test here runs twice: with a reader task per connection, and inline.
 _READ_INLINE = [False]
