@@ -74,8 +74,11 @@ class RecordingMatch:
         """``state_hash`` of the current state."""
         return state_hash(self.game, self.state)
 
-    def move(self, seat: int, move: Any, time_used_ms: int = 1500) -> None:
-        """Apply and record ``seat``'s move (raises the game's MoveError if refused)."""
+    def move(
+        self, seat: int, move: Any, time_used_ms: int = 1500, *, request_id: int | None = None
+    ) -> None:
+        """Apply and record ``seat``'s move (raises the game's MoveError if refused);
+        ``request_id``: the id of the player's request that made it, if any."""
         state = self.game.apply(self.state, seat, move, self.rng)
         self.now += time_used_ms
         if self.clocks is not None:
@@ -90,6 +93,7 @@ class RecordingMatch:
                 move=move,
                 time_used_ms=time_used_ms,
                 clocks=self._clock_tuple(),
+                request_id=request_id,
             )
         )
         self._after_change()
