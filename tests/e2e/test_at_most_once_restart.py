@@ -1,9 +1,13 @@
 """At-most-once survives a crash: kill -9 a real ``gameserver serve``, restart it, resend.
 
-Alice's move is answered before the crash (the reply "got lost" on her side); Bob's is
-in the log when the server dies, his reply never read. After the restart both resume
-with their tokens and send the very same messages again: each gets its original
-``MoveResult``, not ``stale_version``, and neither move is applied a second time.
+On the wire: Alice's move is answered before the crash (the reply "got lost" on her
+side); Bob's is in the log when the server dies, his reply never read. After the restart
+both resume with their tokens and send the very same messages again: each gets its
+original ``MoveResult``, not ``stale_version``, and neither move is applied a second time.
+
+With the SDK: its move's reply is lost (a proxy drops what the server sends), the server
+is killed once the move is in the log and restarted on the same port; the SDK reconnects,
+resumes and resends the move by itself, and ``move()`` returns the original version.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import trio
 
+from gameserver.client import Backoff, connect
 from gameserver.protocol.messages import (
     CreateRoom,
     Error,
@@ -50,6 +55,48 @@ async def _logged_moves(path: Path, count: int) -> list[Moved]:
 async def _kill_9(process: trio.Process) -> None:
     os.kill(process.pid, signal.SIGKILL)
     await process.wait()
+
+
+class Relay:
+    """Forwards TCP connections to a server port that may be down for a while (then a
+    connection just closes, as if refused); while ``drop_replies`` is set, whatever the
+    server sends is thrown away."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.drop_replies = False
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        self.port = listeners[0].socket.getsockname()[1]
+        task_status.started()
+        await trio.serve_listeners(self._handle, listeners)
+
+    async def _handle(self, client: trio.SocketStream) -> None:
+        try:
+            server = await trio.open_tcp_stream("127.0.0.1", self.target_port)
+        except OSError:
+            await trio.aclose_forcefully(client)
+            return
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._pipe, client, server, False)
+            nursery.start_soon(self._pipe, server, client, True)
+
+    async def _pipe(self, source: trio.SocketStream, sink: trio.SocketStream, replies: bool) -> None:
+        try:
+            while data := await source.receive_some(65536):
+                if not (replies and self.drop_replies):
+                    await sink.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await trio.aclose_forcefully(sink)
+            await trio.aclose_forcefully(source)
 
 
 async def _resend(client: WireClient, request_id: int, **fields: object) -> MoveResult:
@@ -115,3 +162,42 @@ async def test_a_move_resent_after_kill_9_and_restart_gets_its_original_reply(
     assert [(m.version, m.move) for m in moves] == [(1, {"cell": 4}), (2, {"cell": 0}), (3, {"cell": 8})]
     assert moves[2].request_id not in (ALICE_ID, BOB_ID, None)
     assert resimulate(loaded).version == 3
+
+
+async def test_the_sdk_resends_its_move_after_the_restart_and_gets_the_original_version(
+    tmp_path: Path,
+) -> None:
+    process, port = await start_serve(tmp_path)
+    try:
+        async with trio.open_nursery() as nursery:
+            relay = Relay(port)
+            await nursery.start(relay.serve)
+            quick = Backoff(initial=0.05, maximum=0.5, max_attempts=None)
+            async with connect(relay.url, name="alice", backoff=quick) as alice:
+                server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+                bob = await open_client(server, nursery, "bob")
+                room_id = (await alice.create_room("tictactoe", players=2)).room.room_id
+                await bob.call(JoinRoom, JoinResult, room_id=room_id)
+                log = tmp_path / "replays" / f"{room_id}-1.gsr"
+                versions: list[int] = []
+
+                async def move() -> None:
+                    versions.append(await alice.move(room_id, {"cell": 4}, version=0))
+
+                with trio.fail_after(30):  # hang guard only
+                    async with trio.open_nursery() as moving:
+                        relay.drop_replies = True  # the reply will not arrive
+                        moving.start_soon(move)
+                        (logged,) = await _logged_moves(log, 1)
+                        await _kill_9(process)
+                        relay.drop_replies = False
+                        process, _ = await start_serve(tmp_path, port)
+                assert versions == [1] and alice.reconnects >= 1
+                assert alice.states[room_id].version == 1
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    moves = [r for r in load_match(log).records if isinstance(r, Moved)]
+    assert moves == [logged] and logged.seat == 0 and logged.request_id is not None
