@@ -8,7 +8,9 @@ lenient about extra keys, so a later minor addition can be read by this code.
 Versions: the header carries ``"format"`` (always ``FORMAT_NAME``) and ``"v"``. A file
 of version ``v`` < ``FORMAT_VERSION`` is read by passing each of its maps through
 ``_UPGRADES[v]``, ``_UPGRADES[v + 1]``, ... before decoding, so the classes only ever
-describe the current version. Version 1 is the first, so there are no upgrades yet.
+describe the current version.
+
+Version 2 added ``request_id`` to ``move`` maps (optional; absent means None).
 """
 
 from __future__ import annotations
@@ -56,8 +58,20 @@ TAGS: dict[type, str] = {
 _CLASSES: dict[str, type] = {tag: cls for cls, tag in TAGS.items()}
 HEADER_TAG = "header"
 
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 only added the optional ``request_id`` of a ``move``: a version-1 map
+    lacks it, which decodes as None (no request is known to have caused the move).
+
+    The map passes unchanged, so the records a version-2 server appends to a version-1
+    log it recovered (the header keeps ``v`` 1) keep their request ids.
+    """
+    return data
+
+
 #: Map upgraders: ``_UPGRADES[v]`` turns a version-``v`` map into a version-``v + 1`` map.
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 # Payloads are at most framing.MAX_PAYLOAD bytes, which bounds what unpacking allocates.
 _MAX_SEATS = 64
@@ -195,6 +209,7 @@ _SCHEMAS: dict[type, tuple[tuple[str, _Checker, bool], ...]] = {
         ("move", _data, True),
         ("time_used_ms", _nonneg, False),
         ("clocks", _opt_ints, False),
+        ("request_id", _opt_nonneg, False),
     ),
     TimedOut: (
         ("at", _int, True),

@@ -28,7 +28,8 @@ from gameserver.protocol.messages import ClockSettings
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
 #: The format version this code writes. Older versions keep loading (see codec.py).
-FORMAT_VERSION = 1
+#: Version 2 added ``Moved.request_id``.
+FORMAT_VERSION = 2
 
 
 class OccupantKind(enum.Enum):
@@ -142,6 +143,11 @@ class Moved:
     time_used_ms: int = 0
     #: Every seat's remaining bank after the move (increment included); None if untimed.
     clocks: tuple[int, ...] | None = attrs.field(default=None, converter=_optional_tuple_of_ints)
+    #: The id of the player's ``move`` request that made it, so a restarted server can
+    #: answer a resent request with its original reply. The sender is the seat's player
+    #: (see ``applied.seat_players``). None for a move no request caused (a bot's, a
+    #: strategy's during a takeover) and in logs older than format version 2.
+    request_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -110,9 +110,12 @@ class RecordingMatch:
         if self.recorder.hash_due:
             self.recorder.append(StateHash(at=self.now, version=self.version, hash=self.hash()))
 
-    def move(self, seat: int, move: Any, think_ms: int = 1500) -> None:
+    def move(
+        self, seat: int, move: Any, think_ms: int = 1500, *, request_id: int | None = None
+    ) -> None:
         """``think_ms`` pass, then ``seat`` makes ``move``; its clock is charged for its
-        whole turn so far (time away included) and gets the increment."""
+        whole turn so far (time away included) and gets the increment. ``request_id``: the
+        id of the player's request that made it, if any (recorded for at-most-once)."""
         self._elapsed_ms += think_ms
         now = self._clock_now()
         used = self.clocks.elapsed_ms(seat, now)
@@ -126,6 +129,7 @@ class RecordingMatch:
                 move=move,
                 time_used_ms=used,
                 clocks=self.clocks.banks_now(now),
+                request_id=request_id,
             )
         )
 

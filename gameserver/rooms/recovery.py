@@ -19,6 +19,7 @@ import trio
 
 from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import records
+from gameserver.replays.applied import applied_requests
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.recorder import MatchRecorder
 from gameserver.replays.recovery import RecoveredMatch, find_unfinished
@@ -105,6 +106,9 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         match_number=_match_number(header.match_id, header.room_id),
         banks=recovered.clocks,
         recorder=recorder,
+        applied=applied_requests(
+            header, recovered.loaded.records, window=service.config.rooms.dedupe_window
+        ),
     )
     return room
 

@@ -22,13 +22,21 @@ import trio
 
 from gameserver.games.base import Termination, state_hash
 from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.messages import ClockSettings, MatchOver, OutcomeInfo, RoomStatus
+from gameserver.protocol.messages import (
+    ClockSettings,
+    MatchOver,
+    MoveResult,
+    OutcomeInfo,
+    Reply,
+    RoomStatus,
+)
 from gameserver.replays import records
+from gameserver.replays.applied import AppliedRequests
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.rooms.clock import Clocks
 from gameserver.rooms.journal import StorageUnavailable, match_header, wall_ms
 from gameserver.rooms.match import Match
-from gameserver.rooms.room_fanout import RoomFanout, outcome_info
+from gameserver.rooms.room_fanout import RoomFanout, outcome_info, payload_of
 from gameserver.rooms.seats import Seat
 
 log = logging.getLogger(__name__)
@@ -51,9 +59,14 @@ class MatchFlow(RoomFanout):
         match_number: int,
         banks: tuple[int, ...] | None,
         recorder: AsyncMatchRecorder | None,
+        applied: AppliedRequests,
     ) -> None:
         """Continue a recovered match (before ``run``): its seated players get a grace
-        period from now to resume with their tokens."""
+        period from now to resume with their tokens. ``applied`` (from the log, see
+        ``replays.applied``): moves resent with these ids get their original reply."""
+        for (player_id, request_id), version in applied.items():
+            reply = Reply(id=request_id, result=MoveResult(version=version))
+            self._applied[(player_id, request_id)] = payload_of(reply)
         self.match = match
         self.match_number = match_number
         self.status = RoomStatus.PLAYING

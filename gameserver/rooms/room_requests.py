@@ -65,6 +65,7 @@ class RoomRequests(RoomSeating):
                 move=command.move,
                 time_used_ms=used,
                 clocks=self._banks(now),
+                request_id=command.request_id,
             )
         )
         payload = self._reply(command.player, command.request_id, MoveResult(version=match.version))

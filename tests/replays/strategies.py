@@ -80,6 +80,8 @@ records: st.SearchStrategy[Record] = st.one_of(
         move=plain_data,
         time_used_ms=millis,
         clocks=clocks,
+        # Protocol request ids are below 2**53.
+        request_id=st.none() | st.integers(min_value=0, max_value=2**53 - 1),
     ),
     st.builds(TimedOut, at=at, seat=seat_index, version=version, clocks=clocks),
     st.builds(Resigned, at=at, seat=seat_index, version=version, clocks=clocks),
