@@ -41,8 +41,16 @@ async def open_coredis(
     client: coredis.Redis[bytes] = coredis.Redis.from_url(
         url, connect_timeout=connect_timeout, stream_timeout=reply_timeout
     )
-    async with client:
-        yield CoredisAPI(client)
+    try:
+        async with client:
+            yield CoredisAPI(client)
+    except BaseExceptionGroup as group:
+        # The client runs its pool in a task group, which wraps whatever leaves the
+        # block in a group: hand the one exception on as it was raised.
+        if len(group.exceptions) != 1:
+            raise
+        inner = group.exceptions[0]
+        raise inner from inner.__cause__
 
 
 def _raw(value: str | bytes) -> bytes:

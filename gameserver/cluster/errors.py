@@ -10,7 +10,7 @@
      ├── NodeIdInUse           another live process holds this node id's lease
      ├── RoomHeld              the room is owned by a node whose lease is alive
      ├── Fenced                this node may no longer write for the room: step down
-     │    ├── StaleOwner       another node claimed the room (a newer epoch), or it was released
+     │    ├── StaleOwner       the room has a newer epoch (claimed again) or was released
      │    └── LeaseLost        this node's lease expired (or was never taken)
      └── LogConflict           the stream does not end where the appender believes it does
 
@@ -53,7 +53,8 @@ class NodeIdInUse(ClusterError):
 
     def __init__(self, node_id: str, retry_after: float) -> None:
         super().__init__(
-            f"node id {node_id!r} is in use by a live node (its lease runs {retry_after:.1f} s more)"
+            f"node id {node_id!r} is in use by a live node "
+            f"(its lease runs {retry_after:.1f} s more)"
         )
         self.node_id = node_id
         self.retry_after = retry_after

@@ -96,7 +96,8 @@ class NodeLease:
 
     async def heartbeat(self) -> None:
         """Extend the lease to ``lease_time`` from now; raise ``LeaseLost`` if it expired."""
-        reply = await self._run(HEARTBEAT, [self.keys.node(self.node_id)], [self.token, self._lease_ms])
+        keys = [self.keys.node(self.node_id)]
+        reply = await self._run(HEARTBEAT, keys, [self.token, self._lease_ms])
         if reply[0] != "ok":
             raise LeaseLost(self.node_id)
 
@@ -118,7 +119,11 @@ class NodeLease:
         """Own ``room_id`` at a new epoch (or at the current one if this node already
         owns it). Raise ``RoomHeld`` if a live node owns it, ``LeaseLost`` if this node's
         own lease is gone."""
-        keys = [self.keys.room(room_id), self.keys.node(self.node_id), self.keys.node_rooms(self.node_id)]
+        keys = [
+            self.keys.room(room_id),
+            self.keys.node(self.node_id),
+            self.keys.node_rooms(self.node_id),
+        ]
         args: list[str | int] = [self.node_id, self.token, room_id, self.keys.prefix]
         reply = await self._run(CLAIM, keys, args)
         if reply[0] == "lost":

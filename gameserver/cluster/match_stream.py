@@ -183,7 +183,9 @@ def parse_payloads(where: str, payloads: Sequence[bytes]) -> LoadedMatch:
         try:
             records.append(record_from_data(unpack(payload), header.format_version))
         except CorruptRecord as exc:
-            raise CorruptReplay(f"{where}: entry 0-{position} is not a valid record: {exc}") from None
+            raise CorruptReplay(
+                f"{where}: entry 0-{position} is not a valid record: {exc}"
+            ) from None
     size = len(framing.MAGIC) + sum(framing.FRAME_HEAD.size + len(p) for p in payloads)
     return LoadedMatch(
         path=None, header=header, records=tuple(records), valid_bytes=size, torn_tail=False
