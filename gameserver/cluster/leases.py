@@ -73,8 +73,8 @@ class NodeLease:
         self.node_id = check_node_id(node_id)
         self.lease_time = lease_time
         self.keys = KeyLayout(prefix)
-        #: Tells this process's lease from an earlier process's under the same node id.
-        self.token = secrets.token_hex(16)
+        #: Tells this registration's lease from any earlier one under the same node id.
+        self.token = ""
 
     @property
     def _lease_ms(self) -> int:
@@ -88,7 +88,12 @@ class NodeLease:
         return reply
 
     async def register(self) -> None:
-        """Take this node id's lease; raise ``NodeIdInUse`` if a live process holds it."""
+        """Take this node id's lease; raise ``NodeIdInUse`` if a live process holds it.
+
+        Each registration has a new token, so after ``LeaseLost`` registering again
+        does not revive the old claims: every room is claimed anew, at a new epoch.
+        """
+        self.token = secrets.token_hex(16)
         keys = [self.keys.node(self.node_id), self.keys.nodes]
         reply = await self._run(REGISTER, keys, [self.token, self._lease_ms, self.node_id])
         if reply[0] == "in_use":

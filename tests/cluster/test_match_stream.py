@@ -100,6 +100,14 @@ async def test_an_append_after_the_lease_expired_is_refused(redis_api: RedisAPI)
             except LeaseLost:
                 break
             await trio.sleep(0.05)
+    # Registering again does not revive the old claim: the room is claimed anew.
+    await node.register()
+    with pytest.raises(LeaseLost):
+        await recorder.append(original.records[0])
+    again = await node.claim("room-1")
+    assert again.epoch == claim.epoch + 1
+    continued = await streams.reopen(again, await streams.load(original.header.match_id))
+    await continued.append(original.records[0])
 
 
 async def test_a_retried_append_is_applied_once(redis_api: RedisAPI) -> None:
