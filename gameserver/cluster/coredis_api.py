@@ -4,18 +4,19 @@ coredis is built on anyio, so it runs natively under Trio (no asyncio bridge, no
 threads): its sockets are Trio sockets and its waits are Trio checkpoints, so a Trio
 cancel scope cancels a call like any other.
 
-Measured here (2 shared cores, Python 3.11, coredis 6.9.0, Redis 7.0.15 on loopback,
-``appendfsync always`` on ext4; ``bench/``-style loop of 2,000 sequential calls in one
-Trio task, ``time.process_time`` of the client process only):
+Measured with ``bench/cluster_calls.py`` (coredis 6.9.0 under Trio 0.35, Redis 7.0.15 on
+loopback with ``appendfsync always`` on ext4, Python 3.11; one task, sequential calls;
+the 2-core machine was shared with other jobs, so figures vary about 2x between runs).
+Client CPU per call, user + kernel time of this process:
 
-- ``PING``: about 0.2-0.3 ms of client CPU per command (wall p50 about 0.3 ms);
-- the fenced append (``EVALSHA`` of ``scripts.APPEND`` with one 80-byte record): about
-  0.3-0.4 ms of client CPU per call, wall p50 about 0.6 ms of which the fdatasync is
-  most (see docs/cluster.md for the figures of the last run and how to repeat it).
+- ``CONFIG GET``, the cheapest round trip: 0.25-0.39 ms (wall p50 0.24-0.52 ms);
+- a claim that finds the room already ours (one ``EVALSHA``, no write): 0.26-0.33 ms;
+- the fenced append of one 80-byte record (one ``EVALSHA``, fdatasync'ed by Redis before
+  it replies): 0.47-0.68 ms, wall p50 0.70-1.19 ms. The longer wait costs the client
+  extra wake-ups: with ``appendfsync no`` the same append costs about 0.35 ms.
 
-Most of the client's CPU is coredis's own request machinery (its command objects,
-response callbacks and anyio's task plumbing), not parsing: the figures barely change
-with the payload size.
+Nearly all of it is user time in coredis's request machinery and anyio's task plumbing
+(the kernel's loopback work is 0.04-0.08 ms); it hardly changes with the payload size.
 """
 
 from __future__ import annotations
