@@ -16,7 +16,7 @@ Client CPU per call, user + kernel time of this process:
   extra wake-ups: with ``appendfsync no`` the same append costs about 0.35 ms.
 
 Nearly all of it is user time in coredis's request machinery and anyio's task plumbing
-(the kernel's loopback work is 0.04-0.08 ms); it hardly changes with the payload size.
+(the kernel's loopback work is 0.04-0.08 ms); a 4 KB record costs about what an 80-byte one does.
 """
 
 from __future__ import annotations
