@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from gameserver.cluster.leases import Claim, NodeLease
+from gameserver.cluster.match_stream import MatchStreams
 from gameserver.cluster.redis_api import RedisAPI, open_redis
+from gameserver.replays.loader import LoadedMatch
 
 #: How long a starting Redis may take to answer PING (a hang guard, not a timing assert).
 START_TIMEOUT = 30.0
@@ -97,3 +100,26 @@ async def redis_api(redis_server: RedisServer) -> AsyncIterator[RedisAPI]:
     """A ``RedisAPI`` connected to ``redis_server``."""
     async with open_redis(redis_server.url) as api:
         yield api
+
+
+# -- match logs to write (the committed samples of tests/replays) ---------------------
+
+SAMPLES = Path(__file__).resolve().parent.parent / "replays" / "samples"
+SAMPLE = SAMPLES / "v1-liarsdice-three-bots.gsr"
+UNFINISHED = SAMPLES / "v1-connect4-crashed.gsr"
+
+
+async def owner(api: RedisAPI, room_id: str, node_id: str = "node-a") -> tuple[NodeLease, Claim]:
+    """A registered node (lease of 30 s, no heartbeats) and its claim of ``room_id``."""
+    node = NodeLease(api, node_id, lease_time=30)
+    await node.register()
+    return node, await node.claim(room_id)
+
+
+async def write_log(streams: MatchStreams, claim: Claim, loaded: LoadedMatch) -> None:
+    """Record ``loaded`` through the fenced append, a few records per call as a room does."""
+    recorder = await streams.create(claim, loaded.header)
+    records = list(loaded.records)
+    while records:
+        batch, records = records[:3], records[3:]
+        await recorder.append_many(batch)

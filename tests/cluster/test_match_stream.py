@@ -3,8 +3,6 @@ stream back into exactly the records of the ``.gsr`` file it was written from.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import trio
 
@@ -15,29 +13,11 @@ from gameserver.cluster.match_stream import MatchStreams, check_durable
 from gameserver.cluster.redis_api import RedisAPI
 from gameserver.replays.codec import encode_header, encode_record
 from gameserver.replays.errors import CorruptReplay, RecorderError
-from gameserver.replays.loader import LoadedMatch, load_match
+from gameserver.replays.loader import load_match
 from gameserver.replays.records import Disconnected, Reconnected
 from gameserver.replays.simulate import resimulate
 
-SAMPLES = Path(__file__).resolve().parent.parent / "replays" / "samples"
-SAMPLE = SAMPLES / "v1-liarsdice-three-bots.gsr"
-UNFINISHED = SAMPLES / "v1-connect4-crashed.gsr"
-
-
-async def owner(api: RedisAPI, room_id: str, node_id: str = "node-a") -> tuple[NodeLease, Claim]:
-    node = NodeLease(api, node_id, lease_time=30)
-    await node.register()
-    return node, await node.claim(room_id)
-
-
-async def write_log(streams: MatchStreams, claim: Claim, loaded: LoadedMatch) -> None:
-    """Record ``loaded`` through the fenced append, a few records per call as a room does."""
-    recorder = await streams.create(claim, loaded.header)
-    records = list(loaded.records)
-    while records:
-        batch, records = records[:3], records[3:]
-        await recorder.append_many(batch)
-
+from .conftest import SAMPLE, UNFINISHED, owner, write_log
 
 async def test_a_stream_holds_the_records_of_the_file(redis_api: RedisAPI) -> None:
     streams = MatchStreams(redis_api)

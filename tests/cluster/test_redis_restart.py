@@ -12,8 +12,7 @@ from gameserver.cluster.match_stream import MatchStreams
 from gameserver.cluster.redis_api import open_redis
 from gameserver.replays.loader import load_match
 
-from .conftest import RedisServer
-from .test_match_stream import SAMPLE
+from .conftest import SAMPLE, RedisServer
 
 
 async def test_acknowledged_appends_survive_a_redis_crash(redis_server: RedisServer) -> None:

@@ -15,8 +15,7 @@ from gameserver.cluster.redis_api import RedisAPI
 from gameserver.replays.loader import load_match
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
 
-from .conftest import RedisServer
-from .test_match_stream import SAMPLE, UNFINISHED, owner, write_log
+from .conftest import SAMPLE, UNFINISHED, RedisServer, owner, write_log
 
 
 def replay(*args: str) -> subprocess.CompletedProcess[str]:
