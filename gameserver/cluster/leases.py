@@ -80,12 +80,14 @@ class NodeLease:
     def _lease_ms(self) -> int:
         return max(1, round(self.lease_time * 1000))
 
-    async def _run(self, script: Script, keys: list[str], args: list[str | int]) -> list[Reply]:
+    async def _run(
+        self, script: Script, keys: list[str], args: list[str | int]
+    ) -> tuple[str, list[Reply]]:
+        """Run ``script``; return its status (``"ok"`` or why not) and the rest of its reply."""
         reply = await self.api.run_script(script, keys, args)
         if not isinstance(reply, list) or not reply:
             raise ClusterError(f"unexpected reply to {script.name}: {reply!r}")
-        reply[0] = _text(reply[0])
-        return reply
+        return _text(reply[0]), reply[1:]
 
     async def register(self) -> None:
         """Take this node id's lease; raise ``NodeIdInUse`` if a live process holds it.
@@ -95,15 +97,15 @@ class NodeLease:
         """
         self.token = secrets.token_hex(16)
         keys = [self.keys.node(self.node_id), self.keys.nodes]
-        reply = await self._run(REGISTER, keys, [self.token, self._lease_ms, self.node_id])
-        if reply[0] == "in_use":
-            raise NodeIdInUse(self.node_id, max(0, int(reply[1])) / 1000)
+        status, rest = await self._run(REGISTER, keys, [self.token, self._lease_ms, self.node_id])
+        if status == "in_use":
+            raise NodeIdInUse(self.node_id, max(0, int(rest[0])) / 1000)
 
     async def heartbeat(self) -> None:
         """Extend the lease to ``lease_time`` from now; raise ``LeaseLost`` if it expired."""
         keys = [self.keys.node(self.node_id)]
-        reply = await self._run(HEARTBEAT, keys, [self.token, self._lease_ms])
-        if reply[0] != "ok":
+        status, _rest = await self._run(HEARTBEAT, keys, [self.token, self._lease_ms])
+        if status != "ok":
             raise LeaseLost(self.node_id)
 
     async def keep_alive(self) -> None:
@@ -130,20 +132,20 @@ class NodeLease:
             self.keys.node_rooms(self.node_id),
         ]
         args: list[str | int] = [self.node_id, self.token, room_id, self.keys.prefix]
-        reply = await self._run(CLAIM, keys, args)
-        if reply[0] == "lost":
+        status, rest = await self._run(CLAIM, keys, args)
+        if status == "lost":
             raise LeaseLost(self.node_id)
-        if reply[0] == "held":
-            raise RoomHeld(room_id, _text(reply[1]), int(reply[2]))
-        return Claim(room_id, self.node_id, int(reply[1]))
+        if status == "held":
+            raise RoomHeld(room_id, _text(rest[0]), int(rest[1]))
+        return Claim(room_id, self.node_id, int(rest[0]))
 
     async def release(self, claim: Claim) -> None:
         """Give up the room (it closed). The epoch stays: a later claim continues from
         it. Raise ``StaleOwner`` if the claim is no longer the room's."""
         keys = [self.keys.room(claim.room_id), self.keys.node_rooms(self.node_id)]
-        reply = await self._run(RELEASE, keys, [self.node_id, claim.epoch, claim.room_id])
-        if reply[0] == "stale":
-            raise StaleOwner(claim.room_id, _text(reply[1]), int(reply[2]), claim.epoch)
+        status, rest = await self._run(RELEASE, keys, [self.node_id, claim.epoch, claim.room_id])
+        if status == "stale":
+            raise StaleOwner(claim.room_id, _text(rest[0]), int(rest[1]), claim.epoch)
 
     async def orphaned_rooms(self) -> list[str]:
         """The rooms whose owners' leases are gone: claim each to take it over.
