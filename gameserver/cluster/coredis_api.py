@@ -6,17 +6,18 @@ cancel scope cancels a call like any other.
 
 Measured with ``bench/cluster_calls.py`` (coredis 6.9.0 under Trio 0.35, Redis 7.0.15 on
 loopback with ``appendfsync always`` on ext4, Python 3.11; one task, sequential calls;
-the 2-core machine was shared with other jobs, so figures vary about 2x between runs).
-Client CPU per call, user + kernel time of this process:
+the 2-core machine and its disk were shared with other jobs, so these are ranges over
+five runs). Client CPU per call, user + kernel time of this process:
 
 - ``CONFIG GET``, the cheapest round trip: 0.25-0.39 ms (wall p50 0.24-0.52 ms);
-- a claim that finds the room already ours (one ``EVALSHA``, no write): 0.26-0.33 ms;
+- a claim that finds the room already ours (one ``EVALSHA``, no write): 0.26-0.39 ms;
 - the fenced append of one 80-byte record (one ``EVALSHA``, fdatasync'ed by Redis before
-  it replies): 0.47-0.68 ms, wall p50 0.70-1.19 ms. The longer wait costs the client
-  extra wake-ups: with ``appendfsync no`` the same append costs about 0.35 ms.
+  it replies): 0.47-0.70 ms, wall p50 0.70-1.9 ms. The longer wait costs the client
+  extra wake-ups: with Redis's files on tmpfs the same append costs 0.35 ms (p50 0.42).
 
 Nearly all of it is user time in coredis's request machinery and anyio's task plumbing
-(the kernel's loopback work is 0.04-0.08 ms); a 4 KB record costs about what an 80-byte one does.
+(the kernel's loopback work is 0.02-0.08 ms); a 4 KB record costs about what an 80-byte
+one does. docs/cluster.md keeps these figures with the conditions.
 """
 
 from __future__ import annotations
