@@ -26,12 +26,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     # interface.
     "rooms": frozenset({"games", "protocol", "replays", "sessions"}),
     "sessions": frozenset({"ws", "games", "protocol", "replays", "rooms"}),
+    # Cluster mode: leases, fencing and match logs in Redis (the only Redis client user).
+    "cluster": frozenset({"games", "protocol", "replays"}),
     "startup": frozenset(),
     "web": frozenset({"ws", "games", "protocol", "replays", "rooms", "sessions", "startup"}),
     "client": frozenset({"ws", "games", "protocol"}),
     "app": frozenset({"ws", "protocol", "rooms", "sessions", "startup", "web"}),
     "commands": frozenset(
-        {"ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "web", "client", "app"}
+        {
+            "ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "web",
+            "client", "app", "cluster",
+        }
     ),
     "cli": frozenset({"commands"}),
     "__main__": frozenset({"cli"}),

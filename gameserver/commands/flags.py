@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gameserver.cluster.keys import check_node_id
+from gameserver.cluster.urls import check_redis_url
 from gameserver.games.base import InvalidOptions, check_players
 from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
@@ -31,6 +33,7 @@ __all__ = [
     "existing_directory",
     "game_name",
     "log_level",
+    "node_id",
     "non_negative_float",
     "non_negative_int",
     "origin",
@@ -40,6 +43,7 @@ __all__ = [
     "positive_int",
     "rate_burst",
     "readable_file",
+    "redis_url",
     "websocket_url",
 ]
 
@@ -187,6 +191,24 @@ def websocket_url(text: str) -> str:
     if given_port == 0:
         raise Invalid(f"{text!r} has port 0; {allowed} with PORT 1-{MAX_PORT}")
     return text
+
+
+def redis_url(text: str) -> str:
+    """A ``redis://`` or ``rediss://`` URL with a host and, if given, a port and a database."""
+    if "#" in text:
+        raise Invalid(f"{text!r} has a '#' part; the server takes a Redis URL only")
+    try:
+        return check_redis_url(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def node_id(text: str) -> str:
+    """A cluster node id: 1 to 64 letters, digits, '_', '-' or '.'."""
+    try:
+        return check_node_id(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def origin(text: str) -> str:
