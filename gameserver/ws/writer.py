@@ -122,10 +122,12 @@ class Writer:
 
         Returns True when it was handed to the kernel (the writer task finishes what the
         kernel did not take); False, with nothing written, when another write is in
-        progress or the stream is not plain TCP.
+        progress, bytes the kernel did not take last time still wait for the writer
+        task (the peer is behind: the caller's queue, with its limit, is the place for
+        more), or the stream is not plain TCP.
         """
         sock = self._socket
-        if sock is None or self._busy:
+        if sock is None or self._busy or self._unsent:
             return False
         fd = sock.fileno()
         if fd < 0:
