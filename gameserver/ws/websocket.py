@@ -7,10 +7,16 @@ class composed of small parts, each in its own module:
 
 - :class:`~gameserver.ws.writer.Writer` (``writer.py``): the write side: immediate,
   coalesced and non-waiting writes, the writer task, backpressure;
+- :class:`~gameserver.ws.reader.Reader` (``reader.py``): the read side: the next bytes
+  from the stream, waiting at most until the keepalive deadline;
 - :mod:`~gameserver.ws.rawfd`: the raw file-descriptor fast path of a plain TCP
-  socket, used by the writer's non-waiting writes and by the reads here;
+  socket, under the writer's non-waiting writes and the reader's reads;
 - :class:`~gameserver.ws.keepalive_deadlines.KeepaliveDeadlines`: when the next
   keepalive ping is due and when its pong is overdue.
+
+What stays here is the API and what ties the parts together: feeding the connection
+what the reader returns, queueing whole messages, answering pings, keepalive, and how
+the connection ends.
 
 It reads the stream in one of two ways:
 
@@ -44,7 +50,6 @@ How a connection ends, as seen in :attr:`WebSocket.closed` and raised to callers
 from __future__ import annotations
 
 import logging
-import math
 import os
 from typing import Any
 
@@ -57,7 +62,8 @@ from gameserver.ws.events import BinaryMessage, Pong, TextMessage
 from gameserver.ws.exceptions import ConnectionClosed
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 from gameserver.ws.keepalive_deadlines import Due, KeepaliveDeadlines
-from gameserver.ws.rawfd import RECEIVE_SIZE, read_nowait
+from gameserver.ws.rawfd import RECEIVE_SIZE
+from gameserver.ws.reader import Reader
 from gameserver.ws.writer import Writer
 
 __all__ = ["WebSocket", "Message", "OK_CLOSE_CODES", "peer_address"]
@@ -107,10 +113,9 @@ class WebSocket:
     # would otherwise cost over a kilobyte).
     __slots__ = (
         "__weakref__", "_answers_due", "_background", "_close_called", "_closed_event",
-        "_conn", "_initial_data", "_keepalive", "_local_failure", "_message_arrived",
-        "_messages", "_pings", "_progress", "_reading", "_room_for_messages", "_socket",
-        "_stream", "_writer", "closed", "config", "remote_address", "request", "response",
-        "subprotocol",
+        "_conn", "_keepalive", "_local_failure", "_message_arrived", "_messages", "_pings",
+        "_progress", "_reader", "_reading", "_room_for_messages", "_stream", "_writer",
+        "closed", "config", "remote_address", "request", "response", "subprotocol",
     )
 
     def __init__(
@@ -140,10 +145,6 @@ class WebSocket:
         """The peer's socket address (e.g. ``("127.0.0.1", 50123)``), None when unknown."""
         self.closed: ConnectionClosed | None = None
         """None while the connection lives; afterwards, how it ended (see module doc)."""
-        # Bytes the handshake read past its end: the first input to feed.
-        self._initial_data = initial_data
-        # The plain TCP socket under the stream, read through its file descriptor.
-        self._socket = stream.socket if type(stream) is trio.SocketStream else None
         # Whole messages not yet taken by receive(). A list, not a deque: an empty deque
         # takes 760 bytes per idle connection, and at most max_queued_messages wait here.
         self._messages: list[Message] = []
@@ -153,6 +154,7 @@ class WebSocket:
         self._keepalive = KeepaliveDeadlines(
             config.ping_interval, config.ping_timeout, shared=shared_keepalive
         )
+        self._reader = Reader(stream, self._writer, self._keepalive, initial_data=initial_data)
         # Without a nursery, run() reads (background); with one, waiting tasks do.
         self._background = nursery is None
         # Inline: True while a task reads; the others wait for _progress, which is made
@@ -321,6 +323,7 @@ class WebSocket:
         if self.closed is not None or self._local_failure is not None:
             return
         self._local_failure = ConnectionClosed(code, reason)
+        self._reader.stop()
         self._close_called = True
         conn = self._conn
         if conn.state is _OPEN and not conn.close_sent:
@@ -387,6 +390,7 @@ class WebSocket:
         logger.info("keepalive ping timed out; closing %s", self.remote_address)
         code = CloseCode.INTERNAL_ERROR
         self._local_failure = ConnectionClosed(code, _KEEPALIVE_TIMEOUT)
+        self._reader.stop()
         conn.send_close(code, _KEEPALIVE_TIMEOUT)
         with trio.move_on_after(self.config.close_timeout):
             await self._writer.write_now()
@@ -429,7 +433,7 @@ class WebSocket:
     async def _read_until_closed(self) -> None:
         """Background: read and queue until the connection is over."""
         conn = self._conn
-        data, self._initial_data = self._initial_data, b""
+        data = b""
         eof = False
         while True:
             if data:
@@ -449,7 +453,7 @@ class WebSocket:
             ):
                 room = self._room_for_messages = trio.Event()
                 await room.wait()
-            chunk = await self._receive_chunk()
+            chunk = await self._reader.receive()
             if chunk is None:
                 data = b""
                 if not await self._keepalive_due():
@@ -494,14 +498,11 @@ class WebSocket:
             if not conn.should_close_transport:
                 if writer.owed:
                     writer.flush_nowait()
-                data, self._initial_data = self._initial_data, b""
-                if not data:
-                    chunk = await self._receive_chunk()
-                    if chunk is None:
-                        if await self._keepalive_due():
-                            return
-                        chunk, eof = b"", True
-                    data = chunk
+                data = await self._reader.receive()
+                if data is None:  # a keepalive deadline passed
+                    if await self._keepalive_due():
+                        return
+                    data, eof = b"", True
                 if data:
                     conn.receive_data(data)
                 elif not eof:
@@ -536,74 +537,6 @@ class WebSocket:
         await self._say_goodbye(eof)
         with trio.CancelScope(shield=True):
             await self._finish()
-
-    # -- reading the stream ----------------------------------------------------------------
-
-    async def _receive_chunk(self) -> bytes | None:
-        """Read from the stream until the next keepalive deadline: the bytes read (b""
-        when the stream ended or broke), or None when the deadline passed first.
-
-        Over plain TCP it reads the socket's file descriptor itself (see
-        :mod:`gameserver.ws.rawfd`): an idle connection then waits in fewer, smaller
-        frames than those of ``SocketStream.receive_some``, about 1 KB less per
-        connection.
-        """
-        if self._local_failure is not None:
-            return b""  # aborted: read nothing more
-        due = self._read_deadline()
-        if self._writer.owed > self.config.write_limit:
-            # We owe the peer more than write_limit (pongs for a ping flood, say) and it
-            # is not reading: read nothing more until the writer has caught up, so what
-            # we hold for it stays bounded and TCP pushes back on the peer instead.
-            with trio.move_on_at(due) as timer:
-                await self._writer.until_drained()
-            if timer.cancelled_caught:
-                return None
-        sock = self._socket
-        if sock is None:
-            return await self._receive_from_stream(due)
-        await trio.lowlevel.checkpoint_if_cancelled()
-        fd = sock.fileno()
-        waited = False
-        while True:
-            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
-                return b""
-            data = read_nowait(fd)
-            if data is not None:
-                break
-            try:
-                if due == math.inf:  # no timer, no cancel scope
-                    await trio.lowlevel.wait_readable(fd)
-                else:
-                    with trio.move_on_at(due) as timer:
-                        await trio.lowlevel.wait_readable(fd)
-                    if timer.cancelled_caught:
-                        return None
-            except trio.ClosedResourceError:
-                return b""
-            waited = True
-        if not waited:
-            # Still a schedule point, so a flood cannot starve other connections.
-            await trio.lowlevel.cancel_shielded_checkpoint()
-        return data
-
-    def _read_deadline(self) -> float:
-        """When the next read must stop for keepalive; the first read starts the clock
-        (not the constructor, which may run outside Trio)."""
-        keepalive = self._keepalive
-        if keepalive.ping_due is None:
-            keepalive.start(trio.current_time())
-        return keepalive.read_deadline
-
-    async def _receive_from_stream(self, due: float) -> bytes | None:
-        """``_receive_chunk`` for streams that are not plain TCP (TLS, memory)."""
-        try:
-            with trio.move_on_at(due):
-                chunk = await self._stream.receive_some(RECEIVE_SIZE)
-                return chunk if type(chunk) is bytes else bytes(chunk)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return b""
-        return None
 
     # -- what arrived ----------------------------------------------------------------------
 

@@ -95,6 +95,12 @@ class Writer:
         """Bytes queued or taken but not yet accepted by the stream."""
         return self._conn.bytes_to_send + len(self._unsent)
 
+    @property
+    def over_limit(self) -> bool:
+        """True while more than ``write_limit`` bytes are owed: stop reading from a peer
+        that does not read what we send (see :meth:`until_drained`)."""
+        return self._conn.bytes_to_send + len(self._unsent) > self._write_limit
+
     def take(self) -> bytes:
         """Everything due for the socket, in order: unsent bytes, then newly queued frames."""
         data = self._conn.data_to_send()
