@@ -15,8 +15,8 @@ class composed of small parts, each in its own module:
   keepalive ping is due and when its pong is overdue.
 
 What stays here is the API and what ties the parts together: feeding the connection
-what the reader returns, queueing whole messages, answering pings, keepalive, and how
-the connection ends.
+what the reader returns, queueing the whole messages that come out, getting pongs and
+close answers written, acting on keepalive deadlines, and how the connection ends.
 
 It reads the stream in one of two ways:
 

@@ -86,6 +86,7 @@ class Writer:
         # out before anything queued later.
         self._unsent = b""
         self._queued_bytes = 0
+        # The stream failed or the connection ended: senders waiting for room give up.
         self._failed = False
 
     # -- what is owed ----------------------------------------------------------------------
@@ -99,7 +100,7 @@ class Writer:
     def over_limit(self) -> bool:
         """True while more than ``write_limit`` bytes are owed: stop reading from a peer
         that does not read what we send (see :meth:`until_drained`)."""
-        return self._conn.bytes_to_send + len(self._unsent) > self._write_limit
+        return self.owed > self._write_limit
 
     def take(self) -> bytes:
         """Everything due for the socket, in order: unsent bytes, then newly queued frames."""
