@@ -55,6 +55,7 @@ from gameserver.protocol.messages import (
 )
 from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.ws.client import connect as ws_connect
+from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.websocket import WebSocket
 
@@ -74,7 +75,7 @@ DEFAULT_MAX_RATE = 40.0
 
 # The server closes with 1000 only on purpose (e.g. the player resumed elsewhere);
 # reconnecting then would fight the other connection.
-_NO_RECONNECT_CODES = frozenset({1000})
+_NO_RECONNECT_CODES = frozenset({CloseCode.NORMAL})
 
 @attrs.frozen(kw_only=True)
 class Backoff:
@@ -317,7 +318,7 @@ class Session:
         if ws is not None:
             with trio.move_on_after(2) as scope:
                 scope.shield = True
-                await ws.close(1000)
+                await ws.close(CloseCode.NORMAL)
         self._cancel.cancel()
 
     # -- internals ---------------------------------------------------------------------
@@ -446,7 +447,7 @@ class Session:
                 self._ws = None
                 self._lost_connection()
                 with trio.CancelScope(shield=True), trio.move_on_after(2):
-                    await ws.close(1000)
+                    await ws.close(CloseCode.NORMAL)
         if failure is not None:
             raise failure
         return ws
@@ -513,7 +514,7 @@ class Session:
 
     def _finish(self, error: ConnectionLost) -> None:
         if not self._final_reported:
-            self._emit(Disconnected(code=1000, reason="closed by the client", final=True))
+            self._emit(Disconnected(code=CloseCode.NORMAL, reason="closed by the client", final=True))
         self._dead = self._dead or error
         for pending in self._pending.values():
             if not pending.done.is_set():
@@ -543,7 +544,7 @@ class Session:
                 message = decode_server_message(data, self._limits)
             except RequestError as error:
                 logger.warning("undecodable server message: %s", error.message)
-                await ws.close(1002, "invalid message from server")
+                await ws.close(CloseCode.PROTOCOL_ERROR, "invalid message from server")
                 return
             self._dispatch(message)
 

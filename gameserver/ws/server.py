@@ -27,6 +27,7 @@ import attrs
 import trio
 
 from gameserver.ws import handshake
+from gameserver.ws.codes import CloseCode
 from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
@@ -273,17 +274,17 @@ class _ConnectionRunner:
                 if ws.closed is None:
                     logger.exception("handler failed for %s", ws.remote_address)
                     with trio.CancelScope(shield=True):
-                        await ws.close(1011, "internal error")
+                        await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
                 else:
                     logger.debug("handler ended after the connection closed", exc_info=True)
                 return
-            await ws.close(1000)
+            await ws.close(CloseCode.NORMAL)
         finally:
             # Cancelled (server shutdown): the reader task closes with 1001; inline,
             # this task does, bounded by close_timeout.
             if self.read_inline and ws.closed is None:
                 with trio.CancelScope(shield=True):
-                    await ws.close(1001, "going away")
+                    await ws.close(CloseCode.GOING_AWAY, "going away")
 
 
 async def serve_websocket(
