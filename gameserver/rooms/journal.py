@@ -55,6 +55,7 @@ def match_header(
     seats: Sequence[Seat],
     clock: ClockSettings | None,
     private: bool,
+    rated: bool = False,
 ) -> records.Header:
     """The header record of a match that starts now with ``seats``."""
     occupants = []
@@ -66,10 +67,13 @@ def match_header(
                 )
             )
         else:
+            account = None if seat.player is None else seat.player.account
             occupants.append(
                 records.Seat(
                     name=seat.name or "",
                     player_id=None if seat.player is None else seat.player.player_id,
+                    account_id=None if account is None else account.account_id,
+                    account_kind=None if account is None else account.kind.value,
                 )
             )
     clock = clock or ClockSettings()
@@ -88,6 +92,7 @@ def match_header(
         server_version=server_version,
         started_at=wall_ms(),
         private=private,
+        rated=rated,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -28,6 +29,8 @@ from gameserver.protocol.messages import (
     RoomStatus,
     RoomSummary,
 )
+from gameserver.ratings.matches import rating_pool
+from gameserver.ratings.matchmaking import nearest_fit
 from gameserver.rooms.clock import validate_clock
 from gameserver.rooms.config import RoomConfig
 from gameserver.sessions.metrics import Metrics
@@ -88,6 +91,10 @@ class Lobby:
         self._listed: set[str] = set()
         #: False once the server is shutting down: no new rooms.
         self.accepting = True
+        #: Called when a recorded match ended (the service rates it; issue 18).
+        self.on_match_finished: Callable[[RoomState, str], None] | None = None
+        # room_id -> (opener's rating, trio time opened) of waiting rated quick rooms
+        self._rated_waits: dict[str, tuple[float, float]] = {}
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -164,6 +171,8 @@ class Lobby:
                 )
             if request.seat in bots:
                 raise RequestError(ErrorCode.INVALID_OPTIONS, f"seat {request.seat} is a bot seat")
+        if request.rated:
+            _check_rated(player, bots)
         self._check_room_limits(player)
         room = self._open_room(
             player,
@@ -173,6 +182,7 @@ class Lobby:
             private=request.private,
             bots=bots,
             clock=clock,
+            rated=request.rated,
         )
         if len(bots) == request.players:
             room.spectate(player)
@@ -240,6 +250,8 @@ class Lobby:
             assert request.room_id is not None
             room = self._public_room(request.room_id)
         self.quota.check(player)
+        if room.rated:
+            _check_rated(player, {})
         seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat)
 
@@ -272,6 +284,9 @@ class Lobby:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
         defaults = game.validate_options({})
         self.quota.check(player)
+        if request.rated:
+            _check_rated(player, {})
+            return self._rated_quick_match(player, game.name, request.players, defaults)
         for room in self.rooms.values():
             if (
                 not room.private
@@ -280,6 +295,7 @@ class Lobby:
                 and room.players == request.players
                 and room.options == defaults
                 and room.clock_settings is None
+                and not room.rated
                 and room.open_seats > 0
                 and not room.is_member(player)
             ):
@@ -296,6 +312,38 @@ class Lobby:
             options=defaults,
         )
         seat = room.join(player)
+        return JoinResult(room=room.summary(), seat=seat)
+
+    def _rated_quick_match(
+        self, player: Player, game: str, players: int, options: dict[str, Any]
+    ) -> JoinResult:
+        """Seat ``player`` in the waiting rated quick room nearest its rating (within
+        the window, ``ratings.matchmaking``), or open one."""
+        pool = rating_pool(game, players)
+        rating = player.ratings.get(pool, 1500.0)
+        now = trio.current_time()
+        waiting = [
+            (room, opener, now - opened)
+            for room_id, (opener, opened) in self._rated_waits.items()
+            if (room := self.rooms.get(room_id)) is not None
+            and not room.closed
+            and room.game.name == game
+            and room.players == players
+            and room.open_seats > 0
+            and not room.is_member(player)
+        ]
+        room = nearest_fit(rating, waiting)
+        if room is None:
+            if not self.accepting:
+                raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+            self._check_room_limits(player)
+            room = self._open_room(
+                player, game, quick=True, players=players, options=options, rated=True
+            )
+            self._rated_waits[room.room_id] = (rating, now)
+        seat = room.join(player)
+        if room.open_seats == 0:
+            self._rated_waits.pop(room.room_id, None)
         return JoinResult(room=room.summary(), seat=seat)
 
     def spectate(self, player: Player, room_id: str) -> JoinResult:
@@ -337,11 +385,27 @@ class Lobby:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
 
+    def match_finished(self, room: RoomState, match_id: str) -> None:
+        """A recorded match ended: hand it to ``on_match_finished`` (ratings)."""
+        if self.on_match_finished is not None:
+            self.on_match_finished(room, match_id)
+
     def room_closed(self, room: RoomState) -> None:
         """A room's task ended: forget it."""
+        self._rated_waits.pop(room.room_id, None)
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]
             self.quota.closed(room.room_id)
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
         self.room_changed(room)
+
+
+def _check_rated(player: Player, bots: dict[int, str]) -> None:
+    """Raise unless ``player`` may sit in a rated room (with these computer seats)."""
+    if player.account is None:
+        raise RequestError(
+            ErrorCode.NOT_REGISTERED, "rated rooms are for accounts: register or log in first"
+        )
+    if bots:
+        raise RequestError(ErrorCode.INVALID_OPTIONS, "a rated room has no computer seats")

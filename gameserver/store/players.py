@@ -37,6 +37,7 @@ __all__ = [
     "RatingPoint",
     "StoreError",
     "StoredRating",
+    "result_of",
 ]
 
 
@@ -107,6 +108,13 @@ class Participant:
     """Average pairwise score: 1 won, 0.5 drew, 0 lost (multi-player: in between)."""
     before: Rating
     after: Rating
+
+
+def result_of(score: float) -> str:
+    """"win", "draw" or "loss" for a participant's average pairwise ``score`` (a
+    multi-player seat counts as winning when it beat at least three quarters of the
+    pairs, losing at most a quarter, drawing in between)."""
+    return "win" if score >= 0.75 else "loss" if score <= 0.25 else "draw"
 
 
 @attrs.frozen(kw_only=True)

@@ -31,6 +31,7 @@ from gameserver.store.players import (
     RatingPoint,
     StoreError,
     StoredRating,
+    result_of,
 )
 
 __all__ = ["DATABASE_FILE", "MIGRATIONS", "SQLitePlayerStore"]
@@ -90,12 +91,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# Scores at or above this count as a win, at or below the loss mark as a loss.
-_WIN, _LOSS = 0.75, 0.25
-
-
-def _column(score: float) -> str:
-    return "wins" if score >= _WIN else "losses" if score <= _LOSS else "draws"
+_COLUMNS = {"win": "wins", "draw": "draws", "loss": "losses"}
 
 
 class SQLitePlayerStore:
@@ -324,7 +320,7 @@ def _record_participant(db: sqlite3.Connection, match: MatchRecord, part: Partic
          before.rating, before.deviation, before.volatility,
          after.rating, after.deviation, after.volatility),
     )
-    column = _column(part.score)
+    column = _COLUMNS[result_of(part.score)]
     db.execute(
         "INSERT INTO ratings (account_id, pool, rating, deviation, volatility, wins, draws,"
         " losses) VALUES (?, ?, ?, ?, ?, 0, 0, 0) ON CONFLICT (account_id, pool) DO UPDATE"
