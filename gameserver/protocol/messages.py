@@ -647,7 +647,7 @@ class RecentMatch:
     """One of the account's latest rated matches."""
 
     match_id: str
-    """The match; its replay is at ``/replays/<match_id>``."""
+    """The match; its replay is ``GET /api/replays/<match_id>`` (docs/replays.md)."""
     game: str
     """Game name."""
     pool: str

@@ -38,6 +38,9 @@ __all__ = ["DATABASE_FILE", "MIGRATIONS", "SQLitePlayerStore"]
 
 #: The database's file name inside the data directory.
 DATABASE_FILE = "players.sqlite3"
+# Another process may hold the write lock for a while (``sqlite3 .backup``, a rebuild):
+# wait rather than fail a rating update.
+BUSY_TIMEOUT = 60.0
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: accounts, keys, ratings, rated matches
@@ -113,7 +116,10 @@ class SQLitePlayerStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (BEGIN in ``_transaction``).
         db = sqlite3.connect(
-            data_dir / DATABASE_FILE, check_same_thread=False, isolation_level=None
+            data_dir / DATABASE_FILE,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT,
         )
         try:
             db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,202 @@
+"""Rated matches end to end: ratings change at the end, profiles and leaderboards show
+them, and ``gameserver ratings rebuild`` reproduces the stored ratings exactly, also
+after a kill -9 of a real ``gameserver serve`` right at the end of a rated match."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import trio
+
+from gameserver.protocol.messages import (
+    AccountResult,
+    Board,
+    CreateRoom,
+    JoinResult,
+    JoinRoom,
+    Leaderboard,
+    LeaderboardResult,
+    MatchOver,
+    Move,
+    MoveResult,
+    Profile,
+    ProfileResult,
+    RatingUpdate,
+    Register,
+    Resign,
+    EmptyResult,
+)
+from gameserver.store.sqlite import DATABASE_FILE
+
+from .conftest import RunningServer, WireClient, open_client
+from .test_crash_recovery import start_serve
+from .test_http import http_get
+
+PASSWORD = "correct horse battery"
+
+
+async def rated_match(first: WireClient, second: WireClient, *, first_wins: bool) -> str:
+    """``first`` opens a rated connect-four room, ``second`` joins; ``first`` wins with
+    four in a row or resigns. Returns the room id once both saw ``match_over``."""
+    joined = await first.call(CreateRoom, JoinResult, game="connect4", players=2, rated=True)
+    room_id = joined.room.room_id
+    await second.call(JoinRoom, JoinResult, room_id=room_id)
+    if first_wins:
+        version = 0
+        for column in (0, 1, 0, 1, 0, 1, 0):
+            mover = first if version % 2 == 0 else second
+            version = (await mover.call(
+                Move, MoveResult, room_id=room_id, version=version, move={"column": column}
+            )).version
+    else:
+        await first.state(room_id)
+        await first.call(Resign, EmptyResult, room_id=room_id)
+    for client in (first, second):
+        await client.wait_for(MatchOver, lambda m: m.room_id == room_id)
+    return room_id
+
+
+async def register(server: RunningServer, nursery: trio.Nursery, name: str) -> WireClient:
+    client = await open_client(server, nursery, name)
+    await client.call(Register, AccountResult, password=PASSWORD)
+    return client
+
+
+def stored_ratings(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every rating and every rated match row, exactly as stored."""
+    db = sqlite3.connect(data_dir / DATABASE_FILE)
+    try:
+        ratings = db.execute("SELECT * FROM ratings ORDER BY account_id, pool").fetchall()
+        rows = db.execute("SELECT * FROM match_players ORDER BY match_id, seat").fetchall()
+    finally:
+        db.close()
+    return ratings, rows
+
+
+def rebuild(tmp_path: Path, data_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gameserver", "ratings", "rebuild",
+         "--replays", str(tmp_path / "replays"), "--data", str(data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("rated ")
+
+
+async def test_a_rated_match_changes_ratings_and_shows_in_profiles(
+    server: RunningServer, nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    alice = await register(server, nursery, "Alice")
+    bob = await register(server, nursery, "Bob")
+    room_id = await rated_match(alice, bob, first_wins=True)
+    for client in (alice, bob):
+        update = await client.wait_for(RatingUpdate, lambda m: m.room_id == room_id)
+        assert update.pool == "connect4" and update.match == 1
+        winner, loser = update.changes
+        assert winner.player_id == alice.player_id and loser.player_id == bob.player_id
+        assert winner.before == loser.before == 1500.0
+        assert winner.after > 1500.0 > loser.after
+        assert winner.provisional and loser.provisional
+    await rated_match(alice, bob, first_wins=False)
+    await alice.wait_for(RatingUpdate)
+    await bob.wait_for(RatingUpdate)
+
+    profile = await bob.call(Profile, ProfileResult, player_id=alice.player_id)
+    [rating] = profile.ratings
+    assert (rating.wins, rating.draws, rating.losses) == (1, 0, 1)
+    assert [point.match_id for point in profile.history] == [f"{room_id}-1", profile.recent[0].match_id]
+    assert [match.result for match in profile.recent] == ["loss", "win"]
+    assert profile.recent[1].opponents == (bob.player_id,)
+    status, _, body = await http_get(server.port, f"/api/replays/{profile.recent[1].match_id}")
+    assert status == 200 and json.loads(body)["header"]["id"] == profile.recent[1].match_id
+
+    board = await alice.call(Leaderboard, LeaderboardResult, game="connect4")
+    assert {entry.name for entry in board.entries} == {"Alice", "Bob"}
+    assert board.entries[0].rating >= board.entries[1].rating
+    assert (await alice.call(Leaderboard, LeaderboardResult, game="connect4", board=Board.BOTS)).entries == ()
+    assert await alice.fail(Profile, player_id="nobody") == "unknown_account"
+
+
+async def test_casual_rooms_change_no_rating(server: RunningServer, nursery: trio.Nursery) -> None:
+    alice = await register(server, nursery, "Alice")
+    bob = await register(server, nursery, "Bob")
+    joined = await alice.call(CreateRoom, JoinResult, game="connect4", players=2)
+    room_id = joined.room.room_id
+    await bob.call(JoinRoom, JoinResult, room_id=room_id)
+    await alice.state(room_id)
+    await alice.call(Resign, EmptyResult, room_id=room_id)
+    await alice.wait_for(MatchOver)
+    profile = await alice.call(Profile, ProfileResult, player_id=alice.player_id)
+    assert profile.ratings == () and profile.recent == ()
+    assert not any(isinstance(m, RatingUpdate) for m in alice.buffer)
+
+
+async def test_rebuild_reproduces_the_stored_ratings_exactly(tmp_path: Path) -> None:
+    from .conftest import make_config, start_server
+
+    config = make_config(tmp_path)
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        players = [await register(server, nursery, name) for name in ("Ann", "Ben", "Cy")]
+        for index in range(6):
+            first, second = players[index % 3], players[(index + 1) % 3]
+            await rated_match(first, second, first_wins=index % 2 == 0)
+            await first.wait_for(RatingUpdate)
+        nursery.cancel_scope.cancel()
+    stored = stored_ratings(config.data_dir)
+    assert len(stored[1]) == 12
+    rebuild(tmp_path, config.data_dir)
+    assert stored_ratings(config.data_dir) == stored
+
+
+async def test_kill_9_at_the_end_of_a_rated_match_then_restart_is_consistent(
+    tmp_path: Path,
+) -> None:
+    process, port = await start_serve(tmp_path)
+    try:
+        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        async with trio.open_nursery() as nursery:
+            alice = await register(server, nursery, "Alice")
+            bob = await register(server, nursery, "Bob")
+            await rated_match(alice, bob, first_wins=True)
+            await alice.wait_for(RatingUpdate)
+            # Hold the database's write lock: the second match's rating update waits in
+            # its transaction, where the kill finds it.
+            blocker = sqlite3.connect(tmp_path / "data" / DATABASE_FILE)
+            blocker.execute("BEGIN IMMEDIATE")
+            await rated_match(bob, alice, first_wins=True)
+            await trio.sleep(0.5)
+            os.kill(process.pid, signal.SIGKILL)
+            await process.wait()
+            blocker.rollback()
+            blocker.close()
+            assert len(stored_ratings(tmp_path / "data")[1]) == 2  # only the first match
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.kill()
+    process, port = await start_serve(tmp_path)  # rates what the kill left unrated
+    try:
+        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        async with trio.open_nursery() as nursery:
+            client = await open_client(server, nursery, "Carol")
+            board = await client.call(Leaderboard, LeaderboardResult, game="connect4")
+            assert [(e.wins, e.losses) for e in board.entries] == [(1, 1), (1, 1)]
+            nursery.cancel_scope.cancel()
+    finally:
+        process.kill()
+        await process.wait()
+    data = tmp_path / "data"
+    stored = stored_ratings(data)
+    assert len(stored[1]) == 4
+    copy = tmp_path / "rebuilt"
+    shutil.copytree(data, copy)
+    rebuild(tmp_path, copy)
+    assert stored_ratings(copy) == stored
