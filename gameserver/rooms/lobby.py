@@ -29,8 +29,6 @@ from gameserver.protocol.messages import (
     RoomStatus,
     RoomSummary,
 )
-from gameserver.ratings.matches import rating_pool
-from gameserver.ratings.matchmaking import nearest_fit
 from gameserver.rooms.clock import validate_clock
 from gameserver.rooms.config import RoomConfig
 from gameserver.sessions.metrics import Metrics
@@ -93,8 +91,6 @@ class Lobby:
         self.accepting = True
         #: Called when a recorded match ended (the service rates it; issue 18).
         self.on_match_finished: Callable[[RoomState, str], None] | None = None
-        # room_id -> (opener's rating, trio time opened) of waiting rated quick rooms
-        self._rated_waits: dict[str, tuple[float, float]] = {}
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -272,6 +268,18 @@ class Lobby:
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
         return room
 
+    def check_quick_match(self, request: QuickMatch) -> None:
+        """Raise unknown_game, invalid_options or shutting_down unless ``request`` can
+        be played (the matchmaker checks a rated one before queueing; issue 18)."""
+        try:
+            check_players(get_game(request.game), request.players)
+        except UnknownGame as exc:
+            raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
+        except InvalidOptions as exc:
+            raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
+        if not self.accepting:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+
     def quick_match(self, player: Player, request: QuickMatch) -> JoinResult:
         """Seat ``player`` in the oldest waiting public room of that game and size with
         default options and no clock, or open such a room."""
@@ -284,9 +292,6 @@ class Lobby:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
         defaults = game.validate_options({})
         self.quota.check(player)
-        if request.rated:
-            _check_rated(player, {})
-            return self._rated_quick_match(player, game.name, request.players, defaults)
         for room in self.rooms.values():
             if (
                 not room.private
@@ -312,38 +317,6 @@ class Lobby:
             options=defaults,
         )
         seat = room.join(player)
-        return JoinResult(room=room.summary(), seat=seat)
-
-    def _rated_quick_match(
-        self, player: Player, game: str, players: int, options: dict[str, Any]
-    ) -> JoinResult:
-        """Seat ``player`` in the waiting rated quick room nearest its rating (within
-        the window, ``ratings.matchmaking``), or open one."""
-        pool = rating_pool(game, players)
-        rating = player.ratings.get(pool, 1500.0)
-        now = trio.current_time()
-        waiting = [
-            (room, opener, now - opened)
-            for room_id, (opener, opened) in self._rated_waits.items()
-            if (room := self.rooms.get(room_id)) is not None
-            and not room.closed
-            and room.game.name == game
-            and room.players == players
-            and room.open_seats > 0
-            and not room.is_member(player)
-        ]
-        room = nearest_fit(rating, waiting)
-        if room is None:
-            if not self.accepting:
-                raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
-            self._check_room_limits(player)
-            room = self._open_room(
-                player, game, quick=True, players=players, options=options, rated=True
-            )
-            self._rated_waits[room.room_id] = (rating, now)
-        seat = room.join(player)
-        if room.open_seats == 0:
-            self._rated_waits.pop(room.room_id, None)
         return JoinResult(room=room.summary(), seat=seat)
 
     def spectate(self, player: Player, room_id: str) -> JoinResult:
@@ -392,7 +365,6 @@ class Lobby:
 
     def room_closed(self, room: RoomState) -> None:
         """A room's task ended: forget it."""
-        self._rated_waits.pop(room.room_id, None)
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]
             self.quota.closed(room.room_id)

@@ -17,6 +17,7 @@ import trio
 
 from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.ratings.matchmaking import Window
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.protocol.messages import (
@@ -27,6 +28,7 @@ from gameserver.protocol.messages import (
     Error,
     Hello,
     HelloResult,
+    JoinResult,
     JoinRoom,
     LeaveRoom,
     ListRooms,
@@ -56,6 +58,7 @@ from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
 from gameserver.sessions.account_requests import ACCOUNT_REQUESTS, AccountRequests
 from gameserver.sessions.accounts import Accounts
+from gameserver.sessions.matchmaker import Matchmaker
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
 from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, Payload
@@ -125,6 +128,8 @@ class ServiceConfig:
     """Longest display name in characters (``invalid_name`` beyond)."""
     data_dir: Path | None = None
     """Where the token secret lives (None: a fresh secret per process)."""
+    match_window: Window = Window()
+    """How far apart in rating a rated quick match pairs players (widening with waiting)."""
 
 
 class _Session:
@@ -221,6 +226,9 @@ class GameService:
             invite_failures=self.config.invite_failures,
             invite_failure_window=self.config.invite_failure_window,
         )
+        self.matchmaker = Matchmaker(self.lobby, self.config.match_window)
+        """Queues of rated quick matches."""
+        nursery.start_soon(self.matchmaker.run)
         self.store = store
         """Player data (accounts, ratings); None: every player is anonymous."""
         self.accounts: Accounts | None = None
@@ -389,6 +397,7 @@ class GameService:
             return
         player.client = None
         self.lobby.unwatch(player)
+        self.matchmaker.cancel(player)
         for room_id in list(player.rooms):
             room = self.lobby.rooms.get(room_id)
             if room is not None and not room.closed:
@@ -426,6 +435,9 @@ class GameService:
         if isinstance(message, JoinRoom):
             return lobby.join_room(player, message)
         if isinstance(message, QuickMatch):
+            if message.rated:
+                self._rated_quick_match(session, player, message)
+                return None
             return lobby.quick_match(player, message)
         if isinstance(message, Spectate):
             return lobby.spectate(player, message.room_id)
@@ -445,6 +457,22 @@ class GameService:
                 room.submit(LeaveRequest(player, message.id))
             return None
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
+
+    def _rated_quick_match(self, session: _Session, player: Player, message: QuickMatch) -> None:
+        """Queue ``player`` for a rated match; the reply comes when its group is seated."""
+        if player.account is None:
+            raise RequestError(
+                ErrorCode.NOT_REGISTERED, "rated matches are for accounts: register or log in first"
+            )
+        self.lobby.check_quick_match(message)
+
+        def answer(outcome: JoinResult | RequestError) -> None:
+            if isinstance(outcome, RequestError):
+                self._send_error(session, outcome.with_request_id(message.id))
+            else:
+                session.client.send(Payload(encode(Reply(id=message.id, result=outcome))))
+
+        self.matchmaker.enqueue(player, message.game, message.players, answer)
 
     async def _answer_account_request(
         self, session: _Session, player: Player, message: ClientMessage,
