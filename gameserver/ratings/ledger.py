@@ -10,13 +10,17 @@ import logging
 from pathlib import Path
 
 from gameserver.ratings.matches import RatedResult, rate, rated_result, rebuild_order
-from gameserver.replays.loader import iter_matches, load_match
+from gameserver.replays.errors import ReplayError
+from gameserver.replays.loader import load_match, match_paths
 from gameserver.replays.recorder import log_path
 from gameserver.store.players import MatchRecord, PlayerStore
 
 __all__ = ["apply_result", "catch_up", "rated_results", "rate_logged_match", "rebuild"]
 
 log = logging.getLogger(__name__)
+
+# Matches that end at nearly the same time may be rated in either order.
+CATCH_UP_MARGIN = 60.0
 
 
 def apply_result(store: PlayerStore, result: RatedResult) -> MatchRecord | None:
@@ -35,11 +39,19 @@ def rate_logged_match(store: PlayerStore, replays_dir: Path, match_id: str) -> M
     return None if result is None else apply_result(store, result)
 
 
-def rated_results(replays_dir: Path) -> list[RatedResult]:
-    """Every rated result logged in ``replays_dir``, in rebuild order (unreadable logs
-    are skipped with a warning)."""
+def rated_results(replays_dir: Path, *, changed_since: float = 0.0) -> list[RatedResult]:
+    """Every rated result logged in ``replays_dir`` (in files modified at or after
+    ``changed_since``, a Unix time), in rebuild order; unreadable logs are skipped with
+    a warning."""
     results = []
-    for loaded in iter_matches(replays_dir):
+    for path in match_paths(replays_dir):
+        try:
+            if path.stat().st_mtime < changed_since:
+                continue
+            loaded = load_match(path)
+        except (OSError, ReplayError) as exc:
+            log.warning("skipping %s: %s", path, exc)
+            continue
         result = rated_result(loaded.header, loaded.records)
         if result is not None:
             results.append(result)
@@ -48,9 +60,18 @@ def rated_results(replays_dir: Path) -> list[RatedResult]:
 
 def catch_up(store: PlayerStore, replays_dir: Path) -> int:
     """Rate the logged rated matches the store lacks (a crash came between a match's
-    end and its rating update); return how many."""
+    end and its rating update); return how many.
+
+    Only logs written to since ``CATCH_UP_MARGIN`` seconds before the latest stored
+    match ended are read: the server rates matches in the order they end, so older
+    ones were rated (or failed, logged, and wait for ``rebuild``).
+    """
     known = store.rated_match_ids()
-    missing = [r for r in rated_results(replays_dir) if r.match_id not in known]
+    latest = store.latest_rated_end()
+    since = 0.0 if latest is None else latest / 1000 - CATCH_UP_MARGIN
+    missing = [
+        r for r in rated_results(replays_dir, changed_since=since) if r.match_id not in known
+    ]
     for result in missing:
         apply_result(store, result)
     if missing:

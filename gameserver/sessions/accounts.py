@@ -31,7 +31,10 @@ from gameserver.sessions.ratelimit import KeyedWindows
 from gameserver.store.async_store import AsyncPlayerStore
 from gameserver.store.players import Account, AccountKind, NameTaken
 
-__all__ = ["AccountLimits", "Accounts"]
+__all__ = ["AccountLimits", "Accounts", "HASHING_THREADS"]
+
+#: Password hashes computed at once (the rest wait their turn).
+HASHING_THREADS = 2
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,9 @@ class Accounts:
         limits = limits or AccountLimits()
         self._by_account = KeyedWindows(limits.failures_per_account, limits.window)
         self._by_address = KeyedWindows(limits.failures_per_address, limits.window)
+        # Each scrypt takes 16 MiB and a core for ~50 ms: a burst of logins must not take
+        # every worker thread and hundreds of megabytes.
+        self._hashing = trio.CapacityLimiter(HASHING_THREADS)
 
     async def account(self, player_id: str) -> Account | None:
         """The account of ``player_id``, or None for an anonymous player."""
@@ -71,7 +77,7 @@ class Accounts:
         check_password(password)
         if await self.account(player_id) is not None:
             raise RequestError(ErrorCode.ALREADY_REGISTERED, "this player has an account already")
-        credential = await trio.to_thread.run_sync(hash_password, password)
+        credential = await trio.to_thread.run_sync(hash_password, password, limiter=self._hashing)
         account = Account(
             account_id=player_id,
             name=name,
@@ -98,7 +104,7 @@ class Accounts:
             raise RequestError(ErrorCode.UNKNOWN_ACCOUNT, f"no account is called {name!r}")
         account, credential = found
         ok = credential is not None and await trio.to_thread.run_sync(
-            verify_password, password, credential
+            verify_password, password, credential, limiter=self._hashing
         )
         if not ok:
             self._by_account.add(folded, now)

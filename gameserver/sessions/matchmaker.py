@@ -38,6 +38,8 @@ Answer = Callable[[JoinResult | RequestError], None]
 class _Entry:
     player: Player
     answer: Answer
+    waiting: Waiting[str]
+    """Its place in the queue (kept when its group cannot be seated)."""
 
 
 class Matchmaker:
@@ -46,8 +48,8 @@ class Matchmaker:
     def __init__(self, lobby: Lobby, window: Window = Window()) -> None:
         self._lobby = lobby
         self._window = window
-        # (game, seats) -> player_id -> (entry, waiting record)
-        self._queues: dict[tuple[str, int], dict[str, tuple[_Entry, Waiting[str]]]] = {}
+        # (game, seats) -> player_id -> entry
+        self._queues: dict[tuple[str, int], dict[str, _Entry]] = {}
 
     def enqueue(self, player: Player, game: str, seats: int, answer: Answer) -> None:
         """Queue ``player`` (an account; the caller checked game and seat count); its
@@ -57,8 +59,8 @@ class Matchmaker:
             raise RequestError(ErrorCode.ALREADY_IN_ROOM, "already waiting for a rated match")
         rating = player.ratings.get(rating_pool(game, seats), DEFAULT_RATING.rating)
         waiting = Waiting(player.player_id, rating, trio.current_time())
-        self._queues.setdefault((game, seats), {})[player.player_id] = (
-            _Entry(player, answer), waiting,
+        self._queues.setdefault((game, seats), {})[player.player_id] = _Entry(
+            player, answer, waiting
         )
         log.debug("player %s waits for a rated %s (%d seats) at %.0f", player.player_id, game, seats, rating)
         self._match((game, seats))
@@ -79,11 +81,11 @@ class Matchmaker:
         """Seat every group that fits in ``key``'s queue."""
         queue = self._queues[key]
         while True:
-            waiting = [waiting for _, waiting in queue.values()]
+            waiting = [entry.waiting for entry in queue.values()]
             group = pick_group(waiting, key[1], trio.current_time(), self._window)
             if group is None:
                 break
-            self._seat([queue.pop(player_id)[0] for player_id in group], key)
+            self._seat([queue.pop(player_id) for player_id in group], key)
         if not queue:
             del self._queues[key]
 
@@ -99,7 +101,7 @@ class Matchmaker:
             log.debug("cannot open a rated room for %s: %s", creator.player.player_id, error)
             creator.answer(error)
             for entry in others:  # back to the queue, keeping their place
-                self._requeue(entry, key)
+                self._queues.setdefault(key, {})[entry.player.player_id] = entry
             return
         creator.answer(opened)
         for entry in others:
@@ -109,10 +111,3 @@ class Matchmaker:
                 )
             except RequestError as error:
                 entry.answer(error)
-
-    def _requeue(self, entry: _Entry, key: tuple[str, int]) -> None:
-        """Put ``entry`` back in ``key``'s queue (its group could not be seated)."""
-        rating = entry.player.ratings.get(rating_pool(*key), DEFAULT_RATING.rating)
-        self._queues.setdefault(key, {})[entry.player.player_id] = (
-            entry, Waiting(entry.player.player_id, rating, trio.current_time()),
-        )

@@ -186,6 +186,9 @@ class PlayerStore(Protocol):
     def rated_match_ids(self) -> set[str]:
         """Ids of every stored rated match."""
 
+    def latest_rated_end(self) -> int | None:
+        """``ended_at`` of the latest stored rated match; None when there is none."""
+
     def clear_ratings(self) -> None:
         """Forget every rating and rated match (accounts stay): before a rebuild."""
 

@@ -233,6 +233,10 @@ class SQLitePlayerStore:
     def rated_match_ids(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT match_id FROM matches")}
 
+    def latest_rated_end(self) -> int | None:
+        row = self._db.execute("SELECT MAX(ended_at) FROM matches").fetchone()
+        return None if row[0] is None else int(row[0])
+
     def clear_ratings(self) -> None:
         with _transaction(self._db):
             self._db.execute("DELETE FROM match_players")

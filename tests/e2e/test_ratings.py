@@ -19,6 +19,8 @@ from gameserver.protocol.messages import (
     AccountResult,
     Board,
     CreateRoom,
+    EmptyResult,
+    Error,
     JoinResult,
     JoinRoom,
     Leaderboard,
@@ -28,11 +30,13 @@ from gameserver.protocol.messages import (
     MoveResult,
     Profile,
     ProfileResult,
+    QuickMatch,
     RatingUpdate,
     Register,
+    Reply,
     Resign,
-    EmptyResult,
 )
+from gameserver.protocol.codec import decode_result
 from gameserver.store.sqlite import DATABASE_FILE
 
 from .conftest import RunningServer, WireClient, open_client
@@ -200,3 +204,23 @@ async def test_kill_9_at_the_end_of_a_rated_match_then_restart_is_consistent(
     shutil.copytree(data, copy)
     rebuild(tmp_path, copy)
     assert stored_ratings(copy) == stored
+
+
+async def test_a_rated_quick_match_answers_once_an_opponent_comes(
+    server: RunningServer, nursery: trio.Nursery
+) -> None:
+    alice = await register(server, nursery, "Alice")
+    waiting = await alice.send(QuickMatch, game="connect4", players=2, rated=True)
+    assert await alice.fail(QuickMatch, game="connect4", players=2, rated=True) == "already_in_room"
+    assert not any(isinstance(m, (Reply, Error)) for m in alice.buffer)  # still waiting
+    bob = await register(server, nursery, "Bob")
+    joined = await bob.call(QuickMatch, JoinResult, game="connect4", players=2, rated=True)
+    answer = await alice.answer(waiting)
+    assert isinstance(answer, Reply)
+    room = decode_result(JoinResult, answer.result).room
+    assert room.room_id == joined.room.room_id and room.rated
+    assert {seat.player_id for seat in joined.room.seats} == {alice.player_id, bob.player_id}
+    anonymous = await open_client(server, nursery, "Anon")
+    assert await anonymous.fail(QuickMatch, game="connect4", players=2, rated=True) == (
+        "not_registered"
+    )

@@ -114,7 +114,9 @@ def test_a_rated_match_is_stored_once_with_records_history_and_leaderboard(
     ]
     assert [r.account.name for r in store.leaderboard("connect4", Board.BOTS, 10)] == ["Botty"]
     assert store.rated_match_ids() == {"m1"}
+    assert store.latest_rated_end() == 10
     store.clear_ratings()
+    assert store.latest_rated_end() is None
     assert store.rated_match_ids() == set() and store.account_ratings("p1") == []
 
 
