@@ -187,7 +187,9 @@ async def _serve(
                     config.host,
                     config.port,
                     subprotocols=[SUBPROTOCOL],
-                    http_handler=HTTPRoutes(config.replays_dir, config.static_dir, metrics),
+                    http_handler=HTTPRoutes(
+                        config.replays_dir, config.static_dir, metrics, store
+                    ),
                     origin_check=lambda origin: origins[0].permits(origin),
                     config=config.websocket,
                     ssl_context=ssl_context,

@@ -127,6 +127,24 @@ async def test_a_rated_match_changes_ratings_and_shows_in_profiles(
     assert (await alice.call(Leaderboard, LeaderboardResult, game="connect4", board=Board.BOTS)).entries == ()
     assert await alice.fail(Profile, player_id="nobody") == "unknown_account"
 
+    # The same over HTTP, for pages without a game connection.
+    status, headers, body = await http_get(server.port, "/api/leaderboard?game=connect4&board=humans")
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    http_board = json.loads(body)
+    assert http_board["pool"] == "connect4"
+    assert [e["name"] for e in http_board["entries"]] == [e.name for e in board.entries]
+    status, _, body = await http_get(server.port, f"/api/players/{alice.player_id}")
+    assert status == 200 and len(json.loads(body)["recent"]) == 2
+    for target, method, code, error in [
+        ("/api/leaderboard", "GET", 400, "invalid_field"),
+        ("/api/leaderboard?game=connect4&board=robots", "GET", 400, "invalid_field"),
+        ("/api/leaderboard?game=connect4&limit=0", "GET", 400, "invalid_field"),
+        ("/api/players/nobody", "GET", 404, "unknown_account"),
+        ("/api/leaderboard?game=connect4", "POST", 405, "method_not_allowed"),
+    ]:
+        status, _, body = await http_get(server.port, target, method)
+        assert (status, json.loads(body)["error"]) == (code, error), target
+
 
 async def test_casual_rooms_change_no_rating(server: RunningServer, nursery: trio.Nursery) -> None:
     alice = await register(server, nursery, "Alice")
