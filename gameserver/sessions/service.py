@@ -508,7 +508,10 @@ class GameService:
         if credentials and self.accounts is None:
             raise RequestError(ErrorCode.UNKNOWN_ACCOUNT, "this server keeps no accounts")
         known = None if message.token is None else self.players.get(self.signer.verify(message.token))
-        if self.accounts is not None and (credentials or (message.token is not None and known is None)):
+        # A resumed player not known to have an account may have one (registered on
+        # another connection, or recovered from a match log after a restart): look.
+        unknown = message.token is not None and (known is None or known.account is None)
+        if self.accounts is not None and (credentials or unknown):
             session.greeting = True
             self._nursery.start_soon(self._hello_with_account, session, message, name, self.accounts)
             return

@@ -242,3 +242,34 @@ async def test_a_rated_quick_match_answers_once_an_opponent_comes(
     assert await anonymous.fail(QuickMatch, game="connect4", players=2, rated=True) == (
         "not_registered"
     )
+
+
+async def test_a_rated_match_recovered_after_a_restart_is_still_rated(tmp_path: Path) -> None:
+    from .conftest import make_config, start_server
+
+    config = make_config(tmp_path)
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        alice = await register(server, nursery, "Alice")
+        bob = await register(server, nursery, "Bob")
+        joined = await alice.call(CreateRoom, JoinResult, game="connect4", players=2, rated=True)
+        room_id = joined.room.room_id
+        await bob.call(JoinRoom, JoinResult, room_id=room_id)
+        for version, (mover, column) in enumerate([(alice, 0), (bob, 1)]):
+            await mover.call(Move, MoveResult, room_id=room_id, version=version, move={"column": column})
+        tokens = (alice.token, bob.token)
+        nursery.cancel_scope.cancel()
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, config)
+        alice = await open_client(server, nursery, "Alice", token=tokens[0])
+        bob = await open_client(server, nursery, "Bob", token=tokens[1])
+        state = await alice.state(room_id, lambda s: all(seat.connected for seat in s.seats))
+        assert state.seats[0].account is not None and state.seats[1].account is not None
+        version = state.version
+        for mover, column in [(alice, 0), (bob, 1), (alice, 0), (bob, 1), (alice, 0)]:
+            version = (await mover.call(
+                Move, MoveResult, room_id=room_id, version=version, move={"column": column}
+            )).version
+        update = await alice.wait_for(RatingUpdate)
+        assert update.changes[0].after > update.changes[1].after
+        nursery.cancel_scope.cancel()
