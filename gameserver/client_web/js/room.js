@@ -199,6 +199,7 @@ export function mountRoom(root, app, roomId) {
           h("span", { class: "swatch", style: `background: ${SEAT_COLORS[s.seat % SEAT_COLORS.length]}`, "aria-hidden": "true" }, renderer.seatLabel ? renderer.seatLabel(s.seat) : ""),
           h("span", { class: "seat-name" }, seatNames[s.seat] || "", s.seat === seat ? " (you)" : ""),
           s.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
+          s.account === "bot" ? h("span", { class: "badge", data: { account: "bot" } }, "bot account") : null,
           s.kind === "human" && !s.connected ? h("span", { class: "badge badge-away" }, "offline") : null,
           votes.has(s.seat) ? h("span", { class: "badge badge-rematch", data: { rematch: s.seat } }, "wants a rematch") : null,
           h("span", { class: "clock", data: { clockSeat: s.seat } }),
