@@ -60,7 +60,7 @@ class Accounts:
         limits = limits or AccountLimits()
         self._by_account = KeyedWindows(limits.failures_per_account, limits.window)
         self._by_address = KeyedWindows(limits.failures_per_address, limits.window)
-        # Each scrypt takes 16 MiB and a core for ~50 ms: a burst of logins must not take
+        # Each scrypt takes 16 MiB and a core for ~0.1 s: a burst of logins must not take
         # every worker thread and hundreds of megabytes.
         self._hashing = trio.CapacityLimiter(HASHING_THREADS)
 
