@@ -25,17 +25,25 @@ ALLOWED: dict[str, frozenset[str]] = {
     # TODO(issue 15): "sessions" goes once the room core reaches members through its own
     # interface.
     "rooms": frozenset({"games", "protocol", "replays", "sessions"}),
-    "sessions": frozenset({"ws", "games", "protocol", "replays", "rooms"}),
+    # Glicko-2, pure arithmetic; player data behind one interface; ratings from match logs.
+    "glicko2": frozenset(),
+    "store": frozenset({"glicko2"}),
+    "ratings": frozenset({"glicko2", "store", "games", "replays"}),
+    "sessions": frozenset(
+        {"ws", "games", "protocol", "replays", "rooms", "glicko2", "store", "ratings"}
+    ),
     # Cluster mode: leases, fencing and match logs in Redis (the only Redis client user).
     "cluster": frozenset({"games", "protocol", "replays"}),
     "startup": frozenset(),
-    "web": frozenset({"ws", "games", "protocol", "replays", "rooms", "sessions", "startup"}),
+    "web": frozenset(
+        {"ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "glicko2", "store", "ratings"}
+    ),
     "client": frozenset({"ws", "games", "protocol"}),
-    "app": frozenset({"ws", "protocol", "rooms", "sessions", "startup", "web"}),
+    "app": frozenset({"ws", "protocol", "rooms", "sessions", "startup", "web", "store", "ratings"}),
     "commands": frozenset(
         {
             "ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "web",
-            "client", "app", "cluster",
+            "client", "app", "cluster", "glicko2", "store", "ratings",
         }
     ),
     "cli": frozenset({"commands"}),
@@ -47,6 +55,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 # an event loop. Whole packages end with "/".
 NO_TRIO = (
     "games/",
+    "glicko2.py",
     "protocol/",
     "ws/assembler.py",
     "ws/codes.py",

@@ -176,6 +176,8 @@ def _seat(value: Any, name: str) -> Occupant:
         kind=kind,
         strategy=_opt_str(data.get("strategy"), f"{name}.strategy"),
         player_id=_opt_str(data.get("player_id"), f"{name}.player_id"),
+        account_id=_opt_str(data.get("account_id"), f"{name}.account_id"),
+        account_kind=_opt_str(data.get("account_kind"), f"{name}.account_kind"),
     )
 
 
@@ -248,6 +250,7 @@ _HEADER_SCHEMA: tuple[tuple[str, _Checker, bool], ...] = (
     ("server_version", _str, True),
     ("started_at", _int, True),
     ("private", _opt_bool, False),
+    ("rated", _bool, False),
 )
 
 
@@ -262,12 +265,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Occupant):
-        return {
+        seat = {
             "name": value.name,
             "kind": value.kind.value,
             "strategy": value.strategy,
             "player_id": value.player_id,
         }
+        if value.account_id is not None:  # only registered occupants have these keys
+            seat["account_id"] = value.account_id
+            seat["account_kind"] = value.account_kind
+        return seat
     if isinstance(value, ClockSettings):
         return {
             "initial_ms": value.initial_ms,

@@ -60,6 +60,11 @@ class Occupant:
     strategy: str | None = None
     #: A stable, non-secret player identifier, if the server has one (never a token).
     player_id: str | None = None
+    #: The account id of a registered occupant (its ``player_id``); None when anonymous
+    #: and in logs written before accounts existed.
+    account_id: str | None = None
+    #: The account's kind, "human" or "bot" (a registered bot program); None when anonymous.
+    account_kind: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -87,6 +92,8 @@ class Header:
     #: Whether the room was private (invite only): its match is not listed publicly.
     #: None in logs written before the field existed.
     private: bool | None = None
+    #: Whether the match was played for ratings (False in logs written before the field).
+    rated: bool = False
     #: The format version the file was written with (set by the loader; new files get the current).
     format_version: int = FORMAT_VERSION
 

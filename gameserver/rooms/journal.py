@@ -55,6 +55,7 @@ def match_header(
     seats: Sequence[Seat],
     clock: ClockSettings | None,
     private: bool,
+    rated: bool = False,
 ) -> records.Header:
     """The header record of a match that starts now with ``seats``."""
     occupants = []
@@ -68,10 +69,13 @@ def match_header(
                 )
             )
         else:
+            account = None if seat.player is None else seat.player.account
             occupants.append(
                 records.Occupant(
                     name=seat.name or "",
                     player_id=None if seat.player is None else seat.player.player_id,
+                    account_id=None if account is None else account.account_id,
+                    account_kind=None if account is None else account.kind.value,
                 )
             )
     return records.Header(
@@ -85,6 +89,7 @@ def match_header(
         server_version=server_version,
         started_at=wall_ms(),
         private=private,
+        rated=rated,
     )
 
 

@@ -74,6 +74,7 @@ async def _restore(recovered: RecoveredMatch, service: GameService) -> Room:
         config=service.config.rooms,
         private=header.private is not False,
         clock=_clock(header),
+        rated=header.rated,  # issue 18
     )
     for seat, occupant in zip(room.seats, recovered.seats):
         seat.name = occupant.name

@@ -107,6 +107,7 @@ class MatchFlow(RoomFanout):
                 seats=seating,
                 clock=self.clock_settings,
                 private=self.private,
+                rated=self.rated,
             )
             try:
                 await self._journal.start(self.config.replays_dir, header, self.config.fsync)
@@ -300,6 +301,8 @@ class MatchFlow(RoomFanout):
             if seat.departed:
                 self._free_seat(seat)
         self._announce()
+        if self.config.replays_dir is not None:  # ratings read the closed log (issue 18)
+            self._host.match_finished(self, f"{self.room_id}-{self.match_number}")
         self._maybe_close()  # e.g. a recovered match nobody came back to
 
     async def _abort_match(self, reason: str) -> None:

@@ -44,6 +44,9 @@ class RoomHost(Protocol):
     def room_closed(self, room: RoomState) -> None:
         """The room's task ended; forget it."""
 
+    def match_finished(self, room: RoomState, match_id: str) -> None:
+        """A recorded match ended and its log is closed (ratings read it)."""
+
 
 class RoomState:
     """The fields of a room and the operations that only read or queue; see ``Room``."""
@@ -62,6 +65,7 @@ class RoomState:
         bots: dict[int, str] | None = None,
         clock: ClockSettings | None = None,
         quick: bool = False,
+        rated: bool = False,
     ) -> None:
         self.room_id = room_id
         self.game = game
@@ -71,6 +75,8 @@ class RoomState:
         self.invite_code = invite_code
         self.clock_settings = clock
         self.quick = quick
+        self.rated = rated
+        """Whether matches here are rated (issue 18): only accounts sit."""
         self.config = config
         self._host = host
         self.seats = [Seat(index) for index in range(players)]
@@ -129,6 +135,7 @@ class RoomState:
             clock=self.clock_settings,
             match=self.match_number,
             paused=STORAGE_PAUSE if self.paused else None,
+            rated=self.rated,
         )
 
     def seat_of(self, player: Player) -> Seat | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from gameserver.games.strategy import Strategy
-from gameserver.protocol.messages import SeatInfo, SeatKind
+from gameserver.protocol.messages import AccountKind, SeatInfo, SeatKind
 from gameserver.sessions.players import Player
 
 
@@ -78,4 +78,12 @@ class Seat:
             player_id=None if self.player is None else self.player.player_id,
             connected=self.connected,
             wants_rematch=self.wants_rematch,
+            account=account_kind(self.player),  # accounts (issue 18)
         )
+
+
+def account_kind(player: Player | None) -> AccountKind | None:
+    """How the protocol marks ``player``'s account (None: anonymous or no player)."""
+    if player is None or player.account is None:
+        return None
+    return AccountKind(player.account.kind.value)

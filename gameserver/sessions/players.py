@@ -14,6 +14,7 @@ from collections.abc import Callable
 import attrs
 
 from gameserver.sessions.outbox import Outbox, Payload
+from gameserver.store.players import Account
 
 
 @attrs.define(eq=False)
@@ -78,6 +79,11 @@ class Player:
     ``entered_room`` and ``left_room``)."""
     on_idle: Callable[[Player], None] | None = attrs.field(default=None, repr=False)
     """Called when the player, offline, leaves its last room: the registry forgets it."""
+    account: Account | None = None
+    """The player's account (its id is ``player_id``); None while anonymous."""
+    ratings: dict[str, float] = attrs.Factory(dict)
+    """An account's current rating per pool (as of login and its latest rated matches),
+    which rated quick matches pair by; missing pools count as a newcomer's 1500."""
 
     @property
     def connected(self) -> bool:
