@@ -104,7 +104,7 @@ def serve_reference() -> None:
                 seats=seats(), clock=None,
                 outcome=None if outcome is None else OutcomeInfo(
                     winners=tuple(outcome.winners), draw=outcome.draw, scores=None,
-                    reason=outcome.reason,
+                    reason=outcome.reason, termination=outcome.termination,
                 ),
             )
         )

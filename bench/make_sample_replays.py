@@ -5,7 +5,8 @@
 The samples are not in the top-level ``replays/``: that is where ``gameserver serve``
 records, and a server started from the checkout would recover and rewrite them.
 
-Every sample is deterministic (fixed seeds, simulated wall clock). Existing files are
+Every sample is deterministic (fixed seeds, simulated wall clock) and played on the
+room's own match and clock code (``gameserver.rooms.recording_match``). Existing files are
 left alone: a sample written by an older format version must stay exactly as it was,
 so new samples get new names (the ``v<N>-`` prefix is the format version that wrote it).
 """
@@ -21,8 +22,9 @@ from pathlib import Path
 import attrs
 
 from gameserver.games.registry import list_games
-from gameserver.replays.records import FORMAT_VERSION, ClockSettings, Seat, SeatKind
-from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
+from gameserver.protocol.messages import ClockSettings
+from gameserver.replays.records import FORMAT_VERSION, Occupant, OccupantKind
+from gameserver.rooms.recording_match import RecordingMatch, bot_header, record_bot_match
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where the tests read the samples from.
@@ -38,7 +40,7 @@ def tictactoe_best_vs_random(directory: Path) -> None:
         match_id=PREFIX + "tictactoe-best-vs-random",
         clock=ClockSettings(initial_ms=60_000, increment_ms=2_000),
     )
-    play_match(directory, header, bot_seed=4)
+    record_bot_match(directory, header, bot_seed=4)
 
 
 def tictactoe_eventful(directory: Path) -> None:
@@ -50,15 +52,16 @@ def tictactoe_eventful(directory: Path) -> None:
         match_id=PREFIX + "tictactoe-takeover-resign",
         clock=ClockSettings(initial_ms=120_000, per_move_ms=30_000),
     )
-    humans = (Seat(name="ann", player_id="p-ann"), Seat(name="bob", player_id="p-bob"))
+    humans = (Occupant(name="ann", player_id="p-ann"), Occupant(name="bob", player_id="p-bob"))
     header = attrs.evolve(header, seats=humans)
     match = RecordingMatch(directory, header)
-    match.move(0, {"cell": 4}, 2_500)
+    # The players' moves carry the ids of their requests (format 2); the stand-in's none.
+    match.move(0, {"cell": 4}, 2_500, request_id=1_767_225_602_500)
     match.disconnect(1, away_ms=4_000)
-    match.move(1, {"cell": 0}, 7_000)
+    match.move(1, {"cell": 0}, 7_000, request_id=1_767_225_613_500)
     match.disconnect(1)
-    match.replace(1, Seat(name="stand-in", kind=SeatKind.BOT, strategy="best"))
-    match.move(0, {"cell": 8}, 3_000)
+    match.replace(1, Occupant(name="stand-in", kind=OccupantKind.BOT, strategy="best"))
+    match.move(0, {"cell": 8}, 3_000, request_id=1_767_225_602_501)
     match.move(1, {"cell": 2}, 100)
     match.resign(0)
     match.finish()
@@ -88,7 +91,7 @@ def connect4_best_vs_random(directory: Path) -> None:
         match_id=PREFIX + "connect4-random-vs-best",
         clock=ClockSettings(initial_ms=300_000, increment_ms=5_000),
     )
-    play_match(directory, header, bot_seed=5)
+    record_bot_match(directory, header, bot_seed=5)
 
 
 def connect4_unfinished_torn(directory: Path) -> None:
@@ -118,7 +121,7 @@ def liarsdice_three_bots(directory: Path) -> None:
         seed=6,
         match_id=PREFIX + "liarsdice-three-bots",
     )
-    play_match(directory, header, bot_seed=7)
+    record_bot_match(directory, header, bot_seed=7)
 
 
 SAMPLES: dict[str, tuple[str, Callable[[Path], None]]] = {

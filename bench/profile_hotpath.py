@@ -55,7 +55,7 @@ def serve_profiled(stats_path: str, data_dir: str, record: str) -> None:
     from gameserver.replays.recorder import FsyncPolicy
     from gameserver.rooms.config import RoomConfig
     from gameserver.sessions.service import ServiceConfig
-    from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+    from gameserver.ws.config import WebSocketServerConfig
 
     profiler = cProfile.Profile()
     config = ServerConfig(

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gameserver.replays.selfplay import bot_header, play_match  # noqa: E402
+from gameserver.rooms.recording_match import bot_header, record_bot_match  # noqa: E402
 
 ARGS = [
     "--no-sandbox",
@@ -156,7 +156,7 @@ def games(browser: Browser, url: str, out: Path, tmp: Path) -> None:
 
 
 def replay(browser: Browser, url: str, out: Path, replays: Path) -> None:
-    play_match(replays, bot_header("connect4", ["best", "random"], seed=11, match_id="screenshot-c4"))
+    record_bot_match(replays, bot_header("connect4", ["best", "random"], seed=11, match_id="screenshot-c4"))
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.goto(url + "/#/replays")

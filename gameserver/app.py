@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import ssl
 import time
 from pathlib import Path
@@ -21,11 +22,15 @@ import attrs
 import trio
 
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.ratings.ledger import catch_up
 from gameserver.rooms.recovery import recover_rooms
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.revocations import Revocations
 from gameserver.sessions.service import GameService, ServiceConfig
 from gameserver.sessions.tokens import TokenSigner, load_or_create_secret
+from gameserver.store.async_store import AsyncPlayerStore
+from gameserver.store.players import StoreError
+from gameserver.store.sqlite import SQLitePlayerStore
 from gameserver.startup import (
     StartupError,
     address,
@@ -37,7 +42,7 @@ from gameserver.web.origins import OriginPolicy
 from gameserver.web.routes import HTTPRoutes
 from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
 from gameserver.web.tls import TLSFileError, load_tls
-from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.server import serve_websocket
 
 __all__ = ["DEFAULT_WS_MESSAGE_SIZE", "ServerConfig", "run_server"]
@@ -127,12 +132,44 @@ async def run_server(
     except OSError as exc:
         raise StartupError(f"cannot read the token revocations: {describe_os_error(exc)}") from None
     signer = TokenSigner(secret, ttl=service_config.token_ttl, revocations=revocations)
+    store = await _open_player_store(config)
+    try:
+        await _serve(config, service_config, signer, store, task_status)
+    finally:
+        with trio.CancelScope(shield=True):
+            await store.aclose()
+
+
+async def _open_player_store(config: ServerConfig) -> AsyncPlayerStore:
+    """Open the player database and rate the matches that ended before the last stop
+    without their rating update (a crash between the two); raise ``StartupError``."""
+    try:
+        store = SQLitePlayerStore.open(config.data_dir)
+    except (OSError, sqlite3.Error, StoreError) as exc:
+        raise StartupError(f"cannot open the player database: {exc}") from None
+    if config.replays_dir is not None:
+        try:
+            await trio.to_thread.run_sync(catch_up, store, config.replays_dir)
+        except (OSError, sqlite3.Error) as exc:
+            store.close()
+            raise StartupError(f"cannot bring the ratings up to date: {exc}") from None
+    return AsyncPlayerStore(store)
+
+
+async def _serve(
+    config: ServerConfig,
+    service_config: ServiceConfig,
+    signer: TokenSigner,
+    store: AsyncPlayerStore,
+    task_status: trio.TaskStatus[int],
+) -> None:
+    """Run the service and the listener until cancelled (the rest of ``run_server``)."""
     metrics = Metrics()
     ssl_context = config.ssl_context()
     # The own origin needs the bound port; a fixed port is known before binding.
     origins = [config.origins.bind(config.host, config.port, tls=config.tls)]
     async with trio.open_nursery() as nursery:
-        service = GameService(nursery, signer, service_config, metrics)
+        service = GameService(nursery, signer, service_config, metrics, store)
         metrics.gauge(
             "gameserver_players_known",
             "Players kept in memory: connected, or holding a seat or watching.",
@@ -150,7 +187,9 @@ async def run_server(
                     config.host,
                     config.port,
                     subprotocols=[SUBPROTOCOL],
-                    http_handler=HTTPRoutes(config.replays_dir, config.static_dir, metrics),
+                    http_handler=HTTPRoutes(
+                        config.replays_dir, config.static_dir, metrics, store
+                    ),
                     origin_check=lambda origin: origins[0].permits(origin),
                     config=config.websocket,
                     ssl_context=ssl_context,

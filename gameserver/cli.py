@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "selfplay": "gameserver.commands.selfplay",
     "bot": "gameserver.commands.bot",
     "replay": "gameserver.commands.replay",
+    "ratings": "gameserver.commands.ratings",
 }
 
 

@@ -53,7 +53,7 @@ def test_both_commands_install_into_a_virtual_environment() -> None:
     serve, test = _readme_commands()
     assert serve.endswith("&& .venv/bin/gameserver serve")
     assert test.endswith("&& .venv/bin/python -m pytest")  # every test: nothing deselected
-    assert "chromium" in test
+    assert "chromium" in test and "redis-server" in test
 
 
 def test_the_readme_says_serve_keeps_the_terminal() -> None:
@@ -134,7 +134,7 @@ def test_the_readme_serve_command_works_on_a_fresh_checkout(tmp_path: Path) -> N
     assert status.stdout == ""
 
 
-def _make_stubs(folder: Path, *, venv_works: bool, chromium: bool) -> dict[str, str]:
+def _make_stubs(folder: Path, *, venv_works: bool, chromium: bool, redis: bool) -> dict[str, str]:
     """A PATH of stand-ins: ``apt-get`` logs its arguments and "installs" python3-venv;
     ``python3`` is the system's, except that until then ``-m venv`` fails the way Debian's
     does without python3-venv (the folder is made, pip is not, exit status 1)."""
@@ -158,29 +158,38 @@ def _make_stubs(folder: Path, *, venv_works: bool, chromium: bool) -> dict[str, 
     }
     if chromium:
         scripts["chromium"] = "exit 0\n"
+    if redis:
+        scripts["redis-server"] = "exit 0\n"
     for name, body in scripts.items():
         (folder / name).write_text("#!/bin/sh\n" + body)
         (folder / name).chmod(0o755)
     return {"PATH": str(folder), "HOME": os.environ.get("HOME", "/root")}
 
 
+TEST_TOOLS = ["update -q", "install -y -q chromium redis-server python3-venv"]
+
+
 @pytest.mark.parametrize(
-    "which, venv_works, chromium, apt_calls",
+    "which, venv_works, chromium, redis, apt_calls",
     [
-        ("serve", False, True, ["update -q", "install -y -q python3-venv"]),
-        ("serve", True, False, []),
-        ("test", False, True, ["update -q", "install -y -q chromium python3-venv"]),
-        ("test", True, False, ["update -q", "install -y -q chromium python3-venv"]),
-        ("test", True, True, []),
+        ("serve", False, True, False, ["update -q", "install -y -q python3-venv"]),
+        ("serve", True, False, False, []),
+        ("test", False, True, True, TEST_TOOLS),
+        ("test", True, False, True, TEST_TOOLS),
+        ("test", True, True, False, TEST_TOOLS),
+        ("test", True, True, True, []),
     ],
 )
 def test_the_commands_install_what_is_missing_with_apt(
-    tmp_path: Path, which: str, venv_works: bool, chromium: bool, apt_calls: list[str]
+    tmp_path: Path, which: str, venv_works: bool, chromium: bool, redis: bool,
+    apt_calls: list[str],
 ) -> None:
     """The part of each command before pip: a working .venv on every kind of machine."""
     serve, test = _readme_commands()
     prefix, _, _rest = (serve if which == "serve" else test).partition(" && .venv/bin/pip")
-    environment = _make_stubs(tmp_path / "stubs", venv_works=venv_works, chromium=chromium)
+    environment = _make_stubs(
+        tmp_path / "stubs", venv_works=venv_works, chromium=chromium, redis=redis
+    )
     work = tmp_path / "checkout"
     work.mkdir()
     run = subprocess.run(

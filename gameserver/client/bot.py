@@ -181,7 +181,8 @@ class MatchResult:
 
 
 async def play_match(
-    client: GameClient, bot: Bot, game: str, players: int = 2, *, leave: bool = True
+    client: GameClient, bot: Bot, game: str, players: int = 2, *, leave: bool = True,
+    rated: bool = False,
 ) -> MatchResult:
     """Quick-match into a room of ``game`` and play it to the end with ``bot``.
 
@@ -189,12 +190,15 @@ async def play_match(
     Raises :class:`ConnectionLost` only when the client is closed or gives up
     reconnecting (see :func:`quick_match_seat`).
     """
-    room_id, seat = await quick_match_seat(client, game, players)
+    room_id, seat = await quick_match_seat(client, game, players, rated=rated)
     return await play_room(client, bot, room_id, seat, leave=leave)
 
 
-async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> tuple[str, int]:
-    """``quick_match`` that survives a dropped connection; return (room id, seat).
+async def quick_match_seat(
+    client: GameClient, game: str, players: int = 2, *, rated: bool = False
+) -> tuple[str, int]:
+    """``quick_match`` (``rated``: a rated one) that survives a dropped connection;
+    return (room id, seat).
 
     If the connection drops before the answer, the request may or may not have taken
     effect: after resuming, a seat in a room the client did not know is the one it
@@ -207,7 +211,7 @@ async def quick_match_seat(client: GameClient, game: str, players: int = 2) -> t
     deadline = trio.current_time() + ROOM_LIMIT_WAIT_SECONDS
     while True:
         try:
-            joined = await client.quick_match(game, players)
+            joined = await client.quick_match(game, players, rated=rated)
         except RequestFailed as refusal:
             if refusal.code != "too_many_rooms" or trio.current_time() >= deadline:
                 raise

@@ -4,7 +4,7 @@
 ``hello``. Each request is a method returning the reply's result record and raising
 :class:`RequestFailed` with the server's error code when refused. ``client.events()``
 yields the server's pushes (``State``, ``RoomUpdate``, ``ChatMessage``, ``MatchOver``,
-``LobbyUpdate``, ``Error``) and the SDK's ``Disconnected`` / ``Reconnected``;
+``LobbyUpdate``, ``RatingUpdate``, ``Error``) and the SDK's ``Disconnected`` / ``Reconnected``;
 reconnection and resuming happen underneath (see ``session.py``).
 """
 
@@ -20,11 +20,21 @@ from gameserver.client.errors import RequestFailed
 from gameserver.client.session import DEFAULT_MAX_RATE, Backoff, Session, sole_exception
 from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
+    AccountResult,
+    Board,
     BotSeat,
     Chat,
     ClockSettings,
+    CreateApiKey,
     CreateRoom,
     EmptyResult,
+    Leaderboard,
+    LeaderboardResult,
+    Profile,
+    ProfileResult,
+    Register,
+    Rename,
+    RevokeApiKeys,
     JoinResult,
     JoinRoom,
     LeaveRoom,
@@ -73,8 +83,10 @@ class GameClient(Session):
         bots: Sequence[BotSeat] | Mapping[int, str] = (),
         clock: ClockSettings | None = None,
         seat: int | None = None,
+        rated: bool = False,
     ) -> JoinResult:
-        """Create a room and sit in it (``bots`` maps seats to strategy names, or BotSeats)."""
+        """Create a room and sit in it (``bots`` maps seats to strategy names, or BotSeats).
+        ``rated`` rooms need an account and take no ``bots``."""
         if isinstance(bots, Mapping):
             bot_seats = tuple(BotSeat(seat=s, strategy=name) for s, name in bots.items())
         else:
@@ -88,6 +100,7 @@ class GameClient(Session):
             bots=bot_seats,
             clock=clock,
             seat=seat,
+            rated=rated,
         )
         return self._joined(await self.request(message, JoinResult))
 
@@ -98,9 +111,10 @@ class GameClient(Session):
         message = JoinRoom(id=self._next_id(), room_id=room_id, invite_code=invite_code, seat=seat)
         return self._joined(await self.request(message, JoinResult))
 
-    async def quick_match(self, game: str, players: int = 2) -> JoinResult:
-        """Sit in a waiting public room of ``game`` with ``players`` seats (or a new one)."""
-        message = QuickMatch(id=self._next_id(), game=game, players=players)
+    async def quick_match(self, game: str, players: int = 2, *, rated: bool = False) -> JoinResult:
+        """Sit in a waiting public room of ``game`` with ``players`` seats (or a new one);
+        ``rated``: a rated room paired by rating (needs an account)."""
+        message = QuickMatch(id=self._next_id(), game=game, players=players, rated=rated)
         return self._joined(await self.request(message, JoinResult))
 
     async def spectate(self, room_id: str) -> JoinResult:
@@ -162,6 +176,48 @@ class GameClient(Session):
             raise
         self.token = None
 
+    # -- accounts and ratings ------------------------------------------------------------
+
+    async def register(self, password: str, *, bot: bool = False) -> AccountResult:
+        """Claim this player's name as an account (``bot``: a bot account; the result's
+        ``api_key`` is its first key, shown this once). Later connections log in with
+        ``connect(..., password=...)`` or ``api_key=...``."""
+        result = await self.request(
+            Register(id=self._next_id(), password=password, bot=bot), AccountResult
+        )
+        self.account = result.account
+        return result
+
+    async def rename(self, name: str) -> AccountResult:
+        """Change the account's name."""
+        result = await self.request(Rename(id=self._next_id(), name=name), AccountResult)
+        self.account = result.account
+        self.name = result.account.name
+        return result
+
+    async def create_api_key(self) -> str:
+        """A new API key for this bot account (shown this once; keep it secret)."""
+        result = await self.request(CreateApiKey(id=self._next_id()), AccountResult)
+        assert result.api_key is not None, "the server answers create_api_key with a key"
+        return result.api_key
+
+    async def revoke_api_keys(self) -> None:
+        """Revoke every API key of this bot account."""
+        await self.request(RevokeApiKeys(id=self._next_id()), EmptyResult)
+
+    async def leaderboard(
+        self, game: str, players: int = 2, *, board: Board = Board.ALL, limit: int = 20
+    ) -> LeaderboardResult:
+        """The best ratings of ``game`` at ``players`` seats (humans, bots or all)."""
+        message = Leaderboard(
+            id=self._next_id(), game=game, players=players, board=board, limit=limit
+        )
+        return await self.request(message, LeaderboardResult)
+
+    async def profile(self, player_id: str) -> ProfileResult:
+        """An account's ratings, rating history and recent rated matches."""
+        return await self.request(Profile(id=self._next_id(), player_id=player_id), ProfileResult)
+
     def _joined(self, result: JoinResult) -> JoinResult:
         self.rooms[result.room.room_id] = result.room
         self.seen_rooms.add(result.room.room_id)
@@ -181,6 +237,8 @@ async def connect(
     open_timeout: float = 10.0,
     max_rate: float | None = DEFAULT_MAX_RATE,
     revoke_others: bool = False,
+    password: str | None = None,
+    api_key: str | None = None,
 ) -> AsyncIterator[GameClient]:
     """``async with connect(url, name=...) as client:`` — connected and said hello.
 
@@ -189,8 +247,10 @@ async def connect(
     :class:`RequestFailed` when hello is refused (e.g. ``invalid_name``, ``bad_token``).
     Requests are paced to ``max_rate`` per second (None: unpaced), below the server's
     default per-connection limit. ``revoke_others=True`` revokes every earlier token of
-    the player (logs out its other devices; sent on the first hello only). Leaving the
-    block closes the connection.
+    the player (logs out its other devices; sent on the first hello only). ``password``
+    logs in to the account called ``name``; ``api_key`` to the bot account owning the
+    key (either is used when no ``token`` is given, and again when a token stops being
+    accepted). Leaving the block closes the connection.
     """
     client = GameClient(
         url,
@@ -203,6 +263,8 @@ async def connect(
         open_timeout=open_timeout,
         max_rate=max_rate,
         revoke_others=revoke_others,
+        password=password,
+        api_key=api_key,
     )
     try:
         async with trio.open_nursery() as nursery:

@@ -1,8 +1,8 @@
 """What ``GameClient.events()`` yields.
 
 Server pushes arrive as the protocol's own classes (``State``, ``RoomUpdate``,
-``ChatMessage``, ``MatchOver``, ``LobbyUpdate`` and ``Error`` for errors that answer no
-request). The SDK adds two events of its own about the connection.
+``ChatMessage``, ``MatchOver``, ``LobbyUpdate``, ``RatingUpdate`` and ``Error`` for errors
+that answer no request). The SDK adds two events of its own about the connection.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from gameserver.protocol.messages import (
     Error,
     LobbyUpdate,
     MatchOver,
+    RatingUpdate,
     RoomUpdate,
     SeatRef,
     State,
@@ -54,5 +55,8 @@ class Reconnected:
     """How many connection attempts it took."""
 
 
-ClientEvent = State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | Error | Disconnected | Reconnected
+ClientEvent = (
+    State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | RatingUpdate | Error
+    | Disconnected | Reconnected
+)
 """Everything ``GameClient.events()`` can yield."""

@@ -215,6 +215,8 @@ async def run_fleet(
     think: float = 0.0,
     backoff: Backoff = Backoff(),
     on_connected: Callable[[], None] | None = None,
+    api_keys: Sequence[str] = (),
+    rated: bool = False,
 ) -> FleetReport:
     """Run ``count`` bots against the server at ``url``; return when all are done.
 
@@ -224,8 +226,12 @@ async def run_fleet(
     the connections' storm does not weigh on the first moves; ``on_connected`` is
     called then (``gameserver bot`` freezes the collector's view of the connections).
     Never raises for match or connection problems: they are in the report
-    (``report.ok`` is False).
+    (``report.ok`` is False). With ``api_keys`` bot ``i`` logs in to the bot account of
+    ``api_keys[i]`` (give one key per bot); ``rated`` quick-matches rated rooms, which
+    needs keys.
     """
+    if api_keys and len(api_keys) != count:
+        raise ValueError(f"{len(api_keys)} API keys for {count} bots: give one per bot")
     fleet = _Fleet(count, matches, players)
     started = trio.current_time()
     async with trio.open_nursery() as nursery:
@@ -241,6 +247,7 @@ async def run_fleet(
             nursery.start_soon(
                 _run_bot, url, fleet, index, StrategyBot(game, strategy, seed=bot_seed, think=think),
                 game, players, f"{name_prefix}-{index}", backoff,
+                api_keys[index] if api_keys else None, rated,
             )
     return FleetReport(
         game=game,
@@ -261,10 +268,12 @@ async def _run_bot(
     players: int,
     name: str,
     backoff: Backoff,
+    api_key: str | None,
+    rated: bool,
 ) -> None:
     arrived = False
     try:
-        async with connect(url, name=name, backoff=backoff) as client:
+        async with connect(url, name=name, backoff=backoff, api_key=api_key) as client:
             arrived = True
             fleet.connected()
             await fleet.all_connected.wait()
@@ -279,7 +288,7 @@ async def _run_bot(
                         continue
                     fleet.helpers += 1
                 try:
-                    result = await _play_one(client, fleet, bot, game, players)
+                    result = await _play_one(client, fleet, bot, game, players, rated)
                 finally:
                     if helping:
                         fleet.helpers -= 1
@@ -303,15 +312,35 @@ async def _run_bot(
 
 
 async def _play_one(
-    client: GameClient, fleet: _Fleet, bot: StrategyBot, game: str, players: int
+    client: GameClient, fleet: _Fleet, bot: StrategyBot, game: str, players: int, rated: bool
 ) -> MatchResult | None:
     """Quick-match and play; None when left waiting alone once the fleet was done."""
     fleet.quick_matches_in_flight += 1
+    seated: tuple[str, int] | None = None
     try:
-        room_id, seat = await quick_match_seat(client, game, players)
+        async with trio.open_nursery() as nursery:
+
+            async def quick_match() -> None:
+                nonlocal seated
+                seated = await quick_match_seat(client, game, players, rated=rated)
+                nursery.cancel_scope.cancel()
+
+            async def give_up_when_done() -> None:
+                # A rated quick match waits in the server's queue until an opponent
+                # comes: once the fleet is done, none will (the queue forgets this bot
+                # when it disconnects).
+                await fleet.all_done.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(quick_match)
+            if rated:
+                nursery.start_soon(give_up_when_done)
     finally:
         fleet.quick_matches_in_flight -= 1
         fleet.poke()
+    if seated is None:
+        return None
+    room_id, seat = seated
     result: MatchResult | None = None
     async with trio.open_nursery() as nursery:
 

@@ -33,6 +33,7 @@ from gameserver.protocol.codec import (
 from gameserver.protocol.errors import RequestError
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
+    AccountInfo,
     ChatMessage,
     ClientMessage,
     Error,
@@ -42,6 +43,7 @@ from gameserver.protocol.messages import (
     LobbyUpdate,
     MatchOver,
     Move,
+    RatingUpdate,
     Reply,
     Result,
     RoomStatus,
@@ -55,6 +57,7 @@ from gameserver.protocol.messages import (
 )
 from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.ws.client import connect as ws_connect
+from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.websocket import WebSocket
 
@@ -74,7 +77,7 @@ DEFAULT_MAX_RATE = 40.0
 
 # The server closes with 1000 only on purpose (e.g. the player resumed elsewhere);
 # reconnecting then would fight the other connection.
-_NO_RECONNECT_CODES = frozenset({1000})
+_NO_RECONNECT_CODES = frozenset({CloseCode.NORMAL})
 
 @attrs.frozen(kw_only=True)
 class Backoff:
@@ -159,6 +162,8 @@ class Session:
         max_rate: float | None = DEFAULT_MAX_RATE,
         seed: int | None = None,
         revoke_others: bool = False,
+        password: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.url = url
         """The server's WebSocket URL, e.g. ``ws://127.0.0.1:8000/ws``."""
@@ -170,6 +175,13 @@ class Session:
         """This player's id, once the server has answered hello."""
         self.resumed = False
         """Whether the latest hello resumed an existing player (True after a token worked)."""
+        self.account: AccountInfo | None = None
+        """The player's account (after a login, or once ``register`` succeeded); None
+        while anonymous."""
+        # Credentials for the first hello (and for a resume whose token the server no
+        # longer accepts); never logged.
+        self._password = password
+        self._api_key = api_key
         self.seats: tuple[SeatRef, ...] = ()
         """The seats the server reported in the latest hello reply (less rooms the
         server has closed since)."""
@@ -317,7 +329,7 @@ class Session:
         if ws is not None:
             with trio.move_on_after(2) as scope:
                 scope.shield = True
-                await ws.close(1000)
+                await ws.close(CloseCode.NORMAL)
         self._cancel.cancel()
 
     # -- internals ---------------------------------------------------------------------
@@ -446,28 +458,39 @@ class Session:
                 self._ws = None
                 self._lost_connection()
                 with trio.CancelScope(shield=True), trio.move_on_after(2):
-                    await ws.close(1000)
+                    await ws.close(CloseCode.NORMAL)
         if failure is not None:
             raise failure
         return ws
 
     async def _hello(self, ws: WebSocket, *, resuming: bool) -> HelloResult:
         revoke = self._revoke_others and not resuming
-        message = Hello(id=self._next_id(), name=self.name, token=self.token, revoke_others=revoke)
+        message = self._hello_message(self.token, revoke)
         try:
             result = await self._call(ws, message, HelloResult)
         except RequestFailed as error:
             if not (resuming and error.code == "bad_token"):
                 raise
-            # The server no longer knows the token: carry on as a new player.
-            message = Hello(id=self._next_id(), name=self.name, token=None)
-            result = await self._call(ws, message, HelloResult)
+            # The server no longer knows the token: log in again, or carry on as a new
+            # player.
+            result = await self._call(ws, self._hello_message(None, False), HelloResult)
         self.player_id = result.player_id
         self.name = result.name
         self.token = result.token
         self.resumed = result.resumed
         self.seats = result.seats
+        self.account = result.account
         return result
+
+    def _hello_message(self, token: str | None, revoke: bool) -> Hello:
+        """Resume with ``token`` when there is one, else log in with the credentials
+        given (or arrive anonymously)."""
+        if token is not None:
+            return Hello(id=self._next_id(), name=self.name, token=token, revoke_others=revoke)
+        return Hello(
+            id=self._next_id(), name=self.name, revoke_others=revoke,
+            password=self._password, api_key=self._api_key,
+        )
 
     async def _call(self, ws: WebSocket, message: ClientMessage, result_type: type[_R]) -> _R:
         """Send a request on ``ws`` now, even before hello has been answered."""
@@ -513,7 +536,7 @@ class Session:
 
     def _finish(self, error: ConnectionLost) -> None:
         if not self._final_reported:
-            self._emit(Disconnected(code=1000, reason="closed by the client", final=True))
+            self._emit(Disconnected(code=CloseCode.NORMAL, reason="closed by the client", final=True))
         self._dead = self._dead or error
         for pending in self._pending.values():
             if not pending.done.is_set():
@@ -543,7 +566,7 @@ class Session:
                 message = decode_server_message(data, self._limits)
             except RequestError as error:
                 logger.warning("undecodable server message: %s", error.message)
-                await ws.close(1002, "invalid message from server")
+                await ws.close(CloseCode.PROTOCOL_ERROR, "invalid message from server")
                 return
             self._dispatch(message)
 
@@ -570,7 +593,10 @@ class Session:
                 if message.seq <= self._chat_seen.get(message.room_id, 0):
                     return  # sent again on a (re)join: already emitted
                 self._chat_seen[message.room_id] = message.seq
-            if isinstance(message, State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | Error):
+            if isinstance(
+                message,
+                State | RoomUpdate | ChatMessage | MatchOver | LobbyUpdate | RatingUpdate | Error,
+            ):
                 self._emit(message)
 
     def _resolve(

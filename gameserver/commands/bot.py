@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 import trio
@@ -13,11 +14,14 @@ from gameserver.client.fleet import run_fleet
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.commands.flags import FlagError
-from gameserver.games.base import InvalidOptions, check_players
-from gameserver.games.registry import get_game, list_games
+from gameserver.games.registry import list_games
 from gameserver.games.strategy import list_strategies
 
 HELP = "Run N SDK bots that quick-match on a server, play M matches each and summarise."
+#: Bots run without ``--count`` or keys.
+DEFAULT_COUNT = 2
+#: Environment variable holding API keys (comma-separated), like repeated ``--key``.
+KEYS_VARIABLE = "GAMESERVER_BOT_KEYS"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strategy", default="best", help="built-in strategy (default best)")
     parser.add_argument(
-        "--count", type=flags.positive_int, default=2, help="bots to run (default 2)"
+        "--count", type=flags.positive_int, default=None,
+        help="bots to run (default 2, or one per --key)",
     )
     parser.add_argument(
         "--matches", type=flags.non_negative_int, default=1, help="matches per bot (default 1)"
@@ -51,6 +56,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="give up after this many seconds (default 600)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--key", action="append", default=[], metavar="KEY",
+        help="API key of a bot account; repeat for one key per bot (then --count is the "
+        "number of keys). Also read from GAMESERVER_BOT_KEYS (comma-separated)",
+    )
+    parser.add_argument(
+        "--rated", action="store_true", help="play rated quick matches (needs --key)"
+    )
 
 
 def check_game_flags(args: argparse.Namespace) -> int:
@@ -58,25 +71,35 @@ def check_game_flags(args: argparse.Namespace) -> int:
 
     Raises ``FlagError`` naming the flag the game cannot take.
     """
-    game = get_game(args.game)
     strategies = list_strategies(args.game)
     if args.strategy not in strategies:
         raise FlagError(
             "--strategy", f"{args.game} has no strategy {args.strategy!r}; allowed: "
             f"{', '.join(strategies)}",
         )
-    players: int = game.min_players if args.players is None else args.players
-    try:
-        check_players(game, players)
-    except InvalidOptions as error:
-        raise FlagError("--players", str(error)) from None
-    return players
+    return flags.player_count(args.game, args.players)
+
+
+def api_keys(args: argparse.Namespace) -> list[str]:
+    """The API keys from ``--key`` and ``GAMESERVER_BOT_KEYS`` (a key on the command line
+    is visible to other users of the machine: prefer the variable). Raises
+    ``FlagError`` when keys and ``--count`` disagree or ``--rated`` has no key."""
+    keys = list(args.key) + [
+        key.strip() for key in os.environ.get(KEYS_VARIABLE, "").split(",") if key.strip()
+    ]
+    if keys and args.count is not None and args.count != len(keys):
+        raise FlagError("--count", f"{args.count} bots but {len(keys)} keys: give one key per bot")
+    if args.rated and not keys:
+        raise FlagError("--rated", "rated matches need bot accounts: give --key")
+    return keys
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the fleet; exit 0 only if every match ended normally, 1 otherwise; raises
     ``FlagError`` for a strategy or player count the game cannot take."""
     players = check_game_flags(args)
+    keys = api_keys(args)
+    count = len(keys) if keys else args.count or DEFAULT_COUNT
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     tune_collector()
@@ -87,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
                 args.url,
                 game=args.game,
                 strategy=args.strategy,
-                count=args.count,
+                count=count,
                 matches=args.matches,
                 players=players,
                 name_prefix=args.name,
@@ -95,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
                 think=args.think,
                 # Thousands of clients stay open all run: keep the collector off them.
                 on_connected=freeze_long_lived,
+                api_keys=keys,
+                rated=args.rated,
             )
         if scope.cancelled_caught:
             print(f"gameserver bot: timed out after {args.timeout} s", file=sys.stderr)

@@ -15,7 +15,7 @@ import sys
 import trio
 
 from gameserver.commands import flags
-from gameserver.ws.config import ServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.server import serve_websocket
 from gameserver.ws.websocket import WebSocket
 
@@ -49,7 +49,7 @@ async def echo(ws: WebSocket) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    config = ServerConfig(
+    config = WebSocketServerConfig(
         max_message_size=args.max_message_size,
         compression=not args.no_compression,
         # A conformance suite or benchmark peer may be busy for a long time: no keepalive.

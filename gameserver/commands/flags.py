@@ -20,7 +20,10 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gameserver.games.registry import list_games
+from gameserver.cluster.keys import check_node_id
+from gameserver.cluster.urls import check_redis_url
+from gameserver.games.base import InvalidOptions, check_players
+from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
 from gameserver.web.origins import normalize_origin
 
@@ -30,14 +33,17 @@ __all__ = [
     "existing_directory",
     "game_name",
     "log_level",
+    "node_id",
     "non_negative_float",
     "non_negative_int",
     "origin",
+    "player_count",
     "port",
     "positive_float",
     "positive_int",
     "rate_burst",
     "readable_file",
+    "redis_url",
     "websocket_url",
 ]
 
@@ -59,6 +65,20 @@ class FlagError(Exception):
     def __init__(self, flag: str, message: str) -> None:
         super().__init__(f"argument {flag}: {message}")
         self.flag = flag
+
+
+def player_count(game: str, players: int | None) -> int:
+    """The ``--players`` value for ``game``: as given, or the game's minimum when not.
+
+    Raises ``FlagError`` for ``--players`` when the game cannot seat that many.
+    """
+    rules = get_game(game)
+    count = rules.min_players if players is None else players
+    try:
+        check_players(rules, count)
+    except InvalidOptions as error:
+        raise FlagError("--players", str(error)) from None
+    return count
 
 
 def _whole_number(text: str) -> int:
@@ -171,6 +191,24 @@ def websocket_url(text: str) -> str:
     if given_port == 0:
         raise Invalid(f"{text!r} has port 0; {allowed} with PORT 1-{MAX_PORT}")
     return text
+
+
+def redis_url(text: str) -> str:
+    """A ``redis://`` or ``rediss://`` URL with a host and, if given, a port and a database."""
+    if "#" in text:
+        raise Invalid(f"{text!r} has a '#' part; the server takes a Redis URL only")
+    try:
+        return check_redis_url(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def node_id(text: str) -> str:
+    """A cluster node id: 1 to 64 letters, digits, '_', '-' or '.'."""
+    try:
+        return check_node_id(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def origin(text: str) -> str:

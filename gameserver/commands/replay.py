@@ -1,6 +1,8 @@
 """``gameserver replay``: list, show, verify and export recorded matches.
 
 Every action is described in docs/replays.md ("The gameserver replay command").
+``verify`` and ``export`` also read match logs from Redis (cluster mode), given as
+``redis://HOST:PORT/DB#MATCH_ID`` (see ``gameserver.cluster.urls``).
 
 Exit codes: 0 success; 1 a log failed verification or could not be read; 2 bad usage
 (e.g. ``--move`` or ``--seat`` out of range).
@@ -9,16 +11,22 @@ Exit codes: 0 success; 1 a log failed verification or could not be read; 2 bad u
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 import attrs
 
+from gameserver.cluster.errors import ClusterError, ExtraMissing
+from gameserver.cluster.replay_source import read_stream_logs
+from gameserver.cluster.urls import is_redis_url
+from gameserver.replays import framing
+from gameserver.replays.codec import encode_header, encode_record
 from gameserver.replays.errors import ReplayError
 from gameserver.replays.export import export_data
 from gameserver.replays.loader import LoadedMatch, iter_matches, load_match, match_paths
@@ -75,8 +83,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "only if every log passes.",
     )
     verify.add_argument(
-        "files", type=Path, nargs="+", metavar="FILE", help="match logs or directories of them"
-    )
+        "files", nargs="+", metavar="SOURCE",
+        help="match logs (.gsr), directories of them, or redis://HOST:PORT/DB[#MATCH_ID] "
+             "(one match log in Redis, or all of them)",
+    )  # fmt: skip
     bar = verify.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None, help="always draw the bar")
     bar.add_argument(
@@ -92,7 +102,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "the whole log as JSON on stdout",
         "The layout is described in docs/replays.md.",
     )
-    export.add_argument("file", type=Path, metavar="FILE", help="a match log (.gsr)")
+    export.add_argument(
+        "file", metavar="SOURCE", help="a match log (.gsr) or redis://HOST:PORT/DB#MATCH_ID"
+    )
+    export.add_argument(
+        "--gsr", type=Path, metavar="OUT",
+        help="write the log as a new .gsr file OUT instead of JSON on stdout",
+    )
     export.add_argument(
         "--json", action="store_true",
         help="accepted for compatibility; JSON is the only format (the default)",
@@ -216,12 +232,36 @@ def _show(args: argparse.Namespace) -> int:
 # -- verify -----------------------------------------------------------------------------
 
 
-def _expand(paths: Sequence[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from match_paths(path)
+Loader = Callable[[], LoadedMatch]
+
+
+def _given(found: LoadedMatch | ReplayError) -> Loader:
+    def load() -> LoadedMatch:
+        if isinstance(found, ReplayError):
+            raise found
+        return found
+
+    return load
+
+
+def _expand(sources: Sequence[str]) -> Iterator[tuple[str, Loader]]:
+    """Each log the sources name, as (name, how to load it). Raises ``ClusterError``."""
+    for source in sources:
+        if is_redis_url(source):
+            for label, found in read_stream_logs(source):
+                yield label, _given(found)
+        elif Path(source).is_dir():
+            for path in match_paths(source):
+                yield str(path), functools.partial(load_match, path)
         else:
-            yield path
+            yield source, functools.partial(load_match, source)
+
+
+def _source_error(exc: ClusterError | ValueError) -> int:
+    """Report a source that could not be read at all; return the exit status: 2 for a
+    bad URL or a missing extra (usage), 1 when Redis did not answer."""
+    _error(str(exc))
+    return 2 if isinstance(exc, (ExtraMissing, ValueError)) else 1
 
 
 def _progress(stream: TextIO, done: int, total: int, name: str) -> None:
@@ -233,13 +273,13 @@ def _progress(stream: TextIO, done: int, total: int, name: str) -> None:
     stream.flush()
 
 
-def _verify_one(path: Path, strict: bool) -> tuple[bool, str]:
+def _verify_one(name: str, load: Loader, strict: bool) -> tuple[bool, str]:
     try:
-        loaded: LoadedMatch = load_match(path)
+        loaded = load()
         sim = resimulate(loaded)
     except ReplayError as exc:
         # Loader messages start with the path, which the FAIL line already names.
-        return False, str(exc).removeprefix(f"{path}: ")
+        return False, str(exc).removeprefix(f"{name}: ")
     notes = []
     if loaded.torn_tail:
         notes.append(f"ignored {loaded.tail_error}")
@@ -252,7 +292,10 @@ def _verify_one(path: Path, strict: bool) -> tuple[bool, str]:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    files = list(_expand(args.files))
+    try:
+        files = list(_expand(args.files))
+    except (ClusterError, ValueError) as exc:
+        return _source_error(exc)
     if not files:
         _error("no match logs to verify")
         return 1
@@ -260,15 +303,15 @@ def _verify(args: argparse.Namespace) -> int:
     if show_bar is None:
         show_bar = len(files) >= PROGRESS_FROM and sys.stderr.isatty()
     failures = 0
-    for done, path in enumerate(files, start=1):
-        ok, detail = _verify_one(path, args.strict)
+    for done, (name, load) in enumerate(files, start=1):
+        ok, detail = _verify_one(name, load, args.strict)
         failures += not ok
         if not ok or not show_bar:
             if show_bar:  # clear the bar's line so the failure is not glued to it
                 sys.stderr.write("\r" + " " * 80 + "\r")
-            print(f"{'OK  ' if ok else 'FAIL'} {path}: {detail}", flush=True)
+            print(f"{'OK  ' if ok else 'FAIL'} {name}: {detail}", flush=True)
         if show_bar:
-            _progress(sys.stderr, done, len(files), path.name)
+            _progress(sys.stderr, done, len(files), Path(name).name)
     print(f"{len(files) - failures} of {len(files)} logs verified", file=sys.stderr)
     return 0 if failures == 0 else 1
 
@@ -276,10 +319,30 @@ def _verify(args: argparse.Namespace) -> int:
 # -- export -----------------------------------------------------------------------------
 
 
+def _gsr_bytes(loaded: LoadedMatch) -> bytes:
+    """The log as a ``.gsr`` file: every whole record, encoded as the recorder does."""
+    payloads = [encode_header(loaded.header), *map(encode_record, loaded.records)]
+    return framing.MAGIC + b"".join(map(framing.frame, payloads))
+
+
 def _export(args: argparse.Namespace) -> int:
+    load: Loader = functools.partial(load_match, args.file)
+    if is_redis_url(args.file):
+        if not args.file.partition("#")[2]:
+            _error(f"{args.file}: export takes one match log: add #MATCH_ID")
+            return 2
+        try:
+            [(_name, load)] = _expand([args.file])
+        except (ClusterError, ValueError) as exc:
+            return _source_error(exc)
     try:
-        data = export_data(load_match(args.file), views=args.views)
-    except ReplayError as exc:
+        loaded = load()
+        if args.gsr is not None:
+            with open(args.gsr, "xb") as out:
+                out.write(_gsr_bytes(loaded))
+            return 0
+        data = export_data(loaded, views=args.views)
+    except (ReplayError, OSError) as exc:
         _error(str(exc))
         return 1
     json.dump(data, sys.stdout, indent=1, sort_keys=False)

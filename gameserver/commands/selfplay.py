@@ -8,7 +8,7 @@ from typing import Any
 
 from gameserver.commands import flags
 from gameserver.commands.flags import FlagError
-from gameserver.games.base import GameError, InvalidOptions, check_players
+from gameserver.games.base import GameError
 from gameserver.games.registry import get_game, list_games
 from gameserver.games.strategy import list_strategies
 from gameserver.games.selfplay import SelfplayReport, run_selfplay
@@ -87,12 +87,8 @@ def check_game_flags(args: argparse.Namespace) -> tuple[int, list[str], dict[str
     Returns (players, strategy names, options); raises ``FlagError`` naming the flag the
     game cannot take.
     """
+    players = flags.player_count(args.game, args.players)
     game = get_game(args.game)
-    players: int = game.min_players if args.players is None else args.players
-    try:
-        check_players(game, players)
-    except InvalidOptions as error:
-        raise FlagError("--players", str(error)) from None
     names = [name.strip() for name in args.strategies.split(",") if name.strip()]
     known = list_strategies(game.name)
     for name in names or [""]:

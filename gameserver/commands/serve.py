@@ -18,6 +18,8 @@ from pathlib import Path
 import trio
 
 from gameserver.app import DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
+from gameserver.cluster.errors import ExtraMissing
+from gameserver.cluster.extra import require_extra
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
 from gameserver.commands.flags import FlagError
@@ -29,7 +31,7 @@ from gameserver.sessions.service import ServiceConfig
 from gameserver.startup import StartupError
 from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
 from gameserver.web.tls import TLSFileError
-from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 
 HELP = "run the game server (WebSocket at /ws, browser client at /)"
 
@@ -150,6 +152,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "(repeatable; * allows any)")
     add("--no-localhost-origins", action="store_true",
         help="refuse browser pages served from localhost/127.0.0.1 (other than this server)")
+    add("--redis", type=flags.redis_url, metavar="URL",
+        help="cluster mode: share rooms, lobby and match logs with every node on this Redis, "
+             "redis://[:PASSWORD@]HOST:PORT/DB (needs pip install 'gameserver[cluster]')")
+    add("--node-id", type=flags.node_id, metavar="ID",
+        help="this node's id in the cluster (with --redis; default: the host name and "
+             "process id)")
     add("--log-level", type=flags.log_level, default="INFO",
         help=f"one of {', '.join(flags.LOG_LEVELS)} (default: %(default)s)")
 
@@ -268,6 +276,19 @@ def _startup_error(error: BaseException) -> StartupError | None:
     return None
 
 
+def _check_cluster_flags(args: argparse.Namespace) -> None:
+    """Cluster mode needs its extra; ``--node-id`` means nothing without ``--redis``."""
+    if args.node_id is not None and args.redis is None:
+        raise FlagError("--node-id", "only with --redis (a node id names a node of a cluster)")
+    if args.redis is not None:
+        try:
+            require_extra()
+        except ExtraMissing as exc:
+            raise FlagError("--redis", str(exc)) from None
+        # TODO(issue 17): the lead wires cluster mode into the app; until then, refuse.
+        raise FlagError("--redis", "cluster mode is not wired into the server yet")
+
+
 def checked_config(args: argparse.Namespace) -> ServerConfig:
     """Build the config and check the files it names; raise ``FlagError`` for the flag
     whose file cannot be used (the bundled client may be missing from a broken install)."""
@@ -275,6 +296,7 @@ def checked_config(args: argparse.Namespace) -> ServerConfig:
         missing = "--keyfile" if args.keyfile is None else "--certfile"
         given = "--certfile" if args.keyfile is None else "--keyfile"
         raise FlagError(missing, f"required with {given} (TLS needs both files)")
+    _check_cluster_flags(args)
     config = build_config(args)
     try:
         check_static_dir(config.static_dir)

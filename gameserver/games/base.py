@@ -19,21 +19,29 @@ Exception tree::
 (``MalformedMove``), then the game being over (``IllegalMove``), then the turn
 (``NotYourTurn``), then the rules (``IllegalMove``). Reasons are written for humans and
 never mention hidden information (for example another seat's dice).
+
+Typing: ``Game`` is generic over its state type ``S``, so a game module declares its
+state class once (``class TicTacToe(Game[TicTacToeState])``) and every rule is checked
+against it. Code that holds "some game" without knowing which (rooms, replays) uses
+:data:`AnyGame`.
 """
 
 from __future__ import annotations
 
 import abc
+import enum
 import hashlib
 import json
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
 
-# A state is whatever immutable value a game chooses; a move is plain msgpack-able data.
-State = Any
+#: A game's state: whatever immutable value the game chooses (an attrs frozen class in
+#: the built-in games), the same type for every rule of that game.
+S = TypeVar("S")
+#: A move is plain msgpack-able data; ``apply`` checks its shape (``MalformedMove``).
 Move = dict[str, Any]
 
 
@@ -66,6 +74,28 @@ class NotYourTurn(IllegalMove):
     """The seat is not among ``to_act(state)``."""
 
 
+class Termination(str, enum.Enum):
+    """How a match came to its end, for programs (``Outcome.reason`` is for people).
+
+    The value is the short lowercase string the wire and the match log carry.
+    """
+
+    NORMAL = "normal"
+    """The game's rules decided it on the board: a win or a draw by play. A move the
+    room made for a seat (liar's dice plays a timed-out seat's turn for it) that ends
+    the match ends it normally too."""
+    RESIGNATION = "resignation"
+    """The loser resigned, or left the running match (``Game.resign``)."""
+    TIMEOUT = "timeout"
+    """The loser's clock ran out and the game's timeout rule is a loss (``Game.on_timeout``)."""
+    FORFEIT = "forfeit"
+    """The room forfeited the loser: away past its grace period, or no first move in time
+    (``Game.forfeit``)."""
+    ABORTED = "aborted"
+    """The room stopped the match without a result (nobody left to play, nobody watching a
+    match of bots, no first move, a server error). Never from a game: the room builds it."""
+
+
 @attrs.frozen
 class Outcome:
     """How a finished match ended."""
@@ -79,9 +109,24 @@ class Outcome:
     reason: str = ""
     """Short human description, e.g. "four in a row", "board full", "resigned", "forfeit",
     "timeout"."""
+    termination: Termination = Termination.NORMAL
+    """How it ended, for programs; the default suits an end the rules decided by play."""
 
     def to_data(self) -> dict[str, Any]:
-        """Return the outcome as plain msgpack-able data for the wire and the match log."""
+        """Return the outcome as plain msgpack-able data: the keys of the wire's Outcome
+        record and of the match log's end record."""
+        data = self.hashed_data()
+        data["termination"] = self.termination.value
+        return data
+
+    def hashed_data(self) -> dict[str, Any]:
+        """Return ``to_data`` without ``termination``: the outcome as a game's ``snapshot``
+        shows it, and so as state hashes cover it.
+
+        Hashes recorded before ``termination`` existed cover exactly these keys, so old
+        logs keep verifying; a log's ``termination`` is checked against the game's
+        outcome by the replay check instead (``replays/simulate.py``).
+        """
         return {
             "winners": list(self.winners),
             "draw": self.draw,
@@ -90,12 +135,15 @@ class Outcome:
         }
 
 
-class Game(abc.ABC):
+class Game(abc.ABC, Generic[S]):
     """The rules of one game. Stateless: one instance serves every match.
 
     The room calls ``setup`` once, then repeatedly: ``to_act`` to learn who may move,
     ``apply`` (or ``on_timeout`` / ``resign`` / ``forfeit``) to get the next state,
     ``view`` for every participant, until ``outcome`` is not None.
+
+    ``S`` is the game's state type: an immutable value that ``setup`` returns and every
+    other rule takes. Rules never mutate a state; they return a new one.
     """
 
     name: str
@@ -112,19 +160,19 @@ class Game(abc.ABC):
         """Return ``options`` merged over the defaults; raise InvalidOptions if any is bad."""
 
     @abc.abstractmethod
-    def setup(self, players: int, rng: random.Random, options: Mapping[str, Any]) -> State:
+    def setup(self, players: int, rng: random.Random, options: Mapping[str, Any]) -> S:
         """Return the initial state. Raises InvalidOptions for a bad player count or options."""
 
     @abc.abstractmethod
-    def to_act(self, state: State) -> frozenset[int]:
+    def to_act(self, state: S) -> frozenset[int]:
         """Return the seats that may act now; empty once the game is over."""
 
     @abc.abstractmethod
-    def legal_moves(self, state: State, seat: int) -> list[Move]:
+    def legal_moves(self, state: S, seat: int) -> list[Move]:
         """Return the moves ``seat`` may make now (empty if it may not act)."""
 
     @abc.abstractmethod
-    def apply(self, state: State, seat: int, move: Any, rng: random.Random) -> State:
+    def apply(self, state: S, seat: int, move: Any, rng: random.Random) -> S:
         """Return the state after ``seat`` plays ``move``; never mutates ``state``.
 
         Raises MalformedMove, IllegalMove or NotYourTurn (see the module docstring for
@@ -132,43 +180,54 @@ class Game(abc.ABC):
         """
 
     @abc.abstractmethod
-    def outcome(self, state: State) -> Outcome | None:
-        """Return how the match ended, or None while it is still running."""
+    def outcome(self, state: S) -> Outcome | None:
+        """Return how the match ended, or None while it is still running.
+
+        Its ``termination`` says what ended it: ``NORMAL`` for an end the rules reached
+        by play, ``TIMEOUT`` / ``RESIGNATION`` / ``FORFEIT`` for an end that
+        ``on_timeout`` / ``resign`` / ``forfeit`` decided (never ``ABORTED``).
+        """
 
     @abc.abstractmethod
-    def view(self, state: State, seat: int | None) -> dict[str, Any]:
+    def view(self, state: S, seat: int | None) -> dict[str, Any]:
         """Return what ``seat`` may see (None: a spectator) as plain msgpack-able data."""
 
     @abc.abstractmethod
-    def on_timeout(self, state: State, seat: int, rng: random.Random) -> State:
+    def on_timeout(self, state: S, seat: int, rng: random.Random) -> S:
         """Return the state after ``seat``'s clock ran out, per this game's timeout rule.
 
         Raises IllegalMove if the game is over or NotYourTurn if ``seat`` may not act.
         """
 
     @abc.abstractmethod
-    def resign(self, state: State, seat: int) -> State:
+    def resign(self, state: S, seat: int) -> S:
         """Return the state after ``seat`` resigns or abandons the match.
 
         Raises IllegalMove if the game is over or the seat has already left it.
         """
 
-    def forfeit(self, state: State, seat: int) -> State:
+    def forfeit(self, state: S, seat: int) -> S:
         """Return the state after the room forfeits ``seat`` (its player stayed away past
         the grace period, or made no first move in time).
 
-        The same as ``resign`` except for the words: an outcome it causes says
-        ``"forfeit"`` rather than ``"resigned"``. This default simply resigns; games
-        override it to give the forfeit its own reason. Raises as ``resign`` does.
+        The same as ``resign`` except that an outcome it causes says ``"forfeit"`` with
+        ``Termination.FORFEIT`` rather than ``"resigned"`` with ``RESIGNATION``. This
+        default simply resigns (so its outcome reads as a resignation); games override
+        it to report the forfeit. Raises as ``resign`` does.
         """
         return self.resign(state, seat)
 
     @abc.abstractmethod
-    def snapshot(self, state: State) -> dict[str, Any]:
+    def snapshot(self, state: S) -> dict[str, Any]:
         """Return the FULL state (hidden parts included) as plain canonical data."""
 
 
-def state_hash(game: Game, state: State) -> str:
+#: Any game, its state type unknown: for code that holds whichever game a match plays
+#: (rooms, replays) and passes that game's states back to it untouched.
+AnyGame: TypeAlias = "Game[Any]"
+
+
+def state_hash(game: Game[S], state: S) -> str:
     """Return the hex sha256 of the canonical JSON of ``game.snapshot(state)``.
 
     Replays compare these hashes to prove a re-simulation reached the identical state.
@@ -222,7 +281,7 @@ def merge_options(
     return merged
 
 
-def check_players(game: Game, players: int) -> None:
+def check_players(game: AnyGame, players: int) -> None:
     """Raise InvalidOptions unless ``players`` is within the game's player range."""
     if isinstance(players, bool) or not isinstance(players, int):
         raise InvalidOptions("the player count must be an integer")

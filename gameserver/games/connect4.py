@@ -29,6 +29,7 @@ from gameserver.games.base import (
     MalformedMove,
     Move,
     Outcome,
+    Termination,
     check_players,
     expect_fields,
     is_int,
@@ -97,7 +98,7 @@ def to_row_col(cell: tuple[int, int]) -> list[int]:
     return [HEIGHT - 1 - height, col]
 
 
-class Connect4(AlternatingTwoSeatGame):
+class Connect4(AlternatingTwoSeatGame[Connect4State]):
     """The rules of connect four."""
 
     name = "connect4"
@@ -143,9 +144,11 @@ class Connect4(AlternatingTwoSeatGame):
         line = run_through(columns, col, height)
         outcome: Outcome | None = None
         if line is not None:
-            outcome = Outcome(winners=(seat,), draw=False, reason="four in a row")
+            outcome = Outcome(
+                (seat,), draw=False, reason="four in a row", termination=Termination.NORMAL
+            )
         elif all(len(c) == HEIGHT for c in columns):
-            outcome = Outcome(winners=(), draw=True, reason="board full")
+            outcome = Outcome((), draw=True, reason="board full", termination=Termination.NORMAL)
         return Connect4State(
             columns=columns, turn=1 - seat, last=(col, height), outcome=outcome, line=line
         )
@@ -153,6 +156,10 @@ class Connect4(AlternatingTwoSeatGame):
     def outcome(self, state: Connect4State) -> Outcome | None:
         """Return the result once the game is over."""
         return state.outcome
+
+    def with_outcome(self, state: Connect4State, outcome: Outcome) -> Connect4State:
+        """Return ``state`` ended with ``outcome`` (a timeout, resignation or forfeit)."""
+        return attrs.evolve(state, outcome=outcome)
 
     def view(self, state: Connect4State, seat: int | None) -> dict[str, Any]:
         """Return the whole position (see the module docstring for the layout)."""
@@ -171,7 +178,7 @@ class Connect4(AlternatingTwoSeatGame):
             "turn": state.turn,
             "last": None if state.last is None else list(state.last),
             "line": None if state.line is None else [list(c) for c in state.line],
-            "outcome": None if state.outcome is None else state.outcome.to_data(),
+            "outcome": None if state.outcome is None else state.outcome.hashed_data(),
         }
 
 

@@ -28,8 +28,9 @@ Moves: ``{"bid": [quantity, face]}``, ``{"call": "liar"}``, ``{"call": "spot_on"
 (at most 6 x 60 of them), followed by the allowed calls once there is a bid.
 
 Timeout rule: the timed-out seat calls liar if there is a bid, otherwise it opens with
-the lowest bid (one die of the lowest biddable face). A room may instead forfeit the
-seat with ``forfeit`` (as ``resign``; a win it leaves says "forfeit").
+the lowest bid (one die of the lowest biddable face); a match that call ends, ends by the
+dice (``Termination.NORMAL``), not as a timeout loss. A room may instead forfeit the
+seat with ``forfeit`` (as ``resign``; a win it leaves says "forfeit", ``FORFEIT``).
 
 Resigning eliminates the seat at once (its dice leave the table). If one player remains
 they win; otherwise the round's bidding starts over with the dice already rolled (the
@@ -46,7 +47,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -57,6 +58,7 @@ from gameserver.games.base import (
     Move,
     NotYourTurn,
     Outcome,
+    Termination,
     bool_option,
     check_players,
     expect_fields,
@@ -72,6 +74,7 @@ OPTION_CHECKS = {"dice": int_option(1, 10), "ones_wild": bool_option, "spot_on":
 
 Bid = tuple[int, int]  # (quantity, face)
 BidRecord = tuple[int, int, int]  # (seat, quantity, face)
+V = TypeVar("V")
 
 
 @attrs.frozen
@@ -153,7 +156,7 @@ def lowest_face(ones_wild: bool) -> int:
     return 2 if ones_wild else 1
 
 
-class LiarsDice(Game):
+class LiarsDice(Game[LiarsDiceState]):
     """The rules of liar's dice (see the module docstring)."""
 
     name = "liarsdice"
@@ -270,13 +273,15 @@ class LiarsDice(Game):
 
     def resign(self, state: LiarsDiceState, seat: int) -> LiarsDiceState:
         """Eliminate ``seat`` now (see the module docstring for how the round goes on)."""
-        return self._eliminate(state, seat, "resigned")
+        return self._eliminate(state, seat, "resigned", Termination.RESIGNATION)
 
     def forfeit(self, state: LiarsDiceState, seat: int) -> LiarsDiceState:
         """Eliminate ``seat`` as in ``resign``; a win it leaves says "forfeit"."""
-        return self._eliminate(state, seat, "forfeit")
+        return self._eliminate(state, seat, "forfeit", Termination.FORFEIT)
 
-    def _eliminate(self, state: LiarsDiceState, seat: int, reason: str) -> LiarsDiceState:
+    def _eliminate(
+        self, state: LiarsDiceState, seat: int, reason: str, termination: Termination
+    ) -> LiarsDiceState:
         """Take ``seat``'s dice off the table; the last player left wins for ``reason``."""
         if state.outcome is not None:
             raise IllegalMove("the game is over")
@@ -292,7 +297,9 @@ class LiarsDice(Game):
                 counts=counts,
                 dice=dice,
                 eliminated=eliminated,
-                outcome=Outcome(winners=(alive[0],), draw=False, reason=reason),
+                outcome=Outcome(
+                    (alive[0],), draw=False, reason=reason, termination=termination
+                ),
             )
         turn = next_seat(counts, seat) if state.turn == seat else state.turn
         return attrs.evolve(
@@ -311,7 +318,7 @@ class LiarsDice(Game):
             "bids": [list(record) for record in state.bids],
             "last_round": None if state.last_round is None else round_data(state.last_round),
             "eliminated": list(state.eliminated),
-            "outcome": None if state.outcome is None else state.outcome.to_data(),
+            "outcome": None if state.outcome is None else state.outcome.hashed_data(),
         }
 
     def _check_turn(self, state: LiarsDiceState, seat: int) -> None:
@@ -378,7 +385,12 @@ class LiarsDice(Game):
                 bids=(),
                 last_round=result,
                 eliminated=eliminated,
-                outcome=Outcome(winners=(alive[0],), draw=False, reason="last player with dice"),
+                outcome=Outcome(
+                    (alive[0],),
+                    draw=False,
+                    reason="last player with dice",
+                    termination=Termination.NORMAL,
+                ),
             )
         if counts[starter] == 0:
             starter = next_seat(counts, starter)
@@ -438,7 +450,7 @@ def round_data(result: RoundResult) -> dict[str, Any]:
     }
 
 
-def replace(values: tuple[Any, ...], index: int, value: Any) -> tuple[Any, ...]:
+def replace(values: tuple[V, ...], index: int, value: V) -> tuple[V, ...]:
     """Return ``values`` with ``values[index]`` replaced."""
     return values[:index] + (value,) + values[index + 1 :]
 

@@ -6,22 +6,22 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from gameserver.games import connect4, liarsdice, tictactoe
-from gameserver.games.base import Game, GameError
+from gameserver.games.base import AnyGame, GameError
 
 
 class UnknownGame(GameError):
     """No game is registered under that name."""
 
 
-_GAMES: dict[str, Game] = {
+_GAMES: dict[str, AnyGame] = {
     game.name: game for game in (tictactoe.GAME, connect4.GAME, liarsdice.GAME)
 }
 
-GAMES: Mapping[str, Game] = MappingProxyType(_GAMES)
+GAMES: Mapping[str, AnyGame] = MappingProxyType(_GAMES)
 """Every registered game by name (read-only; use ``register_game`` to add one)."""
 
 
-def register_game(game: Game) -> None:
+def register_game(game: AnyGame) -> None:
     """Offer ``game`` under ``game.name`` from now on (plug-ins, tests).
 
     Raises ValueError when another game already has that name. Call ``unregister_game``
@@ -38,7 +38,7 @@ def unregister_game(name: str) -> None:
     _GAMES.pop(name, None)
 
 
-def get_game(name: str) -> Game:
+def get_game(name: str) -> AnyGame:
     """Return the game called ``name``; raise UnknownGame if there is none."""
     try:
         return GAMES[name]

@@ -12,11 +12,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic
 
 import attrs
 
-from gameserver.games.base import Game, GameError, Outcome, check_players
+from gameserver.games.base import Game, GameError, Outcome, S, check_players
 from gameserver.games.strategy import Strategy, get_strategy
 
 # No game here needs more than a few hundred moves; a runaway loop is a bug, not a match.
@@ -24,8 +24,8 @@ MAX_MOVES = 100_000
 
 
 @attrs.frozen
-class MatchResult:
-    """One finished match."""
+class SelfplayResult(Generic[S]):
+    """One finished match of a game whose states are ``S``."""
 
     outcome: Outcome
     """How it ended."""
@@ -35,7 +35,7 @@ class MatchResult:
     """Per seat: time spent choosing moves."""
     choices: tuple[int, ...]
     """Per seat: moves chosen."""
-    final: Any
+    final: S
     """The final state."""
 
 
@@ -44,12 +44,12 @@ def strategy_rng(match_seed: int, seat: int) -> random.Random:
     return random.Random(f"strategy:{match_seed}:{seat}")
 
 
-def play_match(
-    game: Game,
+def play_selfplay_match(
+    game: Game[S],
     strategies: Sequence[Strategy],
     seed: int,
     options: Mapping[str, Any] | None = None,
-) -> MatchResult:
+) -> SelfplayResult[S]:
     """Play one match, seat ``i`` choosing with ``strategies[i]``, until it is over.
 
     The game uses ``random.Random(seed)`` exactly as a room would. Raises InvalidOptions
@@ -77,7 +77,7 @@ def play_match(
             moves += 1
             if game.outcome(state) is not None:
                 break
-    return MatchResult(outcome, moves, tuple(seconds), tuple(choices), state)
+    return SelfplayResult(outcome, moves, tuple(seconds), tuple(choices), state)
 
 
 @attrs.frozen
@@ -147,7 +147,7 @@ def entry_at(seat: int, match_index: int, players: int) -> int:
 
 
 def run_selfplay(
-    game: Game,
+    game: Game[S],
     *,
     games: int,
     seed: int,
@@ -186,7 +186,7 @@ def run_selfplay(
     for index in range(games):
         match_seed = series.getrandbits(63)
         seating = [entry_at(seat, index, players) for seat in range(players)]
-        result = play_match(game, [instances[e] for e in seating], match_seed, merged)
+        result = play_selfplay_match(game, [instances[e] for e in seating], match_seed, merged)
         total_moves += result.moves
         reasons[result.outcome.reason] += 1
         draws += result.outcome.draw

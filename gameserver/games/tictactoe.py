@@ -21,6 +21,7 @@ from gameserver.games.base import (
     MalformedMove,
     Move,
     Outcome,
+    Termination,
     check_players,
     expect_fields,
     is_int,
@@ -60,7 +61,7 @@ def winning_line(board: tuple[Cell, ...]) -> tuple[int, int, int] | None:
     return None
 
 
-class TicTacToe(AlternatingTwoSeatGame):
+class TicTacToe(AlternatingTwoSeatGame[TicTacToeState]):
     """The rules of tic-tac-toe."""
 
     name = "tictactoe"
@@ -107,14 +108,20 @@ class TicTacToe(AlternatingTwoSeatGame):
         line = winning_line(board)
         outcome: Outcome | None = None
         if line is not None:
-            outcome = Outcome(winners=(seat,), draw=False, reason="three in a row")
+            outcome = Outcome(
+                (seat,), draw=False, reason="three in a row", termination=Termination.NORMAL
+            )
         elif all(c is not None for c in board):
-            outcome = Outcome(winners=(), draw=True, reason="board full")
+            outcome = Outcome((), draw=True, reason="board full", termination=Termination.NORMAL)
         return TicTacToeState(board=board, turn=1 - seat, outcome=outcome, line=line)
 
     def outcome(self, state: TicTacToeState) -> Outcome | None:
         """Return the result once the game is over."""
         return state.outcome
+
+    def with_outcome(self, state: TicTacToeState, outcome: Outcome) -> TicTacToeState:
+        """Return ``state`` ended with ``outcome`` (a timeout, resignation or forfeit)."""
+        return attrs.evolve(state, outcome=outcome)
 
     def view(self, state: TicTacToeState, seat: int | None) -> dict[str, Any]:
         """Return the whole position: tic-tac-toe hides nothing."""
@@ -131,7 +138,7 @@ class TicTacToe(AlternatingTwoSeatGame):
             "board": list(state.board),
             "turn": state.turn,
             "line": None if state.line is None else list(state.line),
-            "outcome": None if state.outcome is None else state.outcome.to_data(),
+            "outcome": None if state.outcome is None else state.outcome.hashed_data(),
         }
 
 

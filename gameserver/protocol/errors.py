@@ -51,6 +51,27 @@ class ErrorCode(str, enum.Enum):
     INVALID_NAME = "invalid_name"
     """The display name is empty, too long or holds unprintable characters."""
 
+    # -- accounts --
+    NAME_TAKEN = "name_taken"
+    """Another account already holds that name (names compare case-insensitively)."""
+    WEAK_PASSWORD = "weak_password"
+    """The password is shorter than 8 characters or uses fewer than 3 different ones."""
+    PASSWORD_TOO_LONG = "password_too_long"
+    """The password is longer than 128 characters."""
+    UNKNOWN_ACCOUNT = "unknown_account"
+    """No account has that name (``hello`` with a password) or id (``profile``)."""
+    WRONG_PASSWORD = "wrong_password"
+    """The password does not match the account. Repeated failures get ``rate_limited``."""
+    BAD_API_KEY = "bad_api_key"
+    """The API key is unknown or was revoked."""
+    ALREADY_REGISTERED = "already_registered"
+    """The player already has an account (``register`` twice)."""
+    NOT_REGISTERED = "not_registered"
+    """The request needs an account: register (or log in) first. Also for a rated room
+    joined by an anonymous player."""
+    NOT_A_BOT = "not_a_bot"
+    """API keys belong to bot accounts only."""
+
     # -- lobby and rooms --
     UNKNOWN_GAME = "unknown_game"
     """No game of that name is installed."""

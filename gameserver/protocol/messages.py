@@ -26,8 +26,28 @@ from typing import Any, ClassVar
 
 import attrs
 
+from gameserver.games.base import Termination
+
 __all__ = [
+    "AccountInfo",
+    "AccountKind",
+    "AccountResult",
+    "Board",
     "BotSeat",
+    "CreateApiKey",
+    "HistoryPoint",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "LeaderboardResult",
+    "PoolRating",
+    "Profile",
+    "ProfileResult",
+    "RatingChange",
+    "RatingUpdate",
+    "RecentMatch",
+    "Register",
+    "Rename",
+    "RevokeApiKeys",
     "Chat",
     "ChatMessage",
     "ClientMessage",
@@ -99,9 +119,29 @@ class RoomStatus(str, enum.Enum):
     members. Requests naming it answer ``room_not_found``."""
 
 
+class AccountKind(str, enum.Enum):
+    """What kind of account a player has (anonymous players have none)."""
+
+    HUMAN = "human"
+    """A person who logs in with a password."""
+    BOT = "bot"
+    """A registered bot program that connects with an API key."""
+
+
+class Board(str, enum.Enum):
+    """Which accounts a leaderboard lists."""
+
+    HUMANS = "humans"
+    """Human accounts only."""
+    BOTS = "bots"
+    """Bot accounts only."""
+    ALL = "all"
+    """Both."""
+
+
 @attrs.frozen(kw_only=True)
 class ClockSettings:
-    """The time control of a room (chosen at creation)."""
+    """The time control of a room (chosen at creation; each match log's header keeps it)."""
 
     initial_ms: int | None = None
     """Each seat's time bank at the start of the match; None = no time bank."""
@@ -149,6 +189,8 @@ class SeatInfo:
     """Whether a human occupant is connected now (bots always count as connected)."""
     wants_rematch: bool = False
     """Whether a human occupant has asked for a rematch of the finished match."""
+    account: AccountKind | None = None
+    """The occupant's account: human or bot (a registered program); None when anonymous."""
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +219,8 @@ class RoomSummary:
     """Number of the current match in this room (1 for the first; 0 before it starts)."""
     paused: str | None = None
     """None while play goes on; else why it is paused: "storage_unavailable" (cannot record)."""
+    rated: bool = False
+    """Whether the room's matches count for ratings (only accounts may sit in it)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -201,6 +245,8 @@ class OutcomeInfo:
     """Per-seat scores when the game keeps them."""
     reason: str = ""
     """Human-readable reason, e.g. "four in a row", "resigned", "timeout"."""
+    termination: Termination | None = None
+    """How the match ended, for programs; None only from an older server that lacks it."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,6 +276,10 @@ class Hello(ClientMessage):
     """A token from an earlier HelloResult, to resume that player and its seats."""
     revoke_others: bool = False
     """Revoke every token of the player issued before the one this reply carries."""
+    password: str | None = None
+    """Log in to the account called ``name`` with its password (not with ``token``)."""
+    api_key: str | None = None
+    """Log in to the bot account that owns this API key (``name`` is then ignored)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -281,6 +331,8 @@ class CreateRoom(ClientMessage):
     """Time control; None = untimed."""
     seat: int | None = None
     """The creator's seat; None = the lowest seat that is not a bot."""
+    rated: bool = False
+    """Rate the room's matches: only accounts may sit, no bot seats (``invalid_options``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -307,6 +359,8 @@ class QuickMatch(ClientMessage):
     """Game name."""
     players: int
     """Number of seats of the match wanted."""
+    rated: bool = False
+    """Only rated rooms (needs an account), matched by rating (see section 18)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -375,6 +429,68 @@ class Rematch(ClientMessage):
     """The room."""
 
 
+@attrs.frozen(kw_only=True)
+class Register(ClientMessage):
+    """Claim the player's current name as an account. -> AccountResult"""
+
+    TYPE: ClassVar[str] = "register"
+
+    password: str
+    """8 to 128 characters, at least 3 different ones."""
+    bot: bool = False
+    """Register a bot account: the result carries its first API key."""
+
+
+@attrs.frozen(kw_only=True)
+class Rename(ClientMessage):
+    """Change the account's display name. -> AccountResult"""
+
+    TYPE: ClassVar[str] = "rename"
+
+    name: str
+    """The new name (validated like ``hello.name``; unique among accounts)."""
+
+
+@attrs.frozen(kw_only=True)
+class CreateApiKey(ClientMessage):
+    """Issue a new API key for the player's bot account. -> AccountResult with api_key"""
+
+    TYPE: ClassVar[str] = "create_api_key"
+
+
+@attrs.frozen(kw_only=True)
+class RevokeApiKeys(ClientMessage):
+    """Revoke every API key of the player's bot account. -> EmptyResult"""
+
+    TYPE: ClassVar[str] = "revoke_api_keys"
+
+
+@attrs.frozen(kw_only=True)
+class Leaderboard(ClientMessage):
+    """The best ratings of a game. -> LeaderboardResult"""
+
+    TYPE: ClassVar[str] = "leaderboard"
+
+    game: str
+    """Game name."""
+    players: int = 2
+    """Seat count (games rated per seat count, e.g. liar's dice for 3)."""
+    board: Board = Board.ALL
+    """humans, bots or all."""
+    limit: int = 20
+    """Rows wanted, 1 to 100."""
+
+
+@attrs.frozen(kw_only=True)
+class Profile(ClientMessage):
+    """An account's ratings, history and recent rated matches. -> ProfileResult"""
+
+    TYPE: ClassVar[str] = "profile"
+
+    player_id: str
+    """The account's player id."""
+
+
 # ---------------------------------------------------------------------------------------
 # Reply results (the ``result`` map of a ``reply``)
 # ---------------------------------------------------------------------------------------
@@ -404,6 +520,8 @@ class HelloResult(Result):
     """True when the token was accepted and this is the same player as before."""
     seats: tuple[SeatRef, ...] = ()
     """Seats the player holds in running or waiting rooms (a ``state`` follows for each)."""
+    account: AccountInfo | None = None
+    """The player's account; None for an anonymous player."""
 
 
 @attrs.frozen(kw_only=True)
@@ -432,6 +550,138 @@ class MoveResult(Result):
 
     version: int
     """The state version after the move was applied."""
+
+
+@attrs.frozen(kw_only=True)
+class AccountInfo:
+    """A registered player."""
+
+    player_id: str
+    """The account's id (also its ``player_id`` in seats and tokens)."""
+    name: str
+    """Display name, unique among accounts."""
+    kind: AccountKind
+    """human or bot."""
+
+
+@attrs.frozen(kw_only=True)
+class AccountResult(Result):
+    """The answer to ``register``, ``rename`` and ``create_api_key``."""
+
+    account: AccountInfo
+    """The account as it is now."""
+    api_key: str | None = None
+    """A new API key: shown this once only, the server keeps only its hash."""
+
+
+@attrs.frozen(kw_only=True)
+class LeaderboardEntry:
+    """One line of a leaderboard."""
+
+    rank: int
+    """1 for the best."""
+    player_id: str
+    """The account."""
+    name: str
+    """Its name."""
+    kind: AccountKind
+    """human or bot."""
+    rating: float
+    """Glicko-2 rating."""
+    deviation: float
+    """Rating deviation (uncertainty)."""
+    provisional: bool
+    """True while the deviation is above 110: the rating is not settled yet."""
+    wins: int
+    """Rated wins in the pool."""
+    draws: int
+    """Rated draws in the pool."""
+    losses: int
+    """Rated losses in the pool."""
+
+
+@attrs.frozen(kw_only=True)
+class LeaderboardResult(Result):
+    """The answer to ``leaderboard``."""
+
+    pool: str
+    """The rating pool (section 18)."""
+    entries: tuple[LeaderboardEntry, ...]
+    """Best first."""
+
+
+@attrs.frozen(kw_only=True)
+class PoolRating:
+    """An account's rating in one pool."""
+
+    pool: str
+    """The rating pool."""
+    rating: float
+    """Glicko-2 rating."""
+    deviation: float
+    """Rating deviation."""
+    provisional: bool
+    """True while the deviation is above 110."""
+    wins: int
+    """Rated wins in the pool."""
+    draws: int
+    """Rated draws in the pool."""
+    losses: int
+    """Rated losses in the pool."""
+
+
+@attrs.frozen(kw_only=True)
+class HistoryPoint:
+    """The account's rating after one rated match."""
+
+    pool: str
+    """The rating pool."""
+    match_id: str
+    """The match (its replay id)."""
+    at: int
+    """When it ended, milliseconds since the Unix epoch."""
+    rating: float
+    """The rating after the match."""
+    deviation: float
+    """The deviation after the match."""
+
+
+@attrs.frozen(kw_only=True)
+class RecentMatch:
+    """One of the account's latest rated matches."""
+
+    match_id: str
+    """The match; its replay is ``GET /api/replays/<match_id>`` (docs/replays.md)."""
+    game: str
+    """Game name."""
+    pool: str
+    """The rating pool."""
+    at: int
+    """When it ended, milliseconds since the Unix epoch."""
+    seat: int
+    """The account's seat."""
+    result: str
+    """"win", "draw" or "loss"."""
+    rating_before: float
+    """Rating before the match."""
+    rating_after: float
+    """Rating after the match."""
+    opponents: tuple[str, ...]
+    """Player ids of the other rated seats."""
+
+
+@attrs.frozen(kw_only=True)
+class ProfileResult(Result):
+    """The answer to ``profile``."""
+
+    account: AccountInfo
+    """Whose profile."""
+    ratings: tuple[PoolRating, ...]
+    """One per pool played, by pool name."""
+    history: tuple[HistoryPoint, ...]
+    """Every rated match's rating, oldest first (all pools)."""
+    recent: tuple[RecentMatch, ...]
+    """Latest rated matches, newest first (up to 20)."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,6 +820,40 @@ class LobbyUpdate(ServerMessage):
     """Ids of rooms no longer listed (full, finished, private or closed)."""
 
 
+@attrs.frozen(kw_only=True)
+class RatingChange:
+    """One seat's rating change in a rated match."""
+
+    seat: int
+    """The seat."""
+    player_id: str
+    """Its account."""
+    before: float
+    """Rating before the match."""
+    after: float
+    """Rating after the match."""
+    deviation: float
+    """Deviation after the match."""
+    provisional: bool
+    """True while the new rating is provisional (deviation above 110)."""
+
+
+@attrs.frozen(kw_only=True)
+class RatingUpdate(ServerMessage):
+    """A rated match's ratings were updated. Sent after ``match_over`` to every member."""
+
+    TYPE: ClassVar[str] = "rating"
+
+    room_id: str
+    """The room."""
+    match: int
+    """Which match of the room."""
+    pool: str
+    """The rating pool (section 18)."""
+    changes: tuple[RatingChange, ...]
+    """Every seat's change, in seat order."""
+
+
 CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
     cls.TYPE: cls
     for cls in (
@@ -586,12 +870,20 @@ CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
         Chat,
         Resign,
         Rematch,
+        Register,
+        Rename,
+        CreateApiKey,
+        RevokeApiKeys,
+        Leaderboard,
+        Profile,
     )
 }
 """Every request class by its wire ``type``."""
 
 SERVER_MESSAGE_TYPES: Mapping[str, type[ServerMessage]] = {
     cls.TYPE: cls
-    for cls in (Reply, Error, State, RoomUpdate, ChatMessage, MatchOver, LobbyUpdate)
+    for cls in (
+        Reply, Error, State, RoomUpdate, ChatMessage, MatchOver, LobbyUpdate, RatingUpdate
+    )
 }
 """Every server message class by its wire ``type``."""

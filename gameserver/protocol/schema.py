@@ -189,6 +189,8 @@ def _decoder_for(hint: Any, signed: bool) -> _Decoder:
         return _decode_signed_int if signed else _decode_unsigned_int
     if hint is str:
         return _decode_str
+    if hint is float:
+        return _decode_float
     if origin is tuple:
         return _tuple_decoder(_decoder_for(typing.get_args(hint)[0], signed))
     if origin is Mapping or origin is dict:
@@ -216,6 +218,12 @@ def _decode_signed_int(value: Any) -> int:
     if not _is_int(value) or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         raise _bad("must be an integer below 2**53", value)
     return int(value)
+
+
+def _decode_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad("must be a number", value)
+    return float(value)
 
 
 def _decode_str(value: Any) -> str:

@@ -3,8 +3,11 @@
 The format is specified in ``docs/replays.md``. Modules, bottom up: ``records`` (the
 model), ``codec`` (msgpack maps), ``framing`` (length + CRC32 frames), ``recorder`` and
 ``async_recorder`` (writing), ``loader`` (reading), ``simulate`` (re-simulation),
-``recovery`` (unfinished matches at start), ``summary`` / ``render`` / ``export`` (what
-``gameserver replay`` prints) and ``selfplay`` (recording matches without a server).
+``recovery`` (unfinished matches at start), ``applied`` (the move requests a log
+says were applied, for at-most-once after a restart) and ``summary`` / ``render`` /
+``export`` (what ``gameserver replay`` prints). Recording a match without a server, on the
+room's own match and clock code, is ``rooms.recording_match`` (rooms import replays, not
+the other way round).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
-"""``AsyncMatchRecorder``: ``MatchRecorder`` for Trio code, with the disk work in a thread.
+"""``AsyncMatchRecorder``: ``MatchRecorder`` for Trio code, with the blocking part in a thread.
 
-Appends that will not fsync (``--fsync end`` or ``never``, except the end record) only
-hand bytes to the OS page cache: they are written inline, because a worker-thread round
-trip costs about 70 µs of CPU per append against about 15 µs for the write itself.
+Records are written inline: a write only hands bytes to the OS page cache, and a
+worker-thread round trip costs about 70 µs of CPU per append against about 15 µs for the
+write itself. With ``--fsync always`` the append then waits for a group commit
+(``group_sync``): one worker thread syncs every log written since the previous round, so
+concurrent rooms share one thread round trip and one journal commit. An end record under
+``--fsync end`` is synced on its own, in a worker thread.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterable
 
 import trio
 
+from . import group_sync
 from .records import Ended, Header, Record
 from .recorder import FsyncPolicy, MatchRecorder
 
@@ -21,11 +25,13 @@ class AsyncMatchRecorder:
     """Awaitable wrapper: each call runs the blocking ``MatchRecorder`` call in a worker thread.
 
     Calls must not overlap (a room task awaits each append before broadcasting, so they
-    never do); the underlying recorder is thread-safe regardless.
+    never do). An append is never cancelled half-way: once it has begun it completes (or
+    fails) before a cancellation is delivered.
     """
 
-    def __init__(self, recorder: MatchRecorder) -> None:
+    def __init__(self, recorder: MatchRecorder, group: group_sync.GroupSync | None = None) -> None:
         self.recorder = recorder
+        self._group = group
 
     @classmethod
     async def create(
@@ -58,19 +64,27 @@ class AsyncMatchRecorder:
         Raises ``WriteFailed`` when the disk refuses: none of them is in the file.
         """
         batch = tuple(records)
-        if self._syncs(batch):
+        policy = self.recorder.fsync
+        if policy is FsyncPolicy.ALWAYS:
+            await self._group_commit(batch)
+        elif policy is FsyncPolicy.END and any(isinstance(record, Ended) for record in batch):
             await trio.to_thread.run_sync(self.recorder.append_many, batch)
         else:
             self.recorder.append_many(batch)
             # A checkpoint like any Trio call, but the records are written: never cancel here.
             await trio.lowlevel.cancel_shielded_checkpoint()
 
-    def _syncs(self, batch: tuple[Record, ...]) -> bool:
-        """Whether appending ``batch`` ends with an fsync (which may block for long)."""
-        policy = self.recorder.fsync
-        if policy is FsyncPolicy.ALWAYS:
-            return True
-        return policy is FsyncPolicy.END and any(isinstance(record, Ended) for record in batch)
+    async def _group_commit(self, batch: tuple[Record, ...]) -> None:
+        recorder = self.recorder
+        recorder.write_unsynced(batch)
+        group = self._group or group_sync.for_this_run()
+        # Shielded: the records are in the file; the caller must learn whether they count.
+        with trio.CancelScope(shield=True):
+            try:
+                await group.sync(recorder.fileno, recorder.device)
+            except OSError as exc:
+                raise await trio.to_thread.run_sync(recorder.sync_failed, exc) from exc
+        recorder.synced()
 
     async def aclose(self) -> None:
         """Close the file (in a thread: the last flush may block)."""

@@ -8,32 +8,37 @@ lenient about extra keys, so a later minor addition can be read by this code.
 Versions: the header carries ``"format"`` (always ``FORMAT_NAME``) and ``"v"``. A file
 of version ``v`` < ``FORMAT_VERSION`` is read by passing each of its maps through
 ``_UPGRADES[v]``, ``_UPGRADES[v + 1]``, ... before decoding, so the classes only ever
-describe the current version. Version 1 is the first, so there are no upgrades yet.
+describe the current version.
+
+Version 2 added ``request_id`` to ``move`` maps (optional; absent means None).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
 
+from gameserver.games.base import Termination
+from gameserver.protocol.messages import ClockSettings
+
 from .errors import CorruptRecord, CorruptReplay, InvalidRecord, UnsupportedVersion
 from .records import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    ClockSettings,
     Disconnected,
     Ended,
     Header,
     Joined,
     Left,
     Moved,
+    Occupant,
+    OccupantKind,
     Reconnected,
     Record,
     Resigned,
-    Seat,
-    SeatKind,
     StateHash,
     TimedOut,
 )
@@ -53,8 +58,20 @@ TAGS: dict[type, str] = {
 _CLASSES: dict[str, type] = {tag: cls for cls, tag in TAGS.items()}
 HEADER_TAG = "header"
 
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 only added the optional ``request_id`` of a ``move``: a version-1 map
+    lacks it, which decodes as None (no request is known to have caused the move).
+
+    The map passes unchanged, so the records a version-2 server appends to a version-1
+    log it recovered (the header keeps ``v`` 1) keep their request ids.
+    """
+    return data
+
+
 #: Map upgraders: ``_UPGRADES[v]`` turns a version-``v`` map into a version-``v + 1`` map.
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 # Payloads are at most framing.MAX_PAYLOAD bytes, which bounds what unpacking allocates.
 _MAX_SEATS = 64
@@ -125,6 +142,16 @@ def _seat_index(value: Any, name: str) -> int:
     return index
 
 
+def _opt_termination(value: Any, name: str) -> Termination | None:
+    if value is None:
+        return None
+    try:
+        return Termination(_str(value, name))
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in Termination)
+        raise CorruptRecord(f"{name} must be one of {allowed}, got {value!r}") from None
+
+
 def _hash(value: Any, name: str) -> str:
     text = _str(value, name)
     if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
@@ -138,21 +165,23 @@ def _map(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _seat(value: Any, name: str) -> Seat:
+def _seat(value: Any, name: str) -> Occupant:
     data = _map(value, name)
     try:
-        kind = SeatKind(data.get("kind", "human"))
+        kind = OccupantKind(data.get("kind", "human"))
     except ValueError:
         raise CorruptRecord(f"{name}.kind must be 'human' or 'bot'") from None
-    return Seat(
+    return Occupant(
         name=_str(data.get("name"), f"{name}.name"),
         kind=kind,
         strategy=_opt_str(data.get("strategy"), f"{name}.strategy"),
         player_id=_opt_str(data.get("player_id"), f"{name}.player_id"),
+        account_id=_opt_str(data.get("account_id"), f"{name}.account_id"),
+        account_kind=_opt_str(data.get("account_kind"), f"{name}.account_kind"),
     )
 
 
-def _seats(value: Any, name: str) -> tuple[Seat, ...]:
+def _seats(value: Any, name: str) -> tuple[Occupant, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= _MAX_SEATS:
         raise CorruptRecord(f"{name} must be an array of 1 to {_MAX_SEATS} seats")
     return tuple(_seat(item, f"{name}[{i}]") for i, item in enumerate(value))
@@ -182,6 +211,7 @@ _SCHEMAS: dict[type, tuple[tuple[str, _Checker, bool], ...]] = {
         ("move", _data, True),
         ("time_used_ms", _nonneg, False),
         ("clocks", _opt_ints, False),
+        ("request_id", _opt_nonneg, False),
     ),
     TimedOut: (
         ("at", _int, True),
@@ -205,6 +235,7 @@ _SCHEMAS: dict[type, tuple[tuple[str, _Checker, bool], ...]] = {
         ("scores", _opt_ints, False),
         ("reason", _str, False),
         ("aborted", _bool, False),
+        ("termination", _opt_termination, False),
     ),
 }
 
@@ -219,6 +250,7 @@ _HEADER_SCHEMA: tuple[tuple[str, _Checker, bool], ...] = (
     ("server_version", _str, True),
     ("started_at", _int, True),
     ("private", _opt_bool, False),
+    ("rated", _bool, False),
 )
 
 
@@ -230,13 +262,19 @@ _SCALARS = frozenset({int, str, float, bool, bytes, type(None)})
 def _plain(value: Any) -> Any:
     if type(value) in _SCALARS:  # most values: checked first, exactly and cheaply
         return value
-    if isinstance(value, Seat):
-        return {
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Occupant):
+        seat = {
             "name": value.name,
             "kind": value.kind.value,
             "strategy": value.strategy,
             "player_id": value.player_id,
         }
+        if value.account_id is not None:  # only registered occupants have these keys
+            seat["account_id"] = value.account_id
+            seat["account_kind"] = value.account_kind
+        return seat
     if isinstance(value, ClockSettings):
         return {
             "initial_ms": value.initial_ms,

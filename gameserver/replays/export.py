@@ -26,9 +26,12 @@ def export_data(loaded: LoadedMatch, *, views: bool = False) -> dict[str, Any]:
     With ``views`` the log is re-simulated and ``"positions"`` lists, for the setup and
     after every record, ``{"index", "version", "views": {"spectator", "0", "1", ...}}``;
     this raises ``ReplayMismatch`` if the log does not re-simulate.
+
+    The header's ``"v"`` is the version the file was written with; the records are
+    shown as this version reads them (upgraded: every field of the current format).
     """
     data: dict[str, Any] = {
-        "header": header_to_data(loaded.header),
+        "header": header_to_data(loaded.header) | {"v": loaded.header.format_version},
         "records": [record_to_data(record) for record in loaded.records],
         "complete": loaded.complete,
         "torn_tail": loaded.torn_tail,

@@ -112,6 +112,9 @@ class MatchRecorder:
         self._torn = False
         self._ended = False
         self._since_hash = 0
+        #: Where to roll back to if the sync of a ``write_unsynced`` fails.
+        self._unsynced: tuple[int, int, bool] | None = None
+        self._device = os.fstat(file.fileno()).st_dev
 
     @classmethod
     def create(
@@ -205,28 +208,78 @@ class MatchRecorder:
         All or nothing: on ``WriteFailed`` none of them is in the file.
         """
         records = tuple(records)
-        data = b"".join(_frame(record) for record in records)
+        ends = any(isinstance(record, Ended) for record in records)
+        sync = self.fsync is FsyncPolicy.ALWAYS or (ends and self.fsync is FsyncPolicy.END)
         with self._lock:
-            file = self._file
-            if file is None:
-                raise RecorderError(f"{self.path}: the recorder is closed")
-            if self._ended:
-                raise RecorderError(f"{self.path}: the match has already ended")
-            ends = any(isinstance(record, Ended) for record in records)
-            try:
-                if self._torn:
-                    self._cut_back(file)
-                _write_all(file, data)
-                if self.fsync is FsyncPolicy.ALWAYS or (ends and self.fsync is FsyncPolicy.END):
-                    os.fsync(file.fileno())
-            except OSError as exc:
+            self._write(records, sync=sync)
+
+    def write_unsynced(self, records: Iterable[Record]) -> None:
+        """Write records like ``append_many`` but leave the sync to the caller (group commit).
+
+        Then make the file durable (``fileno``, ``device``: see ``group_sync``) and call
+        ``synced()``, or ``sync_failed(error)`` if that sync failed; nothing else may be
+        written in between. Raises like ``append_many``.
+        """
+        with self._lock:
+            if self._unsynced is not None:
+                raise RecorderError(f"{self.path}: the previous write is not synced yet")
+            rollback = (self._end, self._since_hash, self._ended)
+            self._write(tuple(records), sync=False)
+            self._unsynced = rollback
+
+    def synced(self) -> None:
+        """The records of ``write_unsynced`` are durable: they count as recorded."""
+        with self._lock:
+            self._unsynced = None
+
+    def sync_failed(self, error: OSError) -> WriteFailed:
+        """The sync after ``write_unsynced`` failed: cut those records off again and
+        return the ``WriteFailed`` to raise (nothing of them may be acknowledged)."""
+        with self._lock:
+            rollback, self._unsynced = self._unsynced, None
+            if rollback is not None:
+                self._end, self._since_hash, self._ended = rollback
                 self._torn = True
-                with contextlib.suppress(OSError):
-                    self._cut_back(file)
-                raise WriteFailed(f"{self.path}: write failed: {exc}") from exc
-            self._end += len(data)
-            for record in records:
-                self._count(record)
+                file = self._file
+                if file is not None:
+                    with contextlib.suppress(OSError):
+                        self._cut_back(file)
+        return WriteFailed(f"{self.path}: sync failed: {error}")
+
+    @property
+    def fileno(self) -> int:
+        """The log file's descriptor (for syncing it); raises ``RecorderError`` if closed."""
+        file = self._file
+        if file is None:
+            raise RecorderError(f"{self.path}: the recorder is closed")
+        return file.fileno()
+
+    @property
+    def device(self) -> int:
+        """The filesystem the log lives on (``st_dev``): files on one sync together."""
+        return self._device
+
+    def _write(self, records: tuple[Record, ...], *, sync: bool) -> None:
+        data = b"".join(_frame(record) for record in records)
+        file = self._file
+        if file is None:
+            raise RecorderError(f"{self.path}: the recorder is closed")
+        if self._ended:
+            raise RecorderError(f"{self.path}: the match has already ended")
+        try:
+            if self._torn:
+                self._cut_back(file)
+            _write_all(file, data)
+            if sync:
+                os.fsync(file.fileno())
+        except OSError as exc:
+            self._torn = True
+            with contextlib.suppress(OSError):
+                self._cut_back(file)
+            raise WriteFailed(f"{self.path}: write failed: {exc}") from exc
+        self._end += len(data)
+        for record in records:
+            self._count(record)
 
     def hash_due_after(self, records: Iterable[Record]) -> bool:
         """Whether ``hash_due`` will be true once ``records`` are appended.

@@ -18,18 +18,23 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
+
+from gameserver.games.base import Outcome, Termination
+from gameserver.protocol.messages import ClockSettings
 
 #: The format name written in every header; a file with another name is not ours.
 FORMAT_NAME = "gameserver-replay"
 #: The format version this code writes. Older versions keep loading (see codec.py).
-FORMAT_VERSION = 1
+#: Version 2 added ``Moved.request_id``.
+FORMAT_VERSION = 2
 
 
-class SeatKind(enum.Enum):
-    """Who occupies a seat."""
+class OccupantKind(enum.Enum):
+    """Who occupies a seat. Unlike the protocol's ``SeatKind`` there is no "open": every
+    seat of a recorded match has an occupant."""
 
     HUMAN = "human"
     BOT = "bot"
@@ -44,29 +49,22 @@ def _optional_tuple_of_ints(value: Any) -> tuple[int, ...] | None:
 
 
 @attrs.frozen(kw_only=True)
-class Seat:
-    """The occupant of one seat."""
+class Occupant:
+    """Who sits in one seat, as the log records it (a "seat map" in docs/replays.md)."""
 
     #: Display name.
     name: str
     #: Human or bot.
-    kind: SeatKind = SeatKind.HUMAN
+    kind: OccupantKind = OccupantKind.HUMAN
     #: For bots: the strategy name (``games.strategy.get_strategy``); None for humans.
     strategy: str | None = None
     #: A stable, non-secret player identifier, if the server has one (never a token).
     player_id: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ClockSettings:
-    """The turn clock of a match; all durations in milliseconds."""
-
-    #: Each seat's starting time bank; None means the match is untimed.
-    initial_ms: int | None = None
-    #: Fischer increment added to a seat's bank after each of its moves.
-    increment_ms: int = 0
-    #: A hard limit on a single move, on top of the bank; None for no per-move limit.
-    per_move_ms: int | None = None
+    #: The account id of a registered occupant (its ``player_id``); None when anonymous
+    #: and in logs written before accounts existed.
+    account_id: str | None = None
+    #: The account's kind, "human" or "bot" (a registered bot program); None when anonymous.
+    account_kind: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -84,8 +82,8 @@ class Header:
     #: The seed of the match's ``random.Random``; 0 <= seed < 2**64.
     seed: int
     #: The seats at the start of the match, in seat order; ``len(seats)`` is the player count.
-    seats: tuple[Seat, ...]
-    #: The turn clock.
+    seats: tuple[Occupant, ...]
+    #: The room's time control (the protocol's ``ClockSettings``; all None: untimed).
     clock: ClockSettings = attrs.field(factory=ClockSettings)
     #: ``gameserver.__version__`` of the server that recorded the match.
     server_version: str
@@ -94,6 +92,8 @@ class Header:
     #: Whether the room was private (invite only): its match is not listed publicly.
     #: None in logs written before the field existed.
     private: bool | None = None
+    #: Whether the match was played for ratings (False in logs written before the field).
+    rated: bool = False
     #: The format version the file was written with (set by the loader; new files get the current).
     format_version: int = FORMAT_VERSION
 
@@ -106,7 +106,7 @@ class Joined:
     #: The seat taken.
     seat: int
     #: Its new occupant.
-    occupant: Seat
+    occupant: Occupant
 
 
 @attrs.frozen(kw_only=True)
@@ -150,6 +150,11 @@ class Moved:
     time_used_ms: int = 0
     #: Every seat's remaining bank after the move (increment included); None if untimed.
     clocks: tuple[int, ...] | None = attrs.field(default=None, converter=_optional_tuple_of_ints)
+    #: The id of the player's ``move`` request that made it, so a restarted server can
+    #: answer a resent request with its original reply. The sender is the seat's player
+    #: (see ``applied.seat_players``). None for a move no request caused (a bot's, a
+    #: strategy's during a takeover) and in logs older than format version 2.
+    request_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -194,7 +199,8 @@ class Ended:
     """The last record: the match is over.
 
     ``aborted`` marks a match stopped before the game reached an outcome (e.g. the room
-    was shut down); then ``winners`` is empty and ``draw`` is False.
+    was shut down); then ``winners`` is empty, ``draw`` is False and ``termination`` is
+    ``ABORTED``.
     """
 
     at: int
@@ -208,9 +214,12 @@ class Ended:
     #: In words, e.g. "three in a row", "timeout", "aborted".
     reason: str = ""
     aborted: bool = False
+    #: How the match ended, for programs (``games.base.Termination``). None only in logs
+    #: written before the field existed: nothing is derived for them.
+    termination: Termination | None = None
 
     @classmethod
-    def from_outcome(cls, outcome: _OutcomeLike, *, at: int, version: int) -> Ended:
+    def from_outcome(cls, outcome: Outcome, *, at: int, version: int) -> Ended:
         """Build the end record from a ``games.base.Outcome``."""
         return cls(
             at=at,
@@ -219,18 +228,15 @@ class Ended:
             draw=outcome.draw,
             scores=None if outcome.scores is None else tuple(outcome.scores),
             reason=outcome.reason,
+            termination=outcome.termination,
         )
 
-
-class _OutcomeLike(Protocol):
-    @property
-    def winners(self) -> tuple[int, ...]: ...
-    @property
-    def draw(self) -> bool: ...
-    @property
-    def scores(self) -> tuple[int, ...] | None: ...
-    @property
-    def reason(self) -> str: ...
+    @classmethod
+    def aborted_match(cls, reason: str, *, at: int, version: int) -> Ended:
+        """Build the end record of a match the room stopped without a result."""
+        return cls(
+            at=at, version=version, reason=reason, aborted=True, termination=Termination.ABORTED
+        )
 
 
 #: A record after the header.

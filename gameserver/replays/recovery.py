@@ -25,11 +25,11 @@ from typing import Any
 
 import attrs
 
-from gameserver.games.base import Game, Outcome, State
+from gameserver.games.base import AnyGame, Outcome
 
 from .errors import CorruptReplay, ReplayError
 from .loader import LoadedMatch, load_match, match_paths
-from .records import Header, Seat
+from .records import Header, Occupant
 from .simulate import resimulate
 
 logger = logging.getLogger(__name__)
@@ -43,17 +43,17 @@ class RecoveredMatch:
     #: The log as loaded (pass it to ``MatchRecorder.reopen``).
     loaded: LoadedMatch
     header: Header
-    game: Game
+    game: AnyGame
     #: The validated options.
     options: dict[str, Any]
     #: The state after the last recorded event.
-    state: State
+    state: Any
     #: Its version.
     version: int
     #: The match rng, positioned exactly after the last recorded event.
     rng: random.Random
     #: Current occupant of every seat.
-    seats: tuple[Seat, ...]
+    seats: tuple[Occupant, ...]
     #: Remaining bank per seat as last recorded (None if untimed or no move yet: start banks).
     clocks: tuple[int, ...] | None
     #: Wall time of the last record, ms since the epoch.

@@ -5,8 +5,9 @@ The match is set up exactly as the room did: ``random.Random(header.seed)``, the
 ``Resigned`` record in order through ``apply`` / ``on_timeout`` / ``resign`` (``forfeit``
 for a ``Resigned`` record marked ``forfeit``) with that same rng. Every ``StateHash``
 must equal ``state_hash`` of the state at its version, and the ``Ended`` record must
-agree with ``game.outcome``. Any disagreement raises ``ReplayMismatch`` naming the
-record.
+agree with ``game.outcome``: winners, draw and, when the record has one, termination
+(logs written before ``termination`` existed have none; an aborted match's is
+``ABORTED``). Any disagreement raises ``ReplayMismatch`` naming the record.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from gameserver.games.base import Game, Outcome, State, state_hash
+from gameserver.games.base import AnyGame, Outcome, Termination, state_hash
 from gameserver.games.registry import get_game
 
 from .errors import ReplayMismatch
@@ -30,10 +31,10 @@ from .records import (
     Joined,
     Left,
     Moved,
+    Occupant,
     Reconnected,
     Record,
     Resigned,
-    Seat,
     StateHash,
     TimedOut,
 )
@@ -48,7 +49,7 @@ class Position:
     record: Record | None
     #: State version (0 after setup, +1 per move, timeout or resignation).
     version: int
-    state: State
+    state: Any
     #: ``game.view`` for every seat and for spectators (key None); empty if not requested.
     views: Mapping[int | None, dict[str, Any]]
 
@@ -58,11 +59,11 @@ class Simulation:
     """The end result of re-simulating a whole log."""
 
     header: Header
-    game: Game
+    game: AnyGame
     #: The validated options the match ran with.
     options: dict[str, Any]
     #: The final state.
-    state: State
+    state: Any
     #: Its version.
     version: int
     #: The match rng, positioned exactly after the last recorded event.
@@ -70,7 +71,7 @@ class Simulation:
     #: ``game.outcome(state)``.
     outcome: Outcome | None
     #: Current occupant of every seat (the header's seats, updated by ``Joined``).
-    seats: tuple[Seat, ...]
+    seats: tuple[Occupant, ...]
     #: How many ``StateHash`` records were checked.
     hashes_checked: int = 0
     #: The clock banks of the last record that carried any (None if never).
@@ -184,6 +185,7 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
     if record.aborted:
         if outcome is not None:
             raise ReplayMismatch(index, "the match is marked aborted but the game was over")
+        _check_termination(index, record, Termination.ABORTED)
         return
     if outcome is None:
         raise ReplayMismatch(index, "the end record has an outcome but the game is not over")
@@ -193,9 +195,20 @@ def _check_end(sim: Simulation, index: int, record: Ended) -> None:
             f"the log says winners {list(record.winners)} draw {record.draw}, the game says "
             f"winners {list(outcome.winners)} draw {outcome.draw}",
         )
+    _check_termination(index, record, outcome.termination)
 
 
-def _views(game: Game, state: State, seats: int) -> dict[int | None, dict[str, Any]]:
+def _check_termination(index: int, record: Ended, expected: Termination) -> None:
+    """The record's termination must be ``expected``; a log older than the field has none."""
+    if record.termination is not None and record.termination is not expected:
+        raise ReplayMismatch(
+            index,
+            f"the log says the match ended by {record.termination.value}, "
+            f"the game says {expected.value}",
+        )
+
+
+def _views(game: AnyGame, state: Any, seats: int) -> dict[int | None, dict[str, Any]]:
     views: dict[int | None, dict[str, Any]] = {
         seat: game.view(state, seat) for seat in range(seats)
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 import attrs
 
 from .loader import LoadedMatch
-from .records import Ended, Header, Joined, Record, Seat, SeatKind
+from .records import Ended, Header, Joined, Occupant, OccupantKind, Record
 
 
 @attrs.frozen
@@ -39,8 +39,8 @@ def format_time(ms: int) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _label(seat: Seat) -> str:
-    return seat.name if seat.kind is SeatKind.HUMAN else f"{seat.name} [bot:{seat.strategy}]"
+def _label(seat: Occupant) -> str:
+    return seat.name if seat.kind is OccupantKind.HUMAN else f"{seat.name} [bot:{seat.strategy}]"
 
 
 def player_names(header: Header, records: Sequence[Record] = ()) -> tuple[str, ...]:
@@ -52,7 +52,7 @@ def player_names(header: Header, records: Sequence[Record] = ()) -> tuple[str, .
     return tuple(names)
 
 
-def final_seats(header: Header, records: Sequence[Record]) -> tuple[Seat, ...]:
+def final_seats(header: Header, records: Sequence[Record]) -> tuple[Occupant, ...]:
     """Who occupied each seat at the end of the log."""
     seats = list(header.seats)
     for record in records:
@@ -61,7 +61,9 @@ def final_seats(header: Header, records: Sequence[Record]) -> tuple[Seat, ...]:
     return tuple(seats)
 
 
-def describe_end(header: Header, end: Ended | None, seats: Sequence[Seat] | None = None) -> str:
+def describe_end(
+    header: Header, end: Ended | None, seats: Sequence[Occupant] | None = None
+) -> str:
     """The result in words, naming winners by ``seats`` (default: the header's)."""
     if end is None:
         return "unfinished"

@@ -11,6 +11,8 @@ The room owns one ``Clocks`` per match and drives it with trio times in seconds
   ``game.on_timeout``.
 
 A seat's time for the current turn is the smaller of its bank and the per-move limit.
+Elapsed times are rounded to whole milliseconds (``_ms``), not truncated: trio times are
+floats, and a clock charged exactly at its expiry must come out at 0, not at 1 ms.
 
 ``mark()`` remembers the clocks as they are (the room marks them once a transition is
 durable) and ``rewind()`` goes back there (a transition whose record could not be made
@@ -26,6 +28,11 @@ from gameserver.protocol.messages import ClockSettings, ClockState
 
 # One day: longer banks are almost certainly a unit mistake (seconds vs milliseconds).
 MAX_CLOCK_MS = 24 * 3600 * 1000
+
+
+def _ms(seconds: float) -> int:
+    """A duration in trio seconds as whole milliseconds (8.7 - 7.7 is 0.99999...: 1000)."""
+    return round(seconds * 1000)
 
 
 def validate_clock(settings: ClockSettings | None) -> ClockSettings | None:
@@ -78,7 +85,7 @@ class Clocks:
     def elapsed_ms(self, seat: int, now: float) -> int:
         """How long ``seat``'s current turn has run (0 if its clock is stopped)."""
         started = self._started.get(seat)
-        return 0 if started is None else int((now - started) * 1000)
+        return 0 if started is None else _ms(now - started)
 
     def charge(self, seat: int, now: float, *, increment: bool = True) -> None:
         """Stop ``seat``'s clock: take the elapsed time from its bank, add the increment."""
@@ -86,8 +93,7 @@ class Clocks:
         bank = self.bank_ms[seat]
         if started is None or bank is None:
             return
-        elapsed = int((now - started) * 1000)
-        bank = max(0, bank - elapsed)
+        bank = max(0, bank - _ms(now - started))
         if increment and bank > 0:
             bank += self.settings.increment_ms
         self.bank_ms[seat] = bank
@@ -106,15 +112,21 @@ class Clocks:
         for seat in list(self._started):
             self.charge(seat, now, increment=False)
 
+    def expires_at(self, seat: int) -> float | None:
+        """The trio time at which ``seat``'s clock runs out; None if it is not running or
+        has no limit. At that time call ``timed_out(seat, now)``."""
+        started = self._started.get(seat)
+        limit = self._limit_ms(seat)
+        if started is None or limit is None:
+            return None
+        return started + limit / 1000
+
     def expiry(self) -> tuple[float, int] | None:
         """Return the earliest ``(trio_time, seat)`` at which a running clock expires."""
         best: tuple[float, int] | None = None
-        for seat, started in self._started.items():
-            limit = self._limit_ms(seat)
-            if limit is None:
-                continue
-            at = started + limit / 1000
-            if best is None or at < best[0]:
+        for seat in self._started:
+            at = self.expires_at(seat)
+            if at is not None and (best is None or at < best[0]):
                 best = (at, seat)
         return best
 
@@ -131,7 +143,7 @@ class Clocks:
             started = self._started.get(seat)
             value = bank or 0
             if started is not None:
-                value = max(0, value - int((now - started) * 1000))
+                value = max(0, value - _ms(now - started))
             banks.append(value)
         return tuple(banks)
 
@@ -143,7 +155,7 @@ class Clocks:
             move_ms = per_move
             if self._started:
                 earliest = min(self._started.values())
-                move_ms = max(0, per_move - int((now - earliest) * 1000))
+                move_ms = max(0, per_move - _ms(now - earliest))
         return ClockState(
             banks_ms=self.banks_now(now), move_ms=move_ms, running=tuple(sorted(self._started))
         )

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from gameserver.games.strategy import Strategy
+from gameserver.replays.applied import AppliedRequests
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member
 
@@ -165,3 +166,6 @@ class Recover(RoomCommand):
     match_number: int
     banks: tuple[int, ...] | None
     seats: tuple[RecoveredSeat, ...]
+    applied: AppliedRequests = attrs.field(factory=dict)
+    """Moves the log says were applied, by (player id, request id): a resent one gets its
+    original reply (``replays.applied``)."""

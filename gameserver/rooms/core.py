@@ -43,7 +43,7 @@ from typing import Any
 import attrs
 
 from gameserver import __version__ as server_version
-from gameserver.games.base import Game, MoveError, Outcome, state_hash
+from gameserver.games.base import AnyGame, MoveError, Outcome, Termination, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import (
@@ -53,6 +53,7 @@ from gameserver.protocol.messages import (
     MatchOver,
     MoveResult,
     OutcomeInfo,
+    Reply,
     RoomStatus,
     RoomSummary,
 )
@@ -82,7 +83,7 @@ from gameserver.rooms.commands import (
 )
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
 from gameserver.rooms.effects import BotTurn, Effects
-from gameserver.rooms.fanout import Fanout, outcome_info
+from gameserver.rooms.fanout import Fanout, outcome_info, payload_of
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member, Payload
 from gameserver.rooms.seat_states import Seat, SeatState, Trigger
@@ -154,7 +155,7 @@ class RoomCore:
     def __init__(
         self,
         room_id: str,
-        game: Game,
+        game: AnyGame,
         *,
         players: int,
         options: dict[str, Any],
@@ -164,6 +165,7 @@ class RoomCore:
         bots: dict[int, str] | None = None,
         clock: ClockSettings | None = None,
         quick: bool = False,
+        rated: bool = False,
         wall: Callable[[], int] = wall_ms,
         new_seed: Callable[[], int] = lambda: secrets.randbits(63),
         bot_rng: random.Random | None = None,
@@ -176,6 +178,8 @@ class RoomCore:
         self.invite_code = invite_code
         self.clock_settings = clock
         self.quick = quick
+        #: Whether matches here are rated: only accounts sit (the lobby checks).
+        self.rated = rated
         self.config = config
         self._wall = wall
         self._new_seed = new_seed
@@ -263,6 +267,7 @@ class RoomCore:
             clock=self.clock_settings,
             match=self.match_number,
             paused=STORAGE_PAUSE if self.paused else None,
+            rated=self.rated,
         )
 
     def seat_of(self, member: Member) -> Seat | None:
@@ -434,18 +439,21 @@ class RoomCore:
         for seat in seats:
             if seat.is_bot:
                 occupants.append(
-                    records.Seat(
+                    records.Occupant(
                         name=seat.name or "bot",
-                        kind=records.SeatKind.BOT,
+                        kind=records.OccupantKind.BOT,
                         strategy=seat.strategy_name,
                     )
                 )
             else:
                 member = seat.member
+                account = None if member is None else member.account_kind
                 occupants.append(
-                    records.Seat(
+                    records.Occupant(
                         name=seat.name or "",
                         player_id=None if member is None else member.player_id,
+                        account_id=None if member is None or account is None else member.player_id,
+                        account_kind=None if account is None else account.value,
                     )
                 )
         clock = self.clock_settings or ClockSettings()
@@ -456,14 +464,11 @@ class RoomCore:
             options=self.options,
             seed=seed,
             seats=tuple(occupants),
-            clock=records.ClockSettings(
-                initial_ms=clock.initial_ms,
-                increment_ms=clock.increment_ms,
-                per_move_ms=clock.per_move_ms,
-            ),
+            clock=clock,
             server_version=server_version,
             started_at=self._wall(),
             private=self.private,
+            rated=self.rated,
         )
 
     # -- the match: the one transition path -------------------------------------------
@@ -476,9 +481,12 @@ class RoomCore:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
         return self.match
 
-    def _transition(self, seat: int, action: _Action, now: float, move: Any = None) -> Outcome | None:
+    def _transition(
+        self, seat: int, action: _Action, now: float, move: Any = None, request_id: int | None = None
+    ) -> Outcome | None:
         """Apply ``action`` for ``seat`` to the match, sync the clocks and record it
         (with the end, when the match is over); return the outcome (None: it goes on).
+        ``request_id``: the player's request that made a move (logged for at-most-once).
 
         Raises ``RequestError`` (nothing changed) when the rules refuse. The caller then
         answers its requester, if any, and calls ``_publish``.
@@ -494,7 +502,7 @@ class RoomCore:
             clocks.charge(seat, now)
             record = records.Moved(
                 at=at, seat=seat, version=match.version, move=move, time_used_ms=used,
-                clocks=clocks.banks_now(now),
+                clocks=clocks.banks_now(now), request_id=request_id,
             )
         elif action is _Action.TIMEOUT:
             clocks.timed_out(seat, now)
@@ -591,6 +599,8 @@ class RoomCore:
         self._first_move_due = {}
         self._release_at = now + self.config.finished_room_ttl
         self.out.matches_finished += 1
+        if self.config.replays_dir is not None:
+            self.out.finished_log = f"{self.room_id}-{self.match_number}"
         self.fanout.broadcast(
             MatchOver(
                 room_id=self.room_id,
@@ -616,8 +626,10 @@ class RoomCore:
         match = self.match
         assert match is not None and not match.over
         self.clocks.stop_all(now)
-        self._record(records.Ended(at=self._wall(), version=match.version, reason=reason, aborted=True))
-        self.aborted = OutcomeInfo(winners=(), draw=False, scores=None, reason=reason)
+        self._record(records.Ended.aborted_match(reason, at=self._wall(), version=match.version))
+        self.aborted = OutcomeInfo(
+            winners=(), draw=False, scores=None, reason=reason, termination=Termination.ABORTED
+        )
         self.fanout.push_states(now)
         self._finish_match(self.aborted, now)
 
@@ -780,9 +792,7 @@ class RoomCore:
         try:
             if match is not None and not match.over and self.status is RoomStatus.PLAYING:
                 self._record(
-                    records.Ended(
-                        at=self._wall(), version=match.version, reason="server error", aborted=True
-                    )
+                    records.Ended.aborted_match("server error", at=self._wall(), version=match.version)
                 )
         except _Paused:
             pass  # the log takes no writes: it stays without an end (recovered after a restart)
@@ -818,7 +828,7 @@ class RoomCore:
                 ErrorCode.STALE_VERSION,
                 f"the state is at version {match.version}, the move was for {command.version}",
             )
-        outcome = self._transition(seat.index, _Action.MOVE, now, command.move)
+        outcome = self._transition(seat.index, _Action.MOVE, now, command.move, command.request_id)
         payload = self.fanout.reply(command.player, command.request_id, MoveResult(version=match.version))
         self._applied[key] = payload
         self._applied_key = key
@@ -1038,6 +1048,9 @@ class RoomCore:
         self.match = match
         self.match_number = command.match_number
         self.status = RoomStatus.PLAYING
+        for (player_id, request_id), version in command.applied.items():
+            reply = Reply(id=request_id, result=MoveResult(version=version))
+            self._applied[(player_id, request_id)] = payload_of(reply)
         self.clocks = Clocks(self.clock_settings or ClockSettings(), self.players)
         if command.banks is not None:
             self.clocks.restore(list(command.banks))
@@ -1105,8 +1118,8 @@ class RoomCore:
                     records.Joined(
                         at=self._wall(),
                         seat=seat.index,
-                        occupant=records.Seat(
-                            name=seat.name or "", kind=records.SeatKind.BOT, strategy=name
+                        occupant=records.Occupant(
+                            name=seat.name or "", kind=records.OccupantKind.BOT, strategy=name
                         ),
                     )
                 )

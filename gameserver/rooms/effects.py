@@ -52,6 +52,7 @@ class Effects:
     __slots__ = (
         "records", "open_log", "probe", "close_log", "sends", "errors", "entered", "left",
         "summary_changed", "bot_turn", "seated", "matches_started", "matches_finished",
+        "finished_log",
         "storage_error", "storage_ok",
     )
 
@@ -80,6 +81,8 @@ class Effects:
         self.seated: int | None = None
         self.matches_started = 0
         self.matches_finished = 0
+        #: The id of a recorded match that ended: its log is closed, ratings may read it.
+        self.finished_log: str | None = None
         #: The log refused a write (the text names the file and reason): count it.
         self.storage_error: str | None = None
         #: The room writes its log again: it is no longer counted as paused.

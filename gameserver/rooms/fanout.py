@@ -44,6 +44,7 @@ def outcome_info(outcome: Outcome) -> OutcomeInfo:
         draw=outcome.draw,
         scores=None if outcome.scores is None else tuple(outcome.scores),
         reason=outcome.reason,
+        termination=outcome.termination,
     )
 
 

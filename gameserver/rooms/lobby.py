@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import trio
@@ -97,6 +98,8 @@ class Lobby:
         self._listed: set[str] = set()
         #: False once the server is shutting down: no new rooms.
         self.accepting = True
+        #: Called when a recorded match ended (the service rates it; issue 18).
+        self.on_match_finished: Callable[[Room, str], None] | None = None
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class Lobby:
                 )
             if request.seat in bots:
                 raise RequestError(ErrorCode.INVALID_OPTIONS, f"seat {request.seat} is a bot seat")
+        if request.rated:
+            _check_rated(player, bots)
         self._check_room_limits(player)
         room = self._open_room(
             player,
@@ -182,6 +187,7 @@ class Lobby:
             private=request.private,
             bots=bots,
             clock=clock,
+            rated=request.rated,
         )
         if len(bots) == request.players:
             room.spectate(player)
@@ -249,6 +255,8 @@ class Lobby:
             assert request.room_id is not None
             room = self._public_room(request.room_id)
         self.quota.check(player)
+        if room.rated:
+            _check_rated(player, {})
         seat = room.join(player, request.seat)
         return JoinResult(room=room.summary(), seat=seat)
 
@@ -271,6 +279,18 @@ class Lobby:
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, "no room has that invite code")
         return room
 
+    def check_quick_match(self, request: QuickMatch) -> None:
+        """Raise unknown_game, invalid_options or shutting_down unless ``request`` can
+        be played (the matchmaker checks a rated one before queueing; issue 18)."""
+        try:
+            check_players(get_game(request.game), request.players)
+        except UnknownGame as exc:
+            raise RequestError(ErrorCode.UNKNOWN_GAME, str(exc)) from None
+        except InvalidOptions as exc:
+            raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
+        if not self.accepting:
+            raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+
     def quick_match(self, player: Member, request: QuickMatch) -> JoinResult:
         """Seat ``player`` in the oldest waiting public room of that game and size with
         default options and no clock, or open such a room."""
@@ -291,6 +311,7 @@ class Lobby:
                 and room.players == request.players
                 and room.options == defaults
                 and room.clock_settings is None
+                and not room.rated
                 and room.open_seats > 0
                 and not room.is_member(player)
             ):
@@ -348,6 +369,11 @@ class Lobby:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
 
+    def match_finished(self, room: Room, match_id: str) -> None:
+        """A recorded match ended: hand it to ``on_match_finished`` (ratings)."""
+        if self.on_match_finished is not None:
+            self.on_match_finished(room, match_id)
+
     def room_closed(self, room: Room) -> None:
         """A room's task ended: forget it."""
         if self.rooms.get(room.room_id) is room:
@@ -356,3 +382,13 @@ class Lobby:
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
         self.room_changed(room)
+
+
+def _check_rated(player: Member, bots: dict[int, str]) -> None:
+    """Raise unless ``player`` may sit in a rated room (with these computer seats)."""
+    if player.account_kind is None:
+        raise RequestError(
+            ErrorCode.NOT_REGISTERED, "rated rooms are for accounts: register or log in first"
+        )
+    if bots:
+        raise RequestError(ErrorCode.INVALID_OPTIONS, "a rated room has no computer seats")

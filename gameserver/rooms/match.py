@@ -17,14 +17,13 @@ from typing import Any, ParamSpec, TypeVar
 import attrs
 
 from gameserver.games.base import (
-    Game,
+    AnyGame,
     GameError,
     IllegalMove,
     MalformedMove,
     MoveError,
     NotYourTurn,
     Outcome,
-    State,
 )
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.rooms.errors import RulesFailed
@@ -40,12 +39,12 @@ class _Before:
     """What ``Match.undo`` puts back: the state before the last transition and the rng's
     state then (None when the transition drew no random numbers)."""
 
-    state: State
+    state: Any
     rng: _RngState | None
 
 
 def _ask(
-    game: Game, call: str, rule: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    game: AnyGame, call: str, rule: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
 ) -> _T:
     """Return ``rule(*args, **kwargs)``; let the rules' own errors through and turn any
     other exception (a bug in the game) into RulesFailed.
@@ -66,7 +65,7 @@ class Match:
 
     def __init__(
         self,
-        game: Game,
+        game: AnyGame,
         players: int,
         options: Mapping[str, Any],
         seed: int,
@@ -78,7 +77,7 @@ class Match:
         self.options = dict(options)
         self.seed = seed
         self.rng = random.Random(seed)
-        self.state: State = _ask(game, "setup", game.setup, players, self.rng, self.options)
+        self.state: Any = _ask(game, "setup", game.setup, players, self.rng, self.options)
         #: Bumped on every applied move, timeout or resignation.
         self.version = version
         #: Number of transitions applied in this match (the match log index).
@@ -88,12 +87,12 @@ class Match:
     @classmethod
     def resume(
         cls,
-        game: Game,
+        game: AnyGame,
         players: int,
         options: Mapping[str, Any],
         seed: int,
         *,
-        state: State,
+        state: Any,
         version: int,
         rng: random.Random,
     ) -> Match:
@@ -132,7 +131,7 @@ class Match:
         """The moves ``seat`` may make now."""
         return _ask(self.game, "legal_moves", self.game.legal_moves, self.state, seat)
 
-    def _commit(self, state: State, rng_before: _RngState | None) -> None:
+    def _commit(self, state: Any, rng_before: _RngState | None) -> None:
         # Keeping the old state (an immutable value) and the rng state the caller had
         # to save anyway makes ``undo`` free on the hot path.
         self._undo = _Before(self.state, rng_before)

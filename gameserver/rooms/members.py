@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gameserver.protocol.messages import AccountKind
+
 
 class Payload:
     """One encoded server message, shared by every recipient of identical bytes."""
@@ -44,6 +46,11 @@ class Member(Protocol):
     @property
     def rooms(self) -> set[str]:
         """Ids of the rooms this member is in (changed only by ``entered_room``/``left_room``)."""
+
+    @property
+    def account_kind(self) -> AccountKind | None:
+        """The kind of the member's registered account (its id is ``player_id``); None
+        while anonymous. Rated rooms seat only accounts; the match log records them."""
 
     @property
     def connected(self) -> bool:

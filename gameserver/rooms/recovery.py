@@ -22,6 +22,7 @@ import trio
 
 from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import records
+from gameserver.replays.applied import applied_requests
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.recorder import MatchRecorder
 from gameserver.replays.recovery import RecoveredMatch, find_unfinished
@@ -54,11 +55,7 @@ def _match_number(match_id: str, room_id: str) -> int:
 
 def _clock(header: records.Header) -> ClockSettings | None:
     clock = header.clock
-    if clock.initial_ms is None and clock.per_move_ms is None:
-        return None
-    return ClockSettings(
-        initial_ms=clock.initial_ms, increment_ms=clock.increment_ms, per_move_ms=clock.per_move_ms
-    )
+    return None if clock.initial_ms is None and clock.per_move_ms is None else clock
 
 
 async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> None:
@@ -92,12 +89,13 @@ async def _restore(recovered: RecoveredMatch, service: RecoveryHost) -> Room:
         config=service.lobby.config,
         private=header.private is not False,
         clock=_clock(header),
+        rated=header.rated,  # issue 18
     )
     seats = []
     for index, occupant in enumerate(recovered.seats):
         if index in recovered.left:
             seats.append(RecoveredSeat(occupant.name, departed=True))
-        elif occupant.kind is records.SeatKind.BOT:
+        elif occupant.kind is records.OccupantKind.BOT:
             strategy = occupant.strategy or "random"
             seats.append(
                 RecoveredSeat(
@@ -127,6 +125,9 @@ async def _restore(recovered: RecoveredMatch, service: RecoveryHost) -> Room:
         match_number=_match_number(header.match_id, header.room_id),
         banks=recovered.clocks,
         seats=tuple(seats),
+        applied=applied_requests(
+            header, recovered.loaded.records, window=service.lobby.config.dedupe_window
+        ),
     )
     room.recover(command, recorder)
     return room

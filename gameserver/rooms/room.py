@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import trio
 
-from gameserver.games.base import Game
+from gameserver.games.base import AnyGame
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, Error, RoomStatus, RoomSummary
 from gameserver.replays.async_recorder import AsyncMatchRecorder
@@ -67,6 +67,9 @@ class RoomHost(Protocol):
     def room_closed(self, room: Room) -> None:
         """The room's task ended; forget it."""
 
+    def match_finished(self, room: Room, match_id: str) -> None:
+        """A recorded match ended and its log is closed (ratings read it)."""
+
 
 class Room:
     """A room hosting matches of one game; run it with ``await room.run()`` in a nursery.
@@ -79,7 +82,7 @@ class Room:
     def __init__(
         self,
         room_id: str,
-        game: Game,
+        game: AnyGame,
         *,
         players: int,
         options: dict[str, Any],
@@ -90,10 +93,11 @@ class Room:
         bots: dict[int, str] | None = None,
         clock: ClockSettings | None = None,
         quick: bool = False,
+        rated: bool = False,
     ) -> None:
         self.core = RoomCore(
             room_id, game, players=players, options=options, config=config, private=private,
-            invite_code=invite_code, bots=bots, clock=clock, quick=quick,
+            invite_code=invite_code, bots=bots, clock=clock, quick=quick, rated=rated,
         )
         self.room_id = room_id
         self.game = game
@@ -103,6 +107,7 @@ class Room:
         self.invite_code = invite_code
         self.clock_settings = clock
         self.quick = quick
+        self.rated = rated
         self.config = config
         self._host = host
         self._metrics = host.metrics
@@ -300,6 +305,8 @@ class Room:
             metrics.storage_ok(room_id)
         if effects.summary_changed:
             self._host.room_changed(self)
+        if effects.finished_log is not None:
+            self._host.match_finished(self, effects.finished_log)
 
     async def _choose(self, turn: BotTurn) -> Any:
         """The move of a bot's strategy; any legal move when the strategy fails."""

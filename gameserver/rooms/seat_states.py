@@ -243,4 +243,5 @@ class Seat:
             player_id=None if member is None else member.player_id,
             connected=member is not None and member.connected,
             wants_rematch=self.wants_rematch,
+            account=None if member is None else member.account_kind,
         )

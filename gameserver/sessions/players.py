@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 import attrs
 
+from gameserver.protocol.messages import AccountKind
 from gameserver.rooms.members import Payload
 from gameserver.sessions.outbox import Outbox
+from gameserver.store.players import Account
 
 
 @attrs.define(eq=False)
@@ -79,11 +81,21 @@ class Player:
     ``entered_room`` and ``left_room``)."""
     on_idle: Callable[[Player], None] | None = attrs.field(default=None, repr=False)
     """Called when the player, offline, leaves its last room: the registry forgets it."""
+    account: Account | None = None
+    """The player's account (its id is ``player_id``); None while anonymous."""
+    ratings: dict[str, float] = attrs.Factory(dict)
+    """An account's current rating per pool (as of login and its latest rated matches),
+    which rated quick matches pair by; missing pools count as a newcomer's 1500."""
 
     @property
     def connected(self) -> bool:
         """True while a connection is attached."""
         return self.client is not None
+
+    @property
+    def account_kind(self) -> AccountKind | None:
+        """The kind of the player's account; None while anonymous."""
+        return None if self.account is None else AccountKind(self.account.kind.value)
 
     @property
     def idle(self) -> bool:

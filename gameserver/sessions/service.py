@@ -17,6 +17,7 @@ import trio
 
 from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.ratings.matchmaking import Window
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.protocol.messages import (
@@ -27,6 +28,7 @@ from gameserver.protocol.messages import (
     Error,
     Hello,
     HelloResult,
+    JoinResult,
     JoinRoom,
     LeaveRoom,
     ListRooms,
@@ -54,13 +56,20 @@ from gameserver.rooms.commands import (
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
+from gameserver.sessions.account_requests import ACCOUNT_REQUESTS, AccountRequests
+from gameserver.sessions.accounts import Accounts
+from gameserver.sessions.matchmaker import Matchmaker
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
 from gameserver.rooms.members import Payload
 from gameserver.sessions.outbox import DEFAULT_OUTBOX_LIMIT, Outbox, frame_of
 from gameserver.sessions.players import Client, Player, PlayerRegistry
 from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, KeyedWindows, TokenBucket
+from gameserver.sessions.rating_updates import RatingUpdates
+from gameserver.sessions.standings import account_info
 from gameserver.sessions.tokens import TokenSigner, new_player_id
+from gameserver.store.async_store import AsyncPlayerStore
+from gameserver.store.players import Account
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed
 from gameserver.ws.websocket import Message, WebSocket
@@ -120,6 +129,8 @@ class ServiceConfig:
     """Longest display name in characters (``invalid_name`` beyond)."""
     data_dir: Path | None = None
     """Where the token secret lives (None: a fresh secret per process)."""
+    match_window: Window = Window()
+    """How far apart in rating a rated quick match pairs players (widening with waiting)."""
 
 
 class _Session:
@@ -193,6 +204,7 @@ class GameService:
         signer: TokenSigner,
         config: ServiceConfig | None = None,
         metrics: Metrics | None = None,
+        store: AsyncPlayerStore | None = None,
     ) -> None:
         self.config = config or ServiceConfig()
         self.metrics = metrics or Metrics()
@@ -216,6 +228,25 @@ class GameService:
                 self.config.invite_failures, self.config.invite_failure_window
             ),
         )
+        self.matchmaker = Matchmaker(self.lobby, self.config.match_window)
+        """Queues of rated quick matches."""
+        nursery.start_soon(self.matchmaker.run)
+        self.store = store
+        """Player data (accounts, ratings); None: every player is anonymous."""
+        self.accounts: Accounts | None = None
+        self._account_requests: AccountRequests | None = None
+        if store is not None:
+            self.accounts = Accounts(store)
+            self._account_requests = AccountRequests(
+                self.accounts, max_name_length=self.config.max_name_length
+            )
+            replays_dir = self.config.rooms.replays_dir
+            if replays_dir is not None:
+                updates = RatingUpdates(store, replays_dir, self.players)
+                nursery.start_soon(updates.run)
+                self.lobby.on_match_finished = lambda room, match_id: updates.match_finished(
+                    room.room_id, room.match_number, match_id
+                )
         self.connections = 0
         self.metrics.gauge(
             "gameserver_connections", "Open game connections.", lambda: self.connections
@@ -373,6 +404,7 @@ class GameService:
             return
         player.client = None
         self.lobby.unwatch(player)
+        self.matchmaker.cancel(player)
         for room_id in list(player.rooms):
             room = self.lobby.rooms.get(room_id)
             if room is not None and not room.closed:
@@ -394,6 +426,13 @@ class GameService:
         if isinstance(message, Logout):
             self._logout(session, player, message.id)
             return None
+        if isinstance(message, ACCOUNT_REQUESTS):
+            if self._account_requests is None:
+                raise RequestError(ErrorCode.NOT_REGISTERED, "this server keeps no accounts")
+            self._nursery.start_soon(
+                self._answer_account_request, session, player, message, self._account_requests
+            )
+            return None
         if isinstance(message, ListRooms):
             return RoomsResult(rooms=lobby.list_rooms(message.game))
         if isinstance(message, WatchLobby):
@@ -403,6 +442,9 @@ class GameService:
         if isinstance(message, JoinRoom):
             return lobby.join_room(player, message)
         if isinstance(message, QuickMatch):
+            if message.rated:
+                self._rated_quick_match(session, player, message)
+                return None
             return lobby.quick_match(player, message)
         if isinstance(message, Spectate):
             return lobby.spectate(player, message.room_id)
@@ -423,12 +465,63 @@ class GameService:
             return None
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
 
+    def _rated_quick_match(self, session: _Session, player: Player, message: QuickMatch) -> None:
+        """Queue ``player`` for a rated match; the reply comes when its group is seated."""
+        if player.account is None:
+            raise RequestError(
+                ErrorCode.NOT_REGISTERED, "rated matches are for accounts: register or log in first"
+            )
+        self.lobby.check_quick_match(message)
+
+        def answer(outcome: JoinResult | RequestError) -> None:
+            if isinstance(outcome, RequestError):
+                self._send_error(session, outcome.with_request_id(message.id))
+            else:
+                session.client.send(Payload(encode(Reply(id=message.id, result=outcome))))
+
+        self.matchmaker.enqueue(player, message.game, message.players, answer)
+
+    async def _answer_account_request(
+        self, session: _Session, player: Player, message: ClientMessage,
+        requests: AccountRequests,
+    ) -> None:
+        """Serve an account request (it awaits the store), then reply or refuse."""
+        try:
+            result = await requests.serve(player, message)
+        except RequestError as error:
+            self._send_error(session, error.with_request_id(message.id))
+            return
+        except Exception:
+            log.exception("request %s failed", message.TYPE)
+            self._send_error(
+                session,
+                RequestError(ErrorCode.INTERNAL_ERROR, "the server failed this request", message.id),
+            )
+            return
+        session.client.send(Payload(encode(Reply(id=message.id, result=result))))
+
     def _hello(self, session: _Session, message: Hello) -> None:
-        """Identify the connection's player; the reply waits for a revocation to be
-        written when ``revoke_others`` asks for one."""
+        """Identify the connection's player; the reply waits for the account to be
+        checked (a password, an API key, a token of an account the server has not seen
+        since it started) and for a revocation to be written (``revoke_others``)."""
         if session.player is not None or session.greeting:
             raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
         name = validate_name(message.name, max_length=self.config.max_name_length)
+        credentials = message.password is not None or message.api_key is not None
+        if credentials and message.token is not None:
+            raise RequestError(
+                ErrorCode.INVALID_FIELD, "give a token or a password / API key, not both"
+            )
+        if credentials and self.accounts is None:
+            raise RequestError(ErrorCode.UNKNOWN_ACCOUNT, "this server keeps no accounts")
+        known = None if message.token is None else self.players.get(self.signer.verify(message.token))
+        # A resumed player not known to have an account may have one (registered on
+        # another connection, or recovered from a match log after a restart): look.
+        unknown = message.token is not None and (known is None or known.account is None)
+        if self.accounts is not None and (credentials or unknown):
+            session.greeting = True
+            self._nursery.start_soon(self._hello_with_account, session, message, name, self.accounts)
+            return
         player: Player | None = None
         if message.token is not None:
             player_id = self.signer.verify(message.token)
@@ -446,6 +539,47 @@ class GameService:
         self._nursery.start_soon(
             self._welcome_when_written, session, message.id, player, name, token, resumed
         )
+
+    async def _hello_with_account(
+        self, session: _Session, message: Hello, name: str, accounts: Accounts
+    ) -> None:
+        """The hello that needs the store: log in (password or API key), or resume a
+        token whose player may have an account; then welcome, as ``_hello`` does."""
+        account: Account | None
+        try:
+            if message.password is not None:
+                account = await accounts.login(name, message.password, session.address)
+            elif message.api_key is not None:
+                account = await accounts.login_with_key(message.api_key, session.address)
+            else:
+                assert message.token is not None
+                account = await accounts.account(self.signer.verify(message.token))
+            ratings = {} if account is None else await accounts.store.call(
+                accounts.store.sync.account_ratings, account.account_id
+            )
+        except RequestError as error:
+            session.greeting = False
+            self._send_error(session, error.with_request_id(message.id))
+            return
+        player_id = (
+            account.account_id if account is not None
+            else self.signer.verify(message.token or "")
+        )
+        player = self.players.get(player_id) or self.players.add(Player(player_id, name))
+        player.account = account
+        player.ratings = {stored.pool: stored.rating.rating for stored in ratings}
+        if account is not None:
+            name = account.name
+        token = self.signer.issue(player_id, revoke_older=message.revoke_others)
+        if message.revoke_others:
+            await self._welcome_when_written(session, message.id, player, name, token, True)
+            return
+        session.greeting = False
+        if session.client.outbox.closed:
+            if player.idle:
+                self.players.discard(player)
+            return
+        self._welcome(session, message.id, player, name, token, True)
 
     async def _welcome_when_written(
         self, session: _Session, request_id: int, player: Player, name: str, token: str,
@@ -482,6 +616,8 @@ class GameService:
         resumed: bool,
     ) -> None:
         """Attach ``session`` to ``player``, answer the hello, then resync its rooms."""
+        if player.account is not None:
+            name = player.account.name  # an account keeps its name whatever hello said
         player.name = name
         self.players.move(player, session.address)
         previous = player.client
@@ -505,6 +641,7 @@ class GameService:
             token=token,
             resumed=resumed,
             seats=tuple(seats),
+            account=None if player.account is None else account_info(player.account),
         )
         session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:

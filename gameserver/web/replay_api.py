@@ -206,6 +206,7 @@ def _summary(loaded: LoadedMatch) -> dict[str, Any] | None:
             "scores": None if end.scores is None else list(end.scores),
             "reason": end.reason,
             "aborted": end.aborted,
+            "termination": None if end.termination is None else end.termination.value,
         },
         "length": loaded.moves,
         "date": _iso(header.started_at),

@@ -5,6 +5,7 @@
 * ``/metrics`` — Prometheus text format (connections, rooms, matches by game, messages
   in/out, errors by code);
 * ``/api/replays...`` — the replay API (``gameserver.web.replay_api``);
+* ``/api/leaderboard``, ``/api/players/<id>`` — ratings (``gameserver.web.ratings_api``);
 * ``/ws`` without an upgrade — 426, naming the subprotocol to offer;
 * everything else — files under the static directory (``gameserver.web.static``).
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.sessions.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gameserver.sessions.metrics import Metrics
+from gameserver.store.async_store import AsyncPlayerStore
+from gameserver.web.ratings_api import handle_ratings_request
 from gameserver.web.replay_api import handle_replay_request
 from gameserver.web.static import serve_static
 from gameserver.ws.http import HTTPRequest, HTTPResponse
@@ -24,10 +27,17 @@ from gameserver.ws.http import HTTPRequest, HTTPResponse
 class HTTPRoutes:
     """Answers every plain-HTTP request; give it to ``serve_websocket`` as its handler."""
 
-    def __init__(self, replays_dir: Path | None, static_dir: Path | None, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        replays_dir: Path | None,
+        static_dir: Path | None,
+        metrics: Metrics,
+        store: AsyncPlayerStore | None = None,
+    ) -> None:
         self.replays_dir = replays_dir
         self.static_dir = static_dir
         self.metrics = metrics
+        self.store = store
 
     async def __call__(self, request: HTTPRequest) -> HTTPResponse:
         """Answer one request (the server closes the connection afterwards)."""
@@ -41,6 +51,9 @@ class HTTPRoutes:
         replay = await handle_replay_request(request, self.replays_dir)
         if replay is not None:
             return replay
+        ratings = await handle_ratings_request(request, self.store)
+        if ratings is not None:
+            return ratings
         if request.method not in ("GET", "HEAD"):
             return HTTPResponse.text(405, "only GET and HEAD", (("Allow", "GET, HEAD"),))
         path = request.path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gameserver.ws.client import connect, open_websocket, parse_url
 from gameserver.ws.codes import CloseCode, Opcode
-from gameserver.ws.config import ServerConfig, WebSocketConfig
+from gameserver.ws.config import WebSocketConfig, WebSocketServerConfig
 from gameserver.ws.connection import Connection, ConnectionState, Role
 from gameserver.ws.deflate import DeflateParams
 from gameserver.ws.exceptions import (
@@ -39,11 +39,11 @@ __all__ = [
     "Opcode",
     "ProtocolError",
     "Role",
-    "ServerConfig",
     "WebSocket",
     "WebSocketConfig",
     "WebSocketError",
     "WebSocketServer",
+    "WebSocketServerConfig",
     "connect",
     "encode_frame",
     "open_websocket",

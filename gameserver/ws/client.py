@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import attrs
 import trio
 
+from gameserver.ws.codes import CloseCode
 from gameserver.ws.config import WebSocketConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.deflate import DeflateParams
@@ -228,8 +229,8 @@ async def open_websocket(
         except BaseException as exc:
             error = exc
             with trio.CancelScope(shield=True):
-                await ws.close(1001, "going away")
+                await ws.close(CloseCode.GOING_AWAY, "going away")
         else:
-            await ws.close(1000)
+            await ws.close(CloseCode.NORMAL)
     if error is not None:
         raise error

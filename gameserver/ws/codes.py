@@ -46,9 +46,9 @@ class CloseCode(IntEnum):
 # Codes a peer may put on the wire (section 7.4.1/7.4.2): 1004-1006 and 1015 are reserved
 # and must never appear in a close frame; 1016-2999 are unassigned; 3000-4999 belong to
 # libraries/frameworks (3000-3999) and applications (4000-4999).
-_SENDABLE_REGISTERED = frozenset(
-    {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
-)
+_SENDABLE_REGISTERED = frozenset(CloseCode) - {
+    CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, CloseCode.TLS_HANDSHAKE
+}
 
 
 def is_valid_close_code(code: int) -> bool:

@@ -6,12 +6,10 @@ from typing import Any
 
 import attrs
 
+from gameserver.ws.connection import DEFAULT_MAX_MESSAGE_SIZE
 from gameserver.ws.deflate import DeflateParams
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocketConfig", "ServerConfig"]
-
-# 16 MiB: large enough for any game message or replay chunk, small enough to bound memory.
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 2**20
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocketConfig", "WebSocketServerConfig"]
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -43,7 +41,7 @@ class WebSocketConfig:
 
 
 @attrs.frozen
-class ServerConfig:
+class WebSocketServerConfig:
     """Everything :func:`~gameserver.ws.server.serve_websocket` can be told to limit."""
 
     max_message_size: int = attrs.field(default=DEFAULT_MAX_MESSAGE_SIZE, validator=_positive)

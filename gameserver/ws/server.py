@@ -27,7 +27,8 @@ import attrs
 import trio
 
 from gameserver.ws import handshake
-from gameserver.ws.config import ServerConfig
+from gameserver.ws.codes import CloseCode
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.http import HeadReader, HTTPRequest, HTTPResponse, parse_request_head
@@ -57,7 +58,7 @@ class WebSocketServer:
     listeners: list[Listener]
     """The bound listeners (one per address family/interface)."""
 
-    config: ServerConfig
+    config: WebSocketServerConfig
     """The limits in force."""
 
     connections: int = 0
@@ -101,7 +102,7 @@ async def _send_response(stream: trio.abc.Stream, response: HTTPResponse) -> Non
 
 
 async def _read_request(
-    stream: trio.abc.Stream, config: ServerConfig
+    stream: trio.abc.Stream, config: WebSocketServerConfig
 ) -> tuple[HTTPRequest, bytes] | None:
     """Read one request head; None when the client left first. Raises HandshakeError."""
     reader = HeadReader(config.max_header_bytes)
@@ -273,17 +274,17 @@ class _ConnectionRunner:
                 if ws.closed is None:
                     logger.exception("handler failed for %s", ws.remote_address)
                     with trio.CancelScope(shield=True):
-                        await ws.close(1011, "internal error")
+                        await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
                 else:
                     logger.debug("handler ended after the connection closed", exc_info=True)
                 return
-            await ws.close(1000)
+            await ws.close(CloseCode.NORMAL)
         finally:
             # Cancelled (server shutdown): the reader task closes with 1001; inline,
             # this task does, bounded by close_timeout.
             if self.read_inline and ws.closed is None:
                 with trio.CancelScope(shield=True):
-                    await ws.close(1001, "going away")
+                    await ws.close(CloseCode.GOING_AWAY, "going away")
 
 
 async def serve_websocket(
@@ -294,7 +295,7 @@ async def serve_websocket(
     subprotocols: Sequence[str] = (),
     http_handler: HTTPHandler | None = None,
     origin_check: handshake.OriginCheck | None = None,
-    config: ServerConfig | None = None,
+    config: WebSocketServerConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
     read_inline: bool = False,
     address_gate: AddressGate | None = None,
@@ -311,7 +312,7 @@ async def serve_websocket(
     ``Retry-After``, before the request is read).
     Runs until cancelled; cancelling closes every connection with 1001.
     """
-    config = config or ServerConfig()
+    config = config or WebSocketServerConfig()
     socket_listeners = await trio.open_tcp_listeners(port, host=host)
     listeners: list[Listener] = list(socket_listeners)
     if ssl_context is not None:

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.games.registry import get_game
+from gameserver.rooms.recording_match import RecordingMatch, bot_header, record_bot_match
 from gameserver.web.replay_api import handle_replay_request
-from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 
 TTT_MOVES = [(0, 4), (1, 0), (0, 2), (1, 6), (0, 3), (1, 1), (0, 5)]  # seat 0 wins: 3,4,5
@@ -71,7 +71,8 @@ async def test_list_has_only_finished_matches_newest_first(tmp_path: Path) -> No
         {"seat": 1, "name": "random-1", "kind": "bot"},
     ]
     assert first["result"] == {
-        "winners": [0], "draw": False, "scores": None, "reason": "three in a row", "aborted": False
+        "winners": [0], "draw": False, "scores": None, "reason": "three in a row", "aborted": False,
+        "termination": "normal",
     }
     assert first["length"] == len(TTT_MOVES)
     assert first["date"] == "2026-01-01T00:01:40Z"
@@ -101,7 +102,7 @@ async def test_list_pages(tmp_path: Path) -> None:
     assert [r["id"] for r in page["replays"]] == ["m3", "m2"]
     assert page["total"] == 5 and page["offset"] == 1
     assert body(await get("/api/replays?offset=9", tmp_path))["replays"] == []
-    play_match(tmp_path, bot_header("connect4", ["random", "random"], seed=2, match_id="c4"))
+    record_bot_match(tmp_path, bot_header("connect4", ["random", "random"], seed=2, match_id="c4"))
     only = body(await get("/api/replays?game=connect4", tmp_path))
     assert [r["id"] for r in only["replays"]] == ["c4"] and only["total"] == 1
     assert body(await get("/api/replays?game=tictactoe&limit=1", tmp_path))["total"] == 5
@@ -151,7 +152,7 @@ async def test_all_perspective_carries_every_seat_view(tmp_path: Path) -> None:
 async def test_step_views_are_exactly_the_game_views(tmp_path: Path) -> None:
     """Every step's view is exactly what game.view gives that seat at that point."""
     game = get_game("connect4")
-    match = play_match(tmp_path, bot_header("connect4", ["random", "random"], seed=3, match_id="c4"))
+    match = record_bot_match(tmp_path, bot_header("connect4", ["random", "random"], seed=3, match_id="c4"))
     doc = body(await get("/api/replays/c4?seat=1", tmp_path))
     assert doc["steps"][-1]["view"] == json.loads(json.dumps(game.view(match.state, 1)))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import attrs
 from playwright.sync_api import Page
 
-from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
+from gameserver.rooms.recording_match import RecordingMatch, bot_header, record_bot_match
 from .ui import RunningServer
 
 # Seat 0 (X) wins with the middle row on the seventh move.
@@ -84,7 +84,7 @@ def test_step_through_a_finished_match(server: RunningServer, new_page: Callable
 
 def test_perspective_hides_or_reveals_dice(server: RunningServer, new_page: Callable[[], Page]) -> None:
     match_id = f"dice-{uuid.uuid4().hex[:8]}"
-    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+    record_bot_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
 
     page = new_page()
     # The list can show one game only.
@@ -171,7 +171,7 @@ def test_seen_by_is_offered_only_for_hidden_information_and_fits_its_card(
     assert page.is_hidden("#replay-seat")  # tic-tac-toe hides nothing: one perspective
 
     match_id = f"seen-{uuid.uuid4().hex[:8]}"
-    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+    record_bot_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
     page.goto(f"{server.url}/#/replays/{match_id}")
     page.wait_for_selector('#replay[data-loaded="true"][data-game="liarsdice"]')
     assert page.is_visible("#replay-seat")
@@ -182,7 +182,7 @@ def test_the_move_list_follows_the_current_move(
     server: RunningServer, new_page: Callable[[], Page]
 ) -> None:
     match_id = f"follow-{uuid.uuid4().hex[:8]}"
-    play_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
+    record_bot_match(server.replays, bot_header("liarsdice", ["best", "random", "random"], seed=5, match_id=match_id))
     page = new_page()
     page.goto(f"{server.url}/#/replays/{match_id}")
     page.wait_for_selector('#replay[data-loaded="true"]')

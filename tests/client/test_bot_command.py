@@ -51,6 +51,8 @@ BAD_FLAGS = [
     (["--think", "nan"], "--think", "not a finite number"),
     (["--timeout", "0"], "--timeout", "allowed: a number > 0"),
     (["--seed", "x"], "--seed", "invalid int value"),
+    (["--key", "gsk_x"], "--count", "give one key per bot"),
+    (["--rated"], "--rated", "need bot accounts"),
 ]
 
 

@@ -23,6 +23,7 @@ from gameserver.client import (
     play_room,
     quick_match_seat,
 )
+from gameserver.games.base import Termination
 from gameserver.protocol.errors import ErrorCode
 from gameserver.protocol.messages import (
     ChatMessage,
@@ -278,6 +279,7 @@ async def test_spectator_lobby_and_chat_events(server_url: str) -> None:
             await host.resign(room)
             over = await next_of(watcher, MatchOver, room)
             assert isinstance(over, MatchOver) and over.outcome.reason == "resigned"
+            assert over.outcome.termination is Termination.RESIGNATION
             assert watcher.rooms[room].status in {RoomStatus.PLAYING, RoomStatus.OVER}
 
 

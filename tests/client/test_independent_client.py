@@ -73,7 +73,8 @@ async def test_a_doc_only_client_plays_tic_tac_toe_to_the_end(server_url: str) -
                 elif message["type"] == "match_over" and message["room_id"] == room_id:
                     over = message
             assert latest is not None and latest["outcome"] == over["outcome"]
-            assert set(over["outcome"]) == {"winners", "draw", "scores", "reason"}
+            assert set(over["outcome"]) == {"winners", "draw", "scores", "reason", "termination"}
+            assert over["outcome"]["termination"] == "normal"  # played to the end on the board
 
 
 async def test_a_doc_only_client_gets_the_documented_errors(server_url: str) -> None:

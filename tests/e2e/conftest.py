@@ -36,7 +36,7 @@ from gameserver.protocol.version import SUBPROTOCOL
 from gameserver.rooms.config import RoomConfig
 from gameserver.sessions.service import ServiceConfig
 from gameserver.ws.client import connect
-from gameserver.ws.config import ServerConfig as WebSocketServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.websocket import WebSocket
 
 M = TypeVar("M", bound=ServerMessage)

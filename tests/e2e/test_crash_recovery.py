@@ -76,6 +76,9 @@ async def test_kill_9_mid_match_then_restart_resume_and_finish(tmp_path: Path) -
         async with trio.open_nursery() as nursery:
             alice2: WireClient = await open_client(server, nursery)
             bob2: WireClient = await open_client(server, nursery)
+            # Request ids go on counting across the restart (docs/protocol.md section 4):
+            # the restarted server remembers the ids of the moves in its log.
+            alice2.ids, bob2.ids = alice.ids, bob.ids
             hello_a = await alice2.hello("alice", tokens[0])
             hello_b = await bob2.hello("bob", tokens[1])
             assert hello_a.resumed and [(s.room_id, s.seat) for s in hello_a.seats] == [(room_id, 0)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from gameserver.games.base import Termination
 from gameserver.protocol.messages import (
     BotSeat,
     CreateRoom,
@@ -64,6 +65,7 @@ async def test_the_last_human_leaving_a_match_against_computers_ends_it_for_good
     loaded = load_match(path)
     assert loaded.end is not None and loaded.end.aborted
     assert loaded.end.reason == "no players left"
+    assert loaded.end.termination is Termination.ABORTED
     resimulate(loaded)
     size = path.stat().st_size
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import trio
 
+from gameserver.games.base import Termination
 from gameserver.protocol.codec import decode_server_message
 from gameserver.protocol.messages import (
     ChatMessage,
@@ -152,6 +153,7 @@ async def test_grace_period_expiry_forfeits_over_the_wire(tmp_path: Path) -> Non
         await bob.ws.close()
         over = await alice.wait_for(MatchOver)
         assert over.outcome.winners == (0,) and over.outcome.reason == "forfeit"
+        assert over.outcome.termination is Termination.FORFEIT
         # leaving after the end closes the room
         await alice.call(LeaveRoom, EmptyResult, room_id=room.room_id)
         assert await alice.fail(Chat, room_id=room.room_id, text="hi") == "room_not_found"
@@ -178,6 +180,7 @@ async def test_clocks_are_shown_and_a_timeout_applies_the_game_rule(server: Runn
         timed = await bob.state(room.room_id, lambda s: s.version == 1)
         assert timed.outcome is not None and timed.outcome.winners == (1,)
         assert timed.outcome.reason == "timeout" and timed.to_act == ()
+        assert timed.outcome.termination is Termination.TIMEOUT
         assert timed.clock is not None and timed.clock.running == ()
         assert timed.clock.banks_ms is not None and 59_000 <= timed.clock.banks_ms[0] <= 59_700
         assert timed.clock.banks_ms[1] == 60_000

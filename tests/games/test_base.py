@@ -15,6 +15,7 @@ from gameserver.games.base import (
     MoveError,
     NotYourTurn,
     Outcome,
+    Termination,
     bool_option,
     int_option,
     merge_options,
@@ -40,7 +41,10 @@ def test_outcome_to_data() -> None:
         "draw": False,
         "scores": [0, 3],
         "reason": "four in a row",
+        "termination": "normal",
     }
+    resigned = Outcome((0,), False, reason="resigned", termination=Termination.RESIGNATION)
+    assert resigned.to_data()["termination"] == "resignation"
     assert Outcome((), True, reason="board full").to_data()["scores"] is None
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from gameserver.games.base import IllegalMove, InvalidOptions, MalformedMove, NotYourTurn, Outcome
+from gameserver.games.base import (
+    IllegalMove,
+    InvalidOptions,
+    MalformedMove,
+    NotYourTurn,
+    Outcome,
+    Termination,
+)
 from gameserver.games.connect4 import GAME, Connect4State
 
 RNG = random.Random(0)
@@ -67,7 +74,9 @@ WINS: dict[str, tuple[list[int], int, list[list[int]]]] = {
 def test_wins_in_every_direction(case: str) -> None:
     moves, winner, line = WINS[case]
     state = play(moves)
-    assert GAME.outcome(state) == Outcome(winners=(winner,), draw=False, reason="four in a row")
+    assert GAME.outcome(state) == Outcome(
+        winners=(winner,), draw=False, reason="four in a row", termination=Termination.NORMAL
+    )
     view = GAME.view(state, None)
     assert sorted(view["line"]) == sorted(line)
     assert view["turn"] is None
@@ -76,7 +85,9 @@ def test_wins_in_every_direction(case: str) -> None:
 
 def test_full_board_without_four_is_a_draw() -> None:
     state = play(DRAWN_GAME)
-    assert GAME.outcome(state) == Outcome(winners=(), draw=True, reason="board full")
+    assert GAME.outcome(state) == Outcome(
+        winners=(), draw=True, reason="board full", termination=Termination.NORMAL
+    )
     assert all(cell is not None for row in GAME.view(state, 0)["board"] for cell in row)
 
 
@@ -116,10 +127,14 @@ def test_out_of_turn_and_after_the_end() -> None:
 
 def test_timeout_and_resign_lose() -> None:
     state = play([3])
-    assert GAME.outcome(GAME.on_timeout(state, 1, RNG)) == Outcome((0,), False, reason="timeout")
+    assert GAME.outcome(GAME.on_timeout(state, 1, RNG)) == Outcome(
+        (0,), False, reason="timeout", termination=Termination.TIMEOUT
+    )
     with pytest.raises(NotYourTurn):
         GAME.on_timeout(state, 0, RNG)
-    assert GAME.outcome(GAME.resign(state, 0)) == Outcome((1,), False, reason="resigned")
+    assert GAME.outcome(GAME.resign(state, 0)) == Outcome(
+        (1,), False, reason="resigned", termination=Termination.RESIGNATION
+    )
     with pytest.raises(IllegalMove):
         GAME.resign(GAME.resign(state, 0), 1)
 

@@ -8,7 +8,14 @@ from typing import Any
 import attrs
 import pytest
 
-from gameserver.games.base import IllegalMove, InvalidOptions, MalformedMove, NotYourTurn, Outcome
+from gameserver.games.base import (
+    IllegalMove,
+    InvalidOptions,
+    MalformedMove,
+    NotYourTurn,
+    Outcome,
+    Termination,
+)
 from gameserver.games.liarsdice import GAME, LiarsDiceState, matching
 
 RNG = random.Random(0)
@@ -174,7 +181,9 @@ def test_elimination_skips_the_seat_and_the_next_seat_opens() -> None:
 
 def test_last_player_with_dice_wins() -> None:
     state = call(bid(table([[3], [4]]), 0, 2, 6), 1)
-    assert GAME.outcome(state) == Outcome(winners=(1,), draw=False, reason="last player with dice")
+    assert GAME.outcome(state) == Outcome(
+        winners=(1,), draw=False, reason="last player with dice", termination=Termination.NORMAL
+    )
     assert GAME.to_act(state) == frozenset()
     assert GAME.view(state, None)["last_round"]["dice"] == [[3], [4]]
     with pytest.raises(IllegalMove, match="over"):
@@ -226,7 +235,9 @@ def test_resign_eliminates_and_restarts_the_bidding() -> None:
     with pytest.raises(IllegalMove, match="not in the game"):
         GAME.resign(state, 1)
     final = GAME.resign(state, 0)
-    assert GAME.outcome(final) == Outcome(winners=(2,), draw=False, reason="resigned")
+    assert GAME.outcome(final) == Outcome(
+        winners=(2,), draw=False, reason="resigned", termination=Termination.RESIGNATION
+    )
     with pytest.raises(IllegalMove, match="over"):
         GAME.resign(final, 2)
 

@@ -10,7 +10,7 @@ import pytest
 from gameserver.cli import main
 from gameserver.games.base import GameError, InvalidOptions
 from gameserver.games.registry import get_game, list_games
-from gameserver.games.selfplay import entry_at, play_match, run_selfplay
+from gameserver.games.selfplay import entry_at, play_selfplay_match, run_selfplay
 from gameserver.games.strategy import UnknownStrategy, get_strategy
 
 
@@ -41,9 +41,9 @@ def test_seats_rotate_every_match() -> None:
     assert report.draws == 20 and report.wins_by_entry == (0, 0)
 
 
-def test_play_match_reports_moves_and_time() -> None:
+def test_play_selfplay_match_reports_moves_and_time() -> None:
     game = get_game("connect4")
-    result = play_match(game, [get_strategy("connect4", "random")] * 2, seed=9)
+    result = play_selfplay_match(game, [get_strategy("connect4", "random")] * 2, seed=9)
     assert result.outcome == game.outcome(result.final)
     assert result.moves == sum(result.choices)
     assert all(seconds >= 0 for seconds in result.seconds)

@@ -14,6 +14,7 @@ from gameserver.games.base import (
     MalformedMove,
     NotYourTurn,
     Outcome,
+    Termination,
 )
 from gameserver.games.tictactoe import GAME, LINES, TicTacToeState
 
@@ -45,7 +46,9 @@ def test_every_line_wins(line: tuple[int, int, int], winner: int) -> None:
     if winner == 0:
         cells = [cell for pair in zip(line, filler) for cell in pair] + [line[2]]
     state = play(cells)
-    assert GAME.outcome(state) == Outcome(winners=(winner,), draw=False, reason="three in a row")
+    assert GAME.outcome(state) == Outcome(
+        winners=(winner,), draw=False, reason="three in a row", termination=Termination.NORMAL
+    )
     assert GAME.to_act(state) == frozenset()
     assert GAME.view(state, 0)["line"] == list(line)
     assert GAME.view(state, None)["turn"] is None
@@ -53,7 +56,9 @@ def test_every_line_wins(line: tuple[int, int, int], winner: int) -> None:
 
 def test_full_board_without_a_line_is_a_draw() -> None:
     state = play([0, 1, 2, 4, 3, 5, 7, 6, 8])
-    assert GAME.outcome(state) == Outcome(winners=(), draw=True, reason="board full")
+    assert GAME.outcome(state) == Outcome(
+        winners=(), draw=True, reason="board full", termination=Termination.NORMAL
+    )
     assert GAME.view(state, 1)["line"] is None
 
 
@@ -117,7 +122,9 @@ def test_moving_after_the_end_is_illegal() -> None:
 
 def test_timeout_loses() -> None:
     state = GAME.on_timeout(play([4]), 1, RNG)
-    assert GAME.outcome(state) == Outcome(winners=(0,), draw=False, reason="timeout")
+    assert GAME.outcome(state) == Outcome(
+        winners=(0,), draw=False, reason="timeout", termination=Termination.TIMEOUT
+    )
     with pytest.raises(NotYourTurn):
         GAME.on_timeout(play([4]), 0, RNG)
     with pytest.raises(IllegalMove):
@@ -126,7 +133,9 @@ def test_timeout_loses() -> None:
 
 def test_resign_loses_even_out_of_turn() -> None:
     state = GAME.resign(play([4]), 0)
-    assert GAME.outcome(state) == Outcome(winners=(1,), draw=False, reason="resigned")
+    assert GAME.outcome(state) == Outcome(
+        winners=(1,), draw=False, reason="resigned", termination=Termination.RESIGNATION
+    )
     with pytest.raises(IllegalMove):
         GAME.resign(state, 1)
     with pytest.raises(IllegalMove):

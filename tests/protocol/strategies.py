@@ -59,6 +59,8 @@ def for_hint(hint: Any, *, signed: bool) -> st.SearchStrategy[Any]:
         return st.integers(low, MAX_SAFE_INTEGER)
     if hint is str:
         return st.text(max_size=12)
+    if hint is float:
+        return st.floats(allow_nan=False, allow_infinity=False)
     if origin is tuple:
         return st.lists(for_hint(typing.get_args(hint)[0], signed=signed), max_size=3).map(tuple)
     if origin is Mapping or origin is dict:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gameserver.games.base import Termination
 from gameserver.protocol import messages as m
 from gameserver.protocol.codec import (
     decode_client_message,
@@ -18,10 +19,15 @@ from gameserver.protocol.codec import (
     encode_client_message,
     to_wire,
 )
+from gameserver.protocol.errors import RequestError
 
 from .strategies import records
 
-RESULT_CLASSES = [m.EmptyResult, m.HelloResult, m.RoomsResult, m.JoinResult, m.MoveResult]
+RESULT_CLASSES = [
+    m.EmptyResult, m.HelloResult, m.RoomsResult, m.JoinResult, m.MoveResult, m.AccountResult,
+    m.LeaderboardResult, m.ProfileResult,
+]
+ACCOUNT = m.AccountInfo(player_id="p1", name="ada", kind=m.AccountKind.BOT)
 
 SEATS = (
     m.SeatInfo(seat=0, kind=m.SeatKind.HUMAN, name="ada", player_id="p1", connected=True),
@@ -37,7 +43,9 @@ ROOM = m.RoomSummary(
     clock=m.ClockSettings(initial_ms=60_000, increment_ms=2_000),
     match=1,
 )
-OUTCOME = m.OutcomeInfo(winners=(0,), draw=False, reason="four in a row")
+OUTCOME = m.OutcomeInfo(
+    winners=(0,), draw=False, reason="four in a row", termination=Termination.NORMAL
+)
 
 CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.Hello(id=1, name="ada"),
@@ -67,6 +75,16 @@ CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.Chat(id=13, room_id="r1", text="gg"),
     m.Resign(id=14, room_id="r1"),
     m.Rematch(id=15, room_id="r1"),
+    m.Hello(id=16, name="ada", password="correct horse"),
+    m.Hello(id=17, name="x", api_key="gsk_1234abcd_xyz"),
+    m.CreateRoom(id=18, game="connect4", players=2, rated=True),
+    m.QuickMatch(id=19, game="connect4", players=2, rated=True),
+    m.Register(id=20, password="correct horse", bot=True),
+    m.Rename(id=21, name="ada2"),
+    m.CreateApiKey(id=22),
+    m.RevokeApiKeys(id=23),
+    m.Leaderboard(id=24, game="liarsdice", players=3, board=m.Board.BOTS, limit=5),
+    m.Profile(id=25, player_id="p1"),
 ]
 
 SERVER_EXAMPLES: list[m.ServerMessage] = [
@@ -99,6 +117,13 @@ SERVER_EXAMPLES: list[m.ServerMessage] = [
     m.MatchOver(room_id="r1", match=1, version=9, outcome=OUTCOME, replay_id="x"),
     m.LobbyUpdate(rooms=(ROOM,), removed=("r0",)),
     m.LobbyUpdate(),
+    m.RatingUpdate(
+        room_id="r1", match=2, pool="connect4",
+        changes=(
+            m.RatingChange(seat=0, player_id="p1", before=1500.0, after=1662.3,
+                           deviation=290.3, provisional=True),
+        ),
+    ),
 ]
 
 RESULT_EXAMPLES: list[m.Result] = [
@@ -110,6 +135,26 @@ RESULT_EXAMPLES: list[m.Result] = [
     m.JoinResult(room=ROOM, seat=None),
     m.JoinResult(room=ROOM, seat=1, invite_code="ABCD"),
     m.MoveResult(version=8),
+    m.HelloResult(player_id="p1", name="ada", token="tok", resumed=True, account=ACCOUNT),
+    m.AccountResult(account=ACCOUNT, api_key="gsk_1234abcd_xyz"),
+    m.LeaderboardResult(
+        pool="connect4",
+        entries=(
+            m.LeaderboardEntry(rank=1, player_id="p1", name="ada", kind=m.AccountKind.HUMAN,
+                               rating=1612.5, deviation=80.25, provisional=False, wins=3,
+                               draws=1, losses=0),
+        ),
+    ),
+    m.ProfileResult(
+        account=ACCOUNT,
+        ratings=(m.PoolRating(pool="connect4", rating=1612.5, deviation=80.0, provisional=False,
+                              wins=3, draws=1, losses=0),),
+        history=(m.HistoryPoint(pool="connect4", match_id="r1-1", at=5, rating=1612.5,
+                                deviation=80.0),),
+        recent=(m.RecentMatch(match_id="r1-1", game="connect4", pool="connect4", at=5, seat=0,
+                              result="win", rating_before=1500.0, rating_after=1612.5,
+                              opponents=("p2",)),),
+    ),
 ]
 
 
@@ -172,8 +217,8 @@ def test_wire_form_uses_plain_names_and_values() -> None:
             "game": "connect4",
             "players": 2,
             "seats": [
-                {"seat": 0, "kind": "human", "name": "ada", "player_id": "p1", "connected": True, "wants_rematch": False},
-                {"seat": 1, "kind": "bot", "name": "best", "player_id": None, "connected": False, "wants_rematch": False},
+                {"seat": 0, "kind": "human", "name": "ada", "player_id": "p1", "connected": True, "wants_rematch": False, "account": None},
+                {"seat": 1, "kind": "bot", "name": "best", "player_id": None, "connected": False, "wants_rematch": False, "account": None},
             ],
             "status": "playing",
             "private": False,
@@ -182,8 +227,30 @@ def test_wire_form_uses_plain_names_and_values() -> None:
             "clock": {"initial_ms": 60_000, "increment_ms": 2_000, "per_move_ms": None},
             "match": 1,
             "paused": None,
+            "rated": False,
         },
     }
+
+
+def test_an_outcome_carries_its_termination_as_a_lowercase_string() -> None:
+    import msgpack
+
+    over = m.MatchOver(room_id="r1", match=1, version=9, outcome=OUTCOME, replay_id=None)
+    wire = to_wire(over)
+    assert wire["outcome"] == {
+        "winners": [0],
+        "draw": False,
+        "scores": None,
+        "reason": "four in a row",
+        "termination": "normal",
+    }
+    # An older v1 server sends no termination: the client decodes it as None.
+    del wire["outcome"]["termination"]
+    decoded = decode_server_message(msgpack.packb(wire))
+    assert isinstance(decoded, m.MatchOver) and decoded.outcome.termination is None
+    wire["outcome"]["termination"] = "checkmate"
+    with pytest.raises(RequestError, match="termination"):
+        decode_server_message(msgpack.packb(wire))
 
 
 def test_optional_fields_may_be_omitted_on_the_wire() -> None:

@@ -47,7 +47,7 @@ def test_records_become_plain_maps_and_back() -> None:
     assert room.room.seats[0].kind is m.SeatKind.BOT
     wire = record_to_wire(room)
     assert wire["room"]["seats"] == [
-        {"seat": 0, "kind": "bot", "name": None, "player_id": None, "connected": False, "wants_rematch": False}
+        {"seat": 0, "kind": "bot", "name": None, "player_id": None, "connected": False, "wants_rematch": False, "account": None}
     ]
     assert wire["room"]["status"] == "waiting"
     assert record_from_wire(wire, m.RoomUpdate, "x", signed=True) == room

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gameserver.replays.records import ClockSettings, Seat, SeatKind
-from gameserver.replays.selfplay import RecordingMatch, bot_header
+from gameserver.protocol.messages import ClockSettings
+from gameserver.replays.records import Occupant, OccupantKind
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
 #: The committed sample logs (test fixtures, never rewritten; see docs/replays.md, Versions).
 #: They live here and not in the top-level replays/, where ``gameserver serve`` records.
@@ -28,7 +29,7 @@ def eventful_tictactoe(directory: Path, match_id: str = "eventful") -> Recording
     match.disconnect(1, away_ms=3_000)
     match.move(1, {"cell": 0})
     match.disconnect(1)
-    match.replace(1, Seat(name="stand-in", kind=SeatKind.BOT, strategy="best"))
+    match.replace(1, Occupant(name="stand-in", kind=OccupantKind.BOT, strategy="best"))
     match.move(0, {"cell": 2})
     match.move(1, {"cell": 6})
     match.move(0, {"cell": 3})

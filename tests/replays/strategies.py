@@ -6,19 +6,20 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from gameserver.games.base import Termination
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays.records import (
-    ClockSettings,
     Disconnected,
     Ended,
     Header,
     Joined,
     Left,
     Moved,
+    Occupant,
+    OccupantKind,
     Reconnected,
     Record,
     Resigned,
-    Seat,
-    SeatKind,
     StateHash,
     TimedOut,
 )
@@ -38,9 +39,9 @@ plain_data: st.SearchStrategy[Any] = st.recursive(
 )
 
 seats = st.builds(
-    Seat,
+    Occupant,
     name=text,
-    kind=st.sampled_from(SeatKind),
+    kind=st.sampled_from(OccupantKind),
     strategy=st.none() | text,
     player_id=st.none() | text,
 )
@@ -79,6 +80,8 @@ records: st.SearchStrategy[Record] = st.one_of(
         move=plain_data,
         time_used_ms=millis,
         clocks=clocks,
+        # Protocol request ids are below 2**53.
+        request_id=st.none() | st.integers(min_value=0, max_value=2**53 - 1),
     ),
     st.builds(TimedOut, at=at, seat=seat_index, version=version, clocks=clocks),
     st.builds(Resigned, at=at, seat=seat_index, version=version, clocks=clocks),
@@ -97,5 +100,6 @@ records: st.SearchStrategy[Record] = st.one_of(
         scores=st.none() | st.lists(st.integers(-1000, 1000), max_size=4).map(tuple),
         reason=text,
         aborted=st.booleans(),
+        termination=st.none() | st.sampled_from(Termination),
     ),
 )

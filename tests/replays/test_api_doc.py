@@ -22,9 +22,9 @@ from typing import Any
 import attrs
 import pytest
 
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import framing
-from gameserver.replays.records import ClockSettings
-from gameserver.replays.selfplay import RecordingMatch, bot_header, play_match
+from gameserver.rooms.recording_match import RecordingMatch, bot_header, record_bot_match
 
 from .conftest import SAMPLES
 
@@ -171,23 +171,23 @@ def record_matches(directory: Path) -> None:
     one and a damaged one."""
     directory.mkdir()
     timed = ClockSettings(initial_ms=60_000, increment_ms=1_000, per_move_ms=20_000)
-    play_match(directory, bot_header("tictactoe", ["best", "random"], seed=1, match_id="ttt"))
-    play_match(
+    record_bot_match(directory, bot_header("tictactoe", ["best", "random"], seed=1, match_id="ttt"))
+    record_bot_match(
         directory,
         bot_header("connect4", ["random", "best"], seed=2, match_id="c4", clock=timed),
     )
-    play_match(
+    record_bot_match(
         directory,
         bot_header("liarsdice", ["random"] * 3, seed=3, match_id="dice", started_at=1),
     )
     secret = bot_header("tictactoe", ["random", "random"], seed=4, match_id="secret")
-    play_match(directory, attrs.evolve(secret, private=True))
+    record_bot_match(directory, attrs.evolve(secret, private=True))
     running = RecordingMatch(
         directory, bot_header("tictactoe", ["best", "best"], seed=5, match_id="running")
     )
     running.move(0, {"cell": 4})
     running.recorder.close()
-    play_match(directory, bot_header("tictactoe", ["random"] * 2, seed=6, match_id="damaged"))
+    record_bot_match(directory, bot_header("tictactoe", ["random"] * 2, seed=6, match_id="damaged"))
     path = directory / "damaged.gsr"
     data = bytearray(path.read_bytes())
     data[framing.scan(bytes(data)).offsets[2] + 9] ^= 0x01
@@ -252,6 +252,8 @@ def test_the_list_is_as_documented(server: Server) -> None:
     assert sorted(r["id"] for r in answer.body["replays"]) == sorted(FINISHED_PUBLIC)
     assert answer.body["replays"][-1]["id"] == "dice"
     assert answer.body["replays"][0]["date"].endswith("Z")
+    # bots played every match out: the rules ended them all
+    assert {r["result"]["termination"] for r in answer.body["replays"]} == {"normal"}
 
 
 def test_paging_is_as_documented(server: Server) -> None:

@@ -11,7 +11,7 @@ from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Ended, Moved, StateHash
 from gameserver.replays.recorder import HASH_EVERY, FsyncPolicy
-from gameserver.replays.selfplay import bot_header
+from gameserver.rooms.recording_match import bot_header
 
 
 @pytest.mark.parametrize("policy", list(FsyncPolicy))

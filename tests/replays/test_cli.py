@@ -22,7 +22,7 @@ from gameserver.replays import framing
 from gameserver.replays.codec import encode_record
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Moved
-from gameserver.replays.selfplay import RecordingMatch, bot_header
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
 from .conftest import SAMPLES
 

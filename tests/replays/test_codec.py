@@ -24,8 +24,8 @@ from gameserver.replays.records import (
     FORMAT_VERSION,
     Header,
     Moved,
+    Occupant,
     Record,
-    Seat,
     StateHash,
 )
 
@@ -59,8 +59,8 @@ def test_every_record_type_has_a_tag_and_the_strategy_covers_them_all() -> None:
 
 
 def test_wire_map_uses_type_tag_and_field_names() -> None:
-    data = record_to_data(Moved(at=5, seat=1, version=3, move={"cell": 4}, clocks=(10, 20)))
-    assert data == {
+    moved = Moved(at=5, seat=1, version=3, move={"cell": 4}, clocks=(10, 20), request_id=8)
+    assert record_to_data(moved) == {
         "t": "move",
         "at": 5,
         "seat": 1,
@@ -68,6 +68,7 @@ def test_wire_map_uses_type_tag_and_field_names() -> None:
         "move": {"cell": 4},
         "time_used_ms": 0,
         "clocks": [10, 20],
+        "request_id": 8,
     }
 
 
@@ -85,6 +86,14 @@ def test_optional_fields_fall_back_to_defaults_and_extra_keys_are_ignored() -> N
         ({"t": "header"}, "second header"),
         ({"t": "move", "at": 1, "seat": 0, "version": 1}, "lacks 'move'"),
         ({"t": "move", "at": True, "seat": 0, "version": 1, "move": 1}, "at must be an integer"),
+        (
+            {"t": "move", "at": 1, "seat": 0, "version": 1, "move": 1, "request_id": -7},
+            "move.request_id must not be negative",
+        ),
+        (
+            {"t": "move", "at": 1, "seat": 0, "version": 1, "move": 1, "request_id": "7"},
+            "move.request_id must be an integer",
+        ),
         ({"t": "resign", "at": 1, "seat": -1, "version": 1}, "must not be negative"),
         ({"t": "resign", "at": 1, "seat": 99, "version": 1}, "out of range"),
         ({"t": "hash", "at": 1, "version": 1, "hash": "abc"}, "64 lower-case hex"),
@@ -105,7 +114,7 @@ def _header_data() -> dict[str, Any]:
         room_id="r",
         game="tictactoe",
         seed=1,
-        seats=(Seat(name="a"), Seat(name="b")),
+        seats=(Occupant(name="a"), Occupant(name="b")),
         server_version="0",
         started_at=0,
     )

@@ -14,8 +14,8 @@ from gameserver.replays.records import (
     Ended,
     Header,
     Moved,
+    Occupant,
     Record,
-    Seat,
     StateHash,
 )
 from gameserver.replays.recorder import HASH_EVERY, FsyncPolicy, MatchRecorder, log_path
@@ -27,7 +27,7 @@ def make_header(match_id: str = "m-1") -> Header:
         room_id="room",
         game="tictactoe",
         seed=42,
-        seats=(Seat(name="ann"), Seat(name="bob")),
+        seats=(Occupant(name="ann"), Occupant(name="bob")),
         server_version="0.1.0",
         started_at=1_000,
     )
@@ -152,7 +152,7 @@ def test_records_that_would_not_load_back_are_refused_before_writing(
 
 
 def test_a_header_that_would_not_load_back_creates_no_file(tmp_path: Path) -> None:
-    header = attrs.evolve(make_header(), seats=tuple(Seat(name=str(i)) for i in range(65)))
+    header = attrs.evolve(make_header(), seats=tuple(Occupant(name=str(i)) for i in range(65)))
     with pytest.raises(InvalidRecord, match="1 to 64 seats"):
         MatchRecorder.create(tmp_path, header)
     assert list(tmp_path.iterdir()) == []

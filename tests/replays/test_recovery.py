@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from gameserver.games.base import state_hash
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays import framing
 from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import load_match
-from gameserver.replays.records import ClockSettings, Moved, StateHash
+from gameserver.replays.records import Moved, StateHash
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
 from gameserver.replays.recovery import RecoveryResult, find_unfinished, recover
-from gameserver.replays.selfplay import RecordingMatch, bot_header
 from gameserver.replays.simulate import resimulate
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
 from .conftest import eventful_tictactoe
 
@@ -46,7 +47,7 @@ def test_find_unfinished_returns_only_unfinished_matches_in_their_exact_state(
     assert recovered.version == live.version == 6
     assert state_hash(recovered.game, recovered.state) == live.hash()
     assert recovered.rng.getstate() == live.rng.getstate()
-    assert recovered.clocks == tuple(live.clocks or ())
+    assert recovered.clocks == tuple(live.clocks.bank_ms)
     assert recovered.last_at == live.now
     assert recovered.disconnected == frozenset({1})
     assert recovered.outcome is None

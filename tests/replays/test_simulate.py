@@ -11,12 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gameserver.games.base import IllegalMove, state_hash
+from gameserver.games.base import state_hash
 from gameserver.games.registry import get_game, list_games
+from gameserver.protocol.errors import RequestError
+from gameserver.protocol.messages import ClockSettings
 from gameserver.replays.errors import ReplayMismatch
 from gameserver.replays.loader import LoadedMatch, load_match
 from gameserver.replays.records import (
-    ClockSettings,
     Ended,
     Moved,
     Record,
@@ -24,8 +25,8 @@ from gameserver.replays.records import (
     StateHash,
     TimedOut,
 )
-from gameserver.replays.selfplay import RecordingMatch, bot_header
 from gameserver.replays.simulate import iter_positions, resimulate
+from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
 SETTINGS = settings(
     max_examples=25,
@@ -57,7 +58,7 @@ def play_random(
         if roll < 0.02:
             try:  # any seat, even one that is not to act; eliminated seats cannot resign
                 match.resign(choices.randrange(players))
-            except IllegalMove:
+            except RequestError:
                 continue
         elif roll < 0.04:
             match.timeout(seat)
@@ -65,7 +66,7 @@ def play_random(
             if roll < 0.08:
                 match.disconnect(seat, away_ms=choices.randrange(10_000))
             legal = game.legal_moves(match.state, seat)
-            match.move(seat, choices.choice(legal), time_used_ms=choices.randrange(2_000))
+            match.move(seat, choices.choice(legal), think_ms=choices.randrange(2_000))
         hashes[match.version] = match.hash()
     match.finish()
     return match, hashes

@@ -85,3 +85,31 @@ def test_rewind_goes_back_to_the_last_mark() -> None:
     assert clocks.expiry() == (110.0, 0)  # seat 0's turn, started at 100, as before
     clocks.stop_all(now=105.0)  # the pause charges the thinking time, no increment
     assert clocks.bank_ms == [5_000, 10_000] and clocks.running == frozenset()
+
+
+def test_a_clock_charged_at_its_expiry_is_empty_despite_float_times() -> None:
+    # 7.7 + 1.0 - 7.7 is 0.99999...: truncated to milliseconds it would leave 1 ms.
+    clocks = Clocks(ClockSettings(initial_ms=1_000), 2)
+    clocks.sync({0}, now=7.7)
+    expiry = clocks.expiry()
+    assert expiry is not None and expiry[1] == 0
+    assert clocks.banks_now(expiry[0]) == (0, 1_000)
+    clocks.timed_out(0, now=expiry[0])
+    assert clocks.bank_ms == [0, 1_000]
+
+
+def test_elapsed_time_is_whole_milliseconds_rounded() -> None:
+    clocks = Clocks(ClockSettings(initial_ms=10_000, per_move_ms=5_000), 2)
+    clocks.sync({0}, now=12.3)
+    assert clocks.elapsed_ms(0, 12.3 + 0.7) == 700
+    assert clocks.state(12.3 + 0.7).move_ms == 4_300
+    clocks.charge(0, now=12.3 + 0.7)
+    assert clocks.bank_ms == [9_300, 10_000]
+
+
+def test_expires_at_is_the_deadline_of_one_seat() -> None:
+    clocks = Clocks(ClockSettings(initial_ms=10_000, per_move_ms=4_000), 3)
+    clocks.restore([10_000, 2_000, 10_000])
+    clocks.sync({0, 1}, now=50.0)
+    assert (clocks.expires_at(0), clocks.expires_at(1), clocks.expires_at(2)) == (54.0, 52.0, None)
+    assert clocks.expiry() == (52.0, 1)

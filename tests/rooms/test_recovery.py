@@ -6,6 +6,7 @@ from pathlib import Path
 
 import trio
 
+from gameserver.games.base import Termination
 from gameserver.protocol.messages import CreateRoom, JoinRoom, RoomStatus, State
 from gameserver.replays.loader import load_match
 from gameserver.replays.simulate import resimulate
@@ -84,4 +85,5 @@ async def test_nobody_comes_back_the_grace_period_forfeits(tmp_path: Path) -> No
         nursery.cancel_scope.cancel()
     loaded = load_match(tmp_path / f"{room_id}-1.gsr")
     assert loaded.complete and loaded.end is not None and loaded.end.reason == "forfeit"
+    assert loaded.end.termination is Termination.FORFEIT
     resimulate(loaded)  # the continued log still verifies

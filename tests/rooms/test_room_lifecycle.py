@@ -21,6 +21,7 @@ from gameserver.protocol.messages import (
     SeatKind,
     State,
 )
+from gameserver.games.base import Termination
 from gameserver.games.registry import get_game
 from gameserver.replays import records
 from gameserver.replays.loader import load_match
@@ -135,6 +136,7 @@ async def test_the_last_human_leaving_a_watched_match_ends_it_for_the_watchers(
         await until(lambda: bool(carol.of_type(MatchOver)))
         over = carol.of_type(MatchOver)[-1]
         assert over.outcome.winners == () and over.outcome.reason == "no players left"
+        assert over.outcome.termination is Termination.ABORTED
         assert room.status is RoomStatus.OVER and not room.closed  # carol still watches
         assert load_match(tmp_path / f"{room.room_id}-1.gsr").complete
         nursery.cancel_scope.cancel()
@@ -366,6 +368,7 @@ async def test_no_first_move_at_all_aborts_the_match(autojump_clock: trio.abc.Cl
         assert room.status is RoomStatus.OVER
         over = bob.of_type(MatchOver)[-1]
         assert over.outcome.winners == () and over.outcome.reason == "no first move"
+        assert over.outcome.termination is Termination.ABORTED
         final = bob.last_state()  # the last state says so too, and nobody is to act
         assert final.outcome == over.outcome and final.to_act == () and final.legal_moves is None
         nursery.cancel_scope.cancel()
@@ -453,9 +456,9 @@ async def test_an_older_log_whose_humans_all_left_is_ended_at_recovery_not_playe
         options=options,
         seed=7,
         seats=(
-            records.Seat(name="alice", player_id="p-alice"),
-            records.Seat(name="best bot", kind=records.SeatKind.BOT, strategy="best"),
-            records.Seat(name="random bot", kind=records.SeatKind.BOT, strategy="random"),
+            records.Occupant(name="alice", player_id="p-alice"),
+            records.Occupant(name="best bot", kind=records.OccupantKind.BOT, strategy="best"),
+            records.Occupant(name="random bot", kind=records.OccupantKind.BOT, strategy="random"),
         ),
         server_version="0",
         started_at=1,

@@ -28,7 +28,7 @@ from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as lib_connect
 
 from gameserver.ws.client import open_websocket
-from gameserver.ws.config import ServerConfig, WebSocketConfig
+from gameserver.ws.config import WebSocketServerConfig, WebSocketConfig
 from gameserver.ws.deflate import DeflateParams
 from gameserver.ws.exceptions import ConnectionClosed
 from gameserver.ws.server import WebSocketServer, serve_websocket
@@ -155,10 +155,10 @@ class OurServer:
 
 
 async def start_ours(
-    nursery: trio.Nursery, config: ServerConfig | None = None, *, read_inline: bool = False
+    nursery: trio.Nursery, config: WebSocketServerConfig | None = None, *, read_inline: bool = False
 ) -> OurServer:
     ours = OurServer()
-    config = config or ServerConfig(ping_interval=None, close_timeout=2)
+    config = config or WebSocketServerConfig(ping_interval=None, close_timeout=2)
     serve = functools.partial(
         serve_websocket, ours.handler, "127.0.0.1", 0, config=config, read_inline=read_inline
     )
@@ -315,7 +315,7 @@ async def test_lib_client_sends_fragmented_messages(nursery: trio.Nursery, read_
 async def test_lib_client_compression_with_parameters(
     nursery: trio.Nursery, client_params: dict[str, Any], server_params: DeflateParams
 ) -> None:
-    config = ServerConfig(ping_interval=None, close_timeout=2, deflate=server_params)
+    config = WebSocketServerConfig(ping_interval=None, close_timeout=2, deflate=server_params)
     ours = await start_ours(nursery, config)
     factory = ClientPerMessageDeflateFactory(**client_params)
 

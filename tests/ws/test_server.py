@@ -13,13 +13,13 @@ import pytest
 import trio
 
 from gameserver.ws.client import open_websocket
-from gameserver.ws.config import ServerConfig
+from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 from gameserver.ws.server import WebSocketServer, serve_websocket
 from gameserver.ws.websocket import WebSocket
 
-QUIET = ServerConfig(ping_interval=None, close_timeout=1)
+QUIET = WebSocketServerConfig(ping_interval=None, close_timeout=1)
 
 # Every test here runs twice: with a reader task per connection, and reading inline.
 _READ_INLINE = [False]
@@ -194,7 +194,7 @@ async def test_bad_requests_get_an_http_error(
 
 
 async def test_handshake_timeout_gets_408(nursery: trio.Nursery) -> None:
-    config = ServerConfig(ping_interval=None, handshake_timeout=0.3)
+    config = WebSocketServerConfig(ping_interval=None, handshake_timeout=0.3)
     server = await start(nursery, echo, config=config)
     with trio.fail_after(5):
         answer = await raw_request(server.port, UPGRADE)  # the head never ends
@@ -226,7 +226,7 @@ async def test_subprotocol_is_negotiated(nursery: trio.Nursery) -> None:
 
 
 async def test_connection_limits_answer_503(nursery: trio.Nursery) -> None:
-    config = ServerConfig(ping_interval=None, max_connections_per_ip=2)
+    config = WebSocketServerConfig(ping_interval=None, max_connections_per_ip=2)
     server = await start(nursery, echo, config=config)
     url = f"ws://127.0.0.1:{server.port}/"
     async with open_websocket(url) as first, open_websocket(url) as second:
@@ -243,7 +243,7 @@ async def test_connection_limits_answer_503(nursery: trio.Nursery) -> None:
         await again.send("3")
         assert await again.receive() == "3"
 
-    total = ServerConfig(ping_interval=None, max_connections=1)
+    total = WebSocketServerConfig(ping_interval=None, max_connections=1)
     server = await start(nursery, echo, config=total)
     async with open_websocket(f"ws://127.0.0.1:{server.port}/"):
         answer = await raw_request(server.port, UPGRADE + b"\r\n")
@@ -257,7 +257,7 @@ async def test_compression_is_used_when_enabled(nursery: trio.Nursery) -> None:
         assert "permessage-deflate" in (ws.response.get("Sec-WebSocket-Extensions") or "")
         await ws.send("z" * 100_000)
         assert await ws.receive() == "z" * 100_000
-    off = ServerConfig(ping_interval=None, compression=False)
+    off = WebSocketServerConfig(ping_interval=None, compression=False)
     server = await start(nursery, echo, config=off)
     async with open_websocket(f"ws://127.0.0.1:{server.port}/") as ws:
         assert ws.response is not None and ws.response.get("Sec-WebSocket-Extensions") is None
@@ -310,7 +310,7 @@ async def test_keepalive_closes_a_silent_client_over_a_real_socket(
             outcome.append(exc)
             raise
 
-    config = ServerConfig(ping_interval=5, ping_timeout=3, close_timeout=2)
+    config = WebSocketServerConfig(ping_interval=5, ping_timeout=3, close_timeout=2)
     server = await start(nursery, wait_for_end, config=config)
     stream = await trio.open_tcp_stream("127.0.0.1", server.port)
     await stream.send_all(UPGRADE + b"\r\n")  # then never read or answer a ping again
@@ -333,7 +333,7 @@ async def test_close_timeout_over_a_real_socket(
         await ws.close(4000, "bye")  # the client never answers
         ended.append((trio.current_time() - start_time, ws.closed))
 
-    config = ServerConfig(ping_interval=None, close_timeout=7)
+    config = WebSocketServerConfig(ping_interval=None, close_timeout=7)
     server = await start(nursery, close_at_once, config=config)
     stream = await trio.open_tcp_stream("127.0.0.1", server.port)
     await stream.send_all(UPGRADE + b"\r\n")
@@ -383,7 +383,7 @@ async def test_pings_answered_and_keepalive_kept_while_the_handler_waits(
         pongs.append(trio.current_time())
         await echo(ws)
 
-    config = ServerConfig(ping_interval=1, ping_timeout=1, close_timeout=1)
+    config = WebSocketServerConfig(ping_interval=1, ping_timeout=1, close_timeout=1)
     server = await start(nursery, ping_then_echo, config=config)
     async with open_websocket(f"ws://127.0.0.1:{server.port}/") as ws:
         await trio.sleep(30)  # thirty keepalive rounds, each answered by our client

@@ -3,6 +3,8 @@
 //   #/                lobby            #/room/<id>       a room (play or watch)
 //   #/join/<code>     join by invite   #/replays         finished matches
 //   #/replays/<id>    replay viewer (optionally ?seat=K|all)
+//   #/account         claim your name / your account      #/leaderboard?pool=&board=
+//   #/profile/<id>    a player's ratings, history and rated matches
 
 import { Connection } from "./connection.js";
 import { TurnAlerts } from "./alerts.js";
@@ -10,6 +12,7 @@ import { h, replace, sentence, messagePage } from "./dom.js";
 import { mountLobby } from "./lobby.js";
 import { mountRoom } from "./room.js";
 import { mountReplayList, mountReplayViewer } from "./replays.js";
+import { mountAccount, mountLeaderboard, mountProfile } from "./ratings.js";
 
 // Why an invite link leads nowhere, by the server's error code. Private rooms cannot be
 // watched (spectate takes only public rooms), so a late visitor gets no Watch button.
@@ -39,6 +42,19 @@ export class App extends EventTarget {
     this.unmount = null;
     this.welcomed = false;
     this.replaced = false;
+    this.account = null; // the player's account ({player_id, name, kind}) once registered
+    this.newKey = null; // a bot's API key, shown once on the account page
+  }
+
+  /** The player has (or changed) an account: show its name in the top bar. */
+  setAccount(account) {
+    this.account = account || null;
+    const el = document.getElementById("player-name");
+    if (account) {
+      el.textContent = account.name;
+      this.conn.rename(account.name);
+    }
+    el.dataset.account = account ? account.kind : "";
   }
 
   boot() {
@@ -91,8 +107,8 @@ export class App extends EventTarget {
     });
   }
 
-  async _connect(name) {
-    const result = await this.conn.start(name);
+  async _connect(name, password = null) {
+    const result = await this.conn.start(name, password);
     document.getElementById("player-name").textContent = result.name || name;
     return result;
   }
@@ -105,6 +121,7 @@ export class App extends EventTarget {
     this.watching.clear();
     this.welcomed = true;
     document.getElementById("player-name").textContent = result.name || this.conn.name;
+    this.setAccount(result.account);
     this.dispatchEvent(new CustomEvent("ready"));
     this.dispatchEvent(new CustomEvent("welcome", { detail: result }));
   }
@@ -116,7 +133,10 @@ export class App extends EventTarget {
         if (data.state && data.state.match === message.match && data.state.version > message.version) {
           return; // an older snapshot overtaken by a newer one
         }
-        if (!data.state || data.state.match !== message.match) data.over = null;
+        if (!data.state || data.state.match !== message.match) {
+          data.over = null;
+          data.rating = null;
+        }
         data.state = message;
         if (message.seat !== null && message.seat !== undefined) {
           this.mySeats.set(message.room_id, message.seat);
@@ -148,6 +168,12 @@ export class App extends EventTarget {
       }
       case "match_over": {
         this.room(message.room_id).over = message;
+        this._changed(message.room_id);
+        break;
+      }
+      case "rating": {
+        // A rated match's rating changes (protocol section 18), after its match_over.
+        this.room(message.room_id).rating = message;
         this._changed(message.room_id);
         break;
       }
@@ -192,9 +218,9 @@ export class App extends EventTarget {
     const [path, query = ""] = raw.split("?");
     const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     const params = new URLSearchParams(query);
+    const section = ["replays", "leaderboard", "account"].includes(parts[0]) ? parts[0] : "lobby";
     for (const link of document.querySelectorAll("[data-nav]")) {
-      const active = (parts[0] === "replays") === (link.dataset.nav === "replays");
-      link.classList.toggle("active", active);
+      link.classList.toggle("active", link.dataset.nav === section);
     }
     if (parts[0] === "replays") {
       this.unmount = parts[1]
@@ -207,6 +233,9 @@ export class App extends EventTarget {
       return;
     }
     if (parts[0] === "room" && parts[1]) this.unmount = mountRoom(this.viewEl, this, parts[1]);
+    else if (parts[0] === "account") this.unmount = mountAccount(this.viewEl, this);
+    else if (parts[0] === "leaderboard") this.unmount = mountLeaderboard(this.viewEl, this, params);
+    else if (parts[0] === "profile" && parts[1]) this.unmount = mountProfile(this.viewEl, this, parts[1]);
     else if (parts[0] === "join" && parts[1]) this._joinInvite(parts[1]);
     else this.unmount = mountLobby(this.viewEl, this);
   }
@@ -251,6 +280,14 @@ export class App extends EventTarget {
       "aria-label": "Your name",
       placeholder: "Your name",
     });
+    const password = h("input", {
+      id: "password-input",
+      type: "password",
+      maxlength: "128",
+      autocomplete: "current-password",
+      "aria-label": "Password (only if you have an account)",
+      placeholder: "Password (if you have an account)",
+    });
     const error = h("p", { id: "name-error", class: "form-error", role: "alert" });
     const form = h(
       "form",
@@ -270,7 +307,7 @@ export class App extends EventTarget {
               error.textContent = "Connecting to the server…";
             }, 1500);
             try {
-              await this._connect(name);
+              await this._connect(name, password.value || null);
               this.route();
             } catch (err) {
               this.conn.forget();
@@ -286,6 +323,8 @@ export class App extends EventTarget {
       h("p", { class: "muted" }, "Pick a name to play tic-tac-toe, connect four and liar's dice."),
       h("label", { for: "name-input" }, "Name"),
       h("div", { class: "row" }, input, h("button", { id: "name-submit", type: "submit", class: "primary" }, "Play")),
+      h("label", { for: "password-input", class: "muted small" }, "Have an account? Add its password to log in"),
+      password,
       error,
       h("p", { class: "muted small" }, h("a", { href: "#/replays" }, "Or watch replays of finished matches")),
     );

@@ -54,6 +54,7 @@ export class Connection extends EventTarget {
     this.welcomed = false;
     this.firstWelcome = null;
     this.retryTimer = null;
+    this.password = null;
     this._watchNetwork();
   }
 
@@ -70,8 +71,11 @@ export class Connection extends EventTarget {
    * Connect as `name` and keep the connection up until stop(). Resolves with the first
    * hello result; rejects with ServerError when the server refuses the name.
    */
-  start(name) {
+  start(name, password = null) {
     this.name = name;
+    // A login: the first hello carries the password (never stored); a session is new.
+    this.password = password;
+    if (password) this.storage.removeItem("gs.token");
     this.storage.setItem("gs.name", name);
     localStorage.setItem("gs.lastName", name);
     this.stopped = false;
@@ -82,6 +86,12 @@ export class Connection extends EventTarget {
     });
     this._open();
     return promise;
+  }
+
+  /** The account's name changed: resume under it from now on. */
+  rename(name) {
+    this.name = name;
+    this.storage.setItem("gs.name", name);
   }
 
   stop() {
@@ -213,6 +223,7 @@ export class Connection extends EventTarget {
     const hello = { type: "hello", id, name: this.name };
     const token = this.token;
     if (token) hello.token = token;
+    else if (this.password) hello.password = this.password;
     this.pending.set(id, {
       message: hello,
       sent: true,
@@ -236,6 +247,7 @@ export class Connection extends EventTarget {
   }
 
   _welcome(result) {
+    this.password = null; // the token resumes from now on
     if (result.token) this.storage.setItem("gs.token", result.token);
     this.playerId = result.player_id ?? null;
     this.backoff = BACKOFF_FIRST_MS;

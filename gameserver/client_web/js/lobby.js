@@ -219,6 +219,7 @@ function createRoomForm(app, busy) {
   const optionsBox = h("div", { class: "options" });
   const seatsBox = h("div", { class: "seats-config", id: "create-seats" });
   const privateBox = h("input", { id: "create-private", type: "checkbox", name: "private" });
+  const ratedBox = h("input", { id: "create-rated", type: "checkbox", name: "rated" });
   const clockSelect = h(
     "select",
     { id: "create-clock", name: "clock" },
@@ -304,6 +305,7 @@ function createRoomForm(app, busy) {
               players: Number(playersInput.value),
               options,
               private: privateBox.checked,
+              rated: ratedBox.checked,
               bots,
               clock,
               seat: mySeat,
@@ -324,6 +326,7 @@ function createRoomForm(app, busy) {
     h("h3", {}, "Seats"),
     seatsBox,
     h("label", { class: "check" }, privateBox, " Private (join by invite link only)"),
+    h("label", { class: "check" }, ratedBox, " Rated (accounts only, no computer seats)"),
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-submit" }, "Create room")),
   );
   return form;

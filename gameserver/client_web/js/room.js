@@ -4,6 +4,7 @@
 import { h, replace, FocusKeeper, formatClock, messagePage } from "./dom.js";
 import { rendererFor, SEAT_COLORS, RENDERERS } from "../games/index.js";
 import { turnAlertsBox } from "./alerts.js";
+import { ratingText } from "./ratings.js";
 
 const CLOCK_TICK_MS = 100;
 // A running clock with less time than this for the current turn is shown in red.
@@ -178,6 +179,7 @@ export function mountRoom(root, app, roomId) {
         result,
         h("strong", { data: { outcome: outcomeKind(outcome, seat) } }, describeOutcome(outcome, seat, seatNames)),
         replayId ? h("a", { href: `#/replays/${encodeURIComponent(replayId)}`, class: "button", data: { action: "replay" } }, "Watch the replay") : null,
+        ratingLine(data.rating, state?.match ?? data.over?.match, app.conn.playerId),
       );
     }
     result.dataset.winners = outcome ? (outcome.winners || []).join(",") : "";
@@ -197,6 +199,7 @@ export function mountRoom(root, app, roomId) {
           h("span", { class: "swatch", style: `background: ${SEAT_COLORS[s.seat % SEAT_COLORS.length]}`, "aria-hidden": "true" }, renderer.seatLabel ? renderer.seatLabel(s.seat) : ""),
           h("span", { class: "seat-name" }, seatNames[s.seat] || "", s.seat === seat ? " (you)" : ""),
           s.kind === "bot" ? h("span", { class: "badge" }, "bot") : null,
+          s.account === "bot" ? h("span", { class: "badge", data: { account: "bot" } }, "bot account") : null,
           s.kind === "human" && !s.connected ? h("span", { class: "badge badge-away" }, "offline") : null,
           votes.has(s.seat) ? h("span", { class: "badge badge-rematch", data: { rematch: s.seat } }, "wants a rematch") : null,
           h("span", { class: "clock", data: { clockSeat: s.seat } }),
@@ -478,3 +481,17 @@ export function describeOutcome(outcome, seat, names) {
   }
   return `${winners.map((s) => names[s] || `Seat ${s + 1}`).join(" and ")} won${reason}`;
 }
+
+/** "Rating 1500 → 1662? (+162)" for this player after a rated match (section 18). */
+function ratingLine(update, match, playerId) {
+  if (!update || update.match !== match) return null;
+  const mine = update.changes.find((c) => c.player_id === playerId);
+  if (!mine) return null;
+  const delta = Math.round(mine.after) - Math.round(mine.before);
+  return h(
+    "p",
+    { id: "rating-change", data: { before: Math.round(mine.before), after: Math.round(mine.after), provisional: String(mine.provisional) } },
+    `Rating ${ratingText(mine.before, false)} → ${ratingText(mine.after, mine.provisional)} (${delta >= 0 ? "+" : ""}${delta})`,
+  );
+}
+

@@ -1,0 +1,1 @@
+"""Where durable player data lives, behind the small ``PlayerStore`` interface."""

@@ -1,0 +1,115 @@
+"""The read side of a WebSocket: the next bytes from the stream, waiting at most until
+the connection's keepalive deadline.
+
+A :class:`Reader` belongs to one :class:`~gameserver.ws.websocket.WebSocket`, whose
+reading task calls :meth:`Reader.receive` once per round:
+
+- bytes the opening handshake read past its end come first;
+- over plain TCP it reads the socket's file descriptor itself
+  (:func:`~gameserver.ws.rawfd.read_nowait`, then ``wait_readable``): an idle
+  connection then waits in fewer, smaller frames than those of
+  ``SocketStream.receive_some``, about 1 KB less per connection; other streams (TLS,
+  memory) are read with ``receive_some``;
+- while we owe the peer more than ``write_limit`` bytes (pongs for a ping flood, say)
+  it reads nothing until the writer has caught up, so what we hold for a peer that
+  does not read stays bounded and TCP pushes back on the peer instead;
+- the wait ends at the keepalive deadline
+  (:attr:`~gameserver.ws.keepalive_deadlines.KeepaliveDeadlines.read_deadline`); the
+  first read starts the keepalive clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+import trio
+
+from gameserver.ws.keepalive_deadlines import KeepaliveDeadlines
+from gameserver.ws.rawfd import RECEIVE_SIZE, read_nowait
+from gameserver.ws.writer import Writer
+
+__all__ = ["Reader"]
+
+
+class Reader:
+    """Reads ``stream`` for one WebSocket (see module doc)."""
+
+    # Slots, no per-instance dict: every open connection has one reader.
+    __slots__ = ("_initial", "_keepalive", "_socket", "_stopped", "_stream", "_writer")
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        writer: Writer,
+        keepalive: KeepaliveDeadlines,
+        *,
+        initial_data: bytes = b"",
+    ) -> None:
+        self._stream = stream
+        self._writer = writer
+        self._keepalive = keepalive
+        self._initial = initial_data
+        # The plain TCP socket under the stream, read through its file descriptor.
+        self._socket = stream.socket if type(stream) is trio.SocketStream else None
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Read nothing more (the connection was aborted): ``receive`` returns b""."""
+        self._stopped = True
+
+    async def receive(self) -> bytes | None:
+        """The next bytes: b"" when the stream ended or broke (or after ``stop``), None
+        when the keepalive deadline passed first (then see what is due, and call again).
+        """
+        if self._stopped:
+            return b""
+        initial = self._initial
+        if initial:
+            self._initial = b""
+            return initial
+        keepalive = self._keepalive
+        if keepalive.ping_due is None:
+            keepalive.start(trio.current_time())
+        due = keepalive.read_deadline
+        if self._writer.over_limit:
+            with trio.move_on_at(due) as timer:
+                await self._writer.until_drained()
+            if timer.cancelled_caught:
+                return None
+        sock = self._socket
+        if sock is None:
+            return await self._receive_from_stream(due)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        fd = sock.fileno()
+        waited = False
+        while True:
+            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
+                return b""
+            data = read_nowait(fd)
+            if data is not None:
+                break
+            try:
+                if due == math.inf:  # no timer, no cancel scope
+                    await trio.lowlevel.wait_readable(fd)
+                else:
+                    with trio.move_on_at(due) as timer:
+                        await trio.lowlevel.wait_readable(fd)
+                    if timer.cancelled_caught:
+                        return None
+            except trio.ClosedResourceError:
+                return b""
+            waited = True
+        if not waited:
+            # Still a schedule point, so a flood cannot starve other connections.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def _receive_from_stream(self, due: float) -> bytes | None:
+        """``receive`` for streams that are not plain TCP (TLS, memory)."""
+        try:
+            with trio.move_on_at(due):
+                chunk = await self._stream.receive_some(RECEIVE_SIZE)
+                return chunk if type(chunk) is bytes else bytes(chunk)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return b""
+        return None
