@@ -17,6 +17,7 @@ from gameserver.games.registry import get_game
 from gameserver.protocol.codec import decode_result, decode_server_message
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import (
+    AccountKind,
     ChatMessage,
     ClockSettings,
     Error,
@@ -67,6 +68,7 @@ class Someone:
     connected: bool = True
     address: str | None = None
     rooms: set[str] = attrs.Factory(set)
+    account_kind: AccountKind | None = None
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         raise AssertionError("the core never sends: its owner does")
@@ -202,7 +204,7 @@ def test_a_bot_takes_over_an_abandoned_seat_and_the_player_can_take_it_back() ->
     core.handle(Detached(alice), 1.0)
     effects = core.handle(Tick(), 31.0)
     (joined,) = effects.records
-    assert isinstance(joined, records.Joined) and joined.occupant.kind is records.SeatKind.BOT
+    assert isinstance(joined, records.Joined) and joined.occupant.kind is records.OccupantKind.BOT
     assert core.seats[0].state is SeatState.TAKEN_OVER
     assert sent_to(effects, bob, RoomUpdate)[-1].room.seats[0].kind.value == "bot"
     turn = core.handle(Tick(), 31.0).bot_turn  # alice's seat is to act: the bot thinks
