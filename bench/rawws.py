@@ -240,6 +240,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def tcp_bytes_sent(port: int) -> int:
+    """Bytes sent so far by the established TCP connections whose local port is ``port``
+    (a server's accepted connections), from the kernel's socket statistics (``ss -ti``,
+    ``bytes_sent``). Whatever system call wrote them; connections closed meanwhile are
+    not counted, so compare two readings only while the same connections stay open."""
+    listing = subprocess.run(
+        ["ss", "-tinH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return sum(int(n) for n in re.findall(r"\bbytes_sent:(\d+)", listing))
+
+
 def wait_until(predicate: object, timeout: float, what: str) -> None:
     """Poll ``predicate()`` every 10 ms until true; raise after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
