@@ -399,7 +399,8 @@ def run_raw(
             if index % 2 == 0:
                 ws.send(request_frame({"type": "create_room", "id": 2, "game": "connect4", "players": 2}))
         cpu_before = -1.0  # read when the measured period starts
-        sent_before = load_before = 0.0
+        sent_before: dict[str, int] = {}
+        load_before = 0.0
         seated = 0
         started = time.perf_counter()
         while seated < len(seats):  # seat everyone; hold each first state
@@ -483,7 +484,7 @@ def run_raw(
                                 ws.send(frame)
         wall = time.perf_counter() - measured_at
         cpu = rawws.cpu_seconds(process.pid) - cpu_before
-        sent = rawws.tcp_bytes_sent(port) - sent_before
+        sent = rawws.bytes_sent_between(sent_before, rawws.tcp_bytes_sent(port))
         load_cpu = time.process_time() - load_before
         rss = rawws.rss_kib(process.pid) / 1024
     finally:

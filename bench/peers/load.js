@@ -48,14 +48,23 @@ function serverCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
-/** Bytes sent so far by the server's established connections on `port` (as rawws.py). */
+/** Bytes sent so far by each of the server's established connections on `port`, by peer
+ * address, from the kernel's socket statistics (as tcp_bytes_sent in bench/rawws.py). */
 function tcpBytesSent(port) {
   const listing = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
+  const sent = new Map();
+  for (const match of listing.matchAll(/(\S+)\s*\n\s+[^\n]*?\bbytes_sent:(\d+)/g)) sent.set(match[1], Number(match[2]));
+  return sent;
+}
+
+/** Bytes sent between two readings by the connections open at both (a closed HTTP
+ * connection of the matchmaking or the lobby has no later reading). */
+function bytesSentBetween(before, after) {
   let total = 0;
-  for (const match of listing.matchAll(/\bbytes_sent:(\d+)/g)) total += Number(match[1]);
+  for (const [peer, sent] of before) if (after.has(peer)) total += after.get(peer) - sent;
   return total;
 }
 
@@ -314,7 +323,7 @@ async function main() {
   run.measuring = false;
   const wall = (performance.now() - run.windowStart) / 1000;
   const cpu = serverCpuSeconds(pid) - cpuBefore;
-  const sent = tcpBytesSent(args.port) - sentBefore;
+  const sent = bytesSentBetween(sentBefore, tcpBytesSent(args.port));
   const own = process.cpuUsage(ownBefore);
   const rssEnd = serverRssKib(pid);
   run.latencies.sort((a, b) => a - b);
