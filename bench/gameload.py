@@ -452,7 +452,7 @@ def run_raw(
                     elif kind == "state":
                         now = time.perf_counter()
                         if seat.pending >= 0 and message["version"] >= seat.pending:
-                            if seat.sent_at >= measure_from:
+                            if cpu_before >= 0:  # every move completed in the window
                                 latencies.append(now - seat.sent_at)
                                 moves += 1
                             seat.pending = -1

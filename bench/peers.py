@@ -248,7 +248,7 @@ def write_report(
         f"{seconds:g} s measured after a warm-up; the range over the rounds is in brackets.",
         "See bench/README.md for each system's settings and what differs.",
         "",
-        "- moves/s: moves completed in the window (sent in it and seen by the mover).",
+        "- moves/s: moves completed in the window (the mover has seen the state it produced).",
         "- server CPU per move: the server's user + system time (/proc/PID/stat) over the",
         "  window divided by those moves; server CPU is the same time as a share of its core.",
         "- p50/p99: from sending a move to the mover receiving the state it produced.",

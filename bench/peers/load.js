@@ -12,11 +12,10 @@
 //    seeded generator per player) and sends it at once, or with --think after a pause
 //    drawn uniformly from 0.5 to 1.5 times S. A finished match is followed by a rematch
 //    on the same connections. After --warmup seconds (plus 3 think times) a window of
-//    --seconds is measured: moves completed (sent in the window, and the mover has
-//    received the state it produced), the latency of each (send to that state at the
-//    mover), the server's CPU time (utime + stime, from /proc/PID/stat) and the bytes its
-//    TCP connections sent (`ss -ti` bytes_sent, summed over its connections) over the
-//    window.
+//    --seconds is measured: moves completed in it (the mover has received the state its
+//    move produced), the latency of each (from sending the move to that state), the
+//    server's CPU time (utime + stime, from /proc/PID/stat) and the bytes its TCP
+//    connections sent (`ss -ti` bytes_sent, per connection open through the window).
 // Prints one JSON object on stdout.
 
 "use strict";
@@ -268,7 +267,7 @@ class Run {
   }
 
   completed(sentAt) {
-    if (this.measuring && sentAt >= this.windowStart) {
+    if (this.measuring) {
       this.latencies.push(performance.now() - sentAt);
       this.moves++;
     }
