@@ -95,15 +95,15 @@ def run_size(
 
 
 def _start_recording(
-    replays: Path, data_dir: Path, fsync: str = "never"
+    replays: Path, data_dir: Path, fsync: str = "never", extra: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[str], int]:
     """Like ``rawws.start_gameserver`` but recording match logs (``--fsync never`` unless
-    ``fsync`` says otherwise)."""
+    ``fsync`` says otherwise); ``extra`` are more ``serve`` options."""
     command = [
         sys.executable, "-m", "gameserver", "serve", "--port", "0", "--replays", str(replays),
         "--fsync", fsync, "--no-recover", "--data-dir", str(data_dir), "--log-level",
         "WARNING", "--max-connections", "20000", "--max-connections-per-ip", "20000",
-        "--max-rooms", "20000", "--max-rooms-per-address", "0", "--no-compression",
+        "--max-rooms", "20000", "--max-rooms-per-address", "0", "--no-compression", *extra,
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
