@@ -73,13 +73,12 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     parser.add_argument("--save", type=Path, default=RESULTS / "peers.json",
                         help="where every run's figures are kept, rewritten after each run")
-    parser.add_argument("--report", type=Path, metavar="JSON",
-                        help="run nothing: write the report from figures a run saved")
+    parser.add_argument("--report", type=Path, nargs="+", metavar="JSON",
+                        help="run nothing: write the report from figures saved by runs of the "
+                             "same settings (the rounds of several runs are pooled)")
     args = parser.parse_args()
     if args.report:
-        saved = json.loads(args.report.read_text())
-        results = {(kind, int(matches)): cell for kind, matches, cell in saved["cells"]}
-        return report(results, saved["rounds"], saved["seconds"], saved["think"], write=not args.no_write)
+        return report_saved(args.report, write=not args.no_write)
     scenarios = args.scenarios or (["instant:20", "paced:20"] if args.quick else SCENARIOS)
     rounds = args.rounds or (1 if args.quick else 3)
     seconds = args.seconds or (3.0 if args.quick else 10.0)
@@ -108,6 +107,20 @@ def main() -> int:
                     saved = {"rounds": round_number, "seconds": seconds, "think": think, "cells": cells}
                     args.save.write_text(json.dumps(saved, indent=1))
     return report(results, rounds, seconds, think, write=not args.quick and not args.no_write)
+
+
+def report_saved(paths: list[Path], *, write: bool) -> int:
+    """Pool the rounds saved by one or more runs and report them."""
+    results: dict[tuple[str, int], dict[str, list[dict[str, float]]]] = {}
+    rounds = 0
+    for path in paths:
+        saved = json.loads(path.read_text())
+        rounds += saved["rounds"]
+        for kind, matches, cell in saved["cells"]:
+            pooled = results.setdefault((kind, int(matches)), {})
+            for system, runs in cell.items():
+                pooled.setdefault(system, []).extend(runs)
+    return report(results, rounds, saved["seconds"], saved["think"], write=write)
 
 
 def report(

@@ -284,7 +284,16 @@ class Run {
     const worker = async () => {
       while (next < this.args.matches) {
         const index = next++;
-        this.players.push(...(await seat(this, index)));
+        for (let attempt = 1; ; attempt++) {
+          try {
+            this.players.push(...(await seat(this, index)));
+            break;
+          } catch (error) {
+            // A busy machine can drop a matchmaking or lobby request: try that match again.
+            if (attempt === 3) throw error;
+            await sleep(200 * attempt);
+          }
+        }
       }
     };
     await Promise.all(Array.from({ length: this.args.concurrency }, worker));
