@@ -51,7 +51,7 @@ SYSTEMS = [
     "Colyseus, default 50 ms patches",
     "boardgame.io",
 ]
-SHORT = dict(zip(SYSTEMS, ["ours", "ours fsync", "Colyseus now", "Colyseus 50ms", "boardgame.io"]))
+SHORT = dict(zip(SYSTEMS, ["gameserver", "gameserver fsync", "Colyseus immediate", "Colyseus 50 ms", "boardgame.io"]))
 SCENARIOS = ["instant:100", "instant:1000", "paced:1000"]
 # The peers limit no one's request rate: lift ours (50 requests/s per connection) so that
 # fast players are not refused. The check itself still runs.
@@ -295,7 +295,8 @@ def write_report(
         "random legal columns. Server pinned to core 0, load generator to core 1, a fresh",
         f"server per run. Each figure is the median of {rounds} interleaved round(s) of",
         f"{seconds:g} s measured after a warm-up; the range over the rounds is in brackets.",
-        "See bench/README.md for each system's settings and what differs.",
+        "gameserver's request rate limit per connection is lifted (`--rate`, `--burst`), as the",
+        "peers have none. See bench/README.md for each system's settings and what differs.",
         "",
         "- moves/s: moves completed in the window (the mover has seen the state it produced).",
         "- server CPU per move: the server's user + system time (/proc/PID/stat) over the",
@@ -309,7 +310,8 @@ def write_report(
         "  are then the client library's limit, not the server's).",
         "",
         "The machine is shared with other jobs, so wall-clock figures (moves/s, latency) move",
-        "from run to run; the server's CPU per move is the steadier figure.",
+        "from run to run; the server's CPU per move is the steadier figure. A server CPU share",
+        "well below 1.0 with long latencies means its core was busy with other jobs' work.",
         "",
         f"Machine: {machine()}; {_versions()}.",
     ]
