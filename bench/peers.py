@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,7 @@ def _run_node(
     port = _free_port()
     server = subprocess.Popen(
         ["node", *script, str(port), *extra], cwd=PEERS, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+        preexec_fn=_pinned(rawws.SERVER_CORE),
     )
     try:
         assert server.stdout is not None
@@ -220,7 +221,7 @@ def _run_node(
              str(seconds), "--warmup", str(WARMUP_SECONDS), "--idle", str(IDLE_SECONDS),
              "--seed", "1"],
             cwd=PEERS, capture_output=True, text=True, timeout=budget,
-            preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.CLIENT_CORE}), rawws.raise_nofile(30000)),
+            preexec_fn=_pinned(rawws.CLIENT_CORE),
         )
         if load.returncode != 0 or not load.stdout.strip():
             raise RuntimeError(f"load.js failed ({load.returncode}): {load.stderr[-2000:]}")
@@ -229,6 +230,16 @@ def _run_node(
     finally:
         server.terminate()
         server.wait(30)
+
+
+def _pinned(core: int) -> Callable[[], None]:
+    """What a child runs before it starts: stay on ``core``, allow 30,000 open files."""
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {core})
+        rawws.raise_nofile(30000)
+
+    return pin
 
 
 def _free_port() -> int:
