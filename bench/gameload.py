@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,13 +94,16 @@ def run_size(
     }
 
 
-def _start_recording(replays: Path, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
-    """Like ``rawws.start_gameserver`` but recording match logs (without fsync)."""
+def _start_recording(
+    replays: Path, data_dir: Path, fsync: str = "never", extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[str], int]:
+    """Like ``rawws.start_gameserver`` but recording match logs (``--fsync never`` unless
+    ``fsync`` says otherwise); ``extra`` are more ``serve`` options."""
     command = [
         sys.executable, "-m", "gameserver", "serve", "--port", "0", "--replays", str(replays),
-        "--fsync", "never", "--no-recover", "--data-dir", str(data_dir), "--log-level",
+        "--fsync", fsync, "--no-recover", "--data-dir", str(data_dir), "--log-level",
         "WARNING", "--max-connections", "20000", "--max-connections-per-ip", "20000",
-        "--max-rooms", "20000", "--max-rooms-per-address", "0", "--no-compression",
+        "--max-rooms", "20000", "--max-rooms-per-address", "0", "--no-compression", *extra,
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -330,7 +334,9 @@ def main() -> int:
 
 class _Seat:
     # ``seat`` is the player's index in the run (even: creates the room, odd: joins it).
-    __slots__ = ("ws", "seat", "room_id", "pending", "sent_at", "version", "match", "done", "acted")
+    __slots__ = (
+        "ws", "seat", "room_id", "pending", "sent_at", "version", "match", "done", "acted", "held",
+    )
 
     def __init__(self, ws: object) -> None:
         self.ws = ws
@@ -342,6 +348,7 @@ class _Seat:
         self.match = 0
         self.done = False
         self.acted = (-1, -1)  # (match, version) of the state last moved on
+        self.held: dict[str, Any] | None = None  # the first state, kept until play starts
 
 
 def run_raw(
@@ -352,14 +359,20 @@ def run_raw(
     *,
     server: tuple[subprocess.Popen[str], int] | None = None,
     on_measure: Callable[[], None] | None = None,
+    idle: float = 0.0,
 ) -> dict[str, float]:
     """``matches`` rooms of two raw-socket players each, moving when it is their turn
     (random legal moves, rematch at the end) for ``seconds``; one selector loop.
 
-    With ``think`` 0 a player moves the moment its state arrives; otherwise it waits a
-    think time drawn uniformly from 0.5 to 1.5 times ``think`` seconds, as a person would.
-    ``server`` (process, port) is used instead of starting a recording server (the
-    caller then stops it); ``on_measure`` is called when the measured period starts.
+    All players are seated first and nobody moves until every match has started; the
+    server's RSS growth from before the first connection to ``idle`` seconds after the
+    last seat is taken, per player, is ``idle_rss_per_client_kib``. With ``think`` 0 a
+    player then moves the moment its state arrives; otherwise it waits a think time drawn
+    uniformly from 0.5 to 1.5 times ``think`` seconds, as a person would. ``server``
+    (process, port) is used instead of starting a recording server (the caller then stops
+    it); ``on_measure`` is called when the measured period starts. ``sent_per_move`` is
+    the bytes the server's TCP connections sent in the period (``rawws.tcp_bytes_sent``)
+    per move.
     """
     import heapq
     import random
@@ -375,6 +388,7 @@ def run_raw(
     seats: list[_Seat] = []
     latencies: list[float] = []
     try:
+        rss_before = rawws.rss_kib(process.pid)
         for index in range(2 * matches):
             ws = RawWebSocket.connect(port)
             seat = _Seat(ws)
@@ -385,12 +399,24 @@ def run_raw(
             if index % 2 == 0:
                 ws.send(request_frame({"type": "create_room", "id": 2, "game": "connect4", "players": 2}))
         cpu_before = -1.0  # read when the measured period starts
+        sent_before: dict[str, int] = {}
+        load_before = 0.0
+        seated = 0
+        started = time.perf_counter()
+        while seated < len(seats):  # seat everyone; hold each first state
+            if time.perf_counter() > started + 120:
+                raise RuntimeError(f"only {seated} of {len(seats)} raw players seated")
+            for key, _ in selector.select(1.0):
+                seated += _seat_raw(key.data, seats)
+        time.sleep(idle)
+        rss_idle = rawws.rss_kib(process.pid)
         started = time.perf_counter()
         # Paced players all start together; a few think times spread their moves out.
         measure_from = started + 1.0 + 3 * think
         measured_at = measure_from
         stop = measure_from + seconds
         moves = 0
+        held = True
         # Moves waiting for their think time: (due, order, seat, frame).
         thinking: list[tuple[float, int, _Seat, bytes]] = []
         order = 0
@@ -400,32 +426,33 @@ def run_raw(
                 if on_measure is not None:
                     on_measure()
                 cpu_before = rawws.cpu_seconds(process.pid)
+                sent_before = rawws.tcp_bytes_sent(port)
+                load_before = time.process_time()
                 measured_at = now
             while thinking and thinking[0][0] <= now:
                 _, _, seat, frame = heapq.heappop(thinking)
                 seat.sent_at = time.perf_counter()
                 seat.ws.send(frame)  # type: ignore[attr-defined]
             wait = 1.0 if not thinking else min(1.0, max(0.0, thinking[0][0] - now))
-            for key, _ in selector.select(wait):
-                seat = key.data
+            if held:  # play starts: each seat acts on the state it was held at
+                ready, held = [(seat, [seat.held]) for seat in seats], False
+            else:
+                ready = [(key.data, None) for key, _ in selector.select(wait)]
+            for seat, messages in ready:
                 ws = seat.ws
-                ws.receive_available()
-                if ws.closed:
-                    raise RuntimeError("the server closed a raw player")
-                messages, ws.messages = ws.messages, []
-                for raw in messages:
-                    message = msgpack.unpackb(raw)
+                if messages is None:
+                    ws.receive_available()
+                    if ws.closed:
+                        raise RuntimeError("the server closed a raw player")
+                    messages, ws.messages = [msgpack.unpackb(raw) for raw in ws.messages], []
+                for message in messages:
                     kind = message.get("type")
-                    if kind == "reply" and message.get("id") == 2 and seat.seat % 2 == 0:
-                        room_id = message["result"]["room"]["room_id"]
-                        partner = seats[seat.seat + 1]
-                        partner.ws.send(request_frame({"type": "join_room", "id": 2, "room_id": room_id}))
-                    elif kind == "error":
+                    if kind == "error":
                         raise RuntimeError(f"refused: {message}")
                     elif kind == "state":
                         now = time.perf_counter()
                         if seat.pending >= 0 and message["version"] >= seat.pending:
-                            if seat.sent_at >= measure_from:
+                            if cpu_before >= 0:  # every move completed in the window
                                 latencies.append(now - seat.sent_at)
                                 moves += 1
                             seat.pending = -1
@@ -457,6 +484,8 @@ def run_raw(
                                 ws.send(frame)
         wall = time.perf_counter() - measured_at
         cpu = rawws.cpu_seconds(process.pid) - cpu_before
+        sent = rawws.bytes_sent_between(sent_before, rawws.tcp_bytes_sent(port))
+        load_cpu = time.process_time() - load_before
         rss = rawws.rss_kib(process.pid) / 1024
     finally:
         for seat in seats:
@@ -473,7 +502,37 @@ def run_raw(
         "server_cpu": cpu / wall,
         "server_cpu_per_move_us": cpu / max(1, moves) * 1e6,
         "rss_mib": rss,
+        "sent_per_move": sent / max(1, moves),
+        "load_cpu": load_cpu / wall,
+        "idle_rss_per_client_kib": (rss_idle - rss_before) / len(seats),
     }
+
+
+def _seat_raw(seat: _Seat, seats: list[_Seat]) -> int:
+    """Read what ``seat``'s server sent while players are being seated: the room-created
+    reply makes its partner join; a first ``state`` is held. Return 1 if it is now seated."""
+    import msgpack
+
+    from rawws import request_frame
+
+    ws = seat.ws
+    ws.receive_available()  # type: ignore[attr-defined]
+    if ws.closed:  # type: ignore[attr-defined]
+        raise RuntimeError("the server closed a raw player")
+    messages, ws.messages = ws.messages, []  # type: ignore[attr-defined]
+    was_seated = seat.held is not None
+    for raw in messages:
+        message = msgpack.unpackb(raw)
+        kind = message.get("type")
+        if kind == "reply" and message.get("id") == 2 and seat.seat % 2 == 0:
+            room_id = message["result"]["room"]["room_id"]
+            partner = seats[seat.seat + 1]
+            partner.ws.send(request_frame({"type": "join_room", "id": 2, "room_id": room_id}))  # type: ignore[attr-defined]
+        elif kind == "error":
+            raise RuntimeError(f"refused: {message}")
+        elif kind == "state" and seat.held is None:
+            seat.held = message
+    return int(seat.held is not None and not was_seated)
 
 
 if __name__ == "__main__":

@@ -240,6 +240,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def tcp_bytes_sent(port: int) -> dict[str, int]:
+    """Bytes sent so far by each established TCP connection whose local port is ``port``
+    (a server's accepted connections), by peer address, from the kernel's socket
+    statistics (``ss -ti``, ``bytes_sent``), whatever system call wrote them. Compare two
+    readings with :func:`bytes_sent_between`."""
+    listing = subprocess.run(
+        ["ss", "-tinH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    # Each connection is a line of addresses followed by an indented line of figures.
+    found = re.findall(r"(\S+)\s*\n\s+[^\n]*?\bbytes_sent:(\d+)", listing)
+    return {peer: int(sent) for peer, sent in found}
+
+
+def bytes_sent_between(before: dict[str, int], after: dict[str, int]) -> int:
+    """Bytes sent between two :func:`tcp_bytes_sent` readings by the connections open at
+    both (one that closed in between, such as a finished HTTP request, has no later
+    reading, and one opened since has no earlier one)."""
+    return sum(after[peer] - sent for peer, sent in before.items() if peer in after)
+
+
 def wait_until(predicate: object, timeout: float, what: str) -> None:
     """Poll ``predicate()`` every 10 ms until true; raise after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
