@@ -25,7 +25,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "rooms": frozenset({"games", "protocol", "replays"}),
     # Glicko-2, pure arithmetic; player data behind one interface; ratings from match logs.
     "glicko2": frozenset(),
-    "store": frozenset({"glicko2"}),
+    "store": frozenset({"glicko2", "protocol"}),
     "ratings": frozenset({"glicko2", "store", "games", "replays"}),
     "sessions": frozenset(
         {"ws", "games", "protocol", "replays", "rooms", "glicko2", "store", "ratings"}

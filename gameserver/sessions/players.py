@@ -95,7 +95,7 @@ class Player:
     @property
     def account_kind(self) -> AccountKind | None:
         """The kind of the player's account; None while anonymous."""
-        return None if self.account is None else AccountKind(self.account.kind.value)
+        return None if self.account is None else self.account.kind
 
     @property
     def idle(self) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import (
     AccountInfo,
-    AccountKind,
     Board,
     HistoryPoint,
     LeaderboardEntry,
@@ -28,7 +27,7 @@ RECENT_MATCHES = 20
 def account_info(account: Account) -> AccountInfo:
     """The wire form of ``account``."""
     return AccountInfo(
-        player_id=account.account_id, name=account.name, kind=AccountKind(account.kind.value)
+        player_id=account.account_id, name=account.name, kind=account.kind
     )
 
 
@@ -46,7 +45,7 @@ def leaderboard(
             rank=rank,
             player_id=row.account.account_id,
             name=row.account.name,
-            kind=AccountKind(row.account.kind.value),
+            kind=row.account.kind,
             rating=row.rating.rating.rating,
             deviation=row.rating.rating.deviation,
             provisional=is_provisional(row.rating.rating),

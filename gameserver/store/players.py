@@ -24,6 +24,7 @@ from typing import Protocol
 import attrs
 
 from gameserver.glicko2 import Rating
+from gameserver.protocol.messages import AccountKind
 
 __all__ = [
     "Account",
@@ -47,15 +48,6 @@ class StoreError(Exception):
 
 class NameTaken(StoreError):
     """Another account already holds that name (names compare case-insensitively)."""
-
-
-class AccountKind(str, enum.Enum):
-    """Who plays with an account."""
-
-    HUMAN = "human"
-    """A person (browser or script), logging in with a password."""
-    BOT = "bot"
-    """A program, authenticating with an API key."""
 
 
 class Board(str, enum.Enum):
