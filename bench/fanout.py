@@ -263,11 +263,14 @@ class Driver:
             self.pump(lambda: len(got_state) == len(self.spectators), 30.0, got_state.add)
 
     def mover(self) -> int | None:
+        """The index in ``players`` of the player to move (a rematch rotates the seats,
+        so player 0 is not always seat 0); None when the match is over."""
         state = self.latest[0]
         assert state is not None
         if state.get("outcome") is not None:
             return None
-        return int(state["to_act"][0])  # type: ignore[index]
+        seat = int(state["to_act"][0])  # type: ignore[index]
+        return next(i for i, mine in enumerate(self.latest) if mine is not None and mine["seat"] == seat)
 
     def run(self, moves: int, warmup: int) -> list[float]:
         """Play ``warmup`` + ``moves`` moves; return the timed fan-out latencies (s)."""

@@ -65,7 +65,7 @@ def serve_profiled(stats_path: str, data_dir: str, record: str) -> None:
         static_dir=None,
         recover=False,
         service=ServiceConfig(
-            message_rate=1e6, message_burst=1e6, max_rooms=20000,
+            message_rate=1e6, message_burst=1e6, max_rooms=20000, max_rooms_per_address=0,
             rooms=RoomConfig(fsync=FsyncPolicy.NEVER),
         ),
         websocket=WebSocketServerConfig(
@@ -247,7 +247,8 @@ def report(stats: pstats.Stats, moves: int, spectators: int) -> str:
 # Where a function's own time is counted, by the path of its file (first match wins).
 _PARTS = (
     ("/gameserver/ws/", "WebSocket layer (`gameserver/ws`)"),
-    ("/gameserver/rooms/", "rooms, lobby, service (`gameserver/rooms`)"),
+    ("/gameserver/rooms/", "rooms and lobby (`gameserver/rooms`)"),
+    ("/gameserver/sessions/", "per-connection layer (`gameserver/sessions`)"),
     ("/gameserver/protocol/", "protocol encoding and decoding (`gameserver/protocol`)"),
     ("/gameserver/replays/", "match log (`gameserver/replays`)"),
     ("/gameserver/games/", "game rules (`gameserver/games`)"),
