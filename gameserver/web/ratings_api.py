@@ -14,7 +14,6 @@ Errors are ``{"error": "<code>", "message": "<text>"}`` with the protocol's erro
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +22,7 @@ from gameserver.protocol.messages import Board
 from gameserver.protocol.schema import record_to_wire
 from gameserver.sessions.standings import leaderboard, profile
 from gameserver.store.async_store import AsyncPlayerStore
+from gameserver.web.responses import head_only, json_response
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 
 __all__ = ["handle_ratings_request"]
@@ -43,7 +43,7 @@ async def handle_ratings_request(
     if path != LEADERBOARD and not path.startswith(PLAYERS):
         return None
     if request.method not in ("GET", "HEAD"):
-        response = _json(405, {"error": "method_not_allowed", "message": "only GET and HEAD"})
+        response = json_response(405, {"error": "method_not_allowed", "message": "only GET and HEAD"})
         return HTTPResponse(405, response.headers + (("Allow", "GET, HEAD"),), response.body)
     try:
         if store is None:
@@ -58,8 +58,8 @@ async def handle_ratings_request(
             result = await store.call(profile, store.sync, player_id)
     except RequestError as error:
         status = _STATUS.get(error.code, 400)
-        return _head_only(request, _json(status, {"error": error.code.value, "message": error.message}))
-    return _head_only(request, _json(200, record_to_wire(result)))
+        return head_only(request, json_response(status, {"error": error.code.value, "message": error.message}))
+    return head_only(request, json_response(200, record_to_wire(result)))
 
 
 def _leaderboard_query(query: str) -> tuple[str, int, Board, int]:
@@ -80,18 +80,3 @@ def _leaderboard_query(query: str) -> tuple[str, int, Board, int]:
     return game, players, board, limit
 
 
-def _head_only(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse:
-    if request.method != "HEAD":
-        return response
-    length = (("Content-Length", str(len(response.body))),)
-    return HTTPResponse(response.status, response.headers + length, b"")
-
-
-def _json(status: int, body: Any) -> HTTPResponse:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    headers = (
-        ("Content-Type", "application/json; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-    )
-    return HTTPResponse(status, headers, data)

@@ -25,7 +25,6 @@ cached per file by (size, mtime) to keep listing cheap.
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import os
 import re
@@ -41,6 +40,7 @@ from gameserver.replays.errors import ReplayError
 from gameserver.replays.loader import SUFFIX, LoadedMatch, load_match
 from gameserver.replays.records import STATE_EVENTS, Moved, Resigned, TimedOut
 from gameserver.replays.simulate import iter_positions
+from gameserver.web.responses import head_only, json_response
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 
 __all__ = ["PREFIX", "handle_replay_request", "list_replays", "replay_document"]
@@ -105,30 +105,13 @@ async def handle_replay_request(
             seat = _parse_seat(request.query)
             body = await trio.to_thread.run_sync(replay_document, replays_dir, rest, seat)
     except _HTTPError as exc:
-        response = _json(exc.status, {"error": exc.code, "message": exc.message})
+        response = json_response(exc.status, {"error": exc.code, "message": exc.message})
         if exc.status == 405:
             response = HTTPResponse(
                 405, response.headers + (("Allow", "GET, HEAD"),), response.body
             )
-        return _head_only(request, response)
-    return _head_only(request, _json(200, body))
-
-
-def _head_only(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse:
-    if request.method != "HEAD":
-        return response
-    length = (("Content-Length", str(len(response.body))),)
-    return HTTPResponse(response.status, response.headers + length, b"")
-
-
-def _json(status: int, body: Any) -> HTTPResponse:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    headers = (
-        ("Content-Type", "application/json; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-    )
-    return HTTPResponse(status, headers, data)
+        return head_only(request, response)
+    return head_only(request, json_response(200, body))
 
 
 def _query(query: str) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from gameserver.sessions.metrics import Metrics
 from gameserver.store.async_store import AsyncPlayerStore
 from gameserver.web.ratings_api import handle_ratings_request
 from gameserver.web.replay_api import handle_replay_request
+from gameserver.web.responses import head_only
 from gameserver.web.static import serve_static
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 
@@ -41,11 +42,7 @@ class HTTPRoutes:
 
     async def __call__(self, request: HTTPRequest) -> HTTPResponse:
         """Answer one request (the server closes the connection afterwards)."""
-        response = await self._route(request)
-        if request.method == "HEAD" and response.body:
-            length = (("Content-Length", str(len(response.body))),)
-            response = HTTPResponse(response.status, response.headers + length, b"")
-        return response
+        return head_only(request, await self._route(request))
 
     async def _route(self, request: HTTPRequest) -> HTTPResponse:
         replay = await handle_replay_request(request, self.replays_dir)
