@@ -3,14 +3,20 @@
 With ``--fsync always`` each move must be on stable storage before anyone hears of it.
 Synced one file at a time, every move pays a worker-thread round trip and a journal
 commit of its own (about 0.2 ms each here, one after another). Instead each room writes
-its records inline and waits in ``GroupSync.sync``; the first waiter syncs, in one
-worker thread, every file written since the previous sync, while later writers gather
-for the next round. On Linux a round of several files on one filesystem is one
+its records inline and waits in ``GroupSync.sync``. When no sync is running the
+writer's file is synced at once, in one worker thread; writers arriving meanwhile
+gather, and the end of that round wakes its writers and starts the next round with
+every file gathered. On Linux a round of several files on one filesystem is one
 ``syncfs`` (one journal commit: 50 files in 1.5 ms here, against 9.9 ms one by one);
 a round of one file is one ``fdatasync``.
 
+The waits cost little: a writer parks once (``wait_task_rescheduled``, refusing every
+cancellation) and is rescheduled by the callback that ends its round; there is no
+cancel scope, event or leader task per append.
+
 The guarantee is unchanged: ``sync`` returns only once the file's data is on stable
-storage, and raises the ``OSError`` of a sync that failed, for every file of that round.
+storage, and raises the ``OSError`` of a sync that failed, for every file of that round
+(a sync that raises anything else fails the round with ``EIO``).
 """
 
 from __future__ import annotations
