@@ -78,12 +78,13 @@ class AsyncMatchRecorder:
         recorder = self.recorder
         recorder.write_unsynced(batch)
         group = self._group or group_sync.for_this_run()
-        # Shielded: the records are in the file; the caller must learn whether they count.
-        with trio.CancelScope(shield=True):
-            try:
-                await group.sync(recorder.fileno, recorder.device)
-            except OSError as exc:
-                raise await trio.to_thread.run_sync(recorder.sync_failed, exc) from exc
+        try:
+            await group.sync(recorder.fileno, recorder.device)  # never cancelled
+        except OSError as exc:
+            # Shielded: the records are in the file and must be cut off before we go on.
+            with trio.CancelScope(shield=True):
+                failed = await trio.to_thread.run_sync(recorder.sync_failed, exc)
+            raise failed from exc
         recorder.synced()
 
     async def aclose(self) -> None:

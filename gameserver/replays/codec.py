@@ -16,6 +16,7 @@ Version 2 added ``request_id`` to ``move`` maps (optional; absent means None).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -390,6 +391,104 @@ def encode_record(record: Record) -> bytes:
     return pack(record_to_data(record))
 
 
+# -- proving that a record loads back, cheaply ------------------------------------------
+#
+# The full proof (``_reload``) decodes the payload again and compares. For the records a
+# room appends on every move that costs several times the encoding, so for plain data
+# that msgpack gives back exactly (the cases below) the loader's checks are run on the
+# map before packing instead: a value of an exact built-in type that its predicate
+# accepts is one the loader's checker accepts and returns unchanged (a tuple as a list,
+# which ``_plain`` already made it), and msgpack unpacks it to an equal value of the same
+# type. Whatever is not proven so (a subclass, a float, deep nesting, a seat map, a
+# header) takes the full proof, which also words the error.
+
+# Deeper data is proven by decoding it: msgpack itself packs far deeper than this.
+_PROVEN_DEPTH = 16
+
+
+def _exact_plain(value: Any, depth: int = 0) -> bool:
+    """True if msgpack (``use_bin_type``, ``raw=False``) unpacks ``value`` to an equal
+    value of the same types. False only means "not proven here"."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or kind is bytes or value is None:
+        return True  # an int msgpack cannot hold, or a str with a lone surrogate, fails to pack
+    if depth >= _PROVEN_DEPTH:
+        return False
+    if kind is list:
+        return all(_exact_plain(item, depth + 1) for item in value)
+    if kind is dict:  # keys as the loader requires them (``strict_map_key``: str)
+        return all(type(key) is str and _exact_plain(item, depth + 1) for key, item in value.items())
+    return False  # floats (NaN never equals itself), subclasses, anything else
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_nonneg(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_seat_index(value: Any) -> bool:
+    return type(value) is int and 0 <= value < _MAX_SEATS
+
+
+def _is_opt_nonneg(value: Any) -> bool:
+    return value is None or (type(value) is int and value >= 0)
+
+
+def _is_opt_ints(value: Any) -> bool:
+    return value is None or (type(value) is list and all(type(item) is int for item in value))
+
+
+def _is_hash(value: Any) -> bool:
+    return type(value) is str and _HEX64.fullmatch(value) is not None
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+#: For each checker of the hot records: a predicate on the plain value that implies the
+#: checker accepts it and returns it unchanged. A schema with a checker missing here
+#: always takes the full proof.
+_PROVEN: dict[_Checker, Callable[[Any], bool]] = {
+    _int: _is_int,
+    _nonneg: _is_nonneg,
+    _seat_index: _is_seat_index,
+    _opt_nonneg: _is_opt_nonneg,
+    _opt_ints: _is_opt_ints,
+    _hash: _is_hash,
+    _data: _exact_plain,
+}
+
+#: Per record class: (field, predicate) for every field, for the classes whose checkers
+#: all have a predicate (``Moved`` and ``StateHash``, the records of every move, and the
+#: seat events); the others (seat maps, ``Ended``) are rare and decoded again.
+_PROOFS: dict[type, tuple[tuple[str, Callable[[Any], bool]], ...]] = {
+    cls: tuple((name, _PROVEN[checker]) for name, checker, _required in schema)
+    for cls, schema in _SCHEMAS.items()
+    if all(checker in _PROVEN for _name, checker, _required in schema)
+}
+
+
+def proven_loadable(record: Record, data: Mapping[str, Any]) -> bool:
+    """True if ``data`` (``record_to_data(record)``), once msgpack packed it, is proven
+    to load back as it is without decoding it; False: the full proof must decide."""
+    proof = _PROOFS.get(type(record))
+    if proof is None:
+        return False
+    for name, holds in proof:  # a plain loop: this runs for every record of every move
+        if not holds(data[name]):
+            return False
+    return True
+
+
+def _reload(item: Header | Record, payload: bytes) -> dict[str, Any]:
+    """The plain map of ``payload`` decoded as the loader decodes it."""
+    if isinstance(item, Header):
+        return header_to_data(header_from_data(unpack(payload)))
+    return record_to_data(record_from_data(unpack(payload)))
+
+
 def encode_checked(item: Header | Record) -> bytes:
     """The payload of ``item``, after proving it decodes back to the same data.
 
@@ -399,11 +498,12 @@ def encode_checked(item: Header | Record) -> bytes:
         if isinstance(item, Header):
             data = header_to_data(item)
             payload = pack(data)
-            again = header_to_data(header_from_data(unpack(payload)))
         else:
             data = record_to_data(item)
             payload = pack(data)
-            again = record_to_data(record_from_data(unpack(payload)))
+            if proven_loadable(item, data):
+                return payload
+        again = _reload(item, payload)
     except (CorruptRecord, CorruptReplay) as exc:
         raise InvalidRecord(f"{type(item).__name__} would not load back: {exc}") from None
     except (TypeError, ValueError, OverflowError) as exc:  # msgpack cannot pack a value

@@ -30,6 +30,7 @@ import attrs
 
 MAGIC = b"GSRLOG\r\n"
 FRAME_HEAD = struct.Struct(">II")
+_LENGTH = struct.Struct(">I")
 #: Why: a record is a move and a few numbers; a length beyond this is damage, not data.
 MAX_PAYLOAD = 1 << 20
 _EMPTY_HEAD = bytes(FRAME_HEAD.size)
@@ -72,8 +73,9 @@ def frame(payload: bytes) -> bytes:
     """One frame around ``payload``; raise ``ValueError`` if the payload is too large."""
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"record of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    length = struct.pack(">I", len(payload))
-    return length + struct.pack(">I", zlib.crc32(length + payload)) + payload
+    length = _LENGTH.pack(len(payload))
+    # The CRC runs over the length, then the payload, without copying them together.
+    return FRAME_HEAD.pack(len(payload), zlib.crc32(payload, zlib.crc32(length))) + payload
 
 
 def has_magic(data: bytes) -> bool:

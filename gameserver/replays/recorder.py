@@ -78,12 +78,14 @@ def _fsync_directory(directory: Path) -> None:
 
 def _write_all(file: _File, data: bytes) -> None:
     """Write all of ``data``: a raw write may take only part of it (a disk filling up)."""
-    view = memoryview(data)
-    while view:
-        written = file.write(view)
+    rest: bytes | memoryview = data
+    while True:
+        written = file.write(rest)  # usually all of it, the first time
+        if written == len(rest):
+            return
         if not written:  # None (non-blocking) or 0: no progress is possible
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[written:]
+        rest = memoryview(rest)[written:]
 
 
 def _frame(item: Header | Record) -> bytes:
@@ -260,7 +262,7 @@ class MatchRecorder:
         return self._device
 
     def _write(self, records: tuple[Record, ...], *, sync: bool) -> None:
-        data = b"".join(_frame(record) for record in records)
+        data = _frame(records[0]) if len(records) == 1 else b"".join(map(_frame, records))
         file = self._file
         if file is None:
             raise RecorderError(f"{self.path}: the recorder is closed")

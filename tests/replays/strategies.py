@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from gameserver.games.base import Termination
@@ -103,3 +104,57 @@ records: st.SearchStrategy[Record] = st.one_of(
         termination=st.none() | st.sampled_from(Termination),
     ),
 )
+
+
+class _Int(int):
+    """An int subclass: msgpack packs it, but it does not come back as itself."""
+
+
+# Anything a buggy caller might put in a field: wrong types, numbers at and beyond the
+# limits, NaN, subclasses, tuples and sets, maps with non-string keys, deep nesting.
+EDGE_VALUES: list[Any] = [
+    *(-(2**63) - 1, -(2**63), -1, 0, 63, 64, 2**63, 2**64 - 1, 2**64, True, False, _Int(1)),
+    *(0.0, 1.5, float("nan"), float("inf"), None, "", "a" * 64, "A" * 64, "a" * 63, b"a"),
+    *((1, 2), [1, [2]], {"a": 1}, {1: "a"}, {"a": float("nan")}, frozenset({1})),
+]
+wild_scalars: st.SearchStrategy[Any] = (
+    st.sampled_from(EDGE_VALUES)
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=4)
+    | st.text(alphabet="0123456789abcdefABC", min_size=63, max_size=65)
+    | st.binary(max_size=4)
+    | st.integers(0, 9).map(_Int)
+    | st.none()
+)
+wild_values: st.SearchStrategy[Any] = st.recursive(
+    wild_scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.frozensets(st.integers(0, 3), max_size=2)
+    | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _deep(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@st.composite
+def wild_hot_records(draw: st.DrawFn) -> Record:
+    """A ``Moved`` or ``StateHash`` as the room builds them, with one field (or none)
+    replaced by anything a buggy caller might put there."""
+    record = draw(records.filter(lambda record: isinstance(record, (Moved, StateHash))))
+    names = [field.name for field in attrs.fields(type(record))]
+    name = draw(st.sampled_from([None, *names]))
+    if name is None:
+        return record
+    if name == "clocks":  # its converter makes a tuple of whatever iterable it is given
+        value = draw(st.none() | st.lists(wild_values, max_size=3).map(tuple))
+    else:
+        value = draw(wild_values | st.integers(0, 40).map(_deep))
+    return attrs.evolve(record, **{name: value})

@@ -4,32 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gameserver.replays.codec import (
     TAGS,
+    encode_checked,
     encode_header,
     encode_record,
     header_from_data,
     header_to_data,
     pack,
+    proven_loadable,
     record_from_data,
     record_to_data,
     unpack,
 )
-from gameserver.replays.errors import CorruptRecord, CorruptReplay, UnsupportedVersion
+from gameserver.replays.errors import (
+    CorruptRecord,
+    CorruptReplay,
+    InvalidRecord,
+    UnsupportedVersion,
+)
 from gameserver.replays.records import (
     FORMAT_VERSION,
+    Ended,
     Header,
+    Joined,
     Moved,
     Occupant,
     Record,
     StateHash,
 )
 
-from .strategies import headers, records
+from .strategies import EDGE_VALUES, headers, records, wild_hot_records
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -166,3 +176,69 @@ def test_unpack_rejects_trailing_bytes_and_packing_is_deterministic() -> None:
         unpack(payload + b"\x00")
     record = StateHash(at=1, version=2, hash="0" * 64)
     assert encode_record(record) == encode_record(record)
+
+
+def _full_proof(record: Record) -> bool:
+    """The slow proof: pack, decode as the loader does, compare as plain data."""
+    data = record_to_data(record)
+    try:
+        again = record_to_data(record_from_data(unpack(pack(data))))
+    except (CorruptRecord, TypeError, ValueError, OverflowError):
+        return False
+    return again == data
+
+
+def _refuses_exactly_what_does_not_load_back(record: Record) -> None:
+    # encode_checked skips decoding when proven_loadable says yes: whatever a buggy
+    # caller put in a field, it must still refuse exactly the records that would not
+    # load back equal, before anything is written.
+    if _full_proof(record):
+        assert encode_checked(record) == encode_record(record)
+    else:
+        with pytest.raises(InvalidRecord):
+            encode_checked(record)
+
+
+@settings(max_examples=400, deadline=None)
+@given(wild_hot_records())
+def test_the_cheap_proof_never_accepts_a_record_the_full_proof_refuses(record: Record) -> None:
+    _refuses_exactly_what_does_not_load_back(record)
+
+
+_GOOD_MOVE = Moved(at=1, seat=1, version=2, move=3, time_used_ms=4, clocks=(5, 6), request_id=7)
+_GOOD_HASH = StateHash(at=1, version=2, hash="0" * 64)
+
+
+@pytest.mark.parametrize("record", [_GOOD_MOVE, _GOOD_HASH], ids=["move", "hash"])
+@pytest.mark.parametrize("value", EDGE_VALUES, ids=repr)
+def test_every_field_at_its_edges_is_refused_exactly_when_it_would_not_load_back(
+    record: Record, value: Any
+) -> None:
+    for field in attrs.fields(type(record)):
+        if field.name == "clocks":
+            _refuses_exactly_what_does_not_load_back(attrs.evolve(record, clocks=(0, value)))
+        else:
+            _refuses_exactly_what_does_not_load_back(attrs.evolve(record, **{field.name: value}))
+
+
+@SETTINGS
+@given(records)
+def test_the_records_of_a_move_take_the_cheap_proof(record: Record) -> None:
+    # The room's own Moved and StateHash records (typed ints, plain moves) skip decoding.
+    if isinstance(record, (Moved, StateHash)):
+        assert proven_loadable(record, record_to_data(record))
+    if isinstance(record, (Joined, Ended)):  # seat maps, end records: rare, decoded again
+        assert not proven_loadable(record, record_to_data(record))
+
+
+@pytest.mark.parametrize(
+    "move",
+    [float("nan"), [float("nan")], {1: "a"}, {"k": (1, 2)}, True, 1.5, b"x"],
+)
+def test_moves_msgpack_would_change_are_left_to_the_full_proof(move: Any) -> None:
+    record = Moved(at=1, seat=0, version=1, move=move)
+    loads_back = _full_proof(record)
+    if not loads_back:
+        assert not proven_loadable(record, record_to_data(record))
+        with pytest.raises(InvalidRecord):
+            encode_checked(record)

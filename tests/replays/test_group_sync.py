@@ -26,7 +26,7 @@ class Syncs:
 
     def __init__(self) -> None:
         self.rounds: list[int] = []
-        self.fail: OSError | None = None
+        self.fail: Exception | None = None
         self.gate = threading.Event()
         self.gate.set()
 
@@ -130,6 +130,51 @@ async def test_an_append_being_synced_completes_though_its_caller_is_cancelled(t
     await recorder.append(move(2))  # the first append finished: no "not synced yet"
     await recorder.aclose()
     assert [r.version for r in load_match(tmp_path / "m0.gsr").records] == [1, 2]
+
+
+async def test_an_append_made_with_a_cancellation_pending_is_still_synced(tmp_path: Path) -> None:
+    # The write happens before any checkpoint, so the sync must follow it whatever:
+    # cancellation reaches the caller only after the append has finished.
+    syncs = Syncs()
+    (recorder,) = await recorders(tmp_path, 1, GroupSync(syncs))
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await recorder.append(move(1))
+        reached = True
+        await trio.lowlevel.checkpoint()
+    assert reached and scope.cancelled_caught
+    assert syncs.rounds == [1]
+    await recorder.append(move(2))  # no "not synced yet": the first append completed
+    await recorder.aclose()
+    assert [r.version for r in load_match(tmp_path / "m0.gsr").records] == [1, 2]
+
+
+async def test_a_sync_that_raises_a_bug_fails_its_whole_round(tmp_path: Path) -> None:
+    # Not an OSError, but the files were not synced: no writer of the round may go on.
+    syncs = Syncs()
+    group = GroupSync(syncs)
+    logs = await recorders(tmp_path, 3, group)
+    for recorder in logs:
+        await recorder.append(move(1))
+
+    syncs.fail = RuntimeError("a bug in the sync")
+    failures: list[str] = []
+
+    async def append_second(recorder: AsyncMatchRecorder) -> None:
+        with pytest.raises(WriteFailed) as caught:
+            await recorder.append(move(2))
+        failures.append(str(caught.value))
+
+    async with trio.open_nursery() as nursery:
+        for recorder in logs:
+            nursery.start_soon(append_second, recorder)
+    assert len(failures) == 3 and all("a bug in the sync" in text for text in failures)
+    syncs.fail = None
+    for recorder in logs:
+        await recorder.append(move(2))
+        await recorder.aclose()
+    for i in range(3):
+        assert [r.version for r in load_match(tmp_path / f"m{i}.gsr").records] == [1, 2]
 
 
 def test_sync_files_syncs_one_file_or_a_whole_filesystem(tmp_path: Path) -> None:
