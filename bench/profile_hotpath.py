@@ -318,8 +318,8 @@ building each seat's `State` (its view, its legal moves, the seat list). Then co
 system calls (per move: reading the move, writing the mover's reply and the two
 players' states, epoll), Trio's scheduling (a move crosses from the connection's task
 to the room's task over a channel), encoding the `State`s and the reply, the
-match-log record (encoded, then decoded again to prove it reads back before it is
-written) and the WebSocket framing. Under the profiler a move costs {total_us:,.0f} µs
+match-log record (encoded, its fields proven to load back, then written) and the
+WebSocket framing. Under the profiler a move costs {total_us:,.0f} µs
 of CPU; without it, about half that (the game-load table's CPU per move). To serve
 1,000 matches whose players move the instant they may within 50 ms, a move would have
 to cost under 50 µs: no one part above is large enough for its removal to get there,
