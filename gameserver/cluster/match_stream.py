@@ -34,8 +34,8 @@ from gameserver.replays import framing
 from gameserver.replays.codec import encode_checked, header_from_data, record_from_data, unpack
 from gameserver.replays.errors import CorruptRecord, CorruptReplay, InvalidRecord, RecorderError
 from gameserver.replays.loader import LoadedMatch
-from gameserver.replays.recorder import HASH_EVERY
-from gameserver.replays.records import STATE_EVENTS, Ended, Header, Record, StateHash
+from gameserver.replays.progress import LogProgress
+from gameserver.replays.records import Header, Record
 
 from .errors import ClusterError, LeaseLost, LogConflict, NotDurable, StaleOwner
 from .keys import DEFAULT_PREFIX, KeyLayout
@@ -131,8 +131,7 @@ class MatchStreams:
         recorder = StreamRecorder(
             self, claim, loaded.header.match_id, next_position=len(loaded.records) + 2
         )
-        for record in loaded.records:
-            recorder.count(record)
+        recorder.progress = LogProgress().after(loaded.records)
         return recorder
 
     async def payloads(self, match_id: str) -> list[bytes]:
@@ -207,32 +206,17 @@ class StreamRecorder:
         self.match_id = match_id
         #: Where the next record goes (the header is at 1).
         self.next_position = next_position
-        self._since_hash = 0
-        self._ended = False
+        self.progress = LogProgress()
+        """Hash schedule and end of the log so far (``replays.progress``)."""
 
     @property
     def hash_due(self) -> bool:
         """True once ``HASH_EVERY`` state changes were appended since the last hash."""
-        return self._since_hash >= HASH_EVERY
+        return self.progress.hash_due
 
     def hash_due_after(self, records: Iterable[Record]) -> bool:
         """Whether ``hash_due`` will be true once ``records`` are appended."""
-        since = self._since_hash
-        for record in records:
-            if isinstance(record, STATE_EVENTS):
-                since += 1
-            elif isinstance(record, StateHash):
-                since = 0
-        return since >= HASH_EVERY
-
-    def count(self, record: Record) -> None:
-        """Note an appended record (for ``hash_due`` and the end of the match)."""
-        if isinstance(record, STATE_EVENTS):
-            self._since_hash += 1
-        elif isinstance(record, StateHash):
-            self._since_hash = 0
-        elif isinstance(record, Ended):
-            self._ended = True
+        return self.progress.after(records).hash_due
 
     async def append(self, record: Record) -> None:
         """Append one record durably. See ``append_many``."""
@@ -246,13 +230,12 @@ class StreamRecorder:
         with the same records), ``LogConflict`` (a bug).
         """
         batch = tuple(records)
-        if self._ended:
+        if self.progress.ended:
             raise RecorderError(f"match {self.match_id}: the match has already ended")
         payloads = [_payload(record) for record in batch]
         await self.streams.append(self.claim, self.match_id, self.next_position, payloads)
         self.next_position += len(batch)
-        for record in batch:
-            self.count(record)
+        self.progress = self.progress.after(batch)
 
     async def aclose(self) -> None:
         """Nothing to release (the connection belongs to ``MatchStreams``); for parity

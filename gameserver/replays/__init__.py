@@ -2,10 +2,11 @@
 
 The format is specified in ``docs/replays.md``. Modules, bottom up: ``records`` (the
 model), ``codec`` (msgpack maps), ``framing`` (length + CRC32 frames), ``recorder`` and
-``async_recorder`` (writing), ``loader`` (reading), ``simulate`` (re-simulation),
-``recovery`` (unfinished matches at start), ``applied`` (the move requests a log
-says were applied, for at-most-once after a restart) and ``summary`` / ``render`` /
-``export`` (what ``gameserver replay`` prints). Recording a match without a server, on the
+``async_recorder`` (writing, with ``group_sync`` for group commit), ``progress`` (when a
+state hash is due), ``loader`` (reading), ``simulate`` (re-simulation), ``recovery``
+(unfinished matches at start), ``applied`` (the move requests a log says were applied,
+for at-most-once after a restart) and ``summary`` / ``render`` / ``export`` (what
+``gameserver replay`` prints). Recording a match without a server, on the
 room's own match and clock code, is ``rooms.recording_match`` (rooms import replays, not
 the other way round).
 """
@@ -22,7 +23,8 @@ from .errors import (
     UnsupportedVersion,
 )
 from .loader import LoadedMatch, iter_matches, load_match
-from .recorder import HASH_EVERY, FsyncPolicy, MatchRecorder
+from .progress import HASH_EVERY
+from .recorder import FsyncPolicy, MatchRecorder
 from .recovery import RecoveredMatch, find_unfinished
 from .simulate import Position, Simulation, iter_positions, resimulate
 

@@ -22,8 +22,8 @@ import contextlib
 import enum
 import errno
 import os
-import re
 import io
+import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,13 +32,11 @@ from . import framing
 from .codec import encode_checked
 from .errors import InvalidRecord, RecorderError, WriteFailed
 from .loader import SUFFIX, LoadedMatch, load_match
-from .records import STATE_EVENTS, Ended, Header, Record, StateHash
+from .progress import HASH_EVERY, LogProgress
+from .records import Ended, Header, Record
 
 # The file object: raw, unbuffered (every write is one system call, nothing is held back).
 _File = io.FileIO
-
-#: A state hash is due after this many state-changing events (and always before the end).
-HASH_EVERY = 10
 
 # Match ids become file names: no separators, no dot files, bounded length.
 _MATCH_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
@@ -112,10 +110,9 @@ class MatchRecorder:
         self._end = end
         #: A failed write could not be cut back yet: cut before writing anything else.
         self._torn = False
-        self._ended = False
-        self._since_hash = 0
+        self._progress = LogProgress()
         #: Where to roll back to if the sync of a ``write_unsynced`` fails.
-        self._unsynced: tuple[int, int, bool] | None = None
+        self._unsynced: tuple[int, LogProgress] | None = None
         self._device = os.fstat(file.fileno()).st_dev
 
     @classmethod
@@ -177,8 +174,7 @@ class MatchRecorder:
             file.close()
             raise
         recorder = cls(loaded.path, file, fsync, end=loaded.valid_bytes)
-        for record in loaded.records:
-            recorder._count(record)
+        recorder._progress = LogProgress().after(loaded.records)
         return recorder
 
     @property
@@ -191,7 +187,7 @@ class MatchRecorder:
 
         Append a ``StateHash`` of the current state when this is true.
         """
-        return self._since_hash >= HASH_EVERY
+        return self._progress.hash_due
 
     def append(self, record: Record) -> None:
         """Write one record and flush it (and fsync, per policy). Then broadcast the update.
@@ -225,7 +221,7 @@ class MatchRecorder:
         with self._lock:
             if self._unsynced is not None:
                 raise RecorderError(f"{self.path}: the previous write is not synced yet")
-            rollback = (self._end, self._since_hash, self._ended)
+            rollback = (self._end, self._progress)
             self._write(tuple(records), sync=False)
             self._unsynced = rollback
 
@@ -240,7 +236,7 @@ class MatchRecorder:
         with self._lock:
             rollback, self._unsynced = self._unsynced, None
             if rollback is not None:
-                self._end, self._since_hash, self._ended = rollback
+                self._end, self._progress = rollback
                 self._torn = True
                 file = self._file
                 if file is not None:
@@ -266,7 +262,7 @@ class MatchRecorder:
         file = self._file
         if file is None:
             raise RecorderError(f"{self.path}: the recorder is closed")
-        if self._ended:
+        if self._progress.ended:
             raise RecorderError(f"{self.path}: the match has already ended")
         try:
             if self._torn:
@@ -280,29 +276,14 @@ class MatchRecorder:
                 self._cut_back(file)
             raise WriteFailed(f"{self.path}: write failed: {exc}") from exc
         self._end += len(data)
-        for record in records:
-            self._count(record)
+        self._progress = self._progress.after(records)
 
     def hash_due_after(self, records: Iterable[Record]) -> bool:
         """Whether ``hash_due`` will be true once ``records`` are appended.
 
         Lets a caller append a transition and its state hash in one ``append_many``.
         """
-        since = self._since_hash
-        for record in records:
-            if isinstance(record, STATE_EVENTS):
-                since += 1
-            elif isinstance(record, StateHash):
-                since = 0
-        return since >= HASH_EVERY
-
-    def _count(self, record: Record) -> None:
-        if isinstance(record, STATE_EVENTS):
-            self._since_hash += 1
-        elif isinstance(record, StateHash):
-            self._since_hash = 0
-        elif isinstance(record, Ended):
-            self._ended = True
+        return self._progress.after(records).hash_due
 
     def _cut_back(self, file: _File) -> None:
         # Drop whatever part of a failed write reached the file, so the next record

@@ -10,7 +10,8 @@ import trio
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Ended, Moved, StateHash
-from gameserver.replays.recorder import HASH_EVERY, FsyncPolicy
+from gameserver.replays.progress import HASH_EVERY
+from gameserver.replays.recorder import FsyncPolicy
 from gameserver.rooms.recording_match import bot_header
 
 

@@ -18,7 +18,8 @@ from gameserver.replays.records import (
     Record,
     StateHash,
 )
-from gameserver.replays.recorder import HASH_EVERY, FsyncPolicy, MatchRecorder, log_path
+from gameserver.replays.progress import HASH_EVERY
+from gameserver.replays.recorder import FsyncPolicy, MatchRecorder, log_path
 
 
 def make_header(match_id: str = "m-1") -> Header:
