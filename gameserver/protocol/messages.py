@@ -285,8 +285,7 @@ class Hello(ClientMessage):
     api_key: str | None = None
     """Log in to the bot account that owns this API key (``name`` is then ignored)."""
     client_label: str | None = None
-    """A short description of the client (``"Firefox on Linux"``), shown in the
-    account's ``list_sessions``; up to 64 printable characters."""
+    """A short client description for the account's session list (up to 64 characters)."""
 
 
 @attrs.frozen(kw_only=True)
