@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from .conftest import UI_TIMEOUT_MS
 from .ui import RunningServer, act_on, sign_in
 
 PASSWORD = "correct horse battery"
@@ -21,10 +22,9 @@ def _account_page(page: Page) -> None:
 def _sessions(page: Page, count: int) -> list[tuple[str, str]]:
     """Wait for the list to show ``count`` sessions; return (id, current) of each."""
     page.wait_for_selector('#sessions[data-loaded="true"]')
-    page.wait_for_function(
-        f"document.querySelectorAll('#sessions-list li').length === {count}"
-    )
     rows = page.locator("#sessions-list li")
+    # (not wait_for_function: the page's CSP forbids the eval it polls with)
+    expect(rows).to_have_count(count, timeout=UI_TIMEOUT_MS)
     return [
         (rows.nth(i).get_attribute("data-session-id") or "", rows.nth(i).get_attribute("data-current") or "")
         for i in range(rows.count())
