@@ -222,3 +222,19 @@ async def test_a_bad_client_label_is_an_invalid_field(
     assert await client.fail(Hello, name="Alice", client_label="tab\x00") == "invalid_field"
     hello = await client.call(Hello, HelloResult, name="Alice", client_label="x" * 64)
     assert hello.player_id
+
+
+async def test_a_revocation_the_disk_refuses_is_an_internal_error_but_holds_until_restart(
+    server: RunningServer, nursery: trio.Nursery
+) -> None:
+    await _registered(server, nursery)
+    _, laptop = await _log_in(server, nursery, "laptop")
+    phone, _ = await _log_in(server, nursery, "phone")
+    assert server.config.data_dir is not None
+    revocations = server.config.data_dir / "revocations"
+    revocations.unlink(missing_ok=True)
+    revocations.mkdir()  # appending to it now fails (EISDIR)
+    answer = await phone.answer(await phone.send(RevokeSession, session_id=laptop.session_id))
+    assert isinstance(answer, Error) and answer.code == "internal_error"
+    assert "until the server restarts" in answer.message
+    assert "signed out" in await _refused(server, nursery, laptop.token)
