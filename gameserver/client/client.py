@@ -17,7 +17,13 @@ from typing import Any
 import trio
 
 from gameserver.client.errors import RequestFailed
-from gameserver.client.session import DEFAULT_MAX_RATE, Backoff, Session, sole_exception
+from gameserver.client.session import (
+    DEFAULT_CLIENT_LABEL,
+    DEFAULT_MAX_RATE,
+    Backoff,
+    Session,
+    sole_exception,
+)
 from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
     AccountResult,
@@ -30,11 +36,15 @@ from gameserver.protocol.messages import (
     EmptyResult,
     Leaderboard,
     LeaderboardResult,
+    ListSessions,
     Profile,
     ProfileResult,
     Register,
     Rename,
     RevokeApiKeys,
+    RevokeSession,
+    SessionInfo,
+    SessionsResult,
     JoinResult,
     JoinRoom,
     LeaveRoom,
@@ -167,10 +177,15 @@ class GameClient(Session):
         drops before the answer, raises :class:`ConnectionLost` and stops the client all
         the same (the logout may or may not have happened; a later resume tells).
         """
+        await self._end_session(Logout(id=self._next_id()))
+
+    async def _end_session(self, message: Logout | RevokeSession) -> None:
+        """Send a request after whose answer the server closes for good (``logout``,
+        ``revoke_session`` of this session) and stop the client with it."""
         # Before sending: the server's close may be read before this call resumes.
         self._logged_out = True
         try:
-            await self.request(Logout(id=self._next_id()), EmptyResult)
+            await self.request(message, EmptyResult)
         except RequestFailed:
             self._logged_out = False
             raise
@@ -204,6 +219,26 @@ class GameClient(Session):
     async def revoke_api_keys(self) -> None:
         """Revoke every API key of this bot account."""
         await self.request(RevokeApiKeys(id=self._next_id()), EmptyResult)
+
+    async def list_sessions(self) -> list[SessionInfo]:
+        """The account's live sessions (logins whose tokens still resume), most recently
+        used first; ``current`` marks this client's (its ``session_id``)."""
+        result = await self.request(ListSessions(id=self._next_id()), SessionsResult)
+        return list(result.sessions)
+
+    async def revoke_session(self, session_id: str) -> None:
+        """Sign out one session of the account: its tokens stop resuming at once.
+
+        Revoking this client's own session (``session_id == client.session_id``) is a
+        ``logout`` of this session alone: the server answers and closes, and the client
+        stops as after :meth:`logout`. Raises :class:`RequestFailed` with
+        ``unknown_session`` for an id that names no live session of the account.
+        """
+        message = RevokeSession(id=self._next_id(), session_id=session_id)
+        if session_id == self.session_id:
+            await self._end_session(message)
+        else:
+            await self.request(message, EmptyResult)
 
     async def leaderboard(
         self, game: str, players: int = 2, *, board: Board = Board.ALL, limit: int = 20
@@ -239,6 +274,7 @@ async def connect(
     revoke_others: bool = False,
     password: str | None = None,
     api_key: str | None = None,
+    client_label: str | None = DEFAULT_CLIENT_LABEL,
 ) -> AsyncIterator[GameClient]:
     """``async with connect(url, name=...) as client:`` — connected and said hello.
 
@@ -250,7 +286,8 @@ async def connect(
     the player (logs out its other devices; sent on the first hello only). ``password``
     logs in to the account called ``name``; ``api_key`` to the bot account owning the
     key (either is used when no ``token`` is given, and again when a token stops being
-    accepted). Leaving the block closes the connection.
+    accepted). ``client_label`` is what the account's ``list_sessions`` shows for this
+    client (None: nothing). Leaving the block closes the connection.
     """
     client = GameClient(
         url,
@@ -265,6 +302,7 @@ async def connect(
         revoke_others=revoke_others,
         password=password,
         api_key=api_key,
+        client_label=client_label,
     )
     try:
         async with trio.open_nursery() as nursery:

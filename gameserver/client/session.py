@@ -75,6 +75,9 @@ _RESENDABLE = (Move, ListRooms, WatchLobby)
 # below that means no request is ever dropped for its rate.
 DEFAULT_MAX_RATE = 40.0
 
+# What the account's session list shows for a program using the SDK (``client_label``).
+DEFAULT_CLIENT_LABEL = "gameserver Python SDK"
+
 # The server closes with 1000 only on purpose (e.g. the player resumed elsewhere);
 # reconnecting then would fight the other connection.
 _NO_RECONNECT_CODES = frozenset({CloseCode.NORMAL})
@@ -141,7 +144,8 @@ class Session:
     :class:`~gameserver.client.client.GameClient` adds the typed requests on top.
 
     Attributes kept up to date from the server's messages: ``player_id``, ``name``,
-    ``token`` (the newest resume token), ``resumed``, ``seats``, ``states`` (newest
+    ``token`` (the newest resume token), ``session_id`` (the session that token belongs
+    to), ``resumed``, ``seats``, ``states`` (newest
     ``State`` per room id), ``rooms`` (newest ``RoomSummary`` per room id), ``connected``
     and ``reconnects``. A room the server closes (a ``room`` push with status
     ``closed``) is dropped from ``states``, ``rooms`` and ``seats``.
@@ -164,6 +168,7 @@ class Session:
         revoke_others: bool = False,
         password: str | None = None,
         api_key: str | None = None,
+        client_label: str | None = DEFAULT_CLIENT_LABEL,
     ) -> None:
         self.url = url
         """The server's WebSocket URL, e.g. ``ws://127.0.0.1:8000/ws``."""
@@ -173,6 +178,9 @@ class Session:
         """The newest resume token; pass it to a later ``connect`` to resume this player."""
         self.player_id: str | None = None
         """This player's id, once the server has answered hello."""
+        self.session_id: str | None = None
+        """The session ``token`` belongs to (``list_sessions``), once hello was answered."""
+        self._client_label = client_label
         self.resumed = False
         """Whether the latest hello resumed an existing player (True after a token worked)."""
         self.account: AccountInfo | None = None
@@ -477,6 +485,7 @@ class Session:
         self.player_id = result.player_id
         self.name = result.name
         self.token = result.token
+        self.session_id = result.session_id
         self.resumed = result.resumed
         self.seats = result.seats
         self.account = result.account
@@ -486,10 +495,13 @@ class Session:
         """Resume with ``token`` when there is one, else log in with the credentials
         given (or arrive anonymously)."""
         if token is not None:
-            return Hello(id=self._next_id(), name=self.name, token=token, revoke_others=revoke)
+            return Hello(
+                id=self._next_id(), name=self.name, token=token, revoke_others=revoke,
+                client_label=self._client_label,
+            )
         return Hello(
             id=self._next_id(), name=self.name, revoke_others=revoke,
-            password=self._password, api_key=self._api_key,
+            password=self._password, api_key=self._api_key, client_label=self._client_label,
         )
 
     async def _call(self, ws: WebSocket, message: ClientMessage, result_type: type[_R]) -> _R:

@@ -71,6 +71,9 @@ class ErrorCode(str, enum.Enum):
     joined by an anonymous player."""
     NOT_A_BOT = "not_a_bot"
     """API keys belong to bot accounts only."""
+    UNKNOWN_SESSION = "unknown_session"
+    """``revoke_session`` names no live session of the account (never one, expired, or
+    signed out already)."""
 
     # -- lobby and rooms --
     UNKNOWN_GAME = "unknown_game"

@@ -48,6 +48,10 @@ __all__ = [
     "Register",
     "Rename",
     "RevokeApiKeys",
+    "ListSessions",
+    "RevokeSession",
+    "SessionInfo",
+    "SessionsResult",
     "Chat",
     "ChatMessage",
     "ClientMessage",
@@ -280,6 +284,8 @@ class Hello(ClientMessage):
     """Log in to the account called ``name`` with its password (not with ``token``)."""
     api_key: str | None = None
     """Log in to the bot account that owns this API key (``name`` is then ignored)."""
+    client_label: str | None = None
+    """A short client description for the account's session list (up to 64 characters)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -466,6 +472,23 @@ class RevokeApiKeys(ClientMessage):
 
 
 @attrs.frozen(kw_only=True)
+class ListSessions(ClientMessage):
+    """The account's live sessions (logins whose tokens still resume). -> SessionsResult"""
+
+    TYPE: ClassVar[str] = "list_sessions"
+
+
+@attrs.frozen(kw_only=True)
+class RevokeSession(ClientMessage):
+    """Sign out one session of the account: its tokens stop resuming. -> EmptyResult"""
+
+    TYPE: ClassVar[str] = "revoke_session"
+
+    session_id: str
+    """The session (``SessionInfo.session_id``); the current one logs this connection out."""
+
+
+@attrs.frozen(kw_only=True)
 class Leaderboard(ClientMessage):
     """The best ratings of a game. -> LeaderboardResult"""
 
@@ -522,6 +545,8 @@ class HelloResult(Result):
     """Seats the player holds in running or waiting rooms (a ``state`` follows for each)."""
     account: AccountInfo | None = None
     """The player's account; None for an anonymous player."""
+    session_id: str | None = None
+    """The session the token belongs to (``list_sessions``, ``revoke_session``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -572,6 +597,32 @@ class AccountResult(Result):
     """The account as it is now."""
     api_key: str | None = None
     """A new API key: shown this once only, the server keeps only its hash."""
+
+
+@attrs.frozen(kw_only=True)
+class SessionInfo:
+    """One live session of an account: a login and the resumes of its tokens."""
+
+    session_id: str
+    """Its id (give it to ``revoke_session``)."""
+    created_at: int
+    """When it started (the login), milliseconds since the Unix epoch."""
+    last_used_at: int
+    """When a token of it was last issued (a login or resume), ms since the Unix epoch."""
+    address: str
+    """The client's IP address at that last use."""
+    label: str | None
+    """The client label its latest ``hello`` gave; None when none was given."""
+    current: bool
+    """True for the session of the connection that asked."""
+
+
+@attrs.frozen(kw_only=True)
+class SessionsResult(Result):
+    """The answer to ``list_sessions``."""
+
+    sessions: tuple[SessionInfo, ...]
+    """The live sessions, most recently used first."""
 
 
 @attrs.frozen(kw_only=True)
@@ -874,6 +925,8 @@ CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
         Rename,
         CreateApiKey,
         RevokeApiKeys,
+        ListSessions,
+        RevokeSession,
         Leaderboard,
         Profile,
     )

@@ -39,6 +39,7 @@ from gameserver.protocol.messages import (
     Reply,
     Resign,
     Result,
+    RevokeSession,
     RoomsResult,
     SeatRef,
     Spectate,
@@ -57,6 +58,7 @@ from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
 from gameserver.rooms.lobby import Lobby
 from gameserver.sessions.account_requests import ACCOUNT_REQUESTS, AccountRequests
+from gameserver.sessions.account_sessions import AccountSessions, SessionUse, validate_label
 from gameserver.sessions.accounts import Accounts
 from gameserver.sessions.matchmaker import Matchmaker
 from gameserver.sessions.metrics import Metrics
@@ -67,7 +69,7 @@ from gameserver.sessions.players import Client, Player, PlayerRegistry
 from gameserver.sessions.ratelimit import AddressPenalties, EventWindow, KeyedWindows, TokenBucket
 from gameserver.sessions.rating_updates import RatingUpdates
 from gameserver.sessions.standings import account_info
-from gameserver.sessions.tokens import TokenSigner, new_player_id
+from gameserver.sessions.tokens import Token, TokenSigner, new_player_id
 from gameserver.store.async_store import AsyncPlayerStore
 from gameserver.store.players import Account
 from gameserver.ws.codes import CloseCode
@@ -141,8 +143,8 @@ class _Session:
     """
 
     __slots__ = (
-        "service", "ws", "address", "client", "player", "greeting", "writing", "overflowed",
-        "bucket", "refusals",
+        "service", "ws", "address", "client", "player", "use", "greeting", "writing",
+        "overflowed", "bucket", "refusals",
     )
 
     def __init__(self, service: GameService, ws: WebSocket) -> None:
@@ -158,6 +160,8 @@ class _Session:
             Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
         )
         self.player: Player | None = None
+        self.use: SessionUse | None = None
+        """The token the hello issued and its session (set with ``player``)."""
         self.greeting = False
         """True while a ``hello`` waits for its revocation to be written."""
         self.writing = False
@@ -234,11 +238,14 @@ class GameService:
         self.store = store
         """Player data (accounts, ratings); None: every player is anonymous."""
         self.accounts: Accounts | None = None
+        self.sessions: AccountSessions | None = None
+        """The sessions of accounts (None without a store)."""
         self._account_requests: AccountRequests | None = None
         if store is not None:
             self.accounts = Accounts(store)
+            self.sessions = AccountSessions(store, signer, ttl=self.config.token_ttl)
             self._account_requests = AccountRequests(
-                self.accounts, max_name_length=self.config.max_name_length
+                self.accounts, self.sessions, max_name_length=self.config.max_name_length
             )
             replays_dir = self.config.rooms.replays_dir
             if replays_dir is not None:
@@ -429,8 +436,17 @@ class GameService:
         if isinstance(message, ACCOUNT_REQUESTS):
             if self._account_requests is None:
                 raise RequestError(ErrorCode.NOT_REGISTERED, "this server keeps no accounts")
+            assert session.use is not None, "set with the player"
+            if (
+                isinstance(message, RevokeSession)
+                and player.account is not None
+                and message.session_id == session.use.token.session_id
+            ):
+                self._sign_out(session, player, message.id, self._account_requests.sessions)
+                return None
             self._nursery.start_soon(
-                self._answer_account_request, session, player, message, self._account_requests
+                self._answer_account_request, session, player, message, session.use,
+                self._account_requests,
             )
             return None
         if isinstance(message, ListRooms):
@@ -482,12 +498,12 @@ class GameService:
         self.matchmaker.enqueue(player, message.game, message.players, answer)
 
     async def _answer_account_request(
-        self, session: _Session, player: Player, message: ClientMessage,
+        self, session: _Session, player: Player, message: ClientMessage, use: SessionUse,
         requests: AccountRequests,
     ) -> None:
         """Serve an account request (it awaits the store), then reply or refuse."""
         try:
-            result = await requests.serve(player, message)
+            result = await requests.serve(player, message, use)
         except RequestError as error:
             self._send_error(session, error.with_request_id(message.id))
             return
@@ -501,12 +517,14 @@ class GameService:
         session.client.send(Payload(encode(Reply(id=message.id, result=result))))
 
     def _hello(self, session: _Session, message: Hello) -> None:
-        """Identify the connection's player; the reply waits for the account to be
-        checked (a password, an API key, a token of an account the server has not seen
-        since it started) and for a revocation to be written (``revoke_others``)."""
+        """Identify the connection's player; the reply waits for the store when there is
+        one and the hello logs in (a password, an API key) or resumes (the player may
+        have an account, whose session is then recorded), and for a revocation to be
+        written (``revoke_others``)."""
         if session.player is not None or session.greeting:
             raise RequestError(ErrorCode.ALREADY_AUTHENTICATED, "this connection already said hello")
         name = validate_name(message.name, max_length=self.config.max_name_length)
+        label = validate_label(message.client_label)
         credentials = message.password is not None or message.api_key is not None
         if credentials and message.token is not None:
             raise RequestError(
@@ -514,82 +532,103 @@ class GameService:
             )
         if credentials and self.accounts is None:
             raise RequestError(ErrorCode.UNKNOWN_ACCOUNT, "this server keeps no accounts")
-        known = None if message.token is None else self.players.get(self.signer.verify(message.token))
-        # A resumed player not known to have an account may have one (registered on
-        # another connection, or recovered from a match log after a restart): look.
-        unknown = message.token is not None and (known is None or known.account is None)
-        if self.accounts is not None and (credentials or unknown):
+        resuming = None if message.token is None else self.signer.verify(message.token)
+        if self.accounts is not None and (credentials or resuming is not None):
             session.greeting = True
-            self._nursery.start_soon(self._hello_with_account, session, message, name, self.accounts)
+            self._nursery.start_soon(
+                self._hello_with_account, session, message, name, label, self.accounts
+            )
             return
         player: Player | None = None
-        if message.token is not None:
-            player_id = self.signer.verify(message.token)
+        if resuming is not None:
             # A valid token from before a restart (or of a forgotten player): the same
             # player comes back.
-            player = self.players.get(player_id) or self.players.add(Player(player_id, name))
+            player = self.players.get(resuming.player_id) or self.players.add(
+                Player(resuming.player_id, name)
+            )
         resumed = player is not None
         if player is None:
             player = self.players.add(Player(new_player_id(), name))
-        token = self.signer.issue(player.player_id, revoke_older=message.revoke_others)
+        use = self._issue(session, player.player_id, resuming, label, message.revoke_others)
         if not message.revoke_others:
-            self._welcome(session, message.id, player, name, token, resumed)
+            self._welcome(session, message.id, player, name, use, resumed)
             return
         session.greeting = True
         self._nursery.start_soon(
-            self._welcome_when_written, session, message.id, player, name, token, resumed
+            self._welcome_when_written, session, message.id, player, name, use, resumed
         )
 
+    def _issue(
+        self, session: _Session, player_id: str, resuming: Token | None, label: str | None,
+        revoke_others: bool,
+    ) -> SessionUse:
+        """A fresh token for the hello: the next of ``resuming``'s session, or a new one."""
+        token = self.signer.issue(
+            player_id,
+            session_id=None if resuming is None else resuming.session_id,
+            revoke_older=revoke_others,
+        )
+        return SessionUse(token=token, address=session.address, label=label)
+
     async def _hello_with_account(
-        self, session: _Session, message: Hello, name: str, accounts: Accounts
+        self, session: _Session, message: Hello, name: str, label: str | None,
+        accounts: Accounts,
     ) -> None:
         """The hello that needs the store: log in (password or API key), or resume a
-        token whose player may have an account; then welcome, as ``_hello`` does."""
+        token whose player may have an account; record an account's session; then
+        welcome, as ``_hello`` does."""
         account: Account | None
+        resuming: Token | None = None
         try:
             if message.password is not None:
                 account = await accounts.login(name, message.password, session.address)
             elif message.api_key is not None:
                 account = await accounts.login_with_key(message.api_key, session.address)
             else:
-                assert message.token is not None
-                account = await accounts.account(self.signer.verify(message.token))
+                account = await accounts.account(self.signer.verify(message.token).player_id)
             ratings = {} if account is None else await accounts.store.call(
                 accounts.store.sync.account_ratings, account.account_id
             )
+            if message.token is not None:
+                # Again: the token (its session) may have been revoked meanwhile.
+                resuming = self.signer.verify(message.token)
         except RequestError as error:
             session.greeting = False
             self._send_error(session, error.with_request_id(message.id))
             return
-        player_id = (
-            account.account_id if account is not None
-            else self.signer.verify(message.token or "")
-        )
+        if account is not None:
+            player_id = account.account_id
+        else:
+            assert resuming is not None, "only a resume finds no account"
+            player_id = resuming.player_id
+        use = self._issue(session, player_id, resuming, label, message.revoke_others)
+        if account is not None:
+            assert self.sessions is not None, "made with the accounts"
+            await self.sessions.record(account.account_id, use)
         player = self.players.get(player_id) or self.players.add(Player(player_id, name))
         player.account = account
         player.ratings = {stored.pool: stored.rating.rating for stored in ratings}
         if account is not None:
             name = account.name
-        token = self.signer.issue(player_id, revoke_older=message.revoke_others)
         if message.revoke_others:
-            await self._welcome_when_written(session, message.id, player, name, token, True)
+            await self._welcome_when_written(session, message.id, player, name, use, True)
             return
         session.greeting = False
         if session.client.outbox.closed:
             if player.idle:
                 self.players.discard(player)
             return
-        self._welcome(session, message.id, player, name, token, True)
+        self._welcome(session, message.id, player, name, use, True)
 
     async def _welcome_when_written(
-        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,
         resumed: bool,
     ) -> None:
         """Write the player's revocation, then welcome it (or refuse the hello)."""
         written = await self._write_revocation(player)
         session.greeting = False
         if written and not session.client.outbox.closed:
-            self._welcome(session, request_id, player, name, token, resumed)
+            self._welcome(session, request_id, player, name, use, resumed)
             return
         if player.idle:
             self.players.discard(player)  # made for this hello, which came to nothing
@@ -612,7 +651,7 @@ class GameService:
         return True
 
     def _welcome(
-        self, session: _Session, request_id: int, player: Player, name: str, token: str,
+        self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,
         resumed: bool,
     ) -> None:
         """Attach ``session`` to ``player``, answer the hello, then resync its rooms."""
@@ -625,6 +664,7 @@ class GameService:
             previous.kick(*CLOSE_REPLACED)
         player.client = session.client
         session.player = player
+        session.use = use
         seats: list[SeatRef] = []
         rooms = []
         for room_id in sorted(player.rooms):
@@ -638,10 +678,11 @@ class GameService:
         result = HelloResult(
             player_id=player.player_id,
             name=name,
-            token=token,
+            token=use.token.text,
             resumed=resumed,
             seats=tuple(seats),
             account=None if player.account is None else account_info(player.account),
+            session_id=use.token.session_id,
         )
         session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:
@@ -670,4 +711,32 @@ class GameService:
                     request_id,
                 ),
             )
+        session.client.kick(*CLOSE_LOGGED_OUT)
+
+    def _sign_out(
+        self, session: _Session, player: Player, request_id: int, sessions: AccountSessions
+    ) -> None:
+        """``revoke_session`` of the connection's own session: a ``logout`` of this
+        session only. Its tokens are refused at once; the answer and the close follow
+        once the revocation is written."""
+        assert session.use is not None and session.use.token.session_id is not None
+        session_id = session.use.token.session_id
+        sessions.revoke_now(session_id)
+        self._detach(session)
+        session.player = None
+        self._nursery.start_soon(
+            self._close_after_sign_out, session, player.player_id, session_id, request_id,
+            sessions,
+        )
+
+    async def _close_after_sign_out(
+        self, session: _Session, account_id: str, session_id: str, request_id: int,
+        sessions: AccountSessions,
+    ) -> None:
+        try:
+            await sessions.make_durable(account_id, session_id)
+        except RequestError as error:
+            self._send_error(session, error.with_request_id(request_id))
+        else:
+            session.client.send(Payload(encode(Reply(id=request_id, result=EmptyResult()))))
         session.client.kick(*CLOSE_LOGGED_OUT)

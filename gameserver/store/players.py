@@ -1,4 +1,5 @@
-"""The player-data interface: accounts, API keys, ratings, rated matches, leaderboards.
+"""The player-data interface: accounts, API keys, sessions, ratings, rated matches,
+leaderboards.
 
 ``PlayerStore`` is what the server needs from a backend; ``sqlite.SQLitePlayerStore`` is
 the default (a file in the data directory), ``AsyncPlayerStore`` runs any store's calls
@@ -36,6 +37,7 @@ __all__ = [
     "Participant",
     "PlayerStore",
     "RatingPoint",
+    "SessionRecord",
     "StoreError",
     "StoredRating",
     "result_of",
@@ -70,6 +72,25 @@ class Account:
     """human or bot."""
     created_at: int
     """Milliseconds since the Unix epoch."""
+
+
+@attrs.frozen(kw_only=True)
+class SessionRecord:
+    """One session of an account: the chain of resume tokens one login started (the
+    tokens themselves are never stored)."""
+
+    session_id: str
+    """The id every token of the session carries."""
+    account_id: str
+    """Whose session."""
+    created_at: int
+    """When the session started (its first token), microseconds since the Unix epoch."""
+    last_used_at: int
+    """When its newest token was issued (a login or resume), µs since the Unix epoch."""
+    address: str
+    """The client's IP address at that last use."""
+    label: str | None
+    """The short client label the latest ``hello`` gave (None: none given yet)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -167,6 +188,18 @@ class PlayerStore(Protocol):
 
     def account_by_key(self, key_hash: str) -> Account | None:
         """The account of a live (not revoked) key with that hash, or None."""
+
+    def record_session(self, session: SessionRecord, *, forget_before: int) -> None:
+        """Store a session, or update a stored one's ``last_used_at`` and ``address``
+        (and ``label`` when the new one has one; ``created_at`` stays). In the same
+        transaction, forget the account's sessions last used before ``forget_before``
+        (µs; their tokens have expired)."""
+
+    def account_sessions(self, account_id: str) -> list[SessionRecord]:
+        """The account's stored sessions, most recently used first."""
+
+    def forget_session(self, account_id: str, session_id: str) -> bool:
+        """Forget the account's session ``session_id``; False when it has none such."""
 
     def ratings(self, account_ids: Sequence[str], pool: str) -> dict[str, Rating]:
         """Current ratings in ``pool`` of those accounts that have one."""

@@ -29,6 +29,7 @@ from gameserver.store.players import (
     NameTaken,
     Participant,
     RatingPoint,
+    SessionRecord,
     StoreError,
     StoredRating,
     result_of,
@@ -91,6 +92,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (match_id, account_id)
     );
     CREATE INDEX match_players_by_account ON match_players (account_id);
+    """,
+    # 1 -> 2: the sessions (login token chains) of accounts
+    """
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (account_id),
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        label TEXT
+    );
+    CREATE INDEX sessions_by_account ON sessions (account_id, last_used_at);
     """,
 )
 
@@ -200,6 +213,45 @@ class SQLitePlayerStore:
             (key_hash,),
         ).fetchone()
         return None if row is None else _account(row)
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def record_session(self, session: SessionRecord, *, forget_before: int) -> None:
+        with _transaction(self._db):
+            self._db.execute(
+                "INSERT INTO sessions (session_id, account_id, created_at, last_used_at,"
+                " address, label) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE"
+                " SET last_used_at = excluded.last_used_at, address = excluded.address,"
+                " label = COALESCE(excluded.label, label)",
+                (session.session_id, session.account_id, session.created_at,
+                 session.last_used_at, session.address, session.label),
+            )
+            self._db.execute(
+                "DELETE FROM sessions WHERE account_id = ? AND last_used_at < ?",
+                (session.account_id, forget_before),
+            )
+
+    def account_sessions(self, account_id: str) -> list[SessionRecord]:
+        rows = self._db.execute(
+            "SELECT session_id, account_id, created_at, last_used_at, address, label"
+            " FROM sessions WHERE account_id = ? ORDER BY last_used_at DESC, session_id",
+            (account_id,),
+        )
+        return [
+            SessionRecord(
+                session_id=r[0], account_id=r[1], created_at=r[2], last_used_at=r[3],
+                address=r[4], label=r[5],
+            )
+            for r in rows
+        ]
+
+    def forget_session(self, account_id: str, session_id: str) -> bool:
+        with _transaction(self._db):
+            cursor = self._db.execute(
+                "DELETE FROM sessions WHERE account_id = ? AND session_id = ?",
+                (account_id, session_id),
+            )
+        return cursor.rowcount > 0
 
     # -- ratings --------------------------------------------------------------------------
 

@@ -52,8 +52,8 @@ async def test_forged_expired_and_tampered_tokens_are_refused(
             base64.urlsafe_b64decode(body + "==").replace(alice_id.encode(), bob_id.encode())
         ).rstrip(b"=").decode()
         cases = {
-            "forged with another secret": (TokenSigner(b"k" * 32).issue(alice_id), "signature"),
-            "expired": (TokenSigner(secret, ttl=-60).issue(alice_id), "expired"),
+            "forged with another secret": (TokenSigner(b"k" * 32).issue(alice_id).text, "signature"),
+            "expired": (TokenSigner(secret, ttl=-60).issue(alice_id).text, "expired"),
             "tampered body": (flip(token, 3), "signature"),
             "tampered signature": (flip(token, len(token) - 5), "signature"),
             "another player's id": (f"{swapped_body}.{signature}", "signature"),

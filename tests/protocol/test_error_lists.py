@@ -136,6 +136,12 @@ async def test_every_error_the_server_sends_is_listed_for_its_request(tmp_path: 
         await ann.call(m.Resign, m.EmptyResult, room_id=room_id)
         await expect_error(ann, m.Resign, room_id=room_id)
         await expect_error(ann, m.Move, room_id=room_id, version=7, move={"column": 1})
+        # sessions: for accounts only, and only live ones
+        await expect_error(cat, m.ListSessions)
+        await expect_error(cat, m.RevokeSession, session_id="s")
+        await cat.call(m.Register, m.AccountResult, password="correct horse battery")
+        await expect_error(cat, m.RevokeSession, session_id="no-such-session")
+        await expect_error(nobody, m.Hello, name="x", client_label="\x00")
         nursery.cancel_scope.cancel()
 
     general, per_request = documented_errors()
@@ -150,3 +156,4 @@ async def test_every_error_the_server_sends_is_listed_for_its_request(tmp_path: 
     assert all("room_not_found" in seen[t] for t in ("move", "chat", "resign", "rematch", "leave_room"))
     assert {"too_many_rooms", "rate_limited"} <= seen["join_room"] | seen["create_room"]
     assert seen["move"] >= {"malformed_move", "illegal_move", "not_your_turn", "stale_version"}
+    assert seen["revoke_session"] == {"not_registered", "unknown_session"}

@@ -25,7 +25,7 @@ from .strategies import records
 
 RESULT_CLASSES = [
     m.EmptyResult, m.HelloResult, m.RoomsResult, m.JoinResult, m.MoveResult, m.AccountResult,
-    m.LeaderboardResult, m.ProfileResult,
+    m.LeaderboardResult, m.ProfileResult, m.SessionsResult,
 ]
 ACCOUNT = m.AccountInfo(player_id="p1", name="ada", kind=m.AccountKind.BOT)
 
@@ -85,6 +85,9 @@ CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.RevokeApiKeys(id=23),
     m.Leaderboard(id=24, game="liarsdice", players=3, board=m.Board.BOTS, limit=5),
     m.Profile(id=25, player_id="p1"),
+    m.Hello(id=26, name="ada", password="pw", client_label="Firefox on Linux"),
+    m.ListSessions(id=27),
+    m.RevokeSession(id=28, session_id="Zm9vYmFyYmF6"),
 ]
 
 SERVER_EXAMPLES: list[m.ServerMessage] = [
@@ -137,6 +140,15 @@ RESULT_EXAMPLES: list[m.Result] = [
     m.MoveResult(version=8),
     m.HelloResult(player_id="p1", name="ada", token="tok", resumed=True, account=ACCOUNT),
     m.AccountResult(account=ACCOUNT, api_key="gsk_1234abcd_xyz"),
+    m.HelloResult(player_id="p1", name="ada", token="tok", resumed=False, session_id="s1"),
+    m.SessionsResult(
+        sessions=(
+            m.SessionInfo(session_id="s1", created_at=5, last_used_at=9, address="::1",
+                          label="Firefox on Linux", current=True),
+            m.SessionInfo(session_id="s2", created_at=1, last_used_at=2, address="10.0.0.2",
+                          label=None, current=False),
+        ),
+    ),
     m.LeaderboardResult(
         pool="connect4",
         entries=(

@@ -23,6 +23,7 @@ from gameserver.store.players import (
     MatchRecord,
     NameTaken,
     Participant,
+    SessionRecord,
     StoreError,
 )
 from gameserver.store.sqlite import DATABASE_FILE, MIGRATIONS, SQLitePlayerStore
@@ -92,6 +93,56 @@ def test_api_keys_find_their_account_until_revoked(store: SQLitePlayerStore) -> 
     assert store.revoke_api_keys("b1", 6) == 1
     assert store.account_by_key("hash1") is None
     assert store.revoke_api_keys("b1", 7) == 0
+
+
+def test_a_database_of_schema_1_gains_sessions_and_keeps_its_accounts(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / DATABASE_FILE)
+    db.executescript(MIGRATIONS[0])
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute("INSERT INTO accounts VALUES ('p1', 'Alice', 'human', 'cred', 1)")
+    db.commit()
+    db.close()
+    store = SQLitePlayerStore.open(tmp_path)
+    try:
+        assert store.schema_version == 2 == len(MIGRATIONS)
+        assert store.account_by_id("p1") == _account("p1", "Alice")
+        store.record_session(_session("s1", "p1", 10), forget_before=0)
+        assert [s.session_id for s in store.account_sessions("p1")] == ["s1"]
+    finally:
+        store.close()
+
+
+def _session(
+    session_id: str, account_id: str, at: int, label: str | None = None, address: str = "1.2.3.4"
+) -> SessionRecord:
+    return SessionRecord(
+        session_id=session_id, account_id=account_id, created_at=at, last_used_at=at,
+        address=address, label=label,
+    )
+
+
+def test_sessions_are_recorded_touched_listed_and_forgotten(store: SQLitePlayerStore) -> None:
+    store.create_account(_account("p1", "Alice"), "c")
+    store.create_account(_account("p2", "Bob"), "c")
+    store.record_session(_session("old", "p1", 5, "Firefox"), forget_before=0)
+    store.record_session(_session("s1", "p1", 10, "Firefox"), forget_before=0)
+    store.record_session(_session("s2", "p1", 20, "SDK"), forget_before=0)
+    store.record_session(_session("b1", "p2", 30), forget_before=0)
+    # a resume of s1: used later, from elsewhere, without a label (the old one stays)
+    store.record_session(_session("s1", "p1", 40, None, "5.6.7.8"), forget_before=6)
+    assert store.account_sessions("p1") == [
+        SessionRecord(
+            session_id="s1", account_id="p1", created_at=10, last_used_at=40,
+            address="5.6.7.8", label="Firefox",
+        ),
+        _session("s2", "p1", 20, "SDK"),
+    ]  # "old" was last used before 6: forgotten
+    assert not store.forget_session("p2", "s1")  # not Bob's
+    assert store.forget_session("p1", "s1")
+    assert not store.forget_session("p1", "s1")
+    assert [s.session_id for s in store.account_sessions("p1")] == ["s2"]
+    assert [s.session_id for s in store.account_sessions("p2")] == ["b1"]
 
 
 def test_a_rated_match_is_stored_once_with_records_history_and_leaderboard(

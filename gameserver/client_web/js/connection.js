@@ -27,6 +27,19 @@ export class ServerError extends Error {
   }
 }
 
+// The browsers and systems a session label names (protocol hello.client_label), first
+// match wins: Edge and Opera also say "Chrome", Chrome also says "Safari".
+const BROWSERS = [["Edg/", "Edge"], ["OPR/", "Opera"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"], ["Safari/", "Safari"]];
+const SYSTEMS = [["Android", "Android"], ["iPhone", "iOS"], ["iPad", "iPadOS"], ["Windows", "Windows"], ["Mac OS", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]];
+
+/** "Firefox on Linux": how this browser shows in the account's session list. */
+export function clientLabel(userAgent = navigator.userAgent) {
+  const find = (table) => (table.find(([needle]) => userAgent.includes(needle)) || [null, null])[1];
+  const browser = find(BROWSERS) || "A browser";
+  const system = find(SYSTEMS);
+  return system ? `${browser} on ${system}` : browser;
+}
+
 function defaultUrl() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${location.host}/ws`;
@@ -220,7 +233,7 @@ export class Connection extends EventTarget {
 
   _hello() {
     const id = this._nextId();
-    const hello = { type: "hello", id, name: this.name };
+    const hello = { type: "hello", id, name: this.name, client_label: clientLabel() };
     const token = this.token;
     if (token) hello.token = token;
     else if (this.password) hello.password = this.password;
@@ -250,6 +263,7 @@ export class Connection extends EventTarget {
     this.password = null; // the token resumes from now on
     if (result.token) this.storage.setItem("gs.token", result.token);
     this.playerId = result.player_id ?? null;
+    this.sessionId = result.session_id ?? null;
     this.backoff = BACKOFF_FIRST_MS;
     this.welcomed = true;
     this._setStatus("online");

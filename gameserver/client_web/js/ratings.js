@@ -1,4 +1,4 @@
-// Accounts and ratings: the account page (claim your name, rename, bot keys), the
+// Accounts and ratings: the account page (claim your name, rename, bot keys, sessions), the
 // leaderboards and a player's profile with an SVG rating-history chart. All data comes
 // over the game connection (protocol section 18).
 
@@ -112,6 +112,54 @@ function accountCard(app, account, draw) {
       h("div", { class: "row" }, name, h("button", { type: "submit" }, "Rename")),
     ),
     error,
+    sessionsList(app),
+  );
+}
+
+// The account's signed-in sessions (protocol list_sessions), each with a button that
+// signs it out (revoke_session). Signing out this tab's own session ends it here too.
+function sessionsList(app) {
+  const list = h("ul", { id: "sessions-list" });
+  const section = h("section", { id: "sessions", data: { loaded: "false" } }, h("h3", {}, "Where you are signed in"), list);
+  const load = async () => {
+    try {
+      const result = await app.conn.request("list_sessions");
+      replace(list, ...result.sessions.map((session) => sessionRow(app, session, load)));
+      section.dataset.loaded = "true";
+    } catch (err) {
+      app.showError(err);
+    }
+  };
+  load();
+  return section;
+}
+
+function sessionRow(app, session, reload) {
+  const used = new Date(session.last_used_at).toLocaleString();
+  const signOut = async () => {
+    try {
+      await app.conn.request("revoke_session", { session_id: session.session_id });
+    } catch (err) {
+      app.showError(err);
+      return;
+    }
+    if (!session.current) {
+      reload();
+      return;
+    }
+    // The server closes this connection ("logged out"): start over as a new visitor.
+    app.conn.stop();
+    app.conn.forget();
+    location.hash = "#/";
+    location.reload();
+  };
+  return h(
+    "li",
+    { data: { sessionId: session.session_id, current: String(session.current) } },
+    h("strong", {}, session.label || "Unnamed client"),
+    session.current ? " (this tab)" : "",
+    h("span", { class: "muted small" }, ` ${session.address}, last used ${used} `),
+    h("button", { type: "button", "data-action": "sign-out", on: { click: signOut } }, "Sign out"),
   );
 }
 
