@@ -71,12 +71,14 @@ class Reader:
         if keepalive.ping_due is None:
             keepalive.start(trio.current_time())
         due = keepalive.read_deadline
+        sock = self._socket
+        if sock is not None and sock.fileno() < 0:
+            return b""  # closed under us: nothing to read, nothing will drain
         if self._writer.over_limit:
             with trio.move_on_at(due) as timer:
                 await self._writer.until_drained()
             if timer.cancelled_caught:
                 return None
-        sock = self._socket
         if sock is None:
             return await self._receive_from_stream(due)
         await trio.lowlevel.checkpoint_if_cancelled()

@@ -308,6 +308,9 @@ class WebSocket:
             if self.closed is None:
                 logger.debug("close handshake timed out; dropping the stream")
                 await trio.aclose_forcefully(self._stream)
+                # Nothing more can come, and what we owe the peer can never drain now:
+                # reading must not wait for it (a peer that never read would hang us).
+                self._reader.stop()
                 await self._until_closed()
         else:
             await trio.lowlevel.checkpoint()

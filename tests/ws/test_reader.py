@@ -113,3 +113,21 @@ async def test_reads_nothing_while_the_peer_owes_us_reading_what_we_sent(
     nursery.start_soon(peer_reads_everything)
     with trio.fail_after(60):
         assert await reader.receive() == b"waiting to be read"
+
+
+async def test_a_stream_closed_while_we_owe_the_peer_reads_as_its_end() -> None:
+    # A peer that never reads, no keepalive deadline, and the stream dropped under us
+    # (a close handshake that timed out): waiting for the owed bytes to drain would wait
+    # forever, since nothing can be written any more.
+    ours, peer = await tcp_pair()
+    conn = Connection(Role.SERVER)
+    # No nursery: the writer task cannot run (as when the server's shared writer
+    # nursery is shutting down), so nothing will ever drain.
+    writer = Writer(ours, conn, [], write_limit=1000, nursery=None)
+    reader = Reader(ours, writer, KeepaliveDeadlines(None, 1.0, shared=False))
+    conn.send_binary(b"x" * 20_000_000)
+    assert writer.over_limit
+    await trio.aclose_forcefully(ours)
+    with trio.fail_after(10):
+        assert await reader.receive() == b""
+    await peer.aclose()
