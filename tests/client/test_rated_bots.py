@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 
 from gameserver.client import RequestFailed, connect
@@ -51,6 +52,7 @@ async def test_sdk_accounts_keys_and_rated_play(server_url: str) -> None:
         assert profile.account.name == "Robo2" and profile.ratings == ()
 
 
+@pytest.mark.slow
 async def test_two_key_bots_play_20_rated_matches_onto_the_bot_leaderboard(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:

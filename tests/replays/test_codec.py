@@ -199,6 +199,7 @@ def _refuses_exactly_what_does_not_load_back(record: Record) -> None:
             encode_checked(record)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(wild_hot_records())
 def test_the_cheap_proof_never_accepts_a_record_the_full_proof_refuses(record: Record) -> None:
