@@ -187,6 +187,9 @@ class Writer:
 
     async def until_drained(self) -> None:
         """Wait until the writer task has written everything queued, or the stream failed."""
+        if self._failed:  # nothing more will be written: there is nothing to wait for
+            await trio.lowlevel.checkpoint()
+            return
         drained = self._drained
         if drained is None or drained.is_set():
             drained = self._drained = trio.Event()

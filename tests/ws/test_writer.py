@@ -162,3 +162,14 @@ async def test_end_releases_a_sender_waiting_for_room_with_false(
     writer.end()
     await trio.testing.wait_all_tasks_blocked()
     assert done == [False]
+
+
+async def test_once_ended_waiting_for_a_drain_returns_at_once(nursery: trio.Nursery) -> None:
+    # Bytes still owed to a peer that never read them can never drain after the end:
+    # a reader waiting for them (to resume reading) must not wait forever.
+    writer, conn, _ = await make_writer(nursery, [], write_limit=1000)
+    conn.send_binary(BIG)
+    writer.end()
+    with trio.fail_after(5):
+        await writer.until_drained()
+        await writer.until_drained()  # and again: the end is for good
