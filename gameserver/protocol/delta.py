@@ -1,0 +1,255 @@
+"""State deltas of protocol version 2: a generic diff of plain data, and its inverse.
+
+A participant that holds a full ``state`` of a room keeps it as a *document*: one map
+with the keys ``clock``, ``legal``, ``outcome``, ``seats``, ``to_act`` and ``view``
+(:func:`document_of`). Every later version reaches it as a list of *ops* that turn the
+document it holds into the new one (:func:`diff` on the server, :func:`apply` on the
+client). Nothing here knows a game: views are plain msgpack data, so every game gets
+deltas without writing an encoder (docs/protocol.md, "Deltas").
+
+An op is an array: a *path* of non-negative integers, then one value.
+
+* A step into an array is the element's index.
+* A step into a map is the index of the key among the map's keys sorted by code point
+  (``sorted(keys)`` in Python; every key a view uses is ASCII). Ops never change a
+  map's key set in place: a map whose keys change is replaced whole.
+* ``[p1, ..., pk, value]`` with ``k >= 1``: replace the element at the path by ``value``.
+* ``[p1, ..., pk, -1, items]``: append ``items`` to the array at the path.
+* ``[p1, ..., pk, -2, n]``: remove the first ``n`` elements of the array at the path.
+* ``[p1, ..., pk, -3, n]``: keep only the first ``n`` elements of the array at the path.
+
+Ops apply in order, each to the result of the previous. Values compare strictly: ``1``,
+``1.0`` and ``true`` are different values, so a changed type is always sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APPEND",
+    "ATOMIC_KEYS",
+    "DOCUMENT_KEYS",
+    "DROP_FRONT",
+    "DeltaError",
+    "KEEP_FRONT",
+    "Op",
+    "apply",
+    "diff",
+    "document_of",
+    "legal_moves_of",
+]
+
+#: Step that appends the op's items to the array at the path.
+APPEND = -1
+#: Step that removes the op's count of elements from the front of the array at the path.
+DROP_FRONT = -2
+#: Step that keeps only the op's count of elements at the front of the array at the path.
+KEEP_FRONT = -3
+
+#: The keys of a document, in the sorted order that paths number them (0-5).
+DOCUMENT_KEYS: tuple[str, ...] = ("clock", "legal", "outcome", "seats", "to_act", "view")
+#: Document keys whose value is replaced whole when anything in it changed: a clock's
+#: values are only true together, at the moment they were read.
+ATOMIC_KEYS: frozenset[str] = frozenset({"clock"})
+
+#: One op, as sent on the wire (see the module docstring).
+Op = list[Any]
+
+
+class DeltaError(ValueError):
+    """Ops that do not fit the document they were applied to: ask for a full state."""
+
+
+def document_of(
+    *, view: Any, to_act: Sequence[int], legal: Sequence[Any] | None, seats: Sequence[Any],
+    clock: Any, outcome: Any, held_legal: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """The document of one participant's state, in plain data (as msgpack decodes it).
+
+    ``legal`` is the participant's legal moves when it may act (None otherwise);
+    ``held_legal`` is the ``legal`` of the document it held before: a seat keeps its last
+    list while it may not act, so the list is sent again only when it really changed.
+    """
+    return {
+        "clock": clock,
+        "legal": list(held_legal) if legal is None else list(legal),
+        "outcome": outcome,
+        "seats": list(seats),
+        "to_act": list(to_act),
+        "view": view,
+    }
+
+
+def legal_moves_of(document: Mapping[str, Any], seat: int | None) -> list[Any] | None:
+    """The ``legal_moves`` a full ``state`` shows for ``seat``: the document's list while
+    the seat may act, else None (always None for a spectator)."""
+    if seat is None or seat not in document["to_act"]:
+        return None
+    return list(document["legal"])
+
+
+def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
+    """The ops that turn document ``base`` into document ``new`` (empty when equal).
+
+    Both must have exactly :data:`DOCUMENT_KEYS`; the values of ``ATOMIC_KEYS`` are
+    replaced whole.
+    """
+    ops: list[Op] = []
+    for index, key in enumerate(DOCUMENT_KEYS):
+        old_value, new_value = base[key], new[key]
+        if key in ATOMIC_KEYS:
+            if not _same(old_value, new_value):
+                ops.append([index, _plain(new_value)])
+        else:
+            _diff_value(old_value, new_value, [index], ops)
+    return ops
+
+
+def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
+    if old is new:
+        return
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        if len(old) == len(new) and all(isinstance(k, str) and k in new for k in old):
+            for index, key in enumerate(sorted(old)):
+                _diff_value(old[key], new[key], [*path, index], ops)
+            return
+    elif _is_array(old) and _is_array(new):
+        _diff_array(old, new, path, ops)
+        return
+    if not _same(old, new):
+        ops.append([*path, _plain(new)])
+
+
+def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: list[Op]) -> None:
+    n_old, n_new = len(old), len(new)
+    if n_old == n_new:
+        changed = [i for i in range(n_new) if not _same(old[i], new[i])]
+        # Many changed elements cost more as paths than as one array.
+        if len(changed) * 2 > n_new and n_new > 1:
+            ops.append([*path, _plain(new)])
+            return
+        for i in changed:
+            _diff_value(old[i], new[i], [*path, i], ops)
+        return
+    if n_new > n_old and _same_run(old, new, 0, 0, n_old):
+        ops.append([*path, APPEND, _plain(new[n_old:])])
+    elif n_new < n_old and _same_run(old, new, 0, 0, n_new):
+        ops.append([*path, KEEP_FRONT, n_new])
+    elif n_new < n_old and _same_run(old, new, n_old - n_new, 0, n_new):
+        ops.append([*path, DROP_FRONT, n_old - n_new])
+    else:
+        ops.append([*path, _plain(new)])
+
+
+def _same_run(old: Sequence[Any], new: Sequence[Any], at_old: int, at_new: int, n: int) -> bool:
+    return all(_same(old[at_old + i], new[at_new + i]) for i in range(n))
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Strict equality of plain data: the same types (lists and tuples alike) and values."""
+    if a is b:
+        return True
+    if _is_array(a):
+        return _is_array(b) and len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as the decoder on the other side will see it (tuples become lists)."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def apply(document: Mapping[str, Any], ops: Sequence[Any]) -> dict[str, Any]:
+    """Return the document ``ops`` turn ``document`` into; ``document`` is not changed.
+
+    Only the containers along each op's path are copied, so earlier results may be kept.
+    Raises :class:`DeltaError` when an op does not fit: the caller must drop what it
+    holds and ask for a full state.
+    """
+    result = dict(document)
+    if not isinstance(ops, (list, tuple)):
+        raise DeltaError("ops must be an array")
+    for op in ops:
+        _apply_op(result, op)
+    return result
+
+
+def _apply_op(root: dict[str, Any], op: Any) -> None:
+    if not isinstance(op, (list, tuple)) or len(op) < 2:
+        raise DeltaError(f"an op is an array of a path and a value, not {op!r}")
+    *path, value = op
+    kind = 0
+    if len(path) >= 2 and isinstance(path[-1], int) and path[-1] < 0:
+        kind = path.pop()
+    parent: Any = root
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if last and kind == 0:
+            _set_child(parent, step, value)
+            return
+        parent = _copy_child(parent, step)
+    _change_array(parent, kind, value)
+
+
+def _key_at(container: Any, step: Any) -> Any:
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise DeltaError(f"a path step must be a non-negative integer, not {step!r}")
+    if isinstance(container, dict):
+        keys = sorted(container)
+        if step >= len(keys):
+            raise DeltaError(f"no key number {step} in a map of {len(keys)}")
+        return keys[step]
+    if isinstance(container, list):
+        if step >= len(container):
+            raise DeltaError(f"no element {step} in an array of {len(container)}")
+        return step
+    raise DeltaError("a path goes through a value that is neither a map nor an array")
+
+
+def _set_child(container: Any, step: Any, value: Any) -> None:
+    container[_key_at(container, step)] = value
+
+
+def _copy_child(container: Any, step: Any) -> Any:
+    """Replace the child at ``step`` by a shallow copy (so the caller's document stays
+    as it was) and return the copy."""
+    key = _key_at(container, step)
+    child = container[key]
+    if isinstance(child, Mapping):
+        child = dict(child)
+    elif _is_array(child):
+        child = list(child)
+    else:
+        raise DeltaError("a path goes through a value that is neither a map nor an array")
+    container[key] = child
+    return child
+
+
+def _change_array(array: Any, kind: int, value: Any) -> None:
+    if not isinstance(array, list):
+        raise DeltaError("an array op names a value that is not an array")
+    if kind == APPEND:
+        if not isinstance(value, (list, tuple)):
+            raise DeltaError("an append op carries an array of items")
+        array.extend(value)
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= len(array):
+        raise DeltaError(f"an array op's count must be 0-{len(array)}, not {value!r}")
+    if kind == DROP_FRONT:
+        del array[:value]
+    elif kind == KEEP_FRONT:
+        del array[value:]
+    else:
+        raise DeltaError(f"unknown array op {kind}")
