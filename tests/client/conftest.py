@@ -62,7 +62,12 @@ class Proxy:
 
     async def _handle(self, downstream: trio.SocketStream) -> None:
         self.connections += 1
-        upstream = await trio.open_tcp_stream("127.0.0.1", self.target_port)
+        try:
+            upstream = await trio.open_tcp_stream("127.0.0.1", self.target_port)
+        except OSError:
+            # The server is down (e.g. restarting): the client sees its connection end.
+            await trio.aclose_forcefully(downstream)
+            return
         self._streams += [downstream, upstream]
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._pipe, downstream, upstream, False)
