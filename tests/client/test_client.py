@@ -36,6 +36,8 @@ from gameserver.protocol.messages import (
     State,
 )
 
+from support.servers import start_server
+
 from .conftest import Proxy, server_config
 
 FAST = Backoff(initial=0.05, maximum=0.2)
@@ -313,20 +315,11 @@ class HoldingBot(StrategyBot):
 
 
 async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path: Path) -> None:
-    from gameserver.app import run_server
-
     config = attrs.evolve(server_config(tmp_path), recover=True)
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
-            first = trio.CancelScope()
-
-            async def serve_first(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-                with first:
-                    await run_server(config, task_status=task_status)
-
-            port = await nursery.start(serve_first)
-            url = f"ws://127.0.0.1:{port}/ws"
-            async with connect(url, name="ada", backoff=FAST) as client:
+            first = await start_server(nursery, config)
+            async with connect(first.url, name="ada", backoff=FAST) as client:
                 joined = await client.create_room("connect4", 2, bots={1: "random"})
                 room = joined.room.room_id
                 bot = HoldingBot()
@@ -340,8 +333,8 @@ async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path
                     # Restart while the match surely runs: stopping the server as a match
                     # ends is test_a_match_that_ended_as_the_server_stopped_...
                     await bot.holding.wait()
-                    first.cancel()  # the server shuts down: every connection closes with 1001
-                    await nursery.start(run_server, attrs.evolve(config, port=port))
+                    first.cancel_scope.cancel()  # a shutdown: every connection closes with 1001
+                    await start_server(nursery, attrs.evolve(config, port=first.port))
                     bot.release.set()
                 [result] = results
                 assert result.completed and not result.seat_lost
@@ -452,19 +445,11 @@ async def test_a_match_that_ended_as_the_server_stopped_shows_its_result_after_t
     # ada's winning move is recorded (bob sees the end) but its answer never reaches ada
     # before the server stops; after the restart ada resumes the seat in the finished
     # room, her resent move gets its original answer and she sees the result.
-    from gameserver.app import run_server
-
     config = attrs.evolve(server_config(tmp_path), recover=True)
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
-            first = trio.CancelScope()
-
-            async def serve_first(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-                with first:
-                    await run_server(config, task_status=task_status)
-
-            port = await nursery.start(serve_first)
-            proxy = Proxy(port)
+            first = await start_server(nursery, config)
+            proxy = Proxy(first.port)
             await nursery.start(proxy.serve)
             async with connect(proxy.url, name="ada", backoff=FAST) as ada, connect(
                 proxy.direct_url, name="bob", backoff=FAST
@@ -486,8 +471,8 @@ async def test_a_match_that_ended_as_the_server_stopped_shows_its_result_after_t
 
                     moving.start_soon(win)
                     over = await next_of(bob, MatchOver, room)
-                    first.cancel()  # the server stops before ada learns the result
-                    await nursery.start(run_server, attrs.evolve(config, port=port))
+                    first.cancel_scope.cancel()  # the server stops before ada learns the result
+                    await start_server(nursery, attrs.evolve(config, port=first.port))
                     await proxy.cut()
                 assert isinstance(over, MatchOver) and over.outcome.winners == (0,)
                 assert moved == [5]  # the original answer, not a second application

@@ -118,11 +118,9 @@ async def test_a_match_that_ended_just_before_the_restart_comes_back_finished(
         room = service.lobby.rooms[room_id]
         assert room.status is RoomStatus.OVER and room.match is not None
         assert service.lobby.list_rooms() == ()  # finished rooms are not listed
-        alice = FakeClient("alice")
-        alice.player = service.players.get(alice_id)  # type: ignore[assignment]
-        assert alice.player is not None and alice.player.rooms == {room_id}
+        alice = resumed(service, alice_id)
+        assert alice.player.rooms == {room_id}
         assert [seat.index for seat in room.seats if seat.member is alice.player] == [0]
-        alice.reconnect(service.lobby)
         await until(lambda: bool(alice.of_type(State)))
         shown = alice.last_state().outcome
         assert shown is not None and shown.winners == (0,) and shown.reason == "resigned"
@@ -135,26 +133,26 @@ async def test_a_match_that_ended_just_before_the_restart_comes_back_finished(
 async def test_a_move_resent_to_a_room_brought_back_finished_gets_its_first_answer(
     tmp_path: Path,
 ) -> None:
-    room_id, alice_id, _bob_id = await play_two_moves(tmp_path)
+    room_id, alice_id, _bob_id = await resign_after_two_moves(tmp_path)
     async with trio.open_nursery() as nursery:
         service = service_in(nursery, tmp_path)
         await recover_rooms(service, tmp_path)
-        alice = service.players.get(alice_id)
-        assert alice is not None
-        service.lobby.rooms[room_id].submit(ResignRequest(alice, 9))
-        await until(lambda: service.lobby.rooms[room_id].status is RoomStatus.OVER)
-        nursery.cancel_scope.cancel()
-    async with trio.open_nursery() as nursery:
-        service = service_in(nursery, tmp_path)
-        await recover_rooms(service, tmp_path)
-        client = FakeClient("alice")
-        client.player = service.players.get(alice_id)  # type: ignore[assignment]
-        client.reconnect(service.lobby)
+        alice = resumed(service, alice_id)
         # alice's first move (request 2, version 0 -> 1), resent after two restarts
-        service.lobby.rooms[room_id].submit(MoveRequest(client.player, 2, 0, {"cell": 4}))
-        await until(lambda: _answered(client, 2))
-        assert client.result(2, MoveResult) == MoveResult(version=1)
+        service.lobby.rooms[room_id].submit(MoveRequest(alice.player, 2, 0, {"cell": 4}))
+        await until(lambda: _answered(alice, 2))
+        assert alice.result(2, MoveResult) == MoveResult(version=1)
         nursery.cancel_scope.cancel()
+
+
+def resumed(service: GameService, player_id: str) -> FakeClient:
+    """The recovered player ``player_id`` on a new connection (its rooms get ``Attached``)."""
+    player = service.players.get(player_id)
+    assert player is not None
+    client = FakeClient(player.name)
+    client.player = player
+    client.reconnect(service.lobby)
+    return client
 
 
 def _answered(client: FakeClient, request_id: int) -> bool:
