@@ -162,7 +162,7 @@ async def open_client(
 
 
 async def seated_pair(
-    server: RunningServer, nursery: trio.Nursery
+    server: RunningServer | ServeProcess, nursery: trio.Nursery
 ) -> tuple[WireClient, WireClient, str]:
     """Alice and Bob in a tic-tac-toe room of their own whose match has started (Alice
     holds seat 0 and has its first ``state``); returns them and the room id."""

@@ -18,7 +18,6 @@ import trio
 
 from gameserver.client import Backoff, connect
 from gameserver.protocol.messages import (
-    CreateRoom,
     Error,
     JoinResult,
     JoinRoom,
@@ -33,7 +32,7 @@ from gameserver.replays.simulate import resimulate
 
 from support.proxy import Proxy
 
-from .conftest import ServeProcess, WireClient, open_client
+from .conftest import ServeProcess, WireClient, open_client, seated_pair
 
 # Ids as the SDK makes them (counted up from the time in milliseconds).
 ALICE_ID = 1_767_225_600_001
@@ -63,11 +62,7 @@ async def test_a_move_resent_after_kill_9_and_restart_gets_its_original_reply(
 ) -> None:
     async with ServeProcess(tmp_path) as serve:
         async with trio.open_nursery() as nursery:
-            alice = await open_client(serve, nursery, "alice")
-            bob = await open_client(serve, nursery, "bob")
-            joined = await alice.call(CreateRoom, JoinResult, game="tictactoe", players=2)
-            room_id = joined.room.room_id
-            await bob.call(JoinRoom, JoinResult, room_id=room_id)
+            alice, bob, room_id = await seated_pair(serve, nursery)
             log = tmp_path / "replays" / f"{room_id}-1.gsr"
             first = await alice.answer(
                 await alice.send(Move, id=ALICE_ID, room_id=room_id, version=0, move={"cell": 4})
