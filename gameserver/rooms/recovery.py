@@ -32,7 +32,7 @@ from gameserver.replays.applied import applied_requests
 from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.replays.recorder import MatchRecorder
 from gameserver.replays.recovery import RecoveredMatch, find_recently_ended, find_unfinished
-from gameserver.games.base import state_hash
+from gameserver.games.base import Termination, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.rooms.commands import Recover, RecoveredSeat
 from gameserver.rooms.lobby import Lobby
@@ -156,7 +156,8 @@ def _outcome_of(end: records.Ended) -> OutcomeInfo:
         draw=end.draw,
         scores=end.scores,
         reason=end.reason,
-        termination=end.termination,
+        # Older logs mark an aborted match by the flag alone.
+        termination=Termination.ABORTED if end.aborted else end.termination,
     )
 
 
@@ -164,7 +165,7 @@ async def recover_rooms(service: RecoveryHost, replays_dir: Path) -> int:
     """Rebuild every unfinished match in ``replays_dir`` as a room; return how many.
 
     Then the rooms of matches that ended shortly before the restart come back finished
-    (``bring_back_finished``).
+    (``_bring_back_finished``).
     """
     found = await trio.to_thread.run_sync(find_unfinished, replays_dir)
     count = 0
@@ -183,11 +184,11 @@ async def recover_rooms(service: RecoveryHost, replays_dir: Path) -> int:
             continue
         service.lobby.add_room(room)
         count += 1
-    await bring_back_finished(service, replays_dir, ended_now)
+    await _bring_back_finished(service, replays_dir, ended_now)
     return count
 
 
-async def bring_back_finished(
+async def _bring_back_finished(
     service: RecoveryHost,
     replays_dir: Path,
     ended_now: list[tuple[RecoveredMatch, records.Ended]],
@@ -205,7 +206,7 @@ async def bring_back_finished(
     ended = [*ended_now, *_with_end(await trio.to_thread.run_sync(find))]
     count = 0
     for recovered, end in _newest_per_room(ended):
-        if recovered.header.room_id in service.lobby.rooms or not _players_left(recovered):
+        if recovered.header.room_id in service.lobby.rooms or not _someone_to_tell(recovered):
             continue
         try:
             room = await _restore(recovered, service, end)
@@ -220,6 +221,7 @@ async def bring_back_finished(
 
 
 def _with_end(found: list[RecoveredMatch]) -> list[tuple[RecoveredMatch, records.Ended]]:
+    """Each ended match with its end record."""
     pairs = []
     for recovered in found:
         end = recovered.loaded.end
@@ -242,7 +244,7 @@ def _newest_per_room(
     return list(newest.values())
 
 
-def _players_left(recovered: RecoveredMatch) -> bool:
+def _someone_to_tell(recovered: RecoveredMatch) -> bool:
     """Whether a human still held a seat at the end (someone to show the result to)."""
     return any(
         occupant.player_id is not None and index not in recovered.left

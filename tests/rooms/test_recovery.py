@@ -187,3 +187,29 @@ async def test_a_finished_room_brought_back_is_released_after_the_finished_room_
         await until(lambda: room_id not in service.lobby.rooms)
         assert len(service.players) == 0  # offline and seatless: forgotten
         nursery.cancel_scope.cancel()
+
+
+async def test_an_aborted_match_comes_back_finished_with_its_aborted_outcome(
+    tmp_path: Path,
+) -> None:
+    async with trio.open_nursery() as nursery:
+        rooms = RoomConfig(bot_delay=0, replays_dir=tmp_path, first_move_timeout=0.05)
+        service = GameService(nursery, TokenSigner(b"s" * 32), ServiceConfig(rooms=rooms))
+        alice, bob = FakeClient("alice"), FakeClient("bob")
+        created = service.lobby.create_room(
+            alice.player, CreateRoom(id=1, game="tictactoe", players=2)
+        )
+        room_id = created.room.room_id
+        service.lobby.join_room(bob.player, JoinRoom(id=1, room_id=room_id))
+        room = service.lobby.rooms[room_id]
+        await until(lambda: room.status is RoomStatus.OVER)  # nobody moved: aborted
+        nursery.cancel_scope.cancel()
+    async with trio.open_nursery() as nursery:
+        service = service_in(nursery, tmp_path)
+        await recover_rooms(service, tmp_path)
+        alice = resumed(service, alice.player.player_id)
+        await until(lambda: bool(alice.of_type(State)))
+        shown = alice.last_state().outcome
+        assert shown is not None and shown.termination is Termination.ABORTED
+        assert shown.winners == () and not shown.draw
+        nursery.cancel_scope.cancel()
