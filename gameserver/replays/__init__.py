@@ -25,7 +25,7 @@ from .errors import (
 from .loader import LoadedMatch, iter_matches, load_match
 from .progress import HASH_EVERY
 from .recorder import FsyncPolicy, MatchRecorder
-from .recovery import RecoveredMatch, find_unfinished
+from .recovery import RecoveredMatch, find_recently_ended, find_unfinished
 from .simulate import Position, Simulation, iter_positions, resimulate
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "ReplayMismatch",
     "Simulation",
     "UnsupportedVersion",
+    "find_recently_ended",
     "find_unfinished",
     "iter_matches",
     "iter_positions",

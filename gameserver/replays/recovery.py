@@ -4,6 +4,9 @@ At start the server calls ``find_unfinished(replays_dir)`` and turns each
 ``RecoveredMatch`` into a live room: same header, state, version and rng, so play goes on
 exactly as if the server had never stopped. It continues the log with
 ``MatchRecorder.reopen(recovered.loaded)``, which first cuts off any torn tail.
+``find_recently_ended(replays_dir, since=...)`` finds the matches that ended shortly
+before the restart: their rooms come back finished, so a player who missed the result
+sees it on resuming.
 
 Only a damaged *tail* is cut off: a log with whole records after its damage (a record
 torn in the middle) fails to load (``CorruptReplay``, see ``framing.scan``) and is listed
@@ -20,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +65,9 @@ class RecoveredMatch:
     #: Seats disconnected or gone when the log stops.
     disconnected: frozenset[int]
     left: frozenset[int]
-    #: Not None if the game was already over but the end record never made it to disk:
-    #: the room should append the final hash and end record and not resume play.
+    #: The game's outcome. From ``find_unfinished``: not None if the game was already
+    #: over but the end record never made it to disk (the room should append the final
+    #: hash and end record and not resume play).
     outcome: Outcome | None
 
 
@@ -112,16 +117,46 @@ def find_unfinished(directory: str | os.PathLike[str]) -> list[RecoveredMatch]:
     and listed in the result's ``skipped`` (the result is a ``RecoveryResult``). A
     missing directory yields an empty result. Sorted by file name.
     """
+    return _recover_where(directory, lambda loaded: not loaded.complete)
+
+
+def find_recently_ended(directory: str | os.PathLike[str], *, since: float) -> list[RecoveredMatch]:
+    """Every match in ``directory`` whose end record says it ended at ``since`` (Unix
+    seconds, wall clock) or later, re-simulated to its end.
+
+    Their rooms come back finished after a restart (``rooms.recovery``). ``outcome`` is
+    the game's (None for an aborted match: read ``loaded.end``). A file last changed
+    before ``since`` is not read at all. Bad files are handled as ``find_unfinished``
+    handles them.
+    """
+    since_ms = since * 1000
+
+    def ended_since(loaded: LoadedMatch) -> bool:
+        end = loaded.end
+        return end is not None and end.at >= since_ms
+
+    return _recover_where(directory, ended_since, changed_since=since)
+
+
+def _recover_where(
+    directory: str | os.PathLike[str],
+    wanted: Callable[[LoadedMatch], bool],
+    *,
+    changed_since: float | None = None,
+) -> RecoveryResult:
+    """Load every log of ``directory`` (changed at ``changed_since`` or later, when given)
+    and re-simulate those ``wanted``; bad files go to ``skipped``."""
     result = RecoveryResult()
     directory = Path(directory)
     if not directory.is_dir():
         return result
     for path in match_paths(directory):
         try:
-            loaded = load_match(path)
-            if loaded.complete:
+            if changed_since is not None and path.stat().st_mtime < changed_since:
                 continue
-            result.append(recover(loaded))
+            loaded = load_match(path)
+            if wanted(loaded):
+                result.append(recover(loaded))
         except ReplayError as exc:
             logger.error("cannot recover %s: %s", path, exc)
             result.skipped.append(SkippedFile(path, str(exc)))

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from gameserver.games.strategy import Strategy
+from gameserver.protocol.messages import OutcomeInfo
 from gameserver.replays.applied import AppliedRequests
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member
@@ -160,7 +161,8 @@ class RecoveredSeat:
 @attrs.frozen
 class Recover(RoomCommand):
     """Continue ``match`` from its log (before ``Start``): seats as the log left them;
-    absent players get a grace period from now to resume with their tokens."""
+    absent players get a grace period from now to resume with their tokens. With
+    ``ended``, the match is over and the room comes back finished instead."""
 
     match: Match
     match_number: int
@@ -169,3 +171,8 @@ class Recover(RoomCommand):
     applied: AppliedRequests = attrs.field(factory=dict)
     """Moves the log says were applied, by (player id, request id): a resent one gets its
     original reply (``replays.applied``)."""
+    ended: OutcomeInfo | None = None
+    """The outcome in the log's end record, for a match that ended shortly before the
+    restart: the room is back as after that end (its players see the result on resuming,
+    a rematch may follow, it is released ``finished_room_ttl`` from now). None: the match
+    is still running."""

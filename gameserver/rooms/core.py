@@ -1058,6 +1058,20 @@ class RoomCore:
         if match.version > 0:
             # The log does not say which seats moved: spare them all the first-move deadline.
             self._moved.update(range(self.players))
+        if command.ended is not None:
+            self._recovered_over(command.ended, now)
+
+    def _recovered_over(self, ended: OutcomeInfo, now: float) -> None:
+        """The recovered match had ended: the room is as right after that end, so a
+        player who missed the result (the server stopped first) sees it on resuming."""
+        self.status = RoomStatus.OVER
+        if ended.termination is Termination.ABORTED:
+            self.aborted = ended  # the rules have no outcome for it
+        self.clocks.stop_all(now)
+        self._release_at = now + self.config.finished_room_ttl
+        for seat in self.seats:
+            if seat.state is SeatState.DEPARTED:
+                self._free_seat(seat)
 
     def _on_crashed(self, command: Crashed, now: float) -> None:
         """The owner failed carrying out effects (a bug; it logged it): close the room."""

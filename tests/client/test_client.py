@@ -36,6 +36,8 @@ from gameserver.protocol.messages import (
     State,
 )
 
+from support.servers import start_server
+
 from .conftest import Proxy, server_config
 
 FAST = Backoff(initial=0.05, maximum=0.2)
@@ -294,24 +296,33 @@ async def test_events_end_when_the_client_closes(server_url: str) -> None:
     assert not client.connected
 
 
-async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path: Path) -> None:
-    from gameserver.app import run_server
+class HoldingBot(StrategyBot):
+    """Random connect four that holds its third move until ``release`` is set: the match
+    is surely running (nobody can have four in a row) while it holds."""
 
+    def __init__(self) -> None:
+        super().__init__("connect4", "random", seed=5)
+        self.chosen = 0
+        self.holding = trio.Event()
+        self.release = trio.Event()
+
+    async def choose(self, view: object, legal_moves: Sequence[object]) -> object:
+        self.chosen += 1
+        if self.chosen == 3:
+            self.holding.set()
+            await self.release.wait()
+        return super().choose(view, legal_moves)
+
+
+async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path: Path) -> None:
     config = attrs.evolve(server_config(tmp_path), recover=True)
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
-            first = trio.CancelScope()
-
-            async def serve_first(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-                with first:
-                    await run_server(config, task_status=task_status)
-
-            port = await nursery.start(serve_first)
-            url = f"ws://127.0.0.1:{port}/ws"
-            async with connect(url, name="ada", backoff=FAST) as client:
+            first = await start_server(nursery, config)
+            async with connect(first.url, name="ada", backoff=FAST) as client:
                 joined = await client.create_room("connect4", 2, bots={1: "random"})
                 room = joined.room.room_id
-                bot = StrategyBot("connect4", "random", seed=5)
+                bot = HoldingBot()
                 async with trio.open_nursery() as play_nursery:
                     results = []
 
@@ -319,23 +330,17 @@ async def test_server_restart_mid_match_the_client_resumes_and_finishes(tmp_path
                         results.append(await play_room(client, bot, room, 0))
 
                     play_nursery.start_soon(play)
-                    await state_where_passive(client, room, lambda s: s.version >= 4)
-                    first.cancel()  # the server shuts down: every connection closes with 1001
-                    await nursery.start(run_server, attrs.evolve(config, port=port))
+                    # Restart while the match surely runs: stopping the server as a match
+                    # ends is test_a_match_that_ended_as_the_server_stopped_...
+                    await bot.holding.wait()
+                    first.cancel_scope.cancel()  # a shutdown: every connection closes with 1001
+                    await start_server(nursery, attrs.evolve(config, port=first.port))
+                    bot.release.set()
                 [result] = results
-                assert result.completed
+                assert result.completed and not result.seat_lost
                 assert result.reconnects >= 1
                 assert client.reconnects >= 1
             nursery.cancel_scope.cancel()
-
-
-async def state_where_passive(client: GameClient, room_id: str, predicate: object) -> State:
-    """Wait for a matching state without consuming events (another task reads them)."""
-    while True:
-        state = client.states.get(room_id)
-        if state is not None and predicate(state):  # type: ignore[operator]
-            return state
-        await trio.sleep(0.005)
 
 
 async def test_requests_are_paced_below_the_server_rate_limit(server_url: str) -> None:
@@ -432,3 +437,48 @@ async def test_chat_history_comes_back_after_a_reconnect_and_each_line_is_emitte
     assert [(seq - first, text) for seq, text in lines] == [
         (0, "hi"), (1, "good luck"), (2, "have fun"), (3, "welcome back")
     ]
+
+
+async def test_a_match_that_ended_as_the_server_stopped_shows_its_result_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    # ada's winning move is recorded (bob sees the end) but its answer never reaches ada
+    # before the server stops; after the restart ada resumes the seat in the finished
+    # room, her resent move gets its original answer and she sees the result.
+    config = attrs.evolve(server_config(tmp_path), recover=True)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            first = await start_server(nursery, config)
+            proxy = Proxy(first.port)
+            await nursery.start(proxy.serve)
+            async with connect(proxy.url, name="ada", backoff=FAST) as ada, connect(
+                proxy.direct_url, name="bob", backoff=FAST
+            ) as bob:
+                joined = await ada.create_room("tictactoe", 2, seat=0)
+                room = joined.room.room_id
+                await bob.join_room(room)
+                for player, cell in ((ada, 0), (bob, 3), (ada, 1), (bob, 4)):
+                    await player.move(room, {"cell": cell}, version=(await state_where(
+                        player, room, lambda s, p=player: s.seat in s.to_act
+                    )).version)
+                before = await state_where(ada, room, lambda s: s.version == 4)
+                proxy.drop_server_data = True  # the end is recorded; ada hears nothing of it
+                async with trio.open_nursery() as moving:
+                    moved: list[int] = []
+
+                    async def win() -> None:
+                        moved.append(await ada.move(room, {"cell": 2}, version=before.version))
+
+                    moving.start_soon(win)
+                    over = await next_of(bob, MatchOver, room)
+                    first.cancel_scope.cancel()  # the server stops before ada learns the result
+                    await start_server(nursery, attrs.evolve(config, port=first.port))
+                    await proxy.cut()
+                assert isinstance(over, MatchOver) and over.outcome.winners == (0,)
+                assert moved == [5]  # the original answer, not a second application
+                final = await state_where(ada, room, lambda s: s.outcome is not None)
+                assert final.version == 5 and final.outcome is not None
+                assert final.outcome.winners == (0,)
+                assert [ref.room_id for ref in ada.seats] == [room]
+                assert ada.reconnects >= 1
+            nursery.cancel_scope.cancel()

@@ -1,5 +1,8 @@
 """A real game server on 127.0.0.1 (port 0) and a low-level wire client for e2e tests.
 
+The servers themselves (in-process ``start_server``, subprocess ``ServeProcess``) live in
+``support.servers``; they are re-exported here.
+
 ``WireClient`` speaks the protocol over the project's WebSocket client and keeps every
 received message both decoded and as raw bytes, so tests can inspect exactly what went
 over the wire (e.g. to prove hidden information never did).
@@ -7,17 +10,15 @@ over the wire (e.g. to prove hidden information never did).
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import attrs
 import pytest
 import trio
 
-from gameserver.app import ServerConfig, run_server
+from gameserver.app import ServerConfig
 from gameserver.protocol.codec import decode_result, decode_server_message, encode_client_message
 from gameserver.protocol.messages import (
     ClientMessage,
@@ -38,34 +39,10 @@ from gameserver.sessions.service import ServiceConfig
 from gameserver.ws.client import connect
 from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.websocket import WebSocket
+from support.servers import RunningServer, ServeProcess, start_server
 
 M = TypeVar("M", bound=ServerMessage)
 R = TypeVar("R", bound=Result)
-
-
-@attrs.define
-class RunningServer:
-    """A server started by the ``server`` fixture."""
-
-    port: int
-    config: ServerConfig
-    cancel_scope: trio.CancelScope
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-
-async def start_server(nursery: trio.Nursery, config: ServerConfig) -> RunningServer:
-    """Start ``run_server`` in ``nursery`` under its own cancel scope."""
-    scope = trio.CancelScope()
-
-    async def run(task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-        with scope:
-            await run_server(config, task_status=task_status)
-
-    port = await nursery.start(run)
-    return RunningServer(port, config, scope)
 
 
 def make_config(tmp_path: Path, *, outbox_limit: int = 256, **rooms: Any) -> ServerConfig:
@@ -170,7 +147,10 @@ class WireClient:
 
 
 async def open_client(
-    server: RunningServer, nursery: trio.Nursery, name: str | None = None, token: str | None = None
+    server: RunningServer | ServeProcess,
+    nursery: trio.Nursery,
+    name: str | None = None,
+    token: str | None = None,
 ) -> WireClient:
     """Connect (in ``nursery``) and, when ``name`` is given, say hello."""
     ws = await connect(server.url, nursery=nursery, subprotocols=[SUBPROTOCOL])
@@ -182,7 +162,7 @@ async def open_client(
 
 
 async def seated_pair(
-    server: RunningServer, nursery: trio.Nursery
+    server: RunningServer | ServeProcess, nursery: trio.Nursery
 ) -> tuple[WireClient, WireClient, str]:
     """Alice and Bob in a tic-tac-toe room of their own whose match has started (Alice
     holds seat 0 and has its first ``state``); returns them and the room id."""
@@ -204,6 +184,6 @@ async def _close_at_exit(ws: WebSocket) -> None:
 
 
 __all__ = [
-    "RunningServer", "WireClient", "open_client", "seated_pair", "start_server", "make_config",
-    "functools",
+    "RunningServer", "ServeProcess", "WireClient", "open_client", "seated_pair", "start_server",
+    "make_config",
 ]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import trio
@@ -21,39 +17,14 @@ from gameserver.protocol.messages import (
 from gameserver.replays.loader import load_match
 from gameserver.replays.simulate import resimulate
 
-from .conftest import RunningServer, WireClient, open_client
-
-
-async def start_serve(tmp_path: Path, port: int = 0) -> tuple[trio.Process, int]:
-    """Run ``gameserver serve`` on ``port`` (0: a free one) with its files under
-    ``tmp_path``; return the process and its port once it listens."""
-    process = await trio.lowlevel.open_process(
-        [
-            sys.executable, "-m", "gameserver", "serve", "--port", str(port),
-            "--replays", str(tmp_path / "replays"), "--data-dir", str(tmp_path / "data"),
-            "--static", str(tmp_path), "--bot-delay", "0", "--log-level", "WARNING",
-        ],
-        stdout=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    output = b""
-    with trio.fail_after(20):
-        while b"listening on" not in output:
-            chunk = await process.stdout.receive_some(4096)
-            assert chunk, "the server exited before listening"
-            output += chunk
-    line = output.decode().split("listening on ", 1)[1].split()[0]
-    port = int(line.rstrip("/").rsplit(":", 1)[1])
-    return process, port
+from .conftest import ServeProcess, WireClient, open_client
 
 
 async def test_kill_9_mid_match_then_restart_resume_and_finish(tmp_path: Path) -> None:
-    process, port = await start_serve(tmp_path)
-    try:
-        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+    async with ServeProcess(tmp_path) as serve:
         async with trio.open_nursery() as nursery:
-            alice = await open_client(server, nursery, "alice")
-            bob = await open_client(server, nursery, "bob")
+            alice = await open_client(serve, nursery, "alice")
+            bob = await open_client(serve, nursery, "bob")
             room_id = (await alice.call(CreateRoom, JoinResult, game="connect4", players=2)).room.room_id
             await bob.call(JoinRoom, JoinResult, room_id=room_id)
             version = 0
@@ -63,19 +34,13 @@ async def test_kill_9_mid_match_then_restart_resume_and_finish(tmp_path: Path) -
                     Move, MoveResult, room_id=room_id, version=version, move={"column": column}
                 )).version
             tokens = (alice.token, bob.token)
-            os.kill(process.pid, signal.SIGKILL)
-            await process.wait()
+            await serve.kill_9()
             nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.kill()
 
-    process, port = await start_serve(tmp_path)
-    try:
-        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        await serve.start()
         async with trio.open_nursery() as nursery:
-            alice2: WireClient = await open_client(server, nursery)
-            bob2: WireClient = await open_client(server, nursery)
+            alice2: WireClient = await open_client(serve, nursery)
+            bob2: WireClient = await open_client(serve, nursery)
             # Request ids go on counting across the restart (docs/protocol.md section 4):
             # the restarted server remembers the ids of the moves in its log.
             alice2.ids, bob2.ids = alice.ids, bob.ids
@@ -95,13 +60,40 @@ async def test_kill_9_mid_match_then_restart_resume_and_finish(tmp_path: Path) -
             over = await bob2.wait_for(MatchOver)
             assert over.outcome.winners == (0,)
             nursery.cancel_scope.cancel()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        with trio.move_on_after(10):
-            await process.wait()
-        if process.returncode is None:
-            process.kill()
-    assert process.returncode == 0
+        assert await serve.stop() == 0
     loaded = load_match(tmp_path / "replays" / f"{room_id}-1.gsr")
     assert loaded.complete and loaded.moves == 7
     resimulate(loaded)  # raises on any state-hash mismatch
+
+
+async def test_kill_9_as_a_match_ends_then_restart_the_loser_resumes_and_sees_the_result(
+    tmp_path: Path,
+) -> None:
+    # Alice's winning move is answered (so the end is in the log); the server dies before
+    # Bob reads anything of it. After the restart Bob still holds his seat in the
+    # finished room and gets its final state.
+    async with ServeProcess(tmp_path) as serve:
+        async with trio.open_nursery() as nursery:
+            alice = await open_client(serve, nursery, "alice")
+            bob = await open_client(serve, nursery, "bob")
+            room_id = (await alice.call(CreateRoom, JoinResult, game="connect4", players=2)).room.room_id
+            await bob.call(JoinRoom, JoinResult, room_id=room_id)
+            version = 0
+            for column in (0, 1, 0, 1, 0, 1, 0):  # four in column 0 for alice
+                mover = alice if version % 2 == 0 else bob
+                version = (await mover.call(
+                    Move, MoveResult, room_id=room_id, version=version, move={"column": column}
+                )).version
+            await serve.kill_9()
+            nursery.cancel_scope.cancel()
+        assert load_match(tmp_path / "replays" / f"{room_id}-1.gsr").complete
+
+        await serve.start()
+        async with trio.open_nursery() as nursery:
+            bob2 = await open_client(serve, nursery)
+            hello = await bob2.hello("bob", bob.token)
+            assert hello.resumed and [(s.room_id, s.seat) for s in hello.seats] == [(room_id, 1)]
+            final = await bob2.state(room_id)
+            assert final.version == 7 and final.outcome is not None
+            assert final.outcome.winners == (0,)
+            nursery.cancel_scope.cancel()

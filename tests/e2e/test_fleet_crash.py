@@ -6,8 +6,6 @@ from a seat it still holds, and once the fleet is done the server holds no room.
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ import trio
 from gameserver.client.fleet import FleetReport, run_fleet
 from gameserver.replays.loader import load_match
 
-from .test_crash_recovery import start_serve
+from .conftest import ServeProcess
 from .test_peers import http_get_metrics
 
 # Only a guard against a hang: a fleet that loses a seat waits for its opponent forever.
@@ -41,28 +39,26 @@ async def fleet_through_crashes(tmp_path: Path, *, bots: int, matches: int, kill
     """Run a connect four fleet while the server is killed ``kills`` times, spread over
     the run by the number of matches started; return the fleet's report once the last
     server, still running, holds no room."""
-    process, port = await start_serve(tmp_path)
     replays = tmp_path / "replays"
     total = bots * matches // 2
     report: FleetReport | None = None
     done_kills = 0
-    try:
+    async with ServeProcess(tmp_path) as serve:
         with trio.fail_after(HANG_GUARD_SECONDS):
             async with trio.open_nursery() as nursery:
 
                 async def kill_and_restart() -> None:
-                    nonlocal process, done_kills
+                    nonlocal done_kills
                     for kill in range(1, kills + 1):
                         await logs_at_least(replays, total * kill // (kills + 1))
-                        os.kill(process.pid, signal.SIGKILL)
-                        await process.wait()
-                        process, _ = await start_serve(tmp_path, port)
+                        await serve.kill_9()
+                        await serve.start(serve.port)
                         done_kills += 1
 
                 async def play() -> None:
                     nonlocal report
                     report = await run_fleet(
-                        f"ws://127.0.0.1:{port}/ws", game="connect4", strategy="random",
+                        serve.url, game="connect4", strategy="random",
                         count=bots, matches=matches, seed=7,
                     )
                     nursery.cancel_scope.cancel()
@@ -70,14 +66,8 @@ async def fleet_through_crashes(tmp_path: Path, *, bots: int, matches: int, kill
                 nursery.start_soon(kill_and_restart)
                 nursery.start_soon(play)
         assert done_kills == kills, "the fleet finished before every kill"
-        assert await open_rooms(port) == 0, "a room outlived the fleet: a seat was left held"
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            with trio.move_on_after(10):
-                await process.wait()
-            if process.returncode is None:
-                process.kill()
+        assert await open_rooms(serve.port) == 0, "a room outlived the fleet: a seat was left held"
+        await serve.stop()
     assert report is not None
     assert report.ok, report.summary()
     assert report.matches >= total, report.summary()

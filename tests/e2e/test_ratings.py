@@ -5,9 +5,7 @@ after a kill -9 of a real ``gameserver serve`` right at the end of a rated match
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -39,8 +37,7 @@ from gameserver.protocol.messages import (
 from gameserver.protocol.codec import decode_result
 from gameserver.store.sqlite import DATABASE_FILE
 
-from .conftest import RunningServer, WireClient, open_client
-from .test_crash_recovery import start_serve
+from .conftest import RunningServer, ServeProcess, WireClient, open_client
 from .test_http import http_get
 
 PASSWORD = "correct horse battery"
@@ -67,7 +64,9 @@ async def rated_match(first: WireClient, second: WireClient, *, first_wins: bool
     return room_id
 
 
-async def register(server: RunningServer, nursery: trio.Nursery, name: str) -> WireClient:
+async def register(
+    server: RunningServer | ServeProcess, nursery: trio.Nursery, name: str
+) -> WireClient:
     client = await open_client(server, nursery, name)
     await client.call(Register, AccountResult, password=PASSWORD)
     return client
@@ -181,12 +180,10 @@ async def test_rebuild_reproduces_the_stored_ratings_exactly(tmp_path: Path) -> 
 async def test_kill_9_at_the_end_of_a_rated_match_then_restart_is_consistent(
     tmp_path: Path,
 ) -> None:
-    process, port = await start_serve(tmp_path)
-    try:
-        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+    async with ServeProcess(tmp_path) as serve:
         async with trio.open_nursery() as nursery:
-            alice = await register(server, nursery, "Alice")
-            bob = await register(server, nursery, "Bob")
+            alice = await register(serve, nursery, "Alice")
+            bob = await register(serve, nursery, "Bob")
             await rated_match(alice, bob, first_wins=True)
             await alice.wait_for(RatingUpdate)
             # Hold the database's write lock: the second match's rating update waits in
@@ -195,26 +192,17 @@ async def test_kill_9_at_the_end_of_a_rated_match_then_restart_is_consistent(
             blocker.execute("BEGIN IMMEDIATE")
             await rated_match(bob, alice, first_wins=True)
             await trio.sleep(0.5)
-            os.kill(process.pid, signal.SIGKILL)
-            await process.wait()
+            await serve.kill_9()
             blocker.rollback()
             blocker.close()
             assert len(stored_ratings(tmp_path / "data")[1]) == 2  # only the first match
             nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.kill()
-    process, port = await start_serve(tmp_path)  # rates what the kill left unrated
-    try:
-        server = RunningServer(port, None, trio.CancelScope())  # type: ignore[arg-type]
+        await serve.start()  # rates what the kill left unrated
         async with trio.open_nursery() as nursery:
-            client = await open_client(server, nursery, "Carol")
+            client = await open_client(serve, nursery, "Carol")
             board = await client.call(Leaderboard, LeaderboardResult, game="connect4")
             assert [(e.wins, e.losses) for e in board.entries] == [(1, 1), (1, 1)]
             nursery.cancel_scope.cancel()
-    finally:
-        process.kill()
-        await process.wait()
     data = tmp_path / "data"
     stored = stored_ratings(data)
     assert len(stored[1]) == 4

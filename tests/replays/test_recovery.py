@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 from pathlib import Path
 
@@ -15,7 +16,12 @@ from gameserver.replays.errors import CorruptReplay
 from gameserver.replays.loader import load_match
 from gameserver.replays.records import Moved, StateHash
 from gameserver.replays.recorder import FsyncPolicy, MatchRecorder
-from gameserver.replays.recovery import RecoveryResult, find_unfinished, recover
+from gameserver.replays.recovery import (
+    RecoveryResult,
+    find_recently_ended,
+    find_unfinished,
+    recover,
+)
 from gameserver.replays.simulate import resimulate
 from gameserver.rooms.recording_match import RecordingMatch, bot_header
 
@@ -146,3 +152,26 @@ def test_a_log_damaged_before_whole_records_is_left_alone(tmp_path: Path) -> Non
     (skipped,) = result.skipped
     assert skipped.path == finished and "whole records follow" in skipped.reason
     assert finished.read_bytes() == damaged  # untouched: nothing resumed, nothing cut
+
+
+def test_find_recently_ended_returns_the_matches_that_ended_since_a_time(
+    tmp_path: Path,
+) -> None:
+    finished = eventful_tictactoe(tmp_path, "finished")
+    _unfinished(tmp_path, "running")
+    end = load_match(finished.recorder.path).end
+    assert end is not None
+    found = find_recently_ended(tmp_path, since=end.at / 1000)
+    assert [m.header.match_id for m in found] == ["finished"] and found.skipped == []
+    assert found[0].version == finished.version and found[0].loaded.end == end
+    assert found[0].outcome is not None and found[0].outcome.draw
+    assert find_recently_ended(tmp_path, since=end.at / 1000 + 0.001) == []
+
+
+def test_find_recently_ended_does_not_read_files_older_than_its_time(tmp_path: Path) -> None:
+    path = eventful_tictactoe(tmp_path, "finished").recorder.path
+    path.write_bytes(b"not a match log")  # reading it would list it in skipped
+    os.utime(path, (1_000_000, 1_000_000))
+    found = find_recently_ended(tmp_path, since=2_000_000)
+    assert found == [] and found.skipped == []
+    assert [s.path for s in find_recently_ended(tmp_path, since=0).skipped] == [path]
