@@ -157,7 +157,8 @@ class _Session:
         self.refusals: EventWindow | None = None
         """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
-            Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
+            Outbox(service.config.outbox_limit), write_now=self.write_now,
+            write_all_now=self.write_all_now, wake=self.wake,
         )
         self.player: Player | None = None
         self.use: SessionUse | None = None
@@ -176,6 +177,15 @@ class _Session:
         metrics = self.service.metrics
         metrics.messages_out += 1
         metrics.bytes_out += len(payload.data)
+        return True
+
+    def write_all_now(self, payloads: list[Payload]) -> bool:
+        """Write ``payloads`` at once, in one write, if the socket is idle."""
+        if not self.ws.try_send_frame(b"".join([frame_of(payload) for payload in payloads])):
+            return False
+        metrics = self.service.metrics
+        metrics.messages_out += len(payloads)
+        metrics.bytes_out += sum(len(payload.data) for payload in payloads)
         return True
 
     def wake(self) -> None:
@@ -355,7 +365,20 @@ class GameService:
 
     def _serve_request(self, session: _Session, data: Message) -> bool:
         """Answer one request (or queue it for its room); False when the client keeps
-        ignoring ``rate_limited`` and must be closed."""
+        ignoring ``rate_limited`` and must be closed.
+
+        What the request sends to this connection leaves in one write (a move run
+        inline in its room: the reply and the mover's new state).
+        """
+        client = session.client
+        client.hold()
+        try:
+            return self._answer(session, data)
+        finally:
+            client.release()
+
+    def _answer(self, session: _Session, data: Message) -> bool:
+        """``_serve_request`` without the holding."""
         self.metrics.messages_in += 1
         now = trio.current_time()
         if not session.bucket.take(now):
