@@ -10,7 +10,9 @@ the outbox, so a client that stops reading blocks nothing but its own writer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
@@ -52,6 +54,7 @@ from gameserver.rooms.commands import (
     LeaveRequest,
     MoveRequest,
     RematchRequest,
+    Request,
     ResignRequest,
 )
 from gameserver.rooms.config import RoomConfig
@@ -199,6 +202,16 @@ class _Session:
         elif not self.writing:
             self.writing = True
             self.service.start_writer(self)
+
+
+# The requests a room answers, and the room command each becomes (``_dispatch``).
+_ROOM_COMMANDS: dict[type[ClientMessage], Callable[[Player, Any], Request]] = {
+    Move: lambda player, move: MoveRequest(player, move.id, move.version, move.move),
+    Chat: lambda player, chat: ChatRequest(player, chat.id, chat.text),
+    Resign: lambda player, resign: ResignRequest(player, resign.id),
+    Rematch: lambda player, rematch: RematchRequest(player, rematch.id),
+    LeaveRoom: lambda player, leave: LeaveRequest(player, leave.id),
+}
 
 
 def client_address(ws: WebSocket) -> str:
@@ -453,6 +466,13 @@ class GameService:
         if player is None:
             raise RequestError(ErrorCode.NOT_AUTHENTICATED, "say hello first")
         lobby = self.lobby
+        to_room = _ROOM_COMMANDS.get(type(message))
+        if to_room is not None:  # first: a move is what a server mostly serves
+            room = lobby.room(message.room_id)  # type: ignore[attr-defined]
+            if not room.is_member(player):
+                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
+            room.submit(to_room(player, message))
+            return None
         if isinstance(message, Logout):
             self._logout(session, player, message.id)
             return None
@@ -487,21 +507,6 @@ class GameService:
             return lobby.quick_match(player, message)
         if isinstance(message, Spectate):
             return lobby.spectate(player, message.room_id)
-        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
-            room = lobby.room(message.room_id)
-            if not room.is_member(player):
-                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
-            if isinstance(message, Move):
-                room.submit(MoveRequest(player, message.id, message.version, message.move))
-            elif isinstance(message, Chat):
-                room.submit(ChatRequest(player, message.id, message.text))
-            elif isinstance(message, Resign):
-                room.submit(ResignRequest(player, message.id))
-            elif isinstance(message, Rematch):
-                room.submit(RematchRequest(player, message.id))
-            else:
-                room.submit(LeaveRequest(player, message.id))
-            return None
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
 
     def _rated_quick_match(self, session: _Session, player: Player, message: QuickMatch) -> None:
