@@ -327,8 +327,9 @@ Reading it: no single cost dominates a move; it is many small steps of a few µs
 The room's own work is the largest part: checking the request, applying the move and
 building each seat's `State` (its view, its legal moves, the seat list). Then come the
 system calls (per move: reading the move, writing the mover's reply and the two
-players' states, epoll), Trio's scheduling (a move crosses from the connection's task
-to the room's task over a channel), encoding the `State`s and the reply, the
+players' states, epoll), Trio's scheduling (with a match log to write, a move crosses
+from the connection's task to the room's task over a channel; without one it runs in
+the connection's task), encoding the `State`s and the reply, the
 match-log record (encoded, its fields proven to load back, then written) and the
 WebSocket framing. Under the profiler a move costs {total_us:,.0f} µs
 of CPU; without it, about half that (the game-load table's CPU per move). To serve
