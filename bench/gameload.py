@@ -15,6 +15,15 @@ own limit, without the SDK's cost), and 1,000 matches by raw players that think 
 each move (``--think-list``, mean seconds), the load people playing actually make.
 
 Run: ``python bench/gameload.py`` (a few minutes); ``--matches-list 100`` for one size.
+
+Comparing two or more checkouts of the server (``--compare OLD NEW ...``, e.g. a
+``git worktree`` of main beside your branch): each round starts one ``--no-replays``
+server per checkout (PYTHONPATH at the checkout, all pinned to core 0) and drives them
+all AT ONCE with the raw players, one load process per server (core 1), so every
+round compares them under the same load from elsewhere on the machine. Printed: each
+server's CPU per move, and its ratio to the first checkout's in the same round; then
+the medians. On a shared machine the load processes may not saturate the servers:
+moves/s then measure the load, and only the CPU ratios mean something.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -250,6 +260,10 @@ def write_report(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", nargs="+", metavar="CHECKOUT",
+                        help="compare the servers of these checkouts (see the module docstring)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare")
+    parser.add_argument("--drive", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--matches-list", nargs="+", type=int, default=SIZES)
     parser.add_argument("--per-bot", type=int, default=2, help="matches each bot plays")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per size")
@@ -265,6 +279,12 @@ def main() -> int:
                         help="mean think times (s) of the paced gameserver bot runs (none: skip)")
     args = parser.parse_args()
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
+    if args.drive:
+        _drive(*args.drive, matches=args.matches_list[0], seconds=args.raw_seconds)
+        return 0
+    if args.compare:
+        compare_checkouts(args.compare, args.rounds, args.matches_list[0], args.raw_seconds)
+        return 0
     results: dict[int, dict[str, float]] = {}
     raw: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -533,6 +553,92 @@ def _seat_raw(seat: _Seat, seats: list[_Seat]) -> int:
         elif kind == "state" and seat.held is None:
             seat.held = message
     return int(seat.held is not None and not was_seated)
+
+
+# --- comparing checkouts: servers side by side under the same load -------------------
+
+
+# As issue 16 measures a move's cost: no match logs, no rate limit, no room quota.
+_COMPARE_FLAGS = (
+    "--no-replays", "--rate", "1000000", "--burst", "1000000", "--max-rooms-per-address", "0",
+)
+
+
+def _start_checkout(checkout: Path, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+    """``gameserver serve`` of ``checkout`` (PYTHONPATH at its root) pinned to the server core."""
+    command = [
+        sys.executable, "-m", "gameserver", "serve", "--port", "0", "--no-recover",
+        "--data-dir", str(data_dir), "--log-level", "WARNING", "--max-connections", "20000",
+        "--max-connections-per-ip", "20000", "--max-rooms", "20000", "--no-compression",
+        *_COMPARE_FLAGS,
+    ]
+    process = subprocess.Popen(
+        command, cwd=checkout, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(checkout)},
+        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r":(\d+)/\s*$", line)
+    if not found:
+        process.kill()
+        raise RuntimeError(f"the server of {checkout} did not start: {line!r}")
+    return process, int(found.group(1))
+
+
+class _Pid:
+    """Stands for a server process this process did not start (``run_raw`` reads its pid)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+def _drive(pid: int, port: int, *, matches: int, seconds: float) -> None:
+    """The load process of one compared server: ``run_raw``, its result as JSON."""
+    rawws.raise_nofile(30000)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_raw(matches, seconds, Path(tmp), server=(_Pid(pid), port))  # type: ignore[arg-type]
+    print(json.dumps(result))
+
+
+def compare_checkouts(checkouts: list[str], rounds: int, matches: int, seconds: float) -> None:
+    """Print CPU per move of each checkout's server, round by round and as medians."""
+    roots = [Path(checkout).resolve() for checkout in checkouts]
+    per_move: dict[Path, list[float]] = {root: [] for root in roots}
+    ratios: dict[Path, list[float]] = {root: [] for root in roots}
+    with tempfile.TemporaryDirectory() as tmp:
+        for number in range(1, rounds + 1):
+            servers = [_start_checkout(root, Path(tmp)) for root in roots]
+            try:
+                loads = [
+                    subprocess.Popen(
+                        [sys.executable, __file__, "--drive", str(process.pid), str(port),
+                         "--matches-list", str(matches), "--raw-seconds", str(seconds)],
+                        stdout=subprocess.PIPE, text=True,
+                    )
+                    for process, port in servers
+                ]
+                results = [json.loads(load.communicate(timeout=seconds + 600)[0]) for load in loads]
+            finally:
+                for process, _ in servers:
+                    process.terminate()
+                    process.wait(30)
+            first = results[0]["server_cpu_per_move_us"]
+            cells = []
+            for root, result in zip(roots, results):
+                cost = result["server_cpu_per_move_us"]
+                per_move[root].append(cost)
+                ratios[root].append(cost / first)
+                cells.append(
+                    f"{root.name}: {cost:.0f} us/move ({cost / first:.2f}x), "
+                    f"server CPU {result['server_cpu']:.2f}"
+                )
+            print(f"round {number}: " + " | ".join(cells), flush=True)
+    for root in roots:
+        print(
+            f"{root}: median {statistics.median(per_move[root]):.0f} us/move, median ratio to "
+            f"{roots[0].name} {statistics.median(ratios[root]):.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -128,13 +128,16 @@ def profile_fanout(tmp: str, spectators: int, moves: int) -> tuple[pstats.Stats,
     return pstats.Stats(stats_path), summary
 
 
-def profile_gameload(tmp: str, matches: int, seconds: float) -> tuple[pstats.Stats, int, str]:
-    """Profile ``matches`` instantly-moving matches for ``seconds``; return the stats,
-    the moves made while profiling and a line on them."""
+def profile_gameload(
+    tmp: str, matches: int, seconds: float, record: bool = True
+) -> tuple[pstats.Stats, int, str]:
+    """Profile ``matches`` instantly-moving matches for ``seconds`` (match logs recorded
+    unless ``record`` is False); return the stats, the moves made while profiling and a
+    line on them."""
     from gameload import run_raw
 
     stats_path = os.path.join(tmp, "gameload.prof")
-    process, port = start_profiled_server(tmp, stats_path, record=True)
+    process, port = start_profiled_server(tmp, stats_path, record=record)
     try:
         result = run_raw(
             matches, seconds, Path(tmp), server=(process, port),
@@ -170,6 +173,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=DEFAULTS["seconds"])
     parser.add_argument("--only", choices=["fanout", "gameload"])
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-replays", action="store_true",
+                        help="game load without match logs (as issue 16's CPU goal is measured)")
+    parser.add_argument("--save", metavar="PATH", help="also write the game-load stats here")
     args = parser.parse_args()
     if args.serve:
         serve_profiled(*args.serve)
@@ -186,8 +192,13 @@ def main() -> int:
                 update_docs(report(stats, args.moves, args.spectators), MARKER_START, MARKER_END)
             print_stats(stats, summary, args.top)
         if args.only in (None, "gameload"):
-            stats, moves, summary = profile_gameload(tmp, args.matches, args.seconds)
-            if (args.matches, args.seconds) == (DEFAULTS["matches"], DEFAULTS["seconds"]):
+            stats, moves, summary = profile_gameload(
+                tmp, args.matches, args.seconds, record=not args.no_replays
+            )
+            if args.save:
+                stats.dump_stats(args.save)
+            defaults = (DEFAULTS["matches"], DEFAULTS["seconds"])
+            if (args.matches, args.seconds) == defaults and not args.no_replays:
                 update_docs(
                     report_gameload(stats, moves, args.matches, args.seconds),
                     GAMELOAD_START, GAMELOAD_END,
@@ -316,8 +327,9 @@ Reading it: no single cost dominates a move; it is many small steps of a few µs
 The room's own work is the largest part: checking the request, applying the move and
 building each seat's `State` (its view, its legal moves, the seat list). Then come the
 system calls (per move: reading the move, writing the mover's reply and the two
-players' states, epoll), Trio's scheduling (a move crosses from the connection's task
-to the room's task over a channel), encoding the `State`s and the reply, the
+players' states, epoll), Trio's scheduling (with a match log to write, a move crosses
+from the connection's task to the room's task over a channel; without one it runs in
+the connection's task), encoding the `State`s and the reply, the
 match-log record (encoded, its fields proven to load back, then written) and the
 WebSocket framing. Under the profiler a move costs {total_us:,.0f} µs
 of CPU; without it, about half that (the game-load table's CPU per move). To serve

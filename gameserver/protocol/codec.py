@@ -21,6 +21,7 @@ Server side: ``decode_client_message`` and ``encode``. SDK side: ``encode_client
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -39,8 +40,8 @@ from gameserver.protocol.schema import (
     MAX_SAFE_INTEGER,
     field_error,
     kind_of,
+    message_to_wire,
     record_from_wire,
-    record_to_wire,
 )
 
 __all__ = [
@@ -80,13 +81,22 @@ def encode_client_message(message: ClientMessage) -> bytes:
 
 def to_wire(message: ServerMessage | ClientMessage) -> dict[str, Any]:
     """Return the wire map of ``message`` (what ``encode`` packs), e.g. for logging."""
-    wire: dict[str, Any] = {"type": message.TYPE}
-    wire.update(record_to_wire(message))
-    return wire
+    return message_to_wire(message)
+
+
+class _Packers(threading.local):
+    """One msgpack packer per thread: making one per message costs more than packing a
+    small message, and a packer must not be shared between threads."""
+
+    def __init__(self) -> None:
+        self.pack = msgpack.Packer(use_bin_type=True).pack
+
+
+_PACKERS = _Packers()
 
 
 def _pack(message: ServerMessage | ClientMessage) -> bytes:
-    packed: bytes = msgpack.packb(to_wire(message), use_bin_type=True)
+    packed: bytes = _PACKERS.pack(message_to_wire(message))
     return packed
 
 

@@ -6,6 +6,9 @@ the game), so the room can tell a refused move from a broken game.
 Each successful transition bumps ``version`` by one. Failed moves leave the state, the
 version and the rng exactly as they were, so a replay re-simulates identically. The last
 transition can be taken back with ``undo`` (its record could not be made durable).
+
+The rng's state is saved only when a transition draws from it (``_UndoableRandom``):
+copying it costs more than the rest of a move, and most moves of most games draw nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +35,46 @@ from gameserver.rooms.errors import RulesFailed
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _RngState = tuple[Any, ...]
+
+
+class _UndoableRandom(random.Random):
+    """The match's ``random.Random``, which saves its state before the first number drawn
+    while ``watch`` is on; ``unwatch`` returns that state (None: nothing was drawn).
+
+    Every draw of ``random.Random`` goes through ``random`` or ``getrandbits`` (its own
+    methods call these two), so both are watched; overriding both keeps the base class's
+    way of drawing integers, hence the same numbers for the same seed.
+    """
+
+    def __init__(self, seed: Any = None) -> None:
+        self._watching = False
+        self._before: _RngState | None = None
+        super().__init__(seed)
+
+    def watch(self) -> None:
+        """Save the state before the next draw (from now until ``unwatch``)."""
+        self._watching = True
+        self._before = None
+
+    def unwatch(self) -> _RngState | None:
+        """Stop watching; the state before the first draw since ``watch``, if any."""
+        self._watching = False
+        before, self._before = self._before, None
+        return before
+
+    def random(self) -> float:
+        if self._watching:
+            self._save()
+        return super().random()
+
+    def getrandbits(self, k: int, /) -> int:
+        if self._watching:
+            self._save()
+        return super().getrandbits(k)
+
+    def _save(self) -> None:
+        self._watching = False
+        self._before = self.getstate()
 
 
 @attrs.frozen
@@ -76,7 +119,7 @@ class Match:
         self.players = players
         self.options = dict(options)
         self.seed = seed
-        self.rng = random.Random(seed)
+        self.rng = _UndoableRandom(seed)
         self.state: Any = _ask(game, "setup", game.setup, players, self.rng, self.options)
         #: Bumped on every applied move, timeout or resignation.
         self.version = version
@@ -102,7 +145,8 @@ class Match:
         match.players = players
         match.options = dict(options)
         match.seed = seed
-        match.rng = rng
+        match.rng = _UndoableRandom()
+        match.rng.setstate(rng.getstate())
         match.state = state
         match.version = version
         match.ply = version
@@ -158,23 +202,41 @@ class Match:
         """Apply ``seat``'s ``move``; raise ``RequestError`` with the matching code on refusal."""
         if self.over:
             raise RequestError(ErrorCode.MATCH_OVER, "the match is over")
-        saved = self.rng.getstate()
+        rng = self._watched_rng()
         try:
-            state = _ask(self.game, "apply", self.game.apply, self.state, seat, move, self.rng)
+            state = _ask(self.game, "apply", self.game.apply, self.state, seat, move, rng)
         except MoveError as exc:
-            self.rng.setstate(saved)
+            self._rewind(rng)
             raise RequestError(_move_error_code(exc), exc.reason) from None
-        self._commit(state, saved)
+        except BaseException:
+            rng.unwatch()
+            raise
+        self._commit(state, rng.unwatch())
 
     def timeout(self, seat: int) -> None:
         """Apply the game's timeout rule for ``seat``."""
-        saved = self.rng.getstate()
+        rng = self._watched_rng()
         try:
-            state = _ask(self.game, "on_timeout", self.game.on_timeout, self.state, seat, self.rng)
+            state = _ask(self.game, "on_timeout", self.game.on_timeout, self.state, seat, rng)
         except MoveError:
-            self.rng.setstate(saved)
+            self._rewind(rng)
             raise
-        self._commit(state, saved)
+        except BaseException:
+            rng.unwatch()
+            raise
+        self._commit(state, rng.unwatch())
+
+    def _watched_rng(self) -> _UndoableRandom:
+        rng = self.rng
+        rng.watch()
+        return rng
+
+    @staticmethod
+    def _rewind(rng: _UndoableRandom) -> None:
+        """A refused transition: put back what it drew."""
+        before = rng.unwatch()
+        if before is not None:
+            rng.setstate(before)
 
     def resign(self, seat: int, *, forfeit: bool = False) -> None:
         """``seat`` resigns (``forfeit``: the room forfeits it, ``Game.forfeit``); raise

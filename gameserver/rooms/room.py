@@ -1,12 +1,21 @@
 """One room: a thin trio task around its ``RoomCore`` (``rooms/core.py``).
 
-The task owns the core and is the only one to feed it, one command at a time: commands
-from its inbox (requests and connection events, queued by ``submit``), ``Tick`` when
+The task owns the core and feeds it one command at a time: commands from its inbox
+(requests and connection events, queued by ``submit``), ``Tick`` when
 ``core.next_deadline()`` passes, ``BotMoved`` once a strategy chose, ``StorageFailed``
 when the log refuses a write. For each command's ``Effects`` it appends the records to
 the match log and awaits them (durable BEFORE anything is sent), then tells members
 they entered or left, sends the replies and pushes, counts the metrics and tells the
 lobby. All times come from ``trio.current_time()``.
+
+Requests run inline. When the task waits on an empty inbox and no deadline has passed,
+``submit`` feeds a request to the core in the caller's task (the connection that read
+it) instead of waking the room's task: that is what the task would do next anyway. If
+the effects need nothing awaited (no log to write or close, no bot to ask, the room
+stays open) the caller delivers them too and moves the task's wake-up to the core's
+new deadline; otherwise it hands the effects to the task, which carries them out as if
+it had handled the request itself. Either way the core sees the same commands in the
+same order, and nothing is sent before its records are durable.
 
 The lobby calls ``join`` and ``spectate``: they run through the core synchronously (see
 ``rooms/core.py`` on quick match) and queue the announcement for the task. Recovery
@@ -20,6 +29,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import attrs
 import trio
 
 from gameserver.games.base import AnyGame
@@ -115,6 +125,11 @@ class Room:
         # bounded by ``config.inbox_size`` in ``submit``.
         self._inbox_send, self._inbox = trio.open_memory_channel[RoomCommand](math.inf)
         self._pending_requests = 0
+        # The task's wait while its inbox is empty (None while it works or has commands
+        # queued): a request may then run inline, and the wait's deadline follows the core.
+        self._idle: trio.CancelScope | None = None
+        # With no log to write, records need no waiting (see ``_must_wait``).
+        self._recording = config.replays_dir is not None
         self._journal = Journal(room_id)
         self._stopped = False
 
@@ -169,13 +184,25 @@ class Room:
     # -- what the lobby, the sessions and recovery call ----------------------------------
 
     def submit(self, command: RoomCommand) -> None:
-        """Queue ``command`` for the room task; raise ``RequestError`` when it cannot."""
+        """Run ``command`` (a request, when the room is idle: see the module docstring)
+        or queue it for the room task; raise ``RequestError`` when it cannot."""
         if self.closed:
             raise RequestError(ErrorCode.ROOM_NOT_FOUND, f"room {self.room_id} is closed")
         if isinstance(command, Request):
+            idle = self._idle
+            if idle is not None:
+                now = trio.current_time()
+                if now < idle.deadline:
+                    self._run_inline(command, idle, now)
+                    return
             if self._pending_requests >= self.config.inbox_size:
                 raise RequestError(ErrorCode.RATE_LIMITED, "the room is busy; retry in a moment")
             self._pending_requests += 1
+        self._queue(command)
+
+    def _queue(self, command: RoomCommand) -> None:
+        """Put ``command`` in the inbox; the task is no longer idle."""
+        self._idle = None
         self._inbox_send.send_nowait(command)
 
     def join(self, member: Member, seat: int | None = None) -> int:
@@ -221,10 +248,13 @@ class Room:
                 if deadline <= trio.current_time():
                     await self._feed(Tick())
                     continue
-                command: RoomCommand | None = None
-                with trio.move_on_at(deadline):
-                    command = await self._inbox.receive()
-                if command is not None:
+                command = await self._next_command(deadline)
+                if isinstance(command, _HandledRequest):
+                    if command.effects is None:
+                        await self._crash()
+                    else:
+                        await self._feed(command.request, command.effects)
+                elif command is not None:
                     if isinstance(command, Request):
                         self._pending_requests -= 1
                     await self._feed(command)
@@ -242,17 +272,61 @@ class Room:
                 member.left_room(self.room_id)
             self._host.room_closed(self)
 
-    async def _feed(self, command: RoomCommand) -> None:
-        """Hand ``command`` to the core and carry out its effects; a failure of our own
-        while doing so (a bug) closes the room."""
+    async def _feed(self, command: RoomCommand, effects: Effects | None = None) -> None:
+        """Hand ``command`` to the core (unless ``effects`` are its effects already) and
+        carry out its effects; a failure of our own while doing so (a bug) closes the
+        room."""
         try:
-            await self._carry_out(self.core.handle(command, trio.current_time()))
+            if effects is None:
+                effects = self.core.handle(command, trio.current_time())
+            await self._carry_out(effects)
         except Exception:
             log.exception("room %s: carrying out %s failed", self.room_id, type(command).__name__)
+            await self._crash()
+
+    async def _crash(self) -> None:
+        """Close the room after a bug (``Crashed``)."""
+        try:
+            await self._carry_out(self.core.handle(Crashed(), trio.current_time()))
+        except Exception:
+            log.exception("room %s: cannot end the match log", self.room_id)
+
+    def _run_inline(self, command: Request, idle: trio.CancelScope, now: float) -> None:
+        """Feed ``command`` to the core in the caller's task while the room task is idle;
+        deliver its effects when nothing needs awaiting, else hand them to the task."""
+        core = self.core
+        effects = core.handle(command, now)
+        if self._must_wait(effects):
+            self._queue(_HandledRequest(command, effects))
+            return
+        try:
+            self._deliver(effects)
+        except Exception:
+            log.exception("room %s: carrying out %s failed", self.room_id, type(command).__name__)
+            self._queue(_HandledRequest(command, None))
+            return
+        deadline = core.next_deadline()
+        if deadline != idle.deadline:
+            idle.deadline = deadline
+
+    def _must_wait(self, effects: Effects) -> bool:
+        """True when carrying out ``effects`` awaits something (only the task may)."""
+        if self._recording and (effects.durable_work or effects.close_log):
+            return True
+        return effects.bot_turn is not None or effects.probe or self.core.closed
+
+    async def _next_command(self, deadline: float) -> RoomCommand | None:
+        """The next command from the inbox; None once ``deadline`` passed first. While
+        the inbox is empty the room is idle: requests may run inline meanwhile."""
+        if self._inbox.statistics().current_buffer_used:
+            return await self._inbox.receive()
+        with trio.move_on_at(deadline) as idle:
+            self._idle = idle
             try:
-                await self._carry_out(self.core.handle(Crashed(), trio.current_time()))
-            except Exception:
-                log.exception("room %s: cannot end the match log", self.room_id)
+                return await self._inbox.receive()
+            finally:
+                self._idle = None
+        return None
 
     async def _carry_out(self, effects: Effects) -> None:
         """Make the effects' log work durable, then do the rest (see ``rooms/effects.py``)."""
@@ -327,11 +401,22 @@ class Room:
                 command = self._inbox.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
+            if isinstance(command, _HandledRequest):
+                command = command.request  # not carried out: it counts as refused
             if isinstance(command, Request):
                 code = ErrorCode.ROOM_NOT_FOUND.value
                 self._metrics.error(code)
                 message = Error(id=command.request_id, code=code, message=f"room {self.room_id} is closed")
                 command.player.send(payload_of(message))
+
+
+@attrs.frozen
+class _HandledRequest(RoomCommand):
+    """A request the core handled inline (``Room.submit``) whose effects the task must
+    carry out (None: delivering them failed, a bug; the room closes)."""
+
+    request: Request
+    effects: Effects | None
 
 
 __all__ = ["Room", "RoomHost"]

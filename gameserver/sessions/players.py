@@ -30,17 +30,26 @@ class Client:
     write_now: Callable[[Payload], bool] | None = None
     """Writes a payload to the socket at once if the connection is idle (True), or
     declines (False) so that it is queued in the outbox instead."""
+    write_all_now: Callable[[list[Payload]], bool] | None = None
+    """Like ``write_now`` for several payloads in one write (what ``release`` sends)."""
     wake: Callable[[], None] | None = None
     """Called after the outbox changed (queued, closed or overflowed): the connection
     then starts its writer task, or ends when the outbox overflowed."""
+    held: list[tuple[Payload, str | None]] | None = None
+    """What was sent since ``hold`` (None: not holding)."""
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
-        """Write ``payload`` at once when nothing waits before it, otherwise queue it.
+        """Write ``payload`` at once when nothing waits before it, otherwise queue it
+        (while held: keep it for ``release``).
 
         Writing at once costs one system call and no task switch, which is what makes
         a broadcast to a thousand spectators cheap; a client that is behind keeps
         getting the outbox's coalescing and limit.
         """
+        held = self.held
+        if held is not None:
+            held.append((payload, key))
+            return
         outbox = self.outbox
         write_now = self.write_now
         if (
@@ -55,8 +64,40 @@ class Client:
         if self.wake is not None:
             self.wake()
 
+    def hold(self) -> None:
+        """Keep what is sent from now on until ``release``, which sends it all in one
+        write: the reply to a request and the pushes it caused leave together. Call
+        ``release`` before the task next waits."""
+        if self.held is None:
+            self.held = []
+
+    def release(self) -> None:
+        """Send what was kept since ``hold``, in order: in one write at once when
+        nothing waits before it, otherwise into the outbox."""
+        held, self.held = self.held, None
+        if not held:
+            return
+        if len(held) == 1:
+            self.send(held[0][0], key=held[0][1])
+            return
+        outbox = self.outbox
+        write_all_now = self.write_all_now
+        if (
+            write_all_now is not None
+            and not outbox
+            and not outbox.closed
+            and not outbox.overflowed
+            and write_all_now([payload for payload, _ in held])
+        ):
+            return
+        for payload, key in held:
+            outbox.put(payload, key=key)
+        if self.wake is not None:
+            self.wake()
+
     def kick(self, code: int, reason: str) -> None:
         """End this connection: its writer flushes what is queued, then closes with ``code``."""
+        self.release()  # what was sent before the kick goes before the close
         self.kicked = (code, reason)
         self.outbox.close()
         if self.wake is not None:

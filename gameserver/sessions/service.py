@@ -10,7 +10,9 @@ the outbox, so a client that stops reading blocks nothing but its own writer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
@@ -52,6 +54,7 @@ from gameserver.rooms.commands import (
     LeaveRequest,
     MoveRequest,
     RematchRequest,
+    Request,
     ResignRequest,
 )
 from gameserver.rooms.config import RoomConfig
@@ -157,7 +160,8 @@ class _Session:
         self.refusals: EventWindow | None = None
         """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
-            Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
+            Outbox(service.config.outbox_limit), write_now=self.write_now,
+            write_all_now=self.write_all_now, wake=self.wake,
         )
         self.player: Player | None = None
         self.use: SessionUse | None = None
@@ -178,6 +182,15 @@ class _Session:
         metrics.bytes_out += len(payload.data)
         return True
 
+    def write_all_now(self, payloads: list[Payload]) -> bool:
+        """Write ``payloads`` at once, in one write, if the socket is idle."""
+        if not self.ws.try_send_frame(b"".join([frame_of(payload) for payload in payloads])):
+            return False
+        metrics = self.service.metrics
+        metrics.messages_out += len(payloads)
+        metrics.bytes_out += sum(len(payload.data) for payload in payloads)
+        return True
+
     def wake(self) -> None:
         """The outbox changed: start the writer, or cut off a client that stopped reading."""
         if self.client.outbox.overflowed:
@@ -189,6 +202,16 @@ class _Session:
         elif not self.writing:
             self.writing = True
             self.service.start_writer(self)
+
+
+# The requests a room answers, and the room command each becomes (``_dispatch``).
+_ROOM_COMMANDS: dict[type[ClientMessage], Callable[[Player, Any], Request]] = {
+    Move: lambda player, move: MoveRequest(player, move.id, move.version, move.move),
+    Chat: lambda player, chat: ChatRequest(player, chat.id, chat.text),
+    Resign: lambda player, resign: ResignRequest(player, resign.id),
+    Rematch: lambda player, rematch: RematchRequest(player, rematch.id),
+    LeaveRoom: lambda player, leave: LeaveRequest(player, leave.id),
+}
 
 
 def client_address(ws: WebSocket) -> str:
@@ -355,7 +378,20 @@ class GameService:
 
     def _serve_request(self, session: _Session, data: Message) -> bool:
         """Answer one request (or queue it for its room); False when the client keeps
-        ignoring ``rate_limited`` and must be closed."""
+        ignoring ``rate_limited`` and must be closed.
+
+        What the request sends to this connection leaves in one write (a move run
+        inline in its room: the reply and the mover's new state).
+        """
+        client = session.client
+        client.hold()
+        try:
+            return self._answer(session, data)
+        finally:
+            client.release()
+
+    def _answer(self, session: _Session, data: Message) -> bool:
+        """``_serve_request`` without the holding."""
         self.metrics.messages_in += 1
         now = trio.current_time()
         if not session.bucket.take(now):
@@ -430,6 +466,13 @@ class GameService:
         if player is None:
             raise RequestError(ErrorCode.NOT_AUTHENTICATED, "say hello first")
         lobby = self.lobby
+        to_room = _ROOM_COMMANDS.get(type(message))
+        if to_room is not None:  # first: a move is what a server mostly serves
+            room = lobby.room(message.room_id)  # type: ignore[attr-defined]
+            if not room.is_member(player):
+                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
+            room.submit(to_room(player, message))
+            return None
         if isinstance(message, Logout):
             self._logout(session, player, message.id)
             return None
@@ -464,21 +507,6 @@ class GameService:
             return lobby.quick_match(player, message)
         if isinstance(message, Spectate):
             return lobby.spectate(player, message.room_id)
-        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
-            room = lobby.room(message.room_id)
-            if not room.is_member(player):
-                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
-            if isinstance(message, Move):
-                room.submit(MoveRequest(player, message.id, message.version, message.move))
-            elif isinstance(message, Chat):
-                room.submit(ChatRequest(player, message.id, message.text))
-            elif isinstance(message, Resign):
-                room.submit(ResignRequest(player, message.id))
-            elif isinstance(message, Rematch):
-                room.submit(RematchRequest(player, message.id))
-            else:
-                room.submit(LeaveRequest(player, message.id))
-            return None
         raise RequestError(ErrorCode.UNKNOWN_TYPE, f"unsupported request {message.TYPE!r}")
 
     def _rated_quick_match(self, session: _Session, player: Player, message: QuickMatch) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -21,7 +23,9 @@ from gameserver.protocol.messages import (
     State,
 )
 
-from .conftest import RunningServer, WireClient, open_client
+from gameserver.ws import writer
+
+from .conftest import RunningServer, WireClient, make_config, open_client, seated_pair, start_server
 
 OPTIONS = {"tictactoe": {}, "connect4": {}, "liarsdice": {"dice": 2}}
 PLAYERS = {"tictactoe": 2, "connect4": 2, "liarsdice": 3}
@@ -142,4 +146,33 @@ async def test_bot_seat_over_the_wire(server: RunningServer) -> None:
         final = await play_out(created.room.room_id, {1: alice}, random.Random(1))
         assert final.outcome is not None and 1 not in final.outcome.winners
         assert get_game("tictactoe").name == "tictactoe"
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_moves_reply_and_the_movers_state_leave_in_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a match log the room runs the move in the mover's connection task, and what
+    # that request sends the mover (the reply, then its new state) is written at once.
+    server_writes: list[bytes] = []
+    real_write = writer.write_nowait
+
+    def counting_write(fd: int, data: bytes) -> int:
+        if data[:1] == b"\x82" and not data[1] & 0x80:  # an unmasked binary frame: the server's
+            server_writes.append(data)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(writer, "write_nowait", counting_write)
+    async with trio.open_nursery() as nursery:
+        server = await start_server(nursery, attrs.evolve(make_config(tmp_path), replays_dir=None))
+        alice, bob, room_id = await seated_pair(server, nursery)
+        await bob.state(room_id)
+        server_writes.clear()
+        result = await alice.call(Move, MoveResult, room_id=room_id, version=0, move={"cell": 4})
+        assert result.version == 1
+        assert (await alice.state(room_id)).version == 1
+        assert (await bob.state(room_id)).version == 1
+        assert len(server_writes) == 2  # one to each player
+        to_alice = [data for data in server_writes if b"reply" in data]
+        assert len(to_alice) == 1 and b"state" in to_alice[0]
         nursery.cancel_scope.cancel()

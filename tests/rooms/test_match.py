@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from gameserver.games.registry import get_game
@@ -31,3 +33,32 @@ def test_undo_restores_state_version_ply_and_rng(transition: str) -> None:
     again.apply(0, {"bid": [1, 2]})
     again.apply(1, {"call": "liar"})
     assert match.state == again.state
+
+
+def test_the_match_rng_draws_what_random_random_draws() -> None:
+    # Replays re-simulate with a plain random.Random: the match's must give the same numbers.
+    match = Match(get_game("connect4"), 2, {}, seed=11)  # its setup draws nothing
+    plain = random.Random(11)
+    plain.shuffle(plain_list := list(range(50)))
+    match.rng.shuffle(match_list := list(range(50)))
+    assert match_list == plain_list
+    assert [match.rng.randrange(1000) for _ in range(20)] == [plain.randrange(1000) for _ in range(20)]
+    assert (match.rng.random(), match.rng.gauss(0, 1), match.rng.randbytes(5)) == (
+        plain.random(), plain.gauss(0, 1), plain.randbytes(5)
+    )
+
+
+def test_a_transition_that_draws_nothing_saves_no_rng_state() -> None:
+    match = Match(get_game("connect4"), 2, {}, seed=3)
+    match.apply(0, {"column": 3})
+    assert match._undo is not None and match._undo.rng is None  # nothing to copy or put back
+    match.undo()
+    assert match.version == 0
+
+
+def test_a_refused_move_puts_back_what_it_drew() -> None:
+    match = Match(get_game("liarsdice"), 2, {}, seed=5)
+    before = match.rng.getstate()
+    with pytest.raises(Exception):
+        match.apply(0, {"bid": [0, 0]})  # malformed: refused by the rules
+    assert match.rng.getstate() == before and match.version == 0

@@ -385,3 +385,66 @@ async def test_a_bug_in_the_rules_closes_only_that_room(tmp_path: Path) -> None:
         log = load_match(tmp_path / f"{room.room_id}-1.gsr")
         assert log.complete and log.end is not None and log.end.aborted
         nursery.cancel_scope.cancel()
+
+
+# -- requests run inline while the room is idle ------------------------------------------
+
+
+async def test_a_request_to_an_idle_room_is_answered_in_the_callers_task(
+    harness: LobbyHarness,
+) -> None:
+    room, alice, bob = await start_pair(harness.lobby)
+    move(room, alice, 10, 4)
+    # No checkpoint since the submit: the room's task has not run, yet the move is done.
+    assert alice.result(10, MoveResult).version == 1
+    assert alice.last_state().version == 1 and bob.last_state().version == 1
+    assert bob.last_state().to_act == (1,)
+
+
+async def test_a_request_waits_behind_commands_the_room_has_not_run(
+    harness: LobbyHarness,
+) -> None:
+    room, alice, bob = await start_pair(harness.lobby)
+    alice.drain()
+    alice.reconnect(harness.lobby)  # queues Attached: a snapshot for alice
+    move(room, alice, 10, 4)
+    assert alice.drain() == []  # queued behind Attached, not run ahead of it
+    await settle()
+    alice.drain()
+    kinds = [type(message).__name__ for message in alice.received]
+    snapshot = kinds.index("State")
+    assert kinds.index("Reply") > snapshot  # in the order submitted
+    assert alice.result(10, MoveResult).version == 1
+
+
+async def test_a_recorded_move_is_answered_only_once_durable(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        lobby = Lobby(nursery, RoomConfig(bot_delay=0, replays_dir=tmp_path), Metrics())
+        alice, bob = FakeClient("alice"), FakeClient("bob")
+        room = create(lobby, alice)
+        lobby.join_room(bob.player, JoinRoom(id=1, room_id=room.room_id))
+        await until(lambda: bool(alice.of_type(State)))
+        move(room, alice, 10, 4)
+        assert alice.drain() == []  # the record is written by the room's task first
+        await until(lambda: bool(alice.drain() or [m for m in alice.received if getattr(m, "id", None) == 10]))
+        assert alice.result(10, MoveResult).version == 1
+        assert load_match(tmp_path / f"{room.room_id}-1.gsr").moves == 1
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("room_config", [RoomConfig(finished_room_ttl=5.0, first_move_timeout=None)])
+async def test_the_rooms_timers_follow_inline_requests(
+    autojump_clock: trio.abc.Clock, harness: LobbyHarness
+) -> None:
+    # Nothing is due while the match runs untimed; the winning move (inline) sets the
+    # release of the finished room, which the waiting task must then honour.
+    room, alice, bob = await start_pair(harness.lobby)
+    for request_id, (client, cell) in enumerate(
+        [(alice, 0), (bob, 3), (alice, 1), (bob, 4), (alice, 2)], start=10
+    ):
+        move(room, client, request_id, cell)
+    assert room.status is RoomStatus.OVER
+    await trio.sleep(4.9)
+    assert not room.closed
+    await trio.sleep(0.2)
+    assert room.closed and room.room_id not in harness.lobby.rooms
