@@ -110,7 +110,12 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
 def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
     if old is new:
         return
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
+    kind = type(old)
+    if kind is type(new) and kind in _SCALARS:
+        if old != new:
+            ops.append([*path, new])
+        return
+    if _is_map(old) and _is_map(new):
         if len(old) == len(new) and all(isinstance(k, str) and k in new for k in old):
             for index, key in enumerate(sorted(old)):
                 _diff_value(old[key], new[key], [*path, index], ops)
@@ -147,19 +152,32 @@ def _same_run(old: Sequence[Any], new: Sequence[Any], at_old: int, at_new: int, 
     return all(_same(old[at_old + i], new[at_new + i]) for i in range(n))
 
 
+_ARRAYS = (list, tuple)
+# Types compared by value at once (the common leaves of a view).
+_SCALARS = frozenset({str, int, bool, float, type(None), bytes})
+
+
 def _is_array(value: Any) -> bool:
-    return isinstance(value, (list, tuple))
+    kind = type(value)
+    return kind is list or kind is tuple or isinstance(value, _ARRAYS)
+
+
+def _is_map(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _same(a: Any, b: Any) -> bool:
     """Strict equality of plain data: the same types (lists and tuples alike) and values."""
     if a is b:
         return True
+    kind = type(a)
+    if kind is type(b) and kind in _SCALARS:
+        return bool(a == b)
     if _is_array(a):
         return _is_array(b) and len(a) == len(b) and all(map(_same, a, b))
-    if type(a) is not type(b):
+    if kind is not type(b):
         return False
-    if isinstance(a, Mapping):
+    if _is_map(a):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return bool(a == b)
 
