@@ -89,6 +89,8 @@ class Client:
         self.moves = 0
         self.kinds: Counter[str] = Counter()
         self.parts: Counter[str] = Counter()
+        #: Delta bytes (frames) received per (match, version).
+        self.by_version: Counter[tuple[int, int]] = Counter()
 
     async def request(self, message: m.ClientMessage) -> None:
         await self.ws.send(encode_client_message(message))
@@ -130,6 +132,8 @@ class Client:
         if is_delta(data):
             self.kinds["delta"] += size
             received = decode_delta(data)
+            if received.version > received.base:
+                self.by_version[(self.match, received.version)] += size
             self.parts["frame and array headers"] += size - len(data) + 1
             self.parts["room id"] += packed_size(received.room_id)
             self.parts["base and version"] += packed_size(received.base) + packed_size(received.version)
@@ -227,15 +231,21 @@ async def play(
     moves = sum(client.moves for client in clients)
     kinds: Counter[str] = Counter()
     parts: Counter[str] = Counter()
+    by_version: Counter[tuple[int, int]] = Counter()
     for client in clients:
         kinds.update(client.kinds)
         parts.update(client.parts)
+        by_version.update(client.by_version)
+    per_move = sorted(by_version.values())
     return {
         "moves": moves,
         "wchar": (after_io["wchar"] - before_io["wchar"]) / moves,
         "syscw": (after_io["syscw"] - before_io["syscw"]) / moves,
         "tcp": rawws.bytes_sent_between(before_tcp, after_tcp) / moves,
         "cpu_us": cpu / moves * 1e6,
+        # The deltas of one move to everyone, for the typical move (not a match's first
+        # or last, which carry a seat's first legal list or the outcome).
+        "median_move": per_move[len(per_move) // 2] if per_move else None,
         "kinds": {kind: size / moves for kind, size in kinds.items()},
         "parts": {part: size / moves for part, size in parts.items()},
     }
@@ -249,14 +259,16 @@ def table(results: dict[tuple[str, int], dict[str, Any]], matches: int) -> str:
         "(no replays, log level WARNING); tcp: `ss -ti` bytes_sent; CPU: the server's "
         "user + system time per move (a shared machine: compare within a run).",
         "",
-        "| workload | protocol | moves | wchar B/move | writes/move | tcp B/move | server CPU/move | by kind (B/move) |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| workload | protocol | moves | wchar B/move | writes/move | tcp B/move | server CPU/move | by kind (B/move) | deltas of the median move |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
     ]
     for (name, version), result in results.items():
         kinds = ", ".join(f"{kind} {size:.0f}" for kind, size in sorted(result["kinds"].items(), key=lambda i: -i[1]))
         lines.append(
             f"| {name} | v{version} | {result['moves']:,} | {result['wchar']:.0f} | "
-            f"{result['syscw']:.2f} | {result['tcp']:.0f} | {result['cpu_us']:.0f} µs | {kinds} |"
+            f"{result['syscw']:.2f} | {result['tcp']:.0f} | {result['cpu_us']:.0f} µs | {kinds} | "
+            + ("" if result["median_move"] is None else f"{result['median_move']} B")
+            + " |"
         )
     lines += ["", "Where the bytes of the deltas go (B/move, v2):", ""]
     lines += ["| workload | " + " | ".join(PARTS) + " |", "|---|" + "---:|" * len(PARTS)]
