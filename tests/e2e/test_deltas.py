@@ -37,6 +37,7 @@ from gameserver.ws.client import connect
 from .conftest import RunningServer, WireClient, make_config, open_client, start_server
 from .deltas import V2Client, open_v2_client
 from .test_hidden_information import occurrences, play, states_by_version
+from .test_http import http_get
 
 
 async def test_the_server_picks_v2_when_offered_and_v1_otherwise(server: RunningServer) -> None:
@@ -49,6 +50,12 @@ async def test_the_server_picks_v2_when_offered_and_v1_otherwise(server: Running
         )
         for ws in (both, old, new):
             await ws.close()
+
+
+async def test_a_plain_get_of_the_ws_path_names_both_subprotocols(server: RunningServer) -> None:
+    status, _, body = await http_get(server.port, "/ws")
+    assert status == 426
+    assert SUBPROTOCOL_V2.encode() in body and SUBPROTOCOL_V1.encode() in body
 
 
 async def start_room(
