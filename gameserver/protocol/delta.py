@@ -120,15 +120,30 @@ def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
     if _same(old, new):  # an unchanged part, found without walking it
         return
     if _is_map(old) and _is_map(new):
-        if len(old) == len(new) and all(isinstance(k, str) and k in new for k in old):
-            for index, key in enumerate(sorted(old)):
-                _diff_value(old[key], new[key], [*path, index], ops)
+        if old.keys() == new.keys() and set(map(type, old)) <= {str}:
+            _diff_map(old, new, path, ops)
             return
     elif _is_array(old) and _is_array(new):
         _diff_array(old, new, path, ops)
         return
-    if not _same(old, new):
-        ops.append([*path, _plain(new)])
+    ops.append([*path, _plain(new)])
+
+
+def _diff_map(
+    old: Mapping[str, Any], new: Mapping[str, Any], path: list[int], ops: list[Op]
+) -> None:
+    """Maps with the same keys: each changed value by its key's sorted index (scalars
+    inline, the common case of a view)."""
+    for index, key in enumerate(sorted(old)):
+        a, b = old[key], new[key]
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is type(b) and kind in _SCALARS:
+            if a != b:
+                ops.append([*path, index, b])
+            continue
+        _diff_value(a, b, [*path, index], ops)
 
 
 def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: list[Op]) -> None:
