@@ -37,6 +37,8 @@ class Client:
     then starts its writer task, or ends when the outbox overflowed."""
     held: list[tuple[Payload, str | None]] | None = None
     """What was sent since ``hold`` (None: not holding)."""
+    protocol: int = 1
+    """The protocol version negotiated for this connection (1 or 2)."""
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         """Write ``payload`` at once when nothing waits before it, otherwise queue it
@@ -132,6 +134,12 @@ class Player:
     def connected(self) -> bool:
         """True while a connection is attached."""
         return self.client is not None
+
+    @property
+    def protocol_version(self) -> int:
+        """The protocol version of the current connection (1 while disconnected)."""
+        client = self.client
+        return 1 if client is None else client.protocol
 
     @property
     def account_kind(self) -> AccountKind | None:

@@ -21,7 +21,7 @@ from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.ratings.matchmaking import Window
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
-from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.protocol.version import SUBPROTOCOL, WS_PATH, version_of
 from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
@@ -45,6 +45,7 @@ from gameserver.protocol.messages import (
     RoomsResult,
     SeatRef,
     Spectate,
+    Sync,
     WatchLobby,
 )
 from gameserver.rooms.commands import (
@@ -56,6 +57,7 @@ from gameserver.rooms.commands import (
     RematchRequest,
     Request,
     ResignRequest,
+    SyncRequest,
 )
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
@@ -150,7 +152,7 @@ class _Session:
         "overflowed", "bucket", "refusals",
     )
 
-    def __init__(self, service: GameService, ws: WebSocket) -> None:
+    def __init__(self, service: GameService, ws: WebSocket, protocol: int) -> None:
         self.service = service
         self.ws = ws
         self.address = client_address(ws)
@@ -161,7 +163,7 @@ class _Session:
         """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
             Outbox(service.config.outbox_limit), write_now=self.write_now,
-            write_all_now=self.write_all_now, wake=self.wake,
+            write_all_now=self.write_all_now, wake=self.wake, protocol=protocol,
         )
         self.player: Player | None = None
         self.use: SessionUse | None = None
@@ -211,6 +213,7 @@ _ROOM_COMMANDS: dict[type[ClientMessage], Callable[[Player, Any], Request]] = {
     Resign: lambda player, resign: ResignRequest(player, resign.id),
     Rematch: lambda player, rematch: RematchRequest(player, rematch.id),
     LeaveRoom: lambda player, leave: LeaveRequest(player, leave.id),
+    Sync: lambda player, sync: SyncRequest(player, sync.id),
 }
 
 
@@ -307,10 +310,11 @@ class GameService:
         if ws.request is not None and ws.request.path != WS_PATH:
             await ws.close(CloseCode.POLICY_VIOLATION, f"unknown path; connect to {WS_PATH}")
             return
-        if ws.subprotocol != SUBPROTOCOL:
+        protocol = version_of(ws.subprotocol)
+        if protocol is None:
             await ws.close(CloseCode.PROTOCOL_ERROR, f"unsupported subprotocol; offer {SUBPROTOCOL}")
             return
-        session = _Session(self, ws)
+        session = _Session(self, ws, protocol)
         client = session.client
         self.connections += 1
         self.metrics.connections_total += 1
