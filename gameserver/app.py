@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 import trio
 
-from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.protocol.version import SERVER_PREFERENCE, WS_PATH
 from gameserver.ratings.ledger import catch_up
 from gameserver.rooms.recovery import recover_rooms
 from gameserver.sessions.metrics import Metrics
@@ -186,7 +186,7 @@ async def _serve(
                     service.handle,
                     config.host,
                     config.port,
-                    subprotocols=[SUBPROTOCOL],
+                    subprotocols=SERVER_PREFERENCE,
                     http_handler=HTTPRoutes(
                         config.replays_dir, config.static_dir, metrics, store
                     ),

@@ -7,7 +7,9 @@
 * ``codec`` — ``decode_client_message`` / ``encode`` (server side) and
   ``encode_client_message`` / ``decode_server_message`` / ``decode_result`` (SDK side);
 * ``limits`` — ``DecodeLimits`` and their defaults;
-* ``version`` — ``SUBPROTOCOL`` ("gameserver.v1") and ``WS_PATH`` ("/ws").
+* ``version`` — the protocol versions and their subprotocols ("gameserver.v1",
+  "gameserver.v2"), and ``WS_PATH`` ("/ws");
+* ``delta`` — the state deltas of version 2 (diff and apply).
 """
 
 from __future__ import annotations
@@ -21,13 +23,23 @@ from gameserver.protocol.codec import (
 )
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
-from gameserver.protocol.version import PROTOCOL_VERSION, SUBPROTOCOL, WS_PATH
+from gameserver.protocol.version import (
+    PROTOCOL_VERSION,
+    SERVER_PREFERENCE,
+    SUBPROTOCOL,
+    SUBPROTOCOL_V1,
+    SUBPROTOCOL_V2,
+    WS_PATH,
+)
 
 __all__ = [
     "CLIENT_MESSAGE_LIMITS",
     "PROTOCOL_VERSION",
     "SERVER_MESSAGE_LIMITS",
+    "SERVER_PREFERENCE",
     "SUBPROTOCOL",
+    "SUBPROTOCOL_V1",
+    "SUBPROTOCOL_V2",
     "WS_PATH",
     "DecodeLimits",
     "ErrorCode",

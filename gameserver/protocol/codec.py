@@ -17,6 +17,10 @@ integer in a request must be a non-negative integer below 2**53 (safe in JavaScr
 
 Server side: ``decode_client_message`` and ``encode``. SDK side: ``encode_client_message``,
 ``decode_server_message`` and ``decode_result``.
+
+Protocol version 2 adds the ``delta`` push, the one message that is a top-level msgpack
+*array* (``encode_delta`` / ``decode_delta``; ``is_delta`` tells it from a map by its
+first byte).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from gameserver.protocol.messages import (
     CLIENT_MESSAGE_TYPES,
     SERVER_MESSAGE_TYPES,
     ClientMessage,
+    Delta,
     Result,
     ServerMessage,
 )
@@ -45,10 +50,13 @@ from gameserver.protocol.schema import (
 
 __all__ = [
     "decode_client_message",
+    "decode_delta",
     "decode_result",
     "decode_server_message",
     "encode",
     "encode_client_message",
+    "encode_delta",
+    "is_delta",
     "peek_request_id",
     "to_wire",
 ]
@@ -83,6 +91,27 @@ def to_wire(message: ServerMessage | ClientMessage) -> dict[str, Any]:
     wire: dict[str, Any] = {"type": message.TYPE}
     wire.update(record_to_wire(message))
     return wire
+
+
+def encode_delta(delta: Delta) -> bytes:
+    """Encode a delta push (protocol version 2) as its top-level array.
+
+    The sixth element, ``id``, is present only when the delta answers a move.
+    """
+    items: list[Any] = [delta.room_id, delta.base, delta.version, delta.cause, delta.ops]
+    if delta.id is not None:
+        items.append(delta.id)
+    packed: bytes = msgpack.packb(items, use_bin_type=True)
+    return packed
+
+
+def is_delta(data: bytes) -> bool:
+    """True when a server message is a delta: a msgpack array, where every other
+    message is a map (tells them apart without decoding)."""
+    if not data:
+        return False
+    first = data[0]
+    return 0x90 <= first <= 0x9F or first in (0xDC, 0xDD)
 
 
 def _pack(message: ServerMessage | ClientMessage) -> bytes:
@@ -187,6 +216,48 @@ def decode_server_message(
     return message
 
 
+def decode_delta(data: bytes, limits: DecodeLimits = SERVER_MESSAGE_LIMITS) -> Delta:
+    """Decode and validate one delta received from the server (SDK side).
+
+    Checks the array's shape (5 or 6 elements), the types of ``room_id``, ``base``,
+    ``version`` (not below ``base``), ``cause`` and ``id``, and that ``ops`` is an array
+    of arrays; whether the ops fit a document is for ``delta.apply`` to tell. Raises
+    :class:`RequestError` on malformed input (the SDK treats that as a broken server).
+    """
+    raw = _unpack(data, limits)
+    if not isinstance(raw, list) or len(raw) not in (5, 6):
+        raise RequestError(
+            ErrorCode.BAD_MESSAGE, "a delta is an array of 5 or 6 elements"
+        )
+    _check_plain({"delta": raw}, limits)
+    room_id, base, version, cause, ops = raw[:5]
+    request_id = raw[5] if len(raw) == 6 else None
+    if not isinstance(room_id, str):
+        raise field_error("delta[0] (room_id)", "must be a string", room_id)
+    for index, number in ((1, base), (2, version)):
+        if not _is_count(number):
+            raise field_error(f"delta[{index}]", "must be a non-negative integer", number)
+    if version < base:
+        raise field_error("delta[2] (version)", "must not be below the base", version)
+    if cause is not None and not (
+        isinstance(cause, list) and len(cause) == 2 and _is_count(cause[0])
+    ):
+        raise field_error("delta[3] (cause)", "must be nil or [seat, what]", cause)
+    if not isinstance(ops, list) or not all(isinstance(op, list) for op in ops):
+        raise field_error("delta[4] (ops)", "must be an array of arrays", ops)
+    if len(raw) == 6 and not _is_count(request_id):
+        raise field_error("delta[5] (id)", "must be a non-negative integer", request_id)
+    return Delta(
+        room_id=room_id, base=base, version=version, cause=cause, ops=ops, id=request_id
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INTEGER
+    )
+
+
 def decode_result(cls: type[_R], result: Result | Mapping[str, Any]) -> _R:
     """Turn the ``result`` of a decoded ``Reply`` into the record ``cls``.
 
@@ -201,6 +272,15 @@ def decode_result(cls: type[_R], result: Result | Mapping[str, Any]) -> _R:
 
 
 def _unpack_map(data: bytes, limits: DecodeLimits) -> dict[str, Any]:
+    value = _unpack(data, limits)
+    if not isinstance(value, dict):
+        raise RequestError(
+            ErrorCode.BAD_MESSAGE, f"a message must be a msgpack map, not {kind_of(value)}"
+        )
+    return value
+
+
+def _unpack(data: bytes, limits: DecodeLimits) -> Any:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise RequestError(ErrorCode.BAD_MESSAGE, "messages must be binary msgpack, not text")
     if len(data) > limits.max_message_bytes:
@@ -245,10 +325,6 @@ def _unpack_map(data: bytes, limits: DecodeLimits) -> dict[str, Any]:
         raise RequestError(ErrorCode.BAD_MESSAGE, "not a valid msgpack value") from None
     except Exception:
         raise RequestError(ErrorCode.BAD_MESSAGE, "not a valid msgpack value") from None
-    if not isinstance(value, dict):
-        raise RequestError(
-            ErrorCode.BAD_MESSAGE, f"a message must be a msgpack map, not {kind_of(value)}"
-        )
     return value
 
 

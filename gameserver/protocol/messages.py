@@ -58,6 +58,7 @@ __all__ = [
     "ClockSettings",
     "ClockState",
     "CreateRoom",
+    "Delta",
     "EmptyResult",
     "Error",
     "Hello",
@@ -87,6 +88,7 @@ __all__ = [
     "ServerMessage",
     "Spectate",
     "State",
+    "Sync",
     "WatchLobby",
     "CLIENT_MESSAGE_TYPES",
     "SERVER_MESSAGE_TYPES",
@@ -430,6 +432,17 @@ class Rematch(ClientMessage):
     """Vote for a new match in the same room once it is over. -> EmptyResult"""
 
     TYPE: ClassVar[str] = "rematch"
+
+    room_id: str
+    """The room."""
+
+
+@attrs.frozen(kw_only=True)
+class Sync(ClientMessage):
+    """Ask for a full ``state`` of a room again (protocol version 2: after a delta that
+    did not fit). The ``state`` is pushed first. -> EmptyResult"""
+
+    TYPE: ClassVar[str] = "sync"
 
     room_id: str
     """The room."""
@@ -905,6 +918,30 @@ class RatingUpdate(ServerMessage):
     """Every seat's change, in seat order."""
 
 
+@attrs.frozen(kw_only=True)
+class Delta:
+    """A change of one participant's state (protocol version 2 only).
+
+    Not a map with ``type`` like every other message: on the wire it is the array
+    ``[room_id, base, version, cause, ops]``, with ``id`` as a sixth element when it
+    also answers a ``move`` (docs/protocol.md, "Deltas"). ``codec.encode_delta`` and
+    ``codec.decode_delta`` convert it.
+    """
+
+    room_id: str
+    """The room."""
+    base: int
+    """The version of the document the ops apply to."""
+    version: int
+    """The version after them (equal to ``base`` when no versioned change happened)."""
+    cause: list[Any] | None
+    """``[seat, move]``, ``[seat, "timeout" | "resign" | "forfeit"]``, or None (nobody acted)."""
+    ops: list[Any]
+    """The ops (``gameserver.protocol.delta``) turning the held document into the new one."""
+    id: int | None = None
+    """The id of the mover's ``move`` request this delta answers (its reply); None for a push."""
+
+
 CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
     cls.TYPE: cls
     for cls in (
@@ -921,6 +958,7 @@ CLIENT_MESSAGE_TYPES: Mapping[str, type[ClientMessage]] = {
         Chat,
         Resign,
         Rematch,
+        Sync,
         Register,
         Rename,
         CreateApiKey,

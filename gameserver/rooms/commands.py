@@ -76,6 +76,11 @@ class MoveRequest(Request):
 
 
 @attrs.frozen
+class SyncRequest(Request):
+    """Send the requester a full ``state`` again (its delta did not fit what it held)."""
+
+
+@attrs.frozen
 class ChatRequest(Request):
     """Say ``text`` to the room."""
 

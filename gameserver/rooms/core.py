@@ -79,6 +79,7 @@ from gameserver.rooms.commands import (
     Spectate,
     Start,
     StorageFailed,
+    SyncRequest,
     Tick,
 )
 from gameserver.rooms.config import AbandonPolicy, RoomConfig
@@ -138,6 +139,11 @@ class _Starting:
 
     match: Match
     seats: list[Seat]
+
+
+# A move's answer as first sent (kept for retries): the payload, the version after the
+# move, and whether the payload is the mover's delta (protocol version 2).
+_Answer = tuple[Payload, int, bool]
 
 
 class _Action(enum.Enum):
@@ -204,7 +210,7 @@ class RoomCore:
         self.retry_at = math.inf
         self._bot_rng = bot_rng or random.Random()
         self._bot_due: float | None = None
-        self._applied: OrderedDict[tuple[str, int], Payload] = OrderedDict()
+        self._applied: OrderedDict[tuple[str, int], _Answer] = OrderedDict()
         self._applied_key: tuple[str, int] | None = None
         # Seats that moved in the current match, and the first-move deadline of each
         # human seat to act that has not (``config.first_move_timeout``).
@@ -242,6 +248,7 @@ class RoomCore:
             Detached: self._on_detached,
             ChatRequest: self._on_chat,
             ResignRequest: self._on_resign,
+            SyncRequest: self._on_sync,
             RematchRequest: self._on_rematch,
             LeaveRequest: self._on_leave,
             Start: self._on_start,
@@ -328,6 +335,7 @@ class RoomCore:
             self._pending = out
             return out
         self._command = command
+        self.fanout.cause = None
         self._transitioned = False
         self._applied_key = None
         self._save()
@@ -365,6 +373,7 @@ class RoomCore:
             self.status, self.match_number, self.match, self.clocks, list(self.seats),
             self.spectators, set(self._moved), dict(self._first_move_due), self._bot_due,
             self._release_at, self.aborted, self.closed, self._emptied, self.paused,
+            self.fanout.held,
         )
 
     def _restore(self) -> None:
@@ -374,7 +383,7 @@ class RoomCore:
         (
             self.status, self.match_number, match, clocks, seats, self.spectators,
             self._moved, self._first_move_due, self._bot_due, self._release_at,
-            self.aborted, self.closed, self._emptied, self.paused,
+            self.aborted, self.closed, self._emptied, self.paused, self.fanout.held,
         ) = checkpoint
         if self._transitioned and match is self.match and match is not None:
             match.undo()
@@ -518,6 +527,7 @@ class RoomCore:
                 forfeit=forfeit,
             )
         self._transitioned = True
+        self.fanout.cause = [seat, move if action is _Action.MOVE else action.value]
         outcome = match.outcome
         if outcome is None:
             clocks.sync(match.to_act(), now)
@@ -531,13 +541,18 @@ class RoomCore:
         )
         return outcome
 
-    def _publish(self, outcome: Outcome | None, now: float) -> None:
-        """After a transition: push everyone its state, then end the match or set timers."""
-        self.fanout.push_states(now, outcome, known=True)
+    def _publish(
+        self, outcome: Outcome | None, now: float, reply_to: tuple[Member, int] | None = None
+    ) -> Payload | None:
+        """After a transition: push everyone its state, then end the match or set timers.
+        ``reply_to``: the mover whose delta answers its move (returned; see
+        ``Fanout.push_states``)."""
+        answer = self.fanout.push_states(now, outcome, known=True, reply_to=reply_to)
         if outcome is not None and self.status is RoomStatus.PLAYING:
             self._finish_match(outcome_info(outcome), now)
         else:
             self._schedule(now)
+        return answer
 
     def _start_match(self, now: float) -> None:
         """Start a new match (first or rematch): fresh rules state, clocks and log.
@@ -819,7 +834,7 @@ class RoomCore:
             self._applied.popitem(last=False)
         previous = self._applied.get(key)
         if previous is not None:
-            self.out.send(command.player, previous)
+            self._answer_again(command, *previous)
             return
         seat = self._require_seat(command.player)
         match = self._require_match()
@@ -829,10 +844,33 @@ class RoomCore:
                 f"the state is at version {match.version}, the move was for {command.version}",
             )
         outcome = self._transition(seat.index, _Action.MOVE, now, command.move, command.request_id)
-        payload = self.fanout.reply(command.player, command.request_id, MoveResult(version=match.version))
-        self._applied[key] = payload
+        member, request_id, version = command.player, command.request_id, match.version
+        # Protocol version 2: the mover's delta is its reply (when it holds a document).
+        by_delta = self.fanout.holds_document(member)
+        payload = None if by_delta else self.fanout.reply(member, request_id, MoveResult(version=version))
+        answer = self._publish(outcome, now, (member, request_id) if by_delta else None)
+        if payload is None:
+            payload = answer or self.fanout.reply(member, request_id, MoveResult(version=version))
+        self._applied[key] = (payload, version, answer is not None)
         self._applied_key = key
-        self._publish(outcome, now)
+
+    def _answer_again(
+        self, command: MoveRequest, payload: Payload, version: int, is_delta: bool
+    ) -> None:
+        """A retried move (at most once): the same bytes as the first answer, unless that
+        was a delta and the connection now speaks protocol version 1."""
+        member = command.player
+        if is_delta and member.protocol_version < 2:
+            self.fanout.reply(member, command.request_id, MoveResult(version=version))
+            return
+        self.out.send(member, payload)
+
+    def _on_sync(self, command: SyncRequest, now: float) -> None:
+        """Send the requester a full state of the room again, then answer."""
+        if not self.is_member(command.player):
+            raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
+        self.fanout.full_state(command.player, now)
+        self.fanout.reply(command.player, command.request_id, EmptyResult())
 
     def _on_chat(self, command: ChatRequest, now: float) -> None:
         """Check the text and push it to everyone in the room (not recorded)."""
@@ -1050,7 +1088,7 @@ class RoomCore:
         self.status = RoomStatus.PLAYING
         for (player_id, request_id), version in command.applied.items():
             reply = Reply(id=request_id, result=MoveResult(version=version))
-            self._applied[(player_id, request_id)] = payload_of(reply)
+            self._applied[(player_id, request_id)] = (payload_of(reply), version, False)
         self.clocks = Clocks(self.clock_settings or ClockSettings(), self.players)
         if command.banks is not None:
             self.clocks.restore(list(command.banks))

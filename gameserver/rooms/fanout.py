@@ -8,6 +8,14 @@ shared public ``state`` for all spectators; a (re)connecting member gets a full 
 finished match was another player's view). Pushes carry coalescing keys, so a client
 that is behind only ever receives the newest ``state`` and ``room`` of each room.
 ``payload_of`` encodes one message for any number of recipients.
+
+Protocol version 2 (docs/protocol.md, "Deltas"). ``held`` keeps, per member of version
+2, the *document* (``protocol.delta``) of the last state it was sent, as plain data the
+way the client decodes it. Once a member holds one, each push sends it a ``delta``
+against it instead of a full ``state``: spectators that hold the same document share
+one payload, and the mover's delta answers its ``move`` (it carries the request id).
+Documents share their parts (seats, clock, to-act list) by reference; nothing in them
+is ever changed in place.
 """
 
 from __future__ import annotations
@@ -15,9 +23,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gameserver.games.base import Outcome
-from gameserver.protocol.codec import encode
+from gameserver.protocol import delta
+from gameserver.protocol.codec import encode, encode_delta
 from gameserver.protocol.errors import RequestError
 from gameserver.protocol.messages import (
+    ClockState,
+    Delta,
     Error,
     OutcomeInfo,
     Reply,
@@ -26,6 +37,7 @@ from gameserver.protocol.messages import (
     ServerMessage,
     State,
 )
+from gameserver.protocol.schema import record_to_wire
 from gameserver.rooms.members import Member, Payload
 
 if TYPE_CHECKING:
@@ -48,13 +60,63 @@ def outcome_info(outcome: Outcome) -> OutcomeInfo:
     )
 
 
+class Held:
+    """The document a member of protocol version 2 was last sent, and where it stands."""
+
+    __slots__ = ("match", "version", "document")
+
+    def __init__(self, match: int, version: int, document: dict[str, Any]) -> None:
+        #: The room's match number the document belongs to.
+        self.match = match
+        #: The state version of the document (a delta's ``base``).
+        self.version = version
+        #: The document itself (``delta.DOCUMENT_KEYS``), never changed in place.
+        self.document = document
+
+
+class _Moment:
+    """What every ``state`` of one push shares: who acts, outcome, seats, clocks; and
+    their wire forms for the documents, made once on first use."""
+
+    __slots__ = ("to_act", "outcome", "seats", "clock", "_wire")
+
+    def __init__(
+        self, to_act: frozenset[int], outcome: OutcomeInfo | None, seats: tuple[Any, ...],
+        clock: ClockState | None,
+    ) -> None:
+        self.to_act = to_act
+        self.outcome = outcome
+        self.seats = seats
+        self.clock = clock
+        self._wire: dict[str, Any] | None = None
+
+    def shared(self) -> dict[str, Any]:
+        """The document parts every participant shares, in plain data (made once)."""
+        wire = self._wire
+        if wire is None:
+            wire = self._wire = {
+                "clock": None if self.clock is None else record_to_wire(self.clock),
+                "outcome": None if self.outcome is None else record_to_wire(self.outcome),
+                "seats": [record_to_wire(seat) for seat in self.seats],
+                "to_act": sorted(self.to_act),
+            }
+        return wire
+
+
 class Fanout:
     """Builds the messages of one room into its core's current effects (``core.out``)."""
 
-    __slots__ = ("_core",)
+    __slots__ = ("_core", "held", "cause")
 
     def __init__(self, core: RoomCore) -> None:
         self._core = core
+        #: The document each member of protocol version 2 holds (see the module
+        #: docstring). Replaced, never changed in place, so a checkpoint keeps it by
+        #: reference.
+        self.held: dict[Member, Held] = {}
+        #: What made the next pushed version, as a delta's ``cause``; the core sets it
+        #: with each transition and the next push takes it.
+        self.cause: list[Any] | None = None
 
     def reply(self, member: Member, request_id: int, result: Result) -> Payload:
         """Answer ``request_id`` with ``result``; return the payload (kept for retries)."""
@@ -91,33 +153,9 @@ class Fanout:
         self.broadcast(RoomUpdate(room=core.summary()), key=f"room:{core.room_id}")
         core.out.summary_changed = True
 
-    def _state_for(
-        self, seat: int | None, now: float, to_act: frozenset[int], outcome: OutcomeInfo | None,
-        seats: tuple[Any, ...],
-    ) -> State:
-        """The ``state`` message for ``seat`` (None: the public view of spectators)."""
-        core = self._core
-        match = core.match
-        assert match is not None
-        legal = None
-        if seat is not None and seat in to_act:
-            legal = tuple(match.legal_moves(seat))
-        return State(
-            room_id=core.room_id,
-            match=core.match_number,
-            version=match.version,
-            seat=seat,
-            view=match.view(seat),
-            to_act=tuple(sorted(to_act)),
-            legal_moves=legal,
-            seats=seats,
-            clock=core.clocks.state(now) if core.clock_settings is not None else None,
-            outcome=outcome,
-        )
+    # -- states and deltas ------------------------------------------------------------
 
-    def _state_parts(
-        self, outcome: Outcome | None
-    ) -> tuple[frozenset[int], OutcomeInfo | None, tuple[Any, ...]]:
+    def _moment(self, now: float, outcome: Outcome | None) -> _Moment:
         """What every ``state`` of this moment shares: who acts, the outcome, the seats."""
         core = self._core
         match = core.match
@@ -125,41 +163,188 @@ class Fanout:
         # An aborted match has no outcome in the rules, and nobody acts in it any more.
         to_act = frozenset() if core.aborted is not None else match.to_act()
         shown = core.aborted if outcome is None else outcome_info(outcome)
-        return to_act, shown, tuple(s.info() for s in core.seats)
+        clock = core.clocks.state(now) if core.clock_settings is not None else None
+        return _Moment(to_act, shown, tuple(s.info() for s in core.seats), clock)
 
-    def push_states(self, now: float, outcome: Outcome | None = None, *, known: bool = False) -> None:
-        """Send every participant its own view; spectators share one payload.
+    def _state(self, seat: int | None, view: Any, legal: Any, moment: _Moment) -> State:
+        """The full ``state`` message for ``seat`` (None: the public view of spectators)."""
+        core = self._core
+        match = core.match
+        assert match is not None
+        return State(
+            room_id=core.room_id,
+            match=core.match_number,
+            version=match.version,
+            seat=seat,
+            view=view,
+            to_act=tuple(sorted(moment.to_act)),
+            legal_moves=None if legal is None else tuple(legal),
+            seats=moment.seats,
+            clock=moment.clock,
+            outcome=moment.outcome,
+        )
+
+    def _held(self, member: Member) -> Held | None:
+        """The document ``member`` holds of the current match, if any."""
+        held = self.held.get(member)
+        if held is None or held.match != self._core.match_number:
+            return None
+        return held
+
+    def _document(
+        self, view: Any, legal: Any, moment: _Moment, held: Held | None
+    ) -> dict[str, Any]:
+        """A participant's document: ``legal`` None keeps the held list (the seat may
+        not act, so the client shows none anyway and needs no change sent)."""
+        if legal is None:
+            legal = [] if held is None else held.document["legal"]
+        document = dict(moment.shared())
+        document["legal"] = legal
+        document["view"] = view
+        return document
+
+    def holds_document(self, member: Member) -> bool:
+        """True when ``member`` speaks version 2 and holds a document of the current
+        match: its next push is a delta (and a move of its is answered by that delta)."""
+        return member.protocol_version >= 2 and member.connected and self._held(member) is not None
+
+    def push_states(
+        self, now: float, outcome: Outcome | None = None, *, known: bool = False,
+        reply_to: tuple[Member, int] | None = None,
+    ) -> Payload | None:
+        """Send every participant its own view: a full ``state``, or (version 2, with a
+        document held) a ``delta``; spectators share payloads.
 
         ``known``: ``outcome`` is the match's outcome as the caller just learnt it
-        (otherwise the rules are asked).
+        (otherwise the rules are asked). ``reply_to``: the mover and its request id,
+        when the mover holds a document (``holds_document``): its delta answers the
+        move and is returned, to be kept for a retried request.
         """
         core = self._core
         match = core.match
         if match is None:
-            return
+            return None
         if not known:
             outcome = match.outcome
-        parts = self._state_parts(outcome)
-        key = f"state:{core.room_id}"
+        moment = self._moment(now, outcome)
+        cause, self.cause = self.cause, None
+        held = self.held
+        fresh: dict[Member, Held] = {}
+        number, version = core.match_number, match.version
+        state_key = f"state:{core.room_id}"
+        shared: dict[bytes, Payload] = {}
+        answer: Payload | None = None
         send = core.out.sends.append
         for seat in core.seats:
             member = seat.member
-            if member is not None and member.connected and not seat.newcomer:
-                send((member, payload_of(self._state_for(seat.index, now, *parts)), key))
+            if member is None or not member.connected or seat.newcomer:
+                continue
+            index = seat.index
+            legal = match.legal_moves(index) if index in moment.to_act else None
+            view = match.view(index)
+            if member.protocol_version < 2:
+                send((member, payload_of(self._state(index, view, legal, moment)), state_key))
+                continue
+            before = self._held(member)
+            document = self._document(view, legal, moment, before)
+            fresh[member] = Held(number, version, document)
+            if before is None:
+                send((member, payload_of(self._state(index, view, legal, moment)), state_key))
+                continue
+            request_id = reply_to[1] if reply_to is not None and reply_to[0] is member else None
+            sent = self._send_delta(member, before, document, cause, request_id, shared)
+            if request_id is not None:
+                answer = sent
         if core.spectators:
-            shared = payload_of(self._state_for(None, now, *parts))
-            for member in core.spectators.values():
-                send((member, shared, key))
+            self._push_public(moment, held, fresh, cause, shared)
+        self.held = fresh
+        return answer
+
+    def _push_public(
+        self, moment: _Moment, held: dict[Member, Held], fresh: dict[Member, Held],
+        cause: list[Any] | None, shared: dict[bytes, Payload],
+    ) -> None:
+        """The spectators' part of a push: one full ``state`` payload for those who need
+        one, one delta per distinct document held (normally one for all)."""
+        core = self._core
+        match = core.match
+        assert match is not None
+        state_key = f"state:{core.room_id}"
+        view = match.view(None)
+        full: Payload | None = None
+        public: Held | None = None
+        send = core.out.sends.append
+        for member in core.spectators.values():
+            before = self._held(member) if member.protocol_version >= 2 else None
+            if member.protocol_version >= 2:
+                if public is None:
+                    document = self._document(view, None, moment, None)
+                    public = Held(core.match_number, match.version, document)
+                fresh[member] = public
+            if before is None:
+                if full is None:
+                    full = payload_of(self._state(None, view, None, moment))
+                send((member, full, state_key))
+                continue
+            assert public is not None
+            self._send_delta(member, before, public.document, cause, None, shared)
+
+    def _send_delta(
+        self, member: Member, before: Held, document: dict[str, Any], cause: list[Any] | None,
+        request_id: int | None, shared: dict[bytes, Payload],
+    ) -> Payload | None:
+        """Send ``member`` the delta from ``before`` to ``document``; identical deltas
+        share one payload. Returns the payload (None: nothing changed, nothing sent).
+
+        Deltas that advance the version coalesce (key ``delta:<room>``: a client that
+        is behind sees the gap in versions and asks for a full state). One that does not
+        (``base == version``) is never superseded, since its loss could not be seen.
+        """
+        core = self._core
+        match = core.match
+        assert match is not None
+        version = match.version
+        ops = delta.diff(before.document, document)
+        if not ops and version == before.version and request_id is None:
+            return None
+        data = encode_delta(
+            Delta(
+                room_id=core.room_id, base=before.version, version=version, cause=cause,
+                ops=ops, id=request_id,
+            )
+        )
+        payload = shared.get(data)
+        if payload is None:
+            payload = shared[data] = Payload(data)
+        key = None if request_id is not None or version == before.version else f"delta:{core.room_id}"
+        core.out.sends.append((member, payload, key))
+        return payload
+
+    def full_state(self, member: Member, now: float) -> None:
+        """Send one participant a full ``state`` of the current match (none before the
+        first match, nor to a newcomer seat of a finished one); it resets the document
+        ``member`` holds."""
+        core = self._core
+        match = core.match
+        seat = core.seat_of(member)
+        if match is None or (seat is not None and seat.newcomer):
+            return
+        moment = self._moment(now, match.outcome)
+        index = None if seat is None else seat.index
+        legal = None
+        if index is not None and index in moment.to_act:
+            legal = match.legal_moves(index)
+        view = match.view(index)
+        core.out.send(member, payload_of(self._state(index, view, legal, moment)), f"state:{core.room_id}")
+        if member.protocol_version >= 2:
+            document = self._document(view, legal, moment, None)
+            self.held = {**self.held, member: Held(core.match_number, match.version, document)}
 
     def snapshot(self, member: Member, now: float) -> None:
         """Bring one (re)connected participant fully up to date."""
         core = self._core
         out = core.out
         out.send(member, payload_of(RoomUpdate(room=core.summary())), f"room:{core.room_id}")
-        seat = core.seat_of(member)
-        if core.match is not None and not (seat is not None and seat.newcomer):
-            parts = self._state_parts(core.match.outcome)
-            state = self._state_for(None if seat is None else seat.index, now, *parts)
-            out.send(member, payload_of(state), f"state:{core.room_id}")
+        self.full_state(member, now)
         for said in core.chat_log:
             out.send(member, said)

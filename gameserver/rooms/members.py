@@ -56,6 +56,11 @@ class Member(Protocol):
     def connected(self) -> bool:
         """True while a connection is attached (pushes to a disconnected member are dropped)."""
 
+    @property
+    def protocol_version(self) -> int:
+        """The protocol version of the current connection: 2 gets deltas (1 while
+        disconnected; pushes to a disconnected member are dropped anyway)."""
+
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         """Deliver ``payload`` now or queue it; ``key`` lets a newer push with the same key
         replace a queued one. Never blocks."""

@@ -33,6 +33,8 @@ class Client:
     wake: Callable[[], None] | None = None
     """Called after the outbox changed (queued, closed or overflowed): the connection
     then starts its writer task, or ends when the outbox overflowed."""
+    protocol: int = 1
+    """The protocol version negotiated for this connection (1 or 2)."""
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         """Write ``payload`` at once when nothing waits before it, otherwise queue it.
@@ -91,6 +93,12 @@ class Player:
     def connected(self) -> bool:
         """True while a connection is attached."""
         return self.client is not None
+
+    @property
+    def protocol_version(self) -> int:
+        """The protocol version of the current connection (1 while disconnected)."""
+        client = self.client
+        return 1 if client is None else client.protocol
 
     @property
     def account_kind(self) -> AccountKind | None:

@@ -19,7 +19,7 @@ from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.ratings.matchmaking import Window
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, DecodeLimits
-from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.protocol.version import SUBPROTOCOL, WS_PATH, version_of
 from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
@@ -43,6 +43,7 @@ from gameserver.protocol.messages import (
     RoomsResult,
     SeatRef,
     Spectate,
+    Sync,
     WatchLobby,
 )
 from gameserver.rooms.commands import (
@@ -53,6 +54,7 @@ from gameserver.rooms.commands import (
     MoveRequest,
     RematchRequest,
     ResignRequest,
+    SyncRequest,
 )
 from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.errors import OutboxOverflow
@@ -147,7 +149,7 @@ class _Session:
         "overflowed", "bucket", "refusals",
     )
 
-    def __init__(self, service: GameService, ws: WebSocket) -> None:
+    def __init__(self, service: GameService, ws: WebSocket, protocol: int) -> None:
         self.service = service
         self.ws = ws
         self.address = client_address(ws)
@@ -157,7 +159,8 @@ class _Session:
         self.refusals: EventWindow | None = None
         """Recent ``rate_limited`` refusals; made at the first one."""
         self.client = Client(
-            Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake
+            Outbox(service.config.outbox_limit), write_now=self.write_now, wake=self.wake,
+            protocol=protocol,
         )
         self.player: Player | None = None
         self.use: SessionUse | None = None
@@ -284,10 +287,11 @@ class GameService:
         if ws.request is not None and ws.request.path != WS_PATH:
             await ws.close(CloseCode.POLICY_VIOLATION, f"unknown path; connect to {WS_PATH}")
             return
-        if ws.subprotocol != SUBPROTOCOL:
+        protocol = version_of(ws.subprotocol)
+        if protocol is None:
             await ws.close(CloseCode.PROTOCOL_ERROR, f"unsupported subprotocol; offer {SUBPROTOCOL}")
             return
-        session = _Session(self, ws)
+        session = _Session(self, ws, protocol)
         client = session.client
         self.connections += 1
         self.metrics.connections_total += 1
@@ -464,7 +468,7 @@ class GameService:
             return lobby.quick_match(player, message)
         if isinstance(message, Spectate):
             return lobby.spectate(player, message.room_id)
-        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
+        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch, Sync)):
             room = lobby.room(message.room_id)
             if not room.is_member(player):
                 raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
@@ -476,6 +480,8 @@ class GameService:
                 room.submit(ResignRequest(player, message.id))
             elif isinstance(message, Rematch):
                 room.submit(RematchRequest(player, message.id))
+            elif isinstance(message, Sync):
+                room.submit(SyncRequest(player, message.id))
             else:
                 room.submit(LeaveRequest(player, message.id))
             return None

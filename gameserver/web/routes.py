@@ -6,7 +6,7 @@
   in/out, errors by code);
 * ``/api/replays...`` — the replay API (``gameserver.web.replay_api``);
 * ``/api/leaderboard``, ``/api/players/<id>`` — ratings (``gameserver.web.ratings_api``);
-* ``/ws`` without an upgrade — 426, naming the subprotocol to offer;
+* ``/ws`` without an upgrade — 426, naming the subprotocols to offer;
 * everything else — files under the static directory (``gameserver.web.static``).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
+from gameserver.protocol.version import SUBPROTOCOL_V1, SUBPROTOCOL_V2, WS_PATH
 from gameserver.sessions.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gameserver.sessions.metrics import Metrics
 from gameserver.store.async_store import AsyncPlayerStore
@@ -62,7 +62,9 @@ class HTTPRoutes:
             return HTTPResponse(200, headers, body)
         if path == WS_PATH:
             return HTTPResponse.text(
-                426, f"this is the WebSocket endpoint; connect with subprotocol {SUBPROTOCOL}",
+                426,
+                f"this is the WebSocket endpoint; connect with subprotocol {SUBPROTOCOL_V2} "
+                f"(or {SUBPROTOCOL_V1})",
                 (("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")),
             )
         return await serve_static(self.static_dir, path)

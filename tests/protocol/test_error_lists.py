@@ -116,6 +116,7 @@ async def test_every_error_the_server_sends_is_listed_for_its_request(tmp_path: 
             (m.Chat, {"text": "hi"}),
             (m.Resign, {}),
             (m.Rematch, {}),
+            (m.Sync, {}),
             (m.LeaveRoom, {}),
         ):
             await expect_error(cat, cls, room_id="no-such-room", **fields)

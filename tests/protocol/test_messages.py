@@ -75,6 +75,7 @@ CLIENT_EXAMPLES: list[m.ClientMessage] = [
     m.Chat(id=13, room_id="r1", text="gg"),
     m.Resign(id=14, room_id="r1"),
     m.Rematch(id=15, room_id="r1"),
+    m.Sync(id=15, room_id="r1"),
     m.Hello(id=16, name="ada", password="correct horse"),
     m.Hello(id=17, name="x", api_key="gsk_1234abcd_xyz"),
     m.CreateRoom(id=18, game="connect4", players=2, rated=True),

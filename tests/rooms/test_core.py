@@ -69,6 +69,7 @@ class Someone:
     address: str | None = None
     rooms: set[str] = attrs.Factory(set)
     account_kind: AccountKind | None = None
+    protocol_version: int = 1
 
     def send(self, payload: Payload, *, key: str | None = None) -> None:
         raise AssertionError("the core never sends: its owner does")
