@@ -1,12 +1,9 @@
 """Protocol version 2 on the SDK side: the document held per room, updated by deltas.
 
 Once a room's full ``State`` has arrived, the server sends later versions of it as
-*deltas*: top-level msgpack arrays ``[room_id, base, version, cause, ops]`` (plus the
-request ``id`` when the delta also answers this client's ``move``), while every other
-message stays a map. :func:`is_delta` tells them apart by the first byte,
-:func:`decode_delta` reads one, and :class:`Documents` keeps one document per room
-(``gameserver.protocol.delta``), applies each delta to it and turns the result into the
-same ``State`` a version 1 connection would have received.
+*deltas* (``codec.decode_delta`` reads them). :class:`Documents` keeps one document per
+room (``gameserver.protocol.delta``), applies each delta to it and turns the result into
+the same ``State`` a version 1 connection would have received.
 
 The apply rule (docs/protocol.md, "Deltas"): a delta applies only to a document of
 version ``base``. Anything else, or ops that do not fit, drops the room's document: the
@@ -25,90 +22,11 @@ import attrs
 import msgpack
 
 from gameserver.protocol import delta
-from gameserver.protocol.errors import ErrorCode, RequestError
-from gameserver.protocol.limits import DecodeLimits
-from gameserver.protocol.messages import State
-from gameserver.protocol.schema import MAX_SAFE_INTEGER, record_from_wire
+from gameserver.protocol.errors import RequestError
+from gameserver.protocol.messages import Delta, State
+from gameserver.protocol.schema import record_from_wire
 
-__all__ = ["Delta", "Documents", "decode_delta", "is_delta"]
-
-# First bytes of a msgpack array: fixarray (0x90-0x9f), array 16 (0xdc), array 32 (0xdd).
-_ARRAY_FIRST_BYTES = frozenset(range(0x90, 0xA0)) | {0xDC, 0xDD}
-
-
-@attrs.frozen(kw_only=True)
-class Delta:
-    """One ``delta`` push, decoded."""
-
-    room_id: str
-    """The room."""
-    base: int
-    """The version of the document the ops apply to."""
-    version: int
-    """The version after them (equal to ``base`` when nothing versioned changed)."""
-    cause: Any
-    """``[seat, move]``, ``[seat, "timeout" | "resign" | "forfeit"]``, or None."""
-    ops: list[Any]
-    """The ops (``gameserver.protocol.delta``)."""
-    request_id: int | None = None
-    """The id of this client's ``move`` the delta also answers; None for a push."""
-
-
-def is_delta(data: bytes) -> bool:
-    """True when ``data`` is a top-level msgpack array, i.e. a delta (v2 only)."""
-    return len(data) > 0 and data[0] in _ARRAY_FIRST_BYTES
-
-
-def decode_delta(data: bytes, limits: DecodeLimits) -> Delta:
-    """Decode one delta within ``limits``; raise :class:`RequestError` when malformed
-    (the SDK treats that as a broken server, as for any other message)."""
-    if len(data) > limits.max_message_bytes:
-        raise RequestError(ErrorCode.TOO_LARGE, f"a delta of {len(data)} bytes is over the limit")
-    try:
-        value = msgpack.unpackb(
-            data, raw=False, strict_map_key=True, use_list=True, max_ext_len=0,
-            max_str_len=limits.max_str_len, max_bin_len=limits.max_bin_len,
-            max_array_len=limits.max_array_len, max_map_len=limits.max_map_len,
-        )  # fmt: skip
-    except Exception:
-        raise RequestError(ErrorCode.BAD_MESSAGE, "a delta is not one valid msgpack array") from None
-    _check_nesting(value, limits.max_depth)
-    if not isinstance(value, list) or len(value) not in (5, 6):
-        raise RequestError(ErrorCode.BAD_MESSAGE, "a delta is an array of 5 or 6 elements")
-    room_id, base, version, cause, ops, *rest = value
-    request_id = rest[0] if rest else None
-    if not isinstance(room_id, str):
-        raise RequestError(ErrorCode.INVALID_FIELD, "a delta's room_id must be a string")
-    for name, number in (("base", base), ("version", version), ("id", request_id)):
-        if number is None and name == "id":
-            continue
-        if not _is_count(number):
-            raise RequestError(ErrorCode.INVALID_FIELD, f"a delta's {name} must be a non-negative integer")
-    if not isinstance(ops, list):
-        raise RequestError(ErrorCode.INVALID_FIELD, "a delta's ops must be an array")
-    return Delta(
-        room_id=room_id, base=base, version=version, cause=cause, ops=ops, request_id=request_id
-    )
-
-
-def _is_count(value: Any) -> bool:
-    return type(value) is int and 0 <= value <= MAX_SAFE_INTEGER
-
-
-def _check_nesting(root: Any, max_depth: int) -> None:
-    """Depth within the limit and string map keys (msgpack itself let bytes keys by)."""
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > max_depth:
-            raise RequestError(ErrorCode.TOO_DEEP, f"nesting exceeds the limit of {max_depth}")
-        if type(value) is dict:
-            if not all(type(key) is str for key in value):
-                raise RequestError(ErrorCode.INVALID_FIELD, "map keys must be strings")
-            children: Any = value.values()
-        else:
-            children = value
-        stack.extend((child, depth + 1) for child in children if type(child) in (dict, list))
+__all__ = ["Documents"]
 
 
 @attrs.define
@@ -124,7 +42,7 @@ class _Held:
 class Documents:
     """The documents of one connection, one per room (sans-IO: no trio, no socket).
 
-    Call :meth:`hold` with every full ``State`` (and its wire map), :meth:`apply` with
+    Call :meth:`hold` with every full ``State`` (and its bytes), :meth:`apply` with
     every delta, then send ``sync`` for each room :meth:`take_resyncs` returns. Call
     :meth:`clear` when the connection ends: the next one starts from full states.
     """
@@ -135,8 +53,11 @@ class Documents:
         self._dropped: set[str] = set()
         self._resyncs: list[str] = []
 
-    def hold(self, state: State, wire: Mapping[str, Any]) -> None:
-        """Start the room's document from a full state (``wire``: its decoded map)."""
+    def hold(self, state: State, data: bytes) -> None:
+        """Start the room's document from a full state (``data``: the message as received,
+        so the document holds exactly what the server sent, fields this SDK does not
+        know included)."""
+        wire = msgpack.unpackb(data, raw=False)
         document = delta.document_of(
             view=wire.get("view"), to_act=wire.get("to_act") or [],
             legal=wire.get("legal_moves") or [], seats=wire.get("seats") or [],

@@ -1,5 +1,6 @@
-"""The SDK's side of protocol version 2 (gameserver/client/deltas.py): reading delta
-arrays, and documents that turn deltas into exactly the ``State`` a full state gives."""
+"""The SDK's side of protocol version 2 (gameserver/client/deltas.py): documents that
+turn deltas into exactly the ``State`` a full state gives, and the delta arrays the SDK
+reads (``codec.decode_delta``)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gameserver.client.deltas import Delta, Documents, decode_delta, is_delta
+from gameserver.client.deltas import Documents
 from gameserver.games.registry import get_game, list_games
 from gameserver.protocol import delta
-from gameserver.protocol.codec import decode_server_message, encode
+from gameserver.protocol.codec import decode_delta, decode_server_message, encode, is_delta
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.limits import SERVER_MESSAGE_LIMITS, DecodeLimits
 from gameserver.protocol.messages import (
     AccountKind,
     ClockState,
+    Delta,
     SeatInfo,
     SeatKind,
     State,
@@ -101,7 +103,7 @@ def hold(documents: Documents, state: State) -> None:
     data = encode(state)
     message = decode_server_message(data)
     assert isinstance(message, State)
-    documents.hold(message, msgpack.unpackb(data, raw=False))
+    documents.hold(message, data)
 
 
 @settings(max_examples=30, deadline=None)
@@ -130,10 +132,9 @@ def test_a_full_state_is_not_a_delta_and_a_delta_reads_back() -> None:
     assert not is_delta(b"")
     data = msgpack.packb([ROOM, 3, 4, [0, {"cell": 4}], [[5, 0, 4, 0]], 17])
     assert decode_delta(data, SERVER_MESSAGE_LIMITS) == Delta(
-        room_id=ROOM, base=3, version=4, cause=[0, {"cell": 4}], ops=[[5, 0, 4, 0]],
-        request_id=17,
+        room_id=ROOM, base=3, version=4, cause=[0, {"cell": 4}], ops=[[5, 0, 4, 0]], id=17
     )
-    assert decode_delta(msgpack.packb([ROOM, 4, 4, None, []]), SERVER_MESSAGE_LIMITS).request_id is None
+    assert decode_delta(msgpack.packb([ROOM, 4, 4, None, []]), SERVER_MESSAGE_LIMITS).id is None
 
 
 @pytest.mark.parametrize(
@@ -141,10 +142,14 @@ def test_a_full_state_is_not_a_delta_and_a_delta_reads_back() -> None:
     [
         ([ROOM, 1, 2, None], ErrorCode.BAD_MESSAGE),
         ([ROOM, 1, 2, None, [], 5, 6], ErrorCode.BAD_MESSAGE),
+        ({"type": "state"}, ErrorCode.BAD_MESSAGE),
         ([7, 1, 2, None, []], ErrorCode.INVALID_FIELD),
         ([ROOM, -1, 2, None, []], ErrorCode.INVALID_FIELD),
         ([ROOM, 1, True, None, []], ErrorCode.INVALID_FIELD),
+        ([ROOM, 3, 2, None, []], ErrorCode.INVALID_FIELD),
+        ([ROOM, 1, 2, "timeout", []], ErrorCode.INVALID_FIELD),
         ([ROOM, 1, 2, None, {}], ErrorCode.INVALID_FIELD),
+        ([ROOM, 1, 2, None, [5]], ErrorCode.INVALID_FIELD),
         ([ROOM, 1, 2, None, [], "7"], ErrorCode.INVALID_FIELD),
         ([ROOM, 1, 2, None, [[5, {b"k": 1}]]], ErrorCode.INVALID_FIELD),
         ([ROOM, 1, 2, None, [[5, [[[[[[[[1]]]]]]]]]]], ErrorCode.TOO_DEEP),
