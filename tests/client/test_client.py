@@ -83,6 +83,9 @@ async def test_two_sdk_players_play_a_connect_four_match(server_url: str) -> Non
     assert {first.seat, second.seat} == {0, 1}
     assert first.moves + second.moves >= 7
     assert len(first.latencies) == first.moves
+    # Protocol version 2 by default: every state after the first came as a delta.
+    assert ada.protocol_version == bob.protocol_version == 2
+    assert ada.deltas >= first.moves + second.moves and ada.resyncs == bob.resyncs == 0
 
 
 @pytest.mark.parametrize(
