@@ -244,6 +244,9 @@ async def test_repeated_move_id_gets_the_same_reply_without_reapplying(server_ur
             assert first == again == MoveResult(version=state.version + 1)
             final = await state_where(client, room, lambda s: s.version == first.version)
             assert sum(cell is not None for row in final.view["board"] for cell in row) == 1
+            # Both answers were the same stored delta; the second, old news, asked for
+            # no full state.
+            assert client.deltas >= 1 and client.resyncs == 0
 
 
 async def test_resuming_elsewhere_closes_the_old_client_for_good(server_url: str) -> None:
