@@ -295,11 +295,12 @@ export class Connection extends EventTarget {
       return;
     }
     if (!message || typeof message !== "object") return;
+    const deltas = Boolean(this.ws && this.ws.protocol === DELTAS_SUBPROTOCOL);
     if (Array.isArray(message)) {
-      if (this.ws && this.ws.protocol === DELTAS_SUBPROTOCOL) this._delta(message);
+      if (deltas) this._delta(message);
       return;
     }
-    if (message.type === "state") this.documents.hold(message);
+    if (deltas && message.type === "state") this.documents.hold(message);
     const id = message.id;
     if ((message.type === "reply" || message.type === "error") && id !== null && id !== undefined) {
       const entry = this.pending.get(id);
