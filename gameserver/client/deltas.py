@@ -6,11 +6,11 @@ room (``gameserver.protocol.delta``), applies each delta to it and turns the res
 the same ``State`` a version 1 connection would have received.
 
 The apply rule (docs/protocol.md, "Deltas"): a delta applies only to a document of
-version ``base``. Anything else, or ops that do not fit, drops the room's document: the
-caller then sends ``sync`` for the rooms :meth:`Documents.take_resyncs` names, and the
-room's deltas are ignored until its next full state. A delta entirely in the past
-(``version`` not above the version held) is old news, e.g. a retried move's stored
-reply: it changes nothing and asks for nothing.
+version ``base``. One carrying a move's ``id`` that does not fit is the stored answer
+to a resent move: it is the reply only, and the document stays as it is. Any other
+mismatch, or ops that do not fit, drops the room's document: the caller then sends
+``sync`` for the rooms :meth:`Documents.take_resyncs` names, and the room's deltas are
+ignored until its next full state.
 """
 
 from __future__ import annotations
@@ -67,16 +67,12 @@ class Documents:
         self._dropped.discard(state.room_id)
 
     def apply(self, change: Delta) -> State | None:
-        """The room's new ``State`` after ``change``, or None when it applies to nothing
-        held (then :meth:`take_resyncs` may name the room)."""
+        """The room's new ``State`` after ``change``, or None when it does not apply to
+        what is held (then :meth:`take_resyncs` may name the room)."""
         held = self._held.get(change.room_id)
-        if held is None:
-            self._drop(change.room_id)
-            return None
-        if change.base != held.version:
-            if change.version <= held.version and change.base < held.version:
-                return None  # old news, e.g. a retried move's stored reply
-            self._drop(change.room_id)
+        if held is None or change.base != held.version:
+            if change.id is None:
+                self._drop(change.room_id)
             return None
         try:
             document = delta.apply(held.document, change.ops)

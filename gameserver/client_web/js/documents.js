@@ -4,10 +4,10 @@
 // version held, and comes out as the same `state` message a full state would have been,
 // so the rest of the client never sees a delta.
 //
-// A delta that does not fit (another base, or ops that throw) drops the room's document:
-// the connection then sends `sync` once and ignores the room's deltas until the full
-// state that answers it. A delta wholly in the past (a retried move's stored reply) is
-// old news and changes nothing.
+// A delta carrying a move's id that does not fit is the stored answer to a resent move:
+// it is the reply only, and the document stays as it is. Any other delta that does not
+// fit (another base, or ops that throw) drops the room's document: the connection then
+// sends `sync` once and ignores the room's deltas until the full state that answers it.
 
 import { applyOps, documentOf, legalMovesOf, DeltaError } from "./delta.js";
 
@@ -32,10 +32,9 @@ export class RoomDocuments {
    * Apply one delta. Returns {state} with the room's new `state` message, {sync: room_id}
    * when the caller must now ask for a full state, or {} when there is nothing to do.
    */
-  apply([roomId, base, version, , ops]) {
+  apply([roomId, base, version, , ops, id]) {
     const held = this.held.get(roomId);
-    if (held && base !== held.version && version <= held.version && base < held.version) return {};
-    if (!held || base !== held.version) return this._drop(roomId);
+    if (!held || base !== held.version) return id === undefined ? this._drop(roomId) : {};
     let document;
     try {
       document = applyOps(held.document, ops);
