@@ -1,7 +1,8 @@
 """The browser's delta apply (client_web/js/delta.js) against the server's
 (gameserver/protocol/delta.py): on many generated (base, new) pairs, the ops of
 ``delta.diff`` applied in the page give exactly the document Python gives, and ops that
-do not fit are refused on both sides. Everything crosses as msgpack, as on the wire."""
+do not fit are refused on both sides. Everything crosses as msgpack, as on the wire.
+And the page's documents (client_web/js/documents.js) follow the apply rule."""
 
 from __future__ import annotations
 
@@ -161,3 +162,38 @@ def test_the_page_applies_ops_exactly_as_the_server_module(
         assert strictly_equal(got, expected), (base, ops)
     # Both kinds were exercised in earnest.
     assert PAIRS // 5 < refused < PAIRS // 2
+
+
+ROOM_DOCUMENTS_IN_PAGE = """async () => {
+  const { RoomDocuments } = await import("/js/documents.js");
+  const documents = new RoomDocuments();
+  const state = {
+    type: "state", room_id: "r", match: 2, version: 4, seat: 1, view: { bids: [[1, 2]] },
+    to_act: [1], legal_moves: [{ call: true }], seats: [], clock: null, outcome: null,
+  };
+  documents.hold(state);
+  const steps = [];
+  // seat 1 bids; seat 0 is to act: seat 1's list is kept but not shown
+  steps.push(documents.apply(["r", 4, 5, [1, {}], [[4, 0, 0], [5, 0, -1, [[2, 3]]]], 77]));
+  steps.push(documents.apply(["r", 4, 5, [1, {}], [[4, 0, 0]], 77])); // the resent move's answer
+  steps.push(documents.apply(["r", 6, 7, null, []])); // a version was missed
+  steps.push(documents.apply(["r", 7, 8, null, []])); // ignored until a full state
+  documents.hold({ ...state, version: 8 });
+  steps.push(documents.apply(["r", 8, 8, null, [[1, -3, 0]]])); // its list emptied
+  return steps;
+}"""
+
+
+def test_the_page_keeps_one_document_per_room_as_the_protocol_says(
+    server: RunningServer, new_page: Callable[[], Page]
+) -> None:
+    page = new_page()
+    page.goto(server.url + "/")
+    applied, resent, missed, waiting, emptied = page.evaluate(ROOM_DOCUMENTS_IN_PAGE)
+    assert applied["state"]["version"] == 5 and applied["state"]["to_act"] == [0]
+    assert applied["state"]["view"] == {"bids": [[1, 2], [2, 3]]}
+    assert applied["state"]["legal_moves"] is None
+    assert resent == {}
+    assert missed == {"sync": "r"}
+    assert waiting == {}
+    assert emptied["state"]["legal_moves"] == [] and emptied["state"]["match"] == 2
