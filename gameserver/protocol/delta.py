@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgpack
+
 __all__ = [
     "APPEND",
     "ATOMIC_KEYS",
@@ -110,7 +112,14 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
 def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
     if old is new:
         return
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
+    kind = type(old)
+    if kind is type(new) and kind in _SCALARS:
+        if old != new:
+            ops.append([*path, new])
+        return
+    if _same(old, new):  # an unchanged part, found without walking it
+        return
+    if _is_map(old) and _is_map(new):
         if len(old) == len(new) and all(isinstance(k, str) and k in new for k in old):
             for index, key in enumerate(sorted(old)):
                 _diff_value(old[key], new[key], [*path, index], ops)
@@ -144,24 +153,55 @@ def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: li
 
 
 def _same_run(old: Sequence[Any], new: Sequence[Any], at_old: int, at_new: int, n: int) -> bool:
-    return all(_same(old[at_old + i], new[at_new + i]) for i in range(n))
+    return _same(old[at_old : at_old + n], new[at_new : at_new + n])
+
+
+_ARRAYS = (list, tuple)
+# Types compared by value at once (the common leaves of a view).
+_SCALARS = frozenset({str, int, bool, float, type(None), bytes})
 
 
 def _is_array(value: Any) -> bool:
-    return isinstance(value, (list, tuple))
+    kind = type(value)
+    return kind is list or kind is tuple or isinstance(value, _ARRAYS)
+
+
+def _is_map(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Strict equality of plain data: the same types (lists and tuples alike) and values."""
+    """Strict equality of plain data: the same types (lists and tuples alike) and values.
+
+    Containers compare by value first, then by their msgpack encodings, which tell
+    ``1``, ``1.0`` and ``true`` apart (both at C speed). Two equal maps whose keys were
+    made in another order count as different: the diff then sends more, never wrong.
+    """
     if a is b:
         return True
+    kind = type(a)
+    if kind is type(b) and kind in _SCALARS:
+        return bool(a == b)
+    if _is_array(a):
+        if not _is_array(b) or len(a) != len(b):
+            return False
+    elif kind is not type(b):
+        return False
+    if a != b:
+        return False
+    try:
+        return bool(msgpack.packb(a) == msgpack.packb(b))
+    except (TypeError, ValueError, OverflowError):
+        return _same_walk(a, b)
+
+
+def _same_walk(a: Any, b: Any) -> bool:
+    """``_same`` for data msgpack cannot encode, element by element."""
     if _is_array(a):
         return _is_array(b) and len(a) == len(b) and all(map(_same, a, b))
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, Mapping):
+    if _is_map(a) and _is_map(b):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return bool(a == b)
+    return type(a) is type(b) and bool(a == b)
 
 
 def _plain(value: Any) -> Any:

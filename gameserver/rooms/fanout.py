@@ -78,35 +78,53 @@ class _Moment:
     """What every ``state`` of one push shares: who acts, outcome, seats, clocks; and
     their wire forms for the documents, made once on first use."""
 
-    __slots__ = ("to_act", "outcome", "seats", "clock", "_wire")
+    __slots__ = ("to_act", "outcome", "seats", "clock", "_wire", "_previous")
 
     def __init__(
         self, to_act: frozenset[int], outcome: OutcomeInfo | None, seats: tuple[Any, ...],
-        clock: ClockState | None,
+        clock: ClockState | None, previous: _Moment | None,
     ) -> None:
         self.to_act = to_act
         self.outcome = outcome
         self.seats = seats
         self.clock = clock
         self._wire: dict[str, Any] | None = None
+        # Dropped once ``shared`` ran (and the previous one's own at once), so moments
+        # never chain up.
+        self._previous = previous
+        if previous is not None:
+            previous._previous = None
 
     def shared(self) -> dict[str, Any]:
-        """The document parts every participant shares, in plain data (made once)."""
+        """The document parts every participant shares, in plain data (made once; the
+        previous moment's objects where the values are equal)."""
         wire = self._wire
-        if wire is None:
-            wire = self._wire = {
-                "clock": None if self.clock is None else record_to_wire(self.clock),
-                "outcome": None if self.outcome is None else record_to_wire(self.outcome),
-                "seats": [record_to_wire(seat) for seat in self.seats],
-                "to_act": sorted(self.to_act),
-            }
+        if wire is not None:
+            return wire
+        before, self._previous = self._previous, None
+        old = None if before is None else before._wire
+        wire = self._wire = {
+            "clock": None if self.clock is None else record_to_wire(self.clock),
+            "outcome": None if self.outcome is None else record_to_wire(self.outcome),
+            "seats": [record_to_wire(seat) for seat in self.seats],
+            "to_act": sorted(self.to_act),
+        }
+        if old is not None and before is not None:
+            if before.seats == self.seats:
+                wire["seats"] = old["seats"]
+            if before.clock == self.clock:
+                wire["clock"] = old["clock"]
+            if before.outcome == self.outcome:
+                wire["outcome"] = old["outcome"]
+            if before.to_act == self.to_act:
+                wire["to_act"] = old["to_act"]
         return wire
 
 
 class Fanout:
     """Builds the messages of one room into its core's current effects (``core.out``)."""
 
-    __slots__ = ("_core", "held", "cause")
+    __slots__ = ("_core", "held", "cause", "_last")
 
     def __init__(self, core: RoomCore) -> None:
         self._core = core
@@ -117,6 +135,9 @@ class Fanout:
         #: What made the next pushed version, as a delta's ``cause``; the core sets it
         #: with each transition and the next push takes it.
         self.cause: list[Any] | None = None
+        # The latest push's moment: its wire parts are reused while equal, so documents
+        # share them and the diff skips them by identity.
+        self._last: _Moment | None = None
 
     def reply(self, member: Member, request_id: int, result: Result) -> Payload:
         """Answer ``request_id`` with ``result``; return the payload (kept for retries)."""
@@ -164,7 +185,9 @@ class Fanout:
         to_act = frozenset() if core.aborted is not None else match.to_act()
         shown = core.aborted if outcome is None else outcome_info(outcome)
         clock = core.clocks.state(now) if core.clock_settings is not None else None
-        return _Moment(to_act, shown, tuple(s.info() for s in core.seats), clock)
+        moment = _Moment(to_act, shown, tuple(s.info() for s in core.seats), clock, self._last)
+        self._last = moment
+        return moment
 
     def _state(self, seat: int | None, view: Any, legal: Any, moment: _Moment) -> State:
         """The full ``state`` message for ``seat`` (None: the public view of spectators)."""
@@ -273,6 +296,7 @@ class Fanout:
         view = match.view(None)
         full: Payload | None = None
         public: Held | None = None
+        by_base: dict[int, Payload | None] = {}
         send = core.out.sends.append
         for member in core.spectators.values():
             before = self._held(member) if member.protocol_version >= 2 else None
@@ -287,7 +311,13 @@ class Fanout:
                 send((member, full, state_key))
                 continue
             assert public is not None
-            self._send_delta(member, before, public.document, cause, None, shared)
+            known = id(before)
+            if known in by_base:  # the same document as another spectator's: same delta
+                payload = by_base[known]
+                if payload is not None:
+                    send((member, payload, self._delta_key(before)))
+                continue
+            by_base[known] = self._send_delta(member, before, public.document, cause, None, shared)
 
     def _send_delta(
         self, member: Member, before: Held, document: dict[str, Any], cause: list[Any] | None,
@@ -316,9 +346,15 @@ class Fanout:
         payload = shared.get(data)
         if payload is None:
             payload = shared[data] = Payload(data)
-        key = None if request_id is not None or version == before.version else f"delta:{core.room_id}"
+        key = None if request_id is not None else self._delta_key(before)
         core.out.sends.append((member, payload, key))
         return payload
+
+    def _delta_key(self, before: Held) -> str | None:
+        """The coalescing key of a delta pushed from ``before`` (see ``_send_delta``)."""
+        core = self._core
+        assert core.match is not None
+        return None if core.match.version == before.version else f"delta:{core.room_id}"
 
     def full_state(self, member: Member, now: float) -> None:
         """Send one participant a full ``state`` of the current match (none before the

@@ -63,6 +63,18 @@ def _new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
 
+# Room ids travel in every message about a room (each delta of protocol version 2 too):
+# 8 letters and digits hold about 47.6 bits, as many as the 12 hex digits they replace,
+# in 4 bytes fewer; no '-' or '_', so a match id "<room>-<n>" never starts like a flag.
+ROOM_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+ROOM_ID_LENGTH = 8
+
+
+def new_room_id() -> str:
+    """A fresh random room id (the caller checks it is not in use)."""
+    return "".join(secrets.choice(ROOM_ID_ALPHABET) for _ in range(ROOM_ID_LENGTH))
+
+
 class Lobby:
     """Owns the set of rooms. Create it with the nursery the room tasks run in."""
 
@@ -208,9 +220,9 @@ class Lobby:
         self, creator: Member, game_name: str, *, quick: bool = False, **settings: Any
     ) -> Room:
         """Start a new room opened by ``creator`` (the caller checked the limits)."""
-        room_id = secrets.token_hex(6)
+        room_id = new_room_id()
         while room_id in self.rooms:
-            room_id = secrets.token_hex(6)
+            room_id = new_room_id()
         invite_code = None
         if settings.get("private"):
             invite_code = _new_invite_code()
