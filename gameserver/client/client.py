@@ -275,6 +275,7 @@ async def connect(
     password: str | None = None,
     api_key: str | None = None,
     client_label: str | None = DEFAULT_CLIENT_LABEL,
+    protocol_version: int = 2,
 ) -> AsyncIterator[GameClient]:
     """``async with connect(url, name=...) as client:`` — connected and said hello.
 
@@ -287,7 +288,9 @@ async def connect(
     logs in to the account called ``name``; ``api_key`` to the bot account owning the
     key (either is used when no ``token`` is given, and again when a token stops being
     accepted). ``client_label`` is what the account's ``list_sessions`` shows for this
-    client (None: nothing). Leaving the block closes the connection.
+    client (None: nothing). ``protocol_version`` 2 offers state deltas (and speaks
+    version 1 with a server that predates them); 1 asks for full states only; anything
+    else raises ``ValueError``. Leaving the block closes the connection.
     """
     client = GameClient(
         url,
@@ -303,6 +306,7 @@ async def connect(
         password=password,
         api_key=api_key,
         client_label=client_label,
+        protocol_version=protocol_version,
     )
     try:
         async with trio.open_nursery() as nursery:

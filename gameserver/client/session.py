@@ -1,12 +1,15 @@
 """A player's session with a game server: one WebSocket at a time, resumed across drops.
 
-The session connects (subprotocol ``gameserver.v1``), says ``hello`` and keeps the resume
-token. Requests are matched to replies by id. When the connection drops (anything but a
-deliberate close 1000 by the server) it reconnects with exponential backoff, resumes
-with its token and carries on from the server's state: the seats come back, a fresh
-``State`` arrives for each room, lobby watching and spectating are re-established, and
-``move`` requests whose reply was lost are resent with the same id, which the server
-applies at most once. Other requests in flight fail with ``ConnectionLost``.
+The session connects (offering ``gameserver.v2``, then ``gameserver.v1``), says ``hello``
+and keeps the resume token. On version 2 the server sends a room's later versions as
+deltas; ``deltas.py`` turns them back into the same ``State`` events, and a room whose
+delta does not fit is asked for again with ``sync``. Requests are matched to replies by
+id. When the connection drops (anything but a deliberate close 1000 by the server) it
+reconnects with exponential backoff, resumes with its token and carries on from the
+server's state: the seats come back, a fresh ``State`` arrives for each room, lobby
+watching and spectating are re-established, and ``move`` requests whose reply was lost
+are resent with the same id, which the server applies at most once. Other requests in
+flight fail with ``ConnectionLost``.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from typing import Any, TypeVar
 import attrs
 import trio
 
+from gameserver.client.deltas import Documents
 from gameserver.client.errors import ClientError, ConnectionLost, RequestFailed, ServerMisbehaved
 from gameserver.client.events import ClientEvent, Disconnected, Reconnected
 from gameserver.protocol.codec import (
     decode_client_message,
+    decode_delta,
     decode_result,
     decode_server_message,
     encode_client_message,
+    is_delta,
 )
 from gameserver.protocol.errors import RequestError
 from gameserver.protocol.limits import CLIENT_MESSAGE_LIMITS, SERVER_MESSAGE_LIMITS, DecodeLimits
@@ -36,6 +42,7 @@ from gameserver.protocol.messages import (
     AccountInfo,
     ChatMessage,
     ClientMessage,
+    Delta,
     Error,
     Hello,
     HelloResult,
@@ -53,9 +60,10 @@ from gameserver.protocol.messages import (
     ServerMessage,
     Spectate,
     State,
+    Sync,
     WatchLobby,
 )
-from gameserver.protocol.version import SUBPROTOCOL
+from gameserver.protocol.version import subprotocol_of, version_of
 from gameserver.ws.client import connect as ws_connect
 from gameserver.ws.codes import CloseCode
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
@@ -146,9 +154,10 @@ class Session:
     Attributes kept up to date from the server's messages: ``player_id``, ``name``,
     ``token`` (the newest resume token), ``session_id`` (the session that token belongs
     to), ``resumed``, ``seats``, ``states`` (newest
-    ``State`` per room id), ``rooms`` (newest ``RoomSummary`` per room id), ``connected``
-    and ``reconnects``. A room the server closes (a ``room`` push with status
-    ``closed``) is dropped from ``states``, ``rooms`` and ``seats``.
+    ``State`` per room id), ``rooms`` (newest ``RoomSummary`` per room id), ``connected``,
+    ``reconnects``, ``protocol_version`` (negotiated), ``deltas`` and ``resyncs``. A room
+    the server closes (a ``room`` push with status ``closed``) is dropped from ``states``,
+    ``rooms`` and ``seats``.
     """
 
     def __init__(
@@ -169,7 +178,12 @@ class Session:
         password: str | None = None,
         api_key: str | None = None,
         client_label: str | None = DEFAULT_CLIENT_LABEL,
+        protocol_version: int = 2,
     ) -> None:
+        newest = subprotocol_of(protocol_version)  # ValueError for an unknown version
+        # Newest first: a server that predates version 2 picks version 1.
+        older = (subprotocol_of(v) for v in range(protocol_version - 1, 0, -1))
+        self._subprotocols = [newest, *older]
         self.url = url
         """The server's WebSocket URL, e.g. ``ws://127.0.0.1:8000/ws``."""
         self.name = name
@@ -234,6 +248,13 @@ class Session:
         self._send_events, self._receive_events = trio.open_memory_channel[ClientEvent](math.inf)
         self.reconnects = 0
         """How many times the client has reconnected."""
+        self.protocol_version: int | None = None
+        """The protocol version the current connection speaks (2: deltas), once open."""
+        self._documents = Documents()
+        self.deltas = 0
+        """How many deltas this client has turned into ``State`` events."""
+        self.resyncs = 0
+        """How many times it asked for a full state (``sync``) after a delta did not fit."""
 
     # -- public state ------------------------------------------------------------------
 
@@ -317,6 +338,7 @@ class Session:
         self.states.pop(room_id, None)
         self.rooms.pop(room_id, None)
         self._chat_seen.pop(room_id, None)
+        self._documents.forget(room_id)
 
     def _closed(self, room_id: str) -> None:
         """The server released ``room_id``: stop tracking it, seats included."""
@@ -431,14 +453,17 @@ class Session:
             ws = await ws_connect(
                 self.url,
                 nursery=nursery,
-                subprotocols=[SUBPROTOCOL],
+                subprotocols=self._subprotocols,
                 compression=self._compression,
                 open_timeout=self._open_timeout,
             )
             self._ws = ws
+            # What the last connection held is gone: its rooms come back as full states.
+            self._documents.clear()
             try:
-                if ws.subprotocol != SUBPROTOCOL:
-                    raise ConnectionLost(f"the server did not accept {SUBPROTOCOL}")
+                if ws.subprotocol not in self._subprotocols:
+                    raise ConnectionLost(f"the server accepted none of {self._subprotocols}")
+                self.protocol_version = version_of(ws.subprotocol)
                 ended = trio.Event()
                 nursery.start_soon(self._reader, ws, ended)
                 hello = await self._hello(ws, resuming=resuming)
@@ -574,13 +599,41 @@ class Session:
             if isinstance(data, str):
                 logger.warning("ignoring a text message from the server")
                 continue
+            deltas = self.protocol_version == 2
             try:
+                if deltas and is_delta(data):
+                    self._receive_delta(decode_delta(data, self._limits))
+                    await self._send_resyncs()
+                    continue
                 message = decode_server_message(data, self._limits)
             except RequestError as error:
                 logger.warning("undecodable server message: %s", error.message)
                 await ws.close(CloseCode.PROTOCOL_ERROR, "invalid message from server")
                 return
+            if deltas and isinstance(message, State):
+                self._documents.hold(message, data)
             self._dispatch(message)
+
+    def _receive_delta(self, change: Delta) -> None:
+        """Show the room's new state, and take a delta carrying an id as the reply to
+        that ``move`` (whether or not its ops applied: the move was)."""
+        state = self._documents.apply(change)
+        if state is not None:
+            self.deltas += 1
+            self._dispatch(state)
+        if change.id is not None:
+            self._resolve(change.id, result={"version": change.version})
+
+    async def _send_resyncs(self) -> None:
+        """Ask for a full state of each room whose delta did not fit. Nobody awaits the
+        reply: the state it pushes first is what counts (an error, e.g. the room is
+        gone, needs nothing more)."""
+        for room_id in self._documents.take_resyncs():
+            self.resyncs += 1
+            message = Sync(id=self._next_id(), room_id=room_id)
+            pending = _Pending(message, encode_client_message(message))
+            self._pending[message.id] = pending
+            await self._send(pending.data)
 
     def _dispatch(self, message: ServerMessage) -> None:
         if isinstance(message, Reply):

@@ -85,6 +85,9 @@ async def test_two_sdk_players_play_a_connect_four_match(server_url: str) -> Non
     assert {first.seat, second.seat} == {0, 1}
     assert first.moves + second.moves >= 7
     assert len(first.latencies) == first.moves
+    # Protocol version 2 by default: every state after the first came as a delta.
+    assert ada.protocol_version == bob.protocol_version == 2
+    assert ada.deltas >= first.moves + second.moves and ada.resyncs == bob.resyncs == 0
 
 
 @pytest.mark.parametrize(
@@ -243,6 +246,9 @@ async def test_repeated_move_id_gets_the_same_reply_without_reapplying(server_ur
             assert first == again == MoveResult(version=state.version + 1)
             final = await state_where(client, room, lambda s: s.version == first.version)
             assert sum(cell is not None for row in final.view["board"] for cell in row) == 1
+            # Both answers were the same stored delta; the second, old news, asked for
+            # no full state.
+            assert client.deltas >= 1 and client.resyncs == 0
 
 
 async def test_resuming_elsewhere_closes_the_old_client_for_good(server_url: str) -> None:

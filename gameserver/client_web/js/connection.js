@@ -1,10 +1,15 @@
-// The game connection: one WebSocket speaking the gameserver.v1 msgpack protocol, with
-// request/reply matching, server pushes, and automatic reconnection that resumes the
-// session (the token lives in sessionStorage, so every tab is its own player).
+// The game connection: one WebSocket speaking the gameserver msgpack protocol (version
+// 2, or 1 with a server that predates it), with request/reply matching, server pushes,
+// and automatic reconnection that resumes the session (the token lives in
+// sessionStorage, so every tab is its own player). On version 2 a room's later states
+// arrive as deltas; they leave this module as the same "state" pushes (documents.js).
 
 import { encode, decode } from "../vendor/msgpack/index.mjs";
+import { RoomDocuments } from "./documents.js";
 
-export const SUBPROTOCOL = "gameserver.v1";
+// Newest first: the server picks the newest one it speaks.
+export const SUBPROTOCOLS = ["gameserver.v2", "gameserver.v1"];
+const DELTAS_SUBPROTOCOL = "gameserver.v2";
 
 // Reconnect backoff: start fast (a reload or a blip should resume at once), cap low so a
 // player coming back online is not kept waiting long.
@@ -68,6 +73,9 @@ export class Connection extends EventTarget {
     this.firstWelcome = null;
     this.retryTimer = null;
     this.password = null;
+    this.documents = new RoomDocuments();
+    this.deltas = 0; // deltas applied (shown as state pushes)
+    this.resyncs = 0; // full states asked for after a delta that did not fit
     this._watchNetwork();
   }
 
@@ -160,13 +168,14 @@ export class Connection extends EventTarget {
     this._setStatus("connecting");
     let ws;
     try {
-      ws = new WebSocket(this.url, SUBPROTOCOL);
+      ws = new WebSocket(this.url, SUBPROTOCOLS);
     } catch (err) {
       this._scheduleReconnect();
       return;
     }
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    this.documents.clear();
     ws.addEventListener("open", () => this._hello());
     ws.addEventListener("message", (event) => this._receive(event.data));
     ws.addEventListener("close", (event) => {
@@ -286,6 +295,12 @@ export class Connection extends EventTarget {
       return;
     }
     if (!message || typeof message !== "object") return;
+    const deltas = Boolean(this.ws && this.ws.protocol === DELTAS_SUBPROTOCOL);
+    if (Array.isArray(message)) {
+      if (deltas) this._delta(message);
+      return;
+    }
+    if (deltas && message.type === "state") this.documents.hold(message);
     const id = message.id;
     if ((message.type === "reply" || message.type === "error") && id !== null && id !== undefined) {
       const entry = this.pending.get(id);
@@ -296,5 +311,32 @@ export class Connection extends EventTarget {
       return;
     }
     this.dispatchEvent(new CustomEvent("push", { detail: message }));
+  }
+
+  // A delta (protocol version 2): shown as the room's new state; one carrying an id is
+  // also the reply to that move, whether or not its ops applied (the move did).
+  _delta(delta) {
+    const { state, sync } = this.documents.apply(delta);
+    if (state) {
+      this.deltas += 1;
+      this.dispatchEvent(new CustomEvent("push", { detail: state }));
+    }
+    if (sync) this._sync(sync);
+    const id = delta[5];
+    const entry = id === undefined ? null : this.pending.get(id);
+    if (entry) {
+      this.pending.delete(id);
+      entry.resolve({ version: delta[2] });
+    }
+  }
+
+  // Ask for a full state of a room whose delta did not fit. Nothing waits for the reply:
+  // the state the server pushes first is what counts.
+  _sync(roomId) {
+    this.resyncs += 1;
+    const id = this._nextId();
+    const message = { type: "sync", id, room_id: roomId };
+    this.pending.set(id, { message, sent: true, resolve: () => {}, reject: () => {} });
+    this._send(message);
   }
 }
