@@ -21,10 +21,10 @@ Three load shapes:
 
 Run: ``python bench/echo.py`` (about four minutes); ``--quick`` for a short smoke run;
 ``--shapes many`` for one shape only. The results tables are written into
-docs/benchmarks.md (its echo section) after a full run. ``--baseline DIR`` also runs
-``gameserver echo`` from the source tree in DIR (say, ``git worktree add DIR HEAD~1``)
-in the same interleaved rounds, to measure a change old against new; its figures are
-printed only.
+docs/benchmarks.md (its echo section) after a full run. ``--baseline DIR [DIR ...]``
+also runs ``gameserver echo`` from the source tree in each DIR (say, one unpacked by
+``git archive HEAD~1 | tar -x -C DIR``) in the same interleaved rounds, to measure a
+change old against new; their figures are printed only.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ SIZES = [64, 64 * 1024, 1024 * 1024]
 SERVERS = ["gameserver", "websockets", "trio-websocket"]
 # The floor of the many-connections shape: a Trio TCP echo without WebSocket.
 BARE = "bare-trio"
-BASELINE = "baseline"
+# Servers named "baseline:DIR" run ``gameserver echo`` from the source tree in DIR.
+BASELINE = "baseline:"
 SHAPES = ["sequential", "pipelined", "many"]
 MANY_CONNECTIONS = 50
 MANY_SIZE = 64
@@ -151,21 +152,15 @@ def serve_bare_trio(port: int) -> None:
     trio.run(main)
 
 
-def start_server(
-    name: str, read_size: int = 4096, baseline: Path | None = None
-) -> tuple[subprocess.Popen[str], int]:
-    """Start server ``name`` pinned to SERVER_CORE; return the process and its port.
-
-    ``baseline``: the source tree the ``baseline`` server runs ``gameserver echo`` from.
-    """
+def start_server(name: str, read_size: int = 4096) -> tuple[subprocess.Popen[str], int]:
+    """Start server ``name`` pinned to SERVER_CORE; return the process and its port."""
     env = None
     cwd = ROOT
-    if name in ("gameserver", BASELINE):
+    if name == "gameserver" or name.startswith(BASELINE):
         command = [sys.executable, "-m", "gameserver", "echo", "--port", "0", "--no-compression"]
-        if name == BASELINE:
-            assert baseline is not None
-            cwd = baseline
-            env = {**os.environ, "PYTHONPATH": str(baseline)}
+        if name.startswith(BASELINE):
+            cwd = Path(name.removeprefix(BASELINE))
+            env = {**os.environ, "PYTHONPATH": str(cwd)}
     else:
         command = [sys.executable, __file__, "--serve", name]
         command += ["--trio-websocket-read-size", str(read_size)]
@@ -534,7 +529,6 @@ MANY_LABELS = {
     "websockets": "websockets (asyncio)",
     "trio-websocket": "trio-websocket",
     BARE: "bare Trio TCP echo (floor, no WebSocket)",
-    BASELINE: "baseline gameserver",
 }
 
 
@@ -553,7 +547,7 @@ def many_table(runs: dict[str, list[ManyResult]]) -> list[str]:
         speed = median(r.rate / ref.rate for r, ref in zip(results, reference))
         cost = median(r.cpu_us / ref.cpu_us for r, ref in zip(results, reference))
         lines.append(
-            f"| {MANY_LABELS[name]} | {rate:,.0f} | {speed:.2f}x | {cpu:,.1f} | {cost:.2f}x |"
+            f"| {MANY_LABELS.get(name, name)} | {rate:,.0f} | {speed:.2f}x | {cpu:,.1f} | {cost:.2f}x |"
         )
     return lines
 
@@ -705,7 +699,9 @@ def main() -> int:
     parser.add_argument(
         "--baseline",
         type=Path,
-        help="also run `gameserver echo` from this source tree (printed only, docs untouched)",
+        nargs="+",
+        default=[],
+        help="also run `gameserver echo` from these source trees (printed only, docs untouched)",
     )
     parser.add_argument(
         "--trio-websocket-read-size",
@@ -728,13 +724,12 @@ def main() -> int:
     seconds, warmup = (0.5, 0.2) if args.quick else (args.seconds, 0.5)
     rounds = 1 if args.quick else args.rounds
     names = list(args.servers)
-    if args.baseline is not None:
-        names.insert(1, BASELINE)
+    names[1:1] = [BASELINE + str(path.resolve()) for path in args.baseline]
     # All servers run side by side (idle ones cost nothing) and the cells are measured
     # in interleaved rounds, so a burst of load from elsewhere on the machine does not
     # favour whichever server happened to run at a quiet moment.
     servers = {
-        name: start_server(name, args.trio_websocket_read_size, args.baseline) for name in names
+        name: start_server(name, args.trio_websocket_read_size) for name in names
     }
     if "many" in args.shapes:
         servers[BARE] = start_server(BARE)
@@ -751,7 +746,7 @@ def main() -> int:
     if many:
         print("\n".join(many_table(many)))
     complete = set(args.servers) == set(SERVERS) and set(args.shapes) == set(SHAPES)
-    if complete and args.baseline is None:
+    if complete and not args.baseline:
         section = write_report(
             results, cpu, many, seconds, rounds, args.trio_websocket_read_size
         )
