@@ -76,6 +76,7 @@ class Reader:
             return b""
         initial = self._initial
         if initial:
+            await trio.lowlevel.checkpoint_if_cancelled()
             self._initial = b""
             return initial
         keepalive = self._keepalive
@@ -83,26 +84,31 @@ class Reader:
             keepalive.start(trio.current_time())
         due = keepalive.read_deadline
         sock = self._socket
-        if sock is not None and sock.fileno() < 0:
+        fd = -1 if sock is None else sock.fileno()
+        if sock is not None and fd < 0:
             return b""  # closed under us: nothing to read, nothing will drain
         if self._writer.over_limit:
             with trio.move_on_at(due) as timer:
                 await self._writer.until_drained()
             if timer.cancelled_caught:
                 return None
+            fd = -1 if sock is None else sock.fileno()
+            if sock is not None and fd < 0:
+                return b""
         if sock is None:
             return await self._receive_from_stream(due)
-        await trio.lowlevel.checkpoint_if_cancelled()
-        fd = sock.fileno()
-        waited = False
+        # Closing a Trio socket wakes its waiters with ClosedResourceError, so the
+        # number checked here stays ours across the waits below.
         data: bytes | None = None
         if self._wait_first:
-            self._wait_first = False
-        elif fd >= 0:
+            self._wait_first = False  # the wait below is the checkpoint
+        else:
+            await trio.lowlevel.checkpoint_if_cancelled()
             data = read_nowait(fd)
+            if data is not None:
+                # Still a schedule point, so a flood cannot starve other connections.
+                await trio.lowlevel.cancel_shielded_checkpoint()
         while data is None:
-            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
-                return b""
             try:
                 if due == math.inf:  # no timer, no cancel scope
                     await trio.lowlevel.wait_readable(fd)
@@ -113,14 +119,8 @@ class Reader:
                         return None
             except trio.ClosedResourceError:
                 return b""
-            waited = True
-            if sock.fileno() != fd:
-                return b""
             data = read_nowait(fd)
         self._wait_first = len(data) < RECEIVE_SIZE
-        if not waited:
-            # Still a schedule point, so a flood cannot starve other connections.
-            await trio.lowlevel.cancel_shielded_checkpoint()
         return data
 
     async def _receive_from_stream(self, due: float) -> bytes | None:

@@ -209,9 +209,11 @@ class Writer:
             self._release()
 
     def _write_at_once(self, fd: int) -> bool:
-        """Hand everything queued to the kernel now; True when it took it all, else
-        keep the rest as unsent bytes for a waiting write."""
-        data = self.take()
+        """Hand everything queued to the kernel now (nothing unsent waits: checked by
+        the caller); True when it took it all, else keep the rest as unsent bytes for
+        a waiting write."""
+        data = self._conn.data_to_send()
+        self._queued_bytes = 0
         written = write_nowait(fd, data)
         if written == len(data):
             return True
