@@ -2,6 +2,10 @@
 
 Text comes back as text and binary as binary; permessage-deflate is accepted when a
 client offers it. Made for conformance suites (Autobahn|Testsuite) and benchmarks.
+
+Each connection is read by its handler (``read_inline=True``), as ``gameserver serve``
+reads its players: one task per connection, so an echo costs one task switch, and
+the benchmarks measure the WebSocket layer the game server runs on.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            serve = functools.partial(serve_websocket, config=config)
+            serve = functools.partial(serve_websocket, config=config, read_inline=True)
             server = await nursery.start(serve, echo, args.host, args.port)
             print(f"echo server listening on ws://{args.host}:{server.port}/", flush=True)
             async for signum in signals:

@@ -216,8 +216,14 @@ class Connection:
         Never raises for bad peer input: the connection fails instead (see
         :attr:`failure`). Bytes after the peer's close, or after a failure, are ignored.
         """
-        self.buffer_data(data)
-        self._parse_safely(one_event=False)
+        if not self._receiving:
+            return
+        if data:
+            self._buf += data
+        try:
+            self._parse(False)
+        except ProtocolError as exc:
+            self._fail(exc)
 
     def buffer_data(self, data: bytes) -> None:
         """Store bytes read from the transport without parsing them yet.
@@ -320,6 +326,8 @@ class Connection:
                 return
             header = self._header
             if header is None:
+                if not buf:
+                    return
                 # Fast path for the common case, a whole small message in one frame:
                 # FIN, text or binary, no RSV bit, 7-bit length, masked as the role
                 # requires, entirely buffered. Everything else takes the general path.
@@ -444,7 +452,7 @@ class Connection:
         return self._mask_pool.pop()
 
     def _queue_frame(self, opcode: Opcode, payload: bytes, *, rsv1: bool = False) -> None:
-        mask = self._new_mask() if self.role is Role.CLIENT else None
+        mask = None if self._expect_mask else self._new_mask()  # clients mask
         frame = encode_frame(opcode, payload, rsv1=rsv1, mask=mask)
         self._out.append(frame)
         self._out_size += len(frame)
@@ -462,7 +470,7 @@ class Connection:
 
     def send_binary(self, data: bytes) -> None:
         """Queue a binary message (compressed when permessage-deflate is in use)."""
-        self._send_message(Opcode.BINARY, bytes(data))
+        self._send_message(Opcode.BINARY, data if type(data) is bytes else bytes(data))
 
     def send_frame_bytes(self, frame: bytes) -> None:
         """Queue a frame already built with :func:`~gameserver.ws.frames.encode_frame`.

@@ -150,9 +150,11 @@ def encode_frame(
     sending (reserved opcodes, control frames over 125 bytes or fragmented, a mask
     that is not 4 bytes).
     """
+    length = len(payload)
+    if length < 126 and mask is None and fin and not rsv1 and (opcode == 2 or opcode == 1):
+        return bytes((_FIN | opcode, length)) + payload  # the common case, nothing to check
     if not 0 <= opcode <= 0xF or _OPCODES[opcode] is None:
         raise LocalProtocolError(f"opcode {opcode:#x} is reserved or out of range")
-    length = len(payload)
     if opcode & 0x8 and (length > MAX_CONTROL_PAYLOAD or not fin):
         raise LocalProtocolError("control frames must be unfragmented and at most 125 bytes")
     b0 = (_FIN if fin else 0) | (_RSV1 if rsv1 else 0) | (opcode & 0x0F)

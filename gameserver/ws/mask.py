@@ -14,7 +14,8 @@ bytes.translate, 4 strides     1.36 us   14.1 us   102 us    1760 us
 "translate": four strided slices, each mapped through a 256-byte XOR table.
 
 Building the key integer costs as much as converting the payload. Small payloads
-build it (cheapest there). From 8 KiB a frame is usually streamed in equal pieces
+build it (cheapest there); up to 128 bytes by multiplying the key as an integer by a
+precomputed 1 + 2**32 + 2**64 + ..., which beats repeating and slicing bytes. From 8 KiB a frame is usually streamed in equal pieces
 (one per socket read, same key and size over and over), so the key integer is
 cached the second time a (key, size) pair is seen; until then, translate.
 """
@@ -34,6 +35,12 @@ _seen_once: set[tuple[bytes, int]] = set()
 _key_ints: dict[tuple[bytes, int], int] = {}
 
 
+# Control frames and small messages (up to 128 bytes, 32 words): the key integer is
+# the 4-byte key times 1 + 2**32 + 2**64 + ..., one such multiplier per word count.
+_SMALL_WORDS = 32
+_REPEAT = [sum(1 << (32 * i) for i in range(words)) for words in range(_SMALL_WORDS + 1)]
+
+
 def _key_int(mask: bytes, n: int) -> int:
     return int.from_bytes((mask * (n // 4 + 1))[:n], "little")
 
@@ -43,6 +50,11 @@ def apply_mask(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
     n = len(data)
     if n == 0:
         return b""
+    words = (n + 3) >> 2
+    if words <= _SMALL_WORDS:
+        key = int.from_bytes(mask, "little") * _REPEAT[words]
+        out = (int.from_bytes(data, "little") ^ key).to_bytes(4 * words, "little")
+        return out[:n] if n & 3 else out
     if n < _CACHE_FROM:
         key = _key_int(mask, n)
     else:

@@ -10,6 +10,10 @@ reading task calls :meth:`Reader.receive` once per round:
   connection then waits in fewer, smaller frames than those of
   ``SocketStream.receive_some``, about 1 KB less per connection; other streams (TLS,
   memory) are read with ``receive_some``;
+- after a read that emptied the socket (less than ``RECEIVE_SIZE`` bytes), the next
+  one waits for readability before it reads: a peer that waits for our answer sends
+  nothing until it has it, so reading at once would only fail (a system call and an
+  exception per message);
 - while we owe the peer more than ``write_limit`` bytes (pongs for a ping flood, say)
   it reads nothing until the writer has caught up, so what we hold for a peer that
   does not read stays bounded and TCP pushes back on the peer instead;
@@ -35,7 +39,9 @@ class Reader:
     """Reads ``stream`` for one WebSocket (see module doc)."""
 
     # Slots, no per-instance dict: every open connection has one reader.
-    __slots__ = ("_initial", "_keepalive", "_socket", "_stopped", "_stream", "_writer")
+    __slots__ = (
+        "_initial", "_keepalive", "_socket", "_stopped", "_stream", "_wait_first", "_writer",
+    )
 
     def __init__(
         self,
@@ -52,6 +58,11 @@ class Reader:
         # The plain TCP socket under the stream, read through its file descriptor.
         self._socket = stream.socket if type(stream) is trio.SocketStream else None
         self._stopped = False
+        # The last read emptied the socket (it returned less than RECEIVE_SIZE), so the
+        # next read would most likely find nothing: wait for readability first. A peer
+        # that waits for our answer sends nothing more until it has it, and a read that
+        # fails costs a system call and an exception per message.
+        self._wait_first = False
 
     def stop(self) -> None:
         """Read nothing more (the connection was aborted): ``receive`` returns b""."""
@@ -65,6 +76,7 @@ class Reader:
             return b""
         initial = self._initial
         if initial:
+            await trio.lowlevel.checkpoint_if_cancelled()
             self._initial = b""
             return initial
         keepalive = self._keepalive
@@ -72,24 +84,31 @@ class Reader:
             keepalive.start(trio.current_time())
         due = keepalive.read_deadline
         sock = self._socket
-        if sock is not None and sock.fileno() < 0:
+        fd = -1 if sock is None else sock.fileno()
+        if sock is not None and fd < 0:
             return b""  # closed under us: nothing to read, nothing will drain
         if self._writer.over_limit:
             with trio.move_on_at(due) as timer:
                 await self._writer.until_drained()
             if timer.cancelled_caught:
                 return None
+            fd = -1 if sock is None else sock.fileno()
+            if sock is not None and fd < 0:
+                return b""
         if sock is None:
             return await self._receive_from_stream(due)
-        await trio.lowlevel.checkpoint_if_cancelled()
-        fd = sock.fileno()
-        waited = False
-        while True:
-            if fd < 0 or sock.fileno() != fd:  # closed (its number may be reused)
-                return b""
+        # Closing a Trio socket wakes its waiters with ClosedResourceError, so the
+        # number checked here stays ours across the waits below.
+        data: bytes | None = None
+        if self._wait_first:
+            self._wait_first = False  # the wait below is the checkpoint
+        else:
+            await trio.lowlevel.checkpoint_if_cancelled()
             data = read_nowait(fd)
             if data is not None:
-                break
+                # Still a schedule point, so a flood cannot starve other connections.
+                await trio.lowlevel.cancel_shielded_checkpoint()
+        while data is None:
             try:
                 if due == math.inf:  # no timer, no cancel scope
                     await trio.lowlevel.wait_readable(fd)
@@ -100,10 +119,8 @@ class Reader:
                         return None
             except trio.ClosedResourceError:
                 return b""
-            waited = True
-        if not waited:
-            # Still a schedule point, so a flood cannot starve other connections.
-            await trio.lowlevel.cancel_shielded_checkpoint()
+            data = read_nowait(fd)
+        self._wait_first = len(data) < RECEIVE_SIZE
         return data
 
     async def _receive_from_stream(self, due: float) -> bytes | None:

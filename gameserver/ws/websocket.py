@@ -59,7 +59,7 @@ from gameserver.ws.codes import CloseCode
 from gameserver.ws.config import WebSocketConfig
 from gameserver.ws.connection import Connection, ConnectionState, Role
 from gameserver.ws.events import BinaryMessage, Pong, TextMessage
-from gameserver.ws.exceptions import ConnectionClosed
+from gameserver.ws.exceptions import ConnectionClosed, LocalProtocolError
 from gameserver.ws.http import HTTPRequest, HTTPResponse
 from gameserver.ws.keepalive_deadlines import Due, KeepaliveDeadlines
 from gameserver.ws.rawfd import RECEIVE_SIZE
@@ -179,9 +179,13 @@ class WebSocket:
         Raises :class:`ConnectionClosed` once the connection is over and every message
         that arrived before the end has been returned.
         """
-        await trio.lowlevel.checkpoint_if_cancelled()
-        while not self._messages:
+        messages = self._messages
+        if messages:
+            # Nothing to wait for, but still a cancellation point, as every wait below is.
+            await trio.lowlevel.checkpoint_if_cancelled()
+        while not messages:
             if self.closed is not None:
+                await trio.lowlevel.checkpoint_if_cancelled()
                 raise self.closed
             if self._background:
                 arrived = self._message_arrived
@@ -190,10 +194,12 @@ class WebSocket:
                 await arrived.wait()
             else:
                 await self._read_or_wait()
-        message = self._messages.pop(0)
-        if len(self._messages) < self.config.max_queued_messages:
-            _wake(self._room_for_messages)
-            self._wake_progress()
+        message = messages.pop(0)
+        # Whoever waits for room (a paused reader) is woken once below the limit.
+        if self._room_for_messages is not None or self._progress is not None:
+            if len(messages) < self.config.max_queued_messages:
+                _wake(self._room_for_messages)
+                self._wake_progress()
         return message
 
     def __aiter__(self) -> WebSocket:
@@ -221,12 +227,16 @@ class WebSocket:
         Raises :class:`ConnectionClosed` when the connection is closing or closed.
         """
         conn = self._conn
-        if conn.close_sent or conn.state is not _OPEN:
-            await self._raise_closed()
-        if isinstance(message, str):
-            conn.send_text(message)
-        else:
-            conn.send_binary(message)
+        try:
+            if isinstance(message, str):
+                conn.send_text(message)
+            else:
+                conn.send_binary(message)
+        except LocalProtocolError:
+            # Checked only on failure: the connection refuses sends once closing.
+            if conn.close_sent or conn.state is not _OPEN:
+                await self._raise_closed()
+            raise
         if not await self._writer.queued(len(message)):
             await self._raise_closed()
 
@@ -483,7 +493,7 @@ class WebSocket:
         """Read one round from the stream, or, while another task reads or reading is
         paused (the application has messages to take first), wait for progress.
         Callers loop until what they wait for happened."""
-        if self._reading or self._read_paused():
+        if self._reading or (self._messages and self._read_paused()):
             progress = self._progress
             if progress is None:
                 progress = self._progress = trio.Event()
@@ -520,7 +530,8 @@ class WebSocket:
                 writer.flush_nowait()
         finally:
             self._reading = False
-            self._wake_progress()
+            if self._progress is not None:
+                self._wake_progress()
 
     def _read_paused(self) -> bool:
         """Inline: True while queued messages must be taken before reading on."""

@@ -5,7 +5,10 @@ sans-IO :class:`~gameserver.ws.connection.Connection` queues frames; the writer 
 them (``data_to_send``) and writes them, in one of three ways:
 
 - *at once*, from the calling task: ``queued`` when nothing else is being written
-  and no burst of sends is likely (one ``send_all``, no task switch);
+  and no burst of sends is likely. Over plain TCP it hands the bytes to the kernel
+  itself (:func:`~gameserver.ws.rawfd.write_nowait`: one system call, no task switch,
+  and a schedule point only once in 16 sends); otherwise, or for what the kernel did
+  not take, it waits in ``send_all``;
 - *coalesced*, by a writer task: while received messages are still waiting to be
   answered, more sends are likely to follow, so ``queued`` only wakes the writer
   task, which runs once the sending task blocks and writes everything queued by then
@@ -32,6 +35,12 @@ from gameserver.ws.rawfd import write_nowait
 
 __all__ = ["Writer"]
 
+# A send the kernel takes at once is a cancellation point but not a schedule point: a
+# pass of the run loop per message would cost more than the write. A task that answers
+# what it reads yields while it waits to read, but one that only sends would never
+# yield while the peer keeps up, so every this many such sends one is a schedule point.
+_SCHEDULE_POINT_EVERY = 16
+
 
 def _wake(event: trio.Event | None) -> None:
     """Set ``event`` if anyone made it (lazily created events start unset)."""
@@ -50,8 +59,8 @@ class Writer:
     # Slots, no per-instance dict: every open connection has one writer.
     __slots__ = (
         "_busy", "_conn", "_drained", "_failed", "_idle", "_inbox", "_nursery",
-        "_persistent", "_queued_bytes", "_socket", "_stream", "_task_running", "_unsent",
-        "_wanted", "_write_limit",
+        "_persistent", "_queued_bytes", "_sends_at_once", "_socket", "_stream",
+        "_task_running", "_unsent", "_wanted", "_write_limit",
     )
 
     def __init__(
@@ -86,6 +95,8 @@ class Writer:
         # out before anything queued later.
         self._unsent = b""
         self._queued_bytes = 0
+        # Sends written at once since the last schedule point they made (see queued).
+        self._sends_at_once = 0
         # The stream failed or the connection ended: senders waiting for room give up.
         self._failed = False
 
@@ -158,7 +169,9 @@ class Writer:
 
         With received messages still waiting to be answered, or another write in
         progress, wake the writer task, which runs when this task blocks and writes
-        them all together. Otherwise write now, saving a task switch. Either way, wait
+        them all together. Otherwise write now, saving a task switch: straight to a
+        plain TCP socket when the kernel takes it all (then this is a schedule point
+        only once in 16 calls), else with a waiting ``send_all``. Either way, wait
         while more than ``write_limit`` bytes are queued (backpressure).
 
         Returns False when the stream failed or the connection ended: the caller then
@@ -177,6 +190,16 @@ class Writer:
             # this task blocks, so a burst of sends becomes one write.
             await trio.lowlevel.checkpoint_if_cancelled()
             return True
+        sock = self._socket
+        fd = -1 if sock is None or self._unsent else sock.fileno()
+        if fd >= 0:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            if self._write_at_once(fd):
+                self._sends_at_once += 1
+                if self._sends_at_once >= _SCHEDULE_POINT_EVERY:
+                    self._sends_at_once = 0
+                    await trio.lowlevel.cancel_shielded_checkpoint()
+                return True
         # No write is in progress (checked above), so start one without a schedule
         # point: the write itself is one, and each extra one costs a pass of the run loop.
         self._busy = True
@@ -184,6 +207,18 @@ class Writer:
             return await self._drain()
         finally:
             self._release()
+
+    def _write_at_once(self, fd: int) -> bool:
+        """Hand everything queued to the kernel now (nothing unsent waits: checked by
+        the caller); True when it took it all, else keep the rest as unsent bytes for
+        a waiting write."""
+        data = self._conn.data_to_send()
+        self._queued_bytes = 0
+        written = write_nowait(fd, data)
+        if written == len(data):
+            return True
+        self._unsent = data[written:]
+        return False
 
     async def until_drained(self) -> None:
         """Wait until the writer task has written everything queued, or the stream failed."""

@@ -41,6 +41,10 @@ async def test_echo_command_echoes_and_stops_cleanly() -> None:
                 await ws.send(message)
                 echoed = await ws.receive()
                 assert echoed == message and type(echoed) is type(message)
+            # The handler reads its connection itself (inline): pings are answered
+            # while it waits for the next message.
+            with trio.fail_after(10):
+                await ws.ping(b"still there?")
             await ws.send(b"x" * 1001)  # over --max-message-size
             with pytest.raises(ConnectionClosed) as info:
                 await ws.receive()

@@ -3,11 +3,15 @@ stream for the path that is not plain TCP)."""
 
 from __future__ import annotations
 
+import os
+
+import pytest
 import trio
 import trio.testing
 
 from gameserver.ws.connection import Connection, Role
 from gameserver.ws.keepalive_deadlines import KeepaliveDeadlines
+from gameserver.ws import rawfd
 from gameserver.ws.reader import Reader
 from gameserver.ws.writer import Writer
 
@@ -131,3 +135,50 @@ async def test_a_stream_closed_while_we_owe_the_peer_reads_as_its_end() -> None:
     with trio.fail_after(10):
         assert await reader.receive() == b""
     await peer.aclose()
+
+
+async def test_after_a_read_that_emptied_the_socket_it_waits_before_reading_again(
+    nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A peer waiting for our answer sends nothing more until it has it: reading at
+    # once would only fail (a system call and an exception per message).
+    ours, peer = await tcp_pair()
+    reader, _, _ = make_reader(ours, nursery)
+    reads: list[bytes] = []
+    real_read = os.read
+
+    def counting_read(fd: int, size: int) -> bytes:
+        if fd == ours.socket.fileno():
+            reads.append(b"")
+        return real_read(fd, size)
+
+    monkeypatch.setattr(rawfd.os, "read", counting_read)
+    await peer.send_all(b"request 1")
+    assert await reader.receive() == b"request 1"
+    assert len(reads) == 1
+
+    async def next_request() -> None:
+        await trio.testing.wait_all_tasks_blocked()  # the reader waits first
+        await peer.send_all(b"request 2")
+
+    nursery.start_soon(next_request)
+    with trio.fail_after(10):
+        assert await reader.receive() == b"request 2"
+    assert len(reads) == 2  # no failed read before the wait
+
+
+async def test_what_takes_more_than_one_read_arrives_whole_and_in_order(nursery: trio.Nursery) -> None:
+    ours, peer = await tcp_pair()
+    reader, _, _ = make_reader(ours, nursery)
+    sent = bytes(range(256)) * (3 * rawfd.RECEIVE_SIZE // 256)
+
+    async def send_then_close() -> None:
+        await peer.send_all(sent)
+        await peer.aclose()
+
+    nursery.start_soon(send_then_close)
+    received = b""
+    with trio.fail_after(10):
+        while chunk := await reader.receive():
+            received += chunk
+    assert received == sent

@@ -76,6 +76,36 @@ async def test_a_send_with_nothing_waiting_is_written_by_the_calling_task(
     assert await peer.messages(1) == [b"at once"]
 
 
+async def test_sends_the_kernel_takes_at_once_are_schedule_points_only_now_and_then(
+    nursery: trio.Nursery,
+) -> None:
+    # A pass of the run loop per send would cost more than the write; a task that
+    # only sends still lets the others run once in 16 sends.
+    writer, conn, peer = await make_writer(nursery)
+    other_task_turns = 0
+    done = False
+
+    async def other_task() -> None:
+        nonlocal other_task_turns
+        while not done:
+            other_task_turns += 1
+            await trio.lowlevel.cancel_shielded_checkpoint()
+
+    nursery.start_soon(other_task)
+    try:
+        for index in range(15):
+            conn.send_binary(b"%02d" % index)
+            assert await writer.queued(4)
+        assert other_task_turns == 0  # this task never let it run
+        for index in range(15, 32):
+            conn.send_binary(b"%02d" % index)
+            assert await writer.queued(4)
+        assert 1 <= other_task_turns <= 2  # the 16th and the 32nd send were schedule points
+    finally:
+        done = True
+    assert await peer.messages(32) == [b"%02d" % index for index in range(32)]
+
+
 async def test_sends_while_messages_wait_to_be_answered_leave_in_one_write(
     nursery: trio.Nursery,
 ) -> None:
