@@ -9,7 +9,11 @@
     {prefix}:room:{room}        HASH    ``owner`` (node id), ``token`` (the owner's session
                                         token when it claimed), ``epoch`` (1, 2, ...; never
                                         reset: a released room keeps it and the next claim
-                                        continues from it)
+                                        continues from it), ``log`` (the key of
+                                        its latest match log, set by its header)
+    {prefix}:secret             STRING  the secret every node signs session tokens with
+    {prefix}:lobby              HASH    room id -> the listed public room: msgpack
+                                        [owner node id, ``LobbyUpdate`` of its summary]
     {prefix}:log:{match}        STREAM  the match log: entry ``0-1`` is the header, entry
                                         ``0-N`` the record at position N, field ``r`` the
                                         record's msgpack bytes (as in a ``.gsr`` frame)
@@ -74,6 +78,14 @@ class KeyLayout:
 
     def log(self, match_id: str) -> str:
         return f"{self.prefix}:log:{_check_id('match', match_id)}"
+
+    @property
+    def secret(self) -> str:
+        return f"{self.prefix}:secret"
+
+    @property
+    def lobby(self) -> str:
+        return f"{self.prefix}:lobby"
 
     @property
     def log_pattern(self) -> str:

@@ -78,7 +78,8 @@ return {'ok'}
 )
 
 #: The fenced append. KEYS: room, appender's lease, stream. ARGV: node id, epoch,
-#: position of the first record, then one msgpack payload per record.
+#: position of the first record, then one msgpack payload per record. A header (at
+#: position 1) also sets the room's ``log`` to the stream: its current match.
 #: -> {"ok", length, 1 if they were already there else 0}
 #:  | {"stale", owner or "", epoch} | {"lost"} | {"conflict", length}
 #: A retry of an append whose reply was lost finds its own records and answers ok.
@@ -102,6 +103,7 @@ if length >= first then
   return {'ok', length, 1}
 end
 if length + 1 ~= first then return {'conflict', length} end
+if first == 1 then redis.call('HSET', KEYS[1], 'log', KEYS[3]) end
 for i = 1, count do
   redis.call('XADD', KEYS[3], '0-' .. (first + i - 1), 'r', ARGV[3 + i])
 end
@@ -128,5 +130,46 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return rooms
+""",
+)
+
+#: KEYS: room. -> {owner or "", epoch, key of the room's latest match log or ""}
+ROOM = Script(
+    "room",
+    """
+local room = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'log')
+return {room[1] or '', tonumber(room[2] or '0'), room[3] or ''}
+""",
+)
+
+#: KEYS: nodes set. ARGV: prefix. -> the ids of the nodes whose lease is alive.
+LIVE_NODES = Script(
+    "live_nodes",
+    """
+local live = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. ':node:' .. node) == 1 then table.insert(live, node) end
+end
+return live
+""",
+)
+
+#: KEYS: secret. ARGV: a new random secret. -> the cluster's secret (the first one set).
+SECRET = Script(
+    "secret",
+    """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {redis.call('GET', KEYS[1])}
+""",
+)
+
+#: KEYS: lobby hash. ARGV: room id, then the entry (or nothing: remove the room).
+#: -> {"ok"}
+LOBBY = Script(
+    "lobby",
+    """
+if #ARGV > 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+return {'ok'}
 """,
 )

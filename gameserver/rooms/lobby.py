@@ -59,6 +59,20 @@ class InviteGuard(Protocol):
         """Count one wrong guess of ``key`` at ``now``."""
 
 
+class RoomDirectory(Protocol):
+    """Told about this lobby's rooms for the world beyond this process (cluster mode
+    registers them in Redis). Never blocks; a slow directory catches up later."""
+
+    def listed(self, summary: RoomSummary) -> None:
+        """A public room is listed with ``summary`` (new or changed)."""
+
+    def unlisted(self, room_id: str) -> None:
+        """The room is no longer listed (private now, closed, or over)."""
+
+    def released(self, room_id: str) -> None:
+        """The room closed with no match left unfinished: nothing of it is to recover."""
+
+
 def _new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
 
@@ -100,6 +114,8 @@ class Lobby:
         self.accepting = True
         #: Called when a recorded match ended (the service rates it; issue 18).
         self.on_match_finished: Callable[[Room, str], None] | None = None
+        #: Told about listed and released rooms (cluster mode); None: nobody.
+        self.directory: RoomDirectory | None = None
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -362,12 +378,18 @@ class Lobby:
 
     def room_changed(self, room: Room) -> None:
         """A room's summary changed: tell lobby watchers."""
+        directory = self.directory
         if self._listed_room(room):
             self._listed.add(room.room_id)
-            self._push(room, LobbyUpdate(rooms=(room.summary(),)))
+            summary = room.summary()
+            self._push(room, LobbyUpdate(rooms=(summary,)))
+            if directory is not None:
+                directory.listed(summary)
         elif room.room_id in self._listed:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
+            if directory is not None:
+                directory.unlisted(room.room_id)
 
     def match_finished(self, room: Room, match_id: str) -> None:
         """A recorded match ended: hand it to ``on_match_finished`` (ratings)."""
@@ -382,6 +404,9 @@ class Lobby:
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
         self.room_changed(room)
+        # A room stopped mid-match (shutdown, fenced) keeps its log to be recovered.
+        if self.directory is not None and room.status is not RoomStatus.PLAYING:
+            self.directory.released(room.room_id)
 
 
 def _check_rated(player: Member, bots: dict[int, str]) -> None:

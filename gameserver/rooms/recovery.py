@@ -9,6 +9,10 @@ tokens they already hold (the token secret lives in the data directory) within t
 grace period. A recovered public room is listed again (spectators can find it); a
 private one, and one from a log that does not say, stays unlisted, and its invite code
 is gone: only its players come back to it.
+
+``recover_rooms`` does this for the files of a replays directory; ``restore_room`` and
+``finish_match`` are the steps for one match whose log the caller has reopened (cluster
+mode reads it from a Redis stream).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from gameserver.replays.recovery import RecoveredMatch, find_unfinished
 from gameserver.games.base import state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.rooms.commands import Recover, RecoveredSeat
+from gameserver.rooms.journal import MatchLog
 from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member
@@ -58,13 +63,18 @@ def _clock(header: records.Header) -> ClockSettings | None:
     return None if clock.initial_ms is None and clock.per_move_ms is None else clock
 
 
-async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> None:
-    """The game had ended but the end record never reached the disk: write it now."""
-    assert recovered.outcome is not None
+async def _reopen(recovered: RecoveredMatch, service: RecoveryHost) -> AsyncMatchRecorder:
+    """The file log of ``recovered``, open for appending after its last whole record."""
     reopen = functools.partial(
         MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
     )
-    recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
+    return AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
+
+
+async def finish_match(recovered: RecoveredMatch, recorder: MatchLog) -> None:
+    """The game had ended but the end record never reached the log: write it now, to
+    ``recorder`` (``recovered``'s log, reopened), and close it."""
+    assert recovered.outcome is not None
     at = recovered.last_at
     await recorder.append_many(
         [
@@ -77,7 +87,9 @@ async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> None:
     await recorder.aclose()
 
 
-async def _restore(recovered: RecoveredMatch, service: RecoveryHost) -> Room:
+def restore_room(recovered: RecoveredMatch, service: RecoveryHost, recorder: MatchLog) -> Room:
+    """The room of ``recovered`` playing on from its log (``recorder``, reopened); the
+    caller adds it to the lobby (``Lobby.add_room``)."""
     header = recovered.header
     players = len(recovered.seats)
     room = Room(
@@ -107,10 +119,6 @@ async def _restore(recovered: RecoveredMatch, service: RecoveryHost) -> Room:
             seats.append(RecoveredSeat(occupant.name, member=member))
         else:
             seats.append(RecoveredSeat(occupant.name))  # nobody to hold it: it stays open
-    reopen = functools.partial(
-        MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
-    )
-    recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
     match = Match.resume(
         recovered.game,
         players,
@@ -140,12 +148,12 @@ async def recover_rooms(service: RecoveryHost, replays_dir: Path) -> int:
     for recovered in found:
         try:
             if recovered.outcome is not None:
-                await _finish(recovered, service)
+                await finish_match(recovered, await _reopen(recovered, service))
                 continue
             if recovered.header.room_id in service.lobby.rooms:
                 log.warning("skipping %s: room already recovered", recovered.path)
                 continue
-            room = await _restore(recovered, service)
+            room = restore_room(recovered, service, await _reopen(recovered, service))
         except Exception:
             log.exception("cannot recover %s", recovered.path)
             continue

@@ -1,0 +1,97 @@
+"""The lobby's rooms in Redis: ``rooms.lobby.RoomDirectory`` for cluster mode.
+
+The lobby tells the registry, synchronously, which public rooms it lists and which
+rooms closed; ``run`` writes the latest of each room to Redis in the background (a room
+that changed five times while a write was on its way is written once more, as it is
+now). The hash ``{prefix}:lobby`` maps a room id to msgpack ``[node id, LobbyUpdate]``
+(the room's summary, encoded as the lobby pushes it). A room that closed with nothing
+to recover is released: its claim goes (``NodeLease.release``), so its id and epoch
+are free.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgpack
+import trio
+
+from gameserver.protocol.codec import encode
+from gameserver.protocol.messages import LobbyUpdate, RoomSummary
+
+from .errors import RedisUnavailable, StaleOwner
+from .keys import KeyLayout
+from .leases import NodeLease
+from .redis_api import RedisAPI
+from .room_logs import StreamLogs
+from .scripts import LOBBY
+
+log = logging.getLogger(__name__)
+
+#: What is pending for a room: its summary to list, None to unlist, or ``RELEASED``.
+_RELEASED = "released"
+
+
+class LobbyRegistry:
+    """Keeps ``{prefix}:lobby`` up to date with this node's listed rooms."""
+
+    def __init__(
+        self, api: RedisAPI, lease: NodeLease, logs: StreamLogs, *, retry: float
+    ) -> None:
+        self.api = api
+        self.lease = lease
+        self.logs = logs
+        self.keys: KeyLayout = lease.keys
+        self.retry = retry
+        self._pending: dict[str, RoomSummary | str | None] = {}
+        self._wake = trio.Event()
+
+    # -- rooms.lobby.RoomDirectory ---------------------------------------------------------
+
+    def listed(self, summary: RoomSummary) -> None:
+        self._queue(summary.room_id, summary)
+
+    def unlisted(self, room_id: str) -> None:
+        if self._pending.get(room_id) != _RELEASED:
+            self._queue(room_id, None)
+
+    def released(self, room_id: str) -> None:
+        self._queue(room_id, _RELEASED)
+
+    def _queue(self, room_id: str, what: RoomSummary | str | None) -> None:
+        self._pending[room_id] = what
+        self._wake.set()
+
+    # -- the writer --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Write what the lobby said, forever; Redis not answering delays, never drops."""
+        while True:
+            await self._wake.wait()
+            self._wake = trio.Event()
+            while self._pending:
+                room_id = next(iter(self._pending))
+                what = self._pending.pop(room_id)
+                try:
+                    await self._write(room_id, what)
+                except RedisUnavailable as exc:
+                    log.warning("lobby registry: Redis does not answer; retrying: %s", exc)
+                    self._pending.setdefault(room_id, what)
+                    await trio.sleep(self.retry)
+
+    async def _write(self, room_id: str, what: RoomSummary | str | None) -> None:
+        if isinstance(what, RoomSummary):
+            entry = msgpack.packb([self.lease.node_id, encode(LobbyUpdate(rooms=(what,)))])
+            await self.api.run_script(LOBBY, [self.keys.lobby], [room_id, entry])
+            return
+        await self.api.run_script(LOBBY, [self.keys.lobby], [room_id])
+        if what == _RELEASED:
+            claim = self.logs.claims.get(room_id)
+            if claim is None:
+                return
+            try:
+                await self.lease.release(claim)
+            except StaleOwner:
+                pass  # another node claimed it since: it is that node's now
+            if self.logs.claims.get(room_id) is claim:
+                del self.logs.claims[room_id]
