@@ -12,8 +12,9 @@
                                         continues from it), ``log`` (the key of
                                         its latest match log, set by its header)
     {prefix}:secret             STRING  the secret every node signs session tokens with
-    {prefix}:lobby              HASH    room id -> the listed public room: msgpack
-                                        [owner node id, ``LobbyUpdate`` of its summary]
+    {prefix}:lobby              HASH    room id -> the listed public room: ``NODE_ID
+                                        LEASE_TOKEN LOBBY_UPDATE`` (space-separated;
+                                        the last a msgpack ``LobbyUpdate``)
     {prefix}:log:{match}        STREAM  the match log: entry ``0-1`` is the header, entry
                                         ``0-N`` the record at position N, field ``r`` the
                                         record's msgpack bytes (as in a ``.gsr`` frame)

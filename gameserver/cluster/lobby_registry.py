@@ -3,8 +3,10 @@
 The lobby tells the registry, synchronously, which public rooms it lists and which
 rooms closed; ``run`` writes the latest of each room to Redis in the background (a room
 that changed five times while a write was on its way is written once more, as it is
-now). The hash ``{prefix}:lobby`` maps a room id to msgpack ``[node id, LobbyUpdate]``
-(the room's summary, encoded as the lobby pushes it). A room that closed with nothing
+now). The hash ``{prefix}:lobby`` maps a room id to ``NODE_ID SP LEASE_TOKEN SP
+LOBBY_UPDATE``: the owner, its lease token (which tells the entries of a gone process
+from those of a later one under the same node id) and the room's summary as the lobby
+pushes it (a msgpack ``LobbyUpdate``). ``parse_entry`` reads one. A room that closed with nothing
 to recover is released: its claim goes (``NodeLease.release``), so its id and epoch
 are free.
 """
@@ -13,10 +15,9 @@ from __future__ import annotations
 
 import logging
 
-import msgpack
 import trio
 
-from gameserver.protocol.codec import encode
+from gameserver.protocol.codec import decode_server_message, encode
 from gameserver.protocol.messages import LobbyUpdate, RoomSummary
 
 from .errors import RedisUnavailable, StaleOwner
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 
 #: What is pending for a room: its summary to list, None to unlist, or ``RELEASED``.
 _RELEASED = "released"
+
+
+def parse_entry(entry: bytes) -> tuple[str, str, RoomSummary]:
+    """The node id, lease token and room summary of one ``{prefix}:lobby`` entry."""
+    node, token, update = entry.split(b" ", 2)
+    message = decode_server_message(update)
+    assert isinstance(message, LobbyUpdate) and len(message.rooms) == 1
+    return node.decode(), token.decode(), message.rooms[0]
 
 
 class LobbyRegistry:
@@ -81,7 +90,8 @@ class LobbyRegistry:
 
     async def _write(self, room_id: str, what: RoomSummary | str | None) -> None:
         if isinstance(what, RoomSummary):
-            entry = msgpack.packb([self.lease.node_id, encode(LobbyUpdate(rooms=(what,)))])
+            update = encode(LobbyUpdate(rooms=(what,)))
+            entry = f"{self.lease.node_id} {self.lease.token} ".encode() + update
             await self.api.run_script(LOBBY, [self.keys.lobby], [room_id, entry])
             return
         await self.api.run_script(LOBBY, [self.keys.lobby], [room_id])

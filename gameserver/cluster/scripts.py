@@ -173,3 +173,23 @@ else redis.call('HDEL', KEYS[1], ARGV[1]) end
 return {'ok'}
 """,
 )
+
+#: KEYS: lobby hash. ARGV: prefix. Removes the rooms listed by node processes whose
+#: lease is gone (expired, or taken by a later process under the same node id); a room
+#: of theirs that is taken over is listed again by its new owner.
+#: -> the number of rooms removed
+LOBBY_PRUNE = Script(
+    "lobby_prune",
+    """
+local entries = redis.call('HGETALL', KEYS[1])
+local removed = 0
+for i = 1, #entries, 2 do
+  local node, token = string.match(entries[i + 1], '^(%S+) (%S+) ')
+  if redis.call('GET', ARGV[1] .. ':node:' .. node) ~= token then
+    redis.call('HDEL', KEYS[1], entries[i])
+    removed = removed + 1
+  end
+end
+return removed
+""",
+)

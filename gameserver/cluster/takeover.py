@@ -27,7 +27,7 @@ from .leases import Claim, NodeLease
 from .match_stream import MatchStreams
 from .redis_api import RedisAPI
 from .room_logs import StreamLogs, until_answered
-from .scripts import LOBBY, ROOM
+from .scripts import LOBBY, LOBBY_PRUNE, ROOM
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,18 @@ class Takeover:
         self.logs = logs
 
     async def run_once(self, host: RecoveryHost) -> int:
-        """Take over every orphaned room now; return how many play on here."""
+        """Take over every orphaned room now; return how many play on here.
+
+        First forgets the lobby entries of gone nodes (rooms that never started a match
+        are not claimed, so nothing else would remove them); the rooms taken over are
+        listed again by their new owner.
+        """
+        keys = self.lease.keys
+        await until_answered(
+            lambda: self.api.run_script(LOBBY_PRUNE, [keys.lobby], [keys.prefix]),
+            self.logs.retry,
+            "lobby",
+        )
         rooms = await until_answered(self.lease.orphaned_rooms, self.logs.retry, "orphans")
         count = 0
         for room_id in rooms:
@@ -92,6 +103,7 @@ class Takeover:
             return 0
         room = restore_room(recovered, host, recorder)
         host.lobby.add_room(room)
+        host.lobby.room_changed(room)  # listed again (in Redis too), as by its old owner
         log.info("took over room %s (match %s) at epoch %d", room_id, match_id, claim.epoch)
         return 1
 

@@ -81,3 +81,17 @@ async def load_log(redis_url: str, match_id: str) -> LoadedMatch:
     """The match log ``match_id`` as it is in Redis now."""
     async with open_redis(redis_url) as api:
         return await MatchStreams(api).load(match_id)
+
+
+async def http_get(port: int, target: str) -> tuple[int, bytes]:
+    """One plain HTTP/1.1 GET to a node; its status and body."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        request = f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        await stream.send_all(request.encode("latin-1"))
+        data = b""
+        with trio.fail_after(10):
+            while chunk := await stream.receive_some(65536):
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
