@@ -11,6 +11,8 @@
                                         reset: a released room keeps it and the next claim
                                         continues from it), ``log`` (the key of
                                         its latest match log, set by its header)
+    {prefix}:node:{node}:bus    STREAM  messages to the node (``bus.py``), field ``m``
+    {prefix}:node:{node}:bus:seen HASH  sender -> number of its last batch added
     {prefix}:secret             STRING  the secret every node signs session tokens with
     {prefix}:lobby              HASH    room id -> the listed public room: ``NODE_ID
                                         LEASE_TOKEN LOBBY_UPDATE`` (space-separated;
@@ -79,6 +81,12 @@ class KeyLayout:
 
     def log(self, match_id: str) -> str:
         return f"{self.prefix}:log:{_check_id('match', match_id)}"
+
+    def bus(self, node_id: str) -> str:
+        return f"{self.node(node_id)}:bus"
+
+    def bus_seen(self, node_id: str) -> str:
+        return f"{self.node(node_id)}:bus:seen"
 
     @property
     def secret(self) -> str:

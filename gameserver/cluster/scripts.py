@@ -193,3 +193,31 @@ end
 return removed
 """,
 )
+
+#: KEYS: a node's bus stream, the hash of the last batch seen from each sender. ARGV:
+#: how many messages the stream keeps, the sender, the batch's number (1, 2, ... per
+#: sender), then the messages. A batch already added (a retry whose first reply was
+#: lost) is not added again. -> {"ok", 1 if it was already there else 0}
+BUS_SEND = Script(
+    "bus_send",
+    """
+if tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') >= tonumber(ARGV[3]) then
+  return {'ok', 1}
+end
+for i = 4, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[i])
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return {'ok', 0}
+""",
+)
+
+#: KEYS: a node's bus stream. -> the id of its newest message ("0-0" when none).
+BUS_LAST_ID = Script(
+    "bus_last_id",
+    """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last == 0 then return '0-0' end
+return last[1][1]
+""",
+)
