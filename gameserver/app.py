@@ -226,6 +226,7 @@ async def _serve(
         )
         if node is not None:
             service.lobby.directory = node.registry
+            service.elsewhere = await node.attach(service.lobby, service.players)
             if config.recover:
                 recovered = await node.take_over(service)
                 if recovered:

@@ -8,7 +8,6 @@
      │                         outcome of the call is unknown; retry the same call later
      ├── NotDurable            Redis is not configured to sync every write before replying
      ├── NodeIdInUse           another live process holds this node id's lease
- ├── TopologyRefused       another live node uses this Redis (one node per cluster, for now)
      ├── RoomHeld              the room is owned by a node whose lease is alive
      ├── Fenced                this node may no longer write for the room: step down
      │    ├── StaleOwner       the room has a newer epoch (claimed again) or was released
@@ -59,11 +58,6 @@ class NodeIdInUse(ClusterError):
         )
         self.node_id = node_id
         self.retry_after = retry_after
-
-
-class TopologyRefused(ClusterError):
-    """Another live node uses this Redis: clusters of several nodes are not supported
-    yet (the bus between nodes is missing), so this node does not start."""
 
 
 class RoomHeld(ClusterError):

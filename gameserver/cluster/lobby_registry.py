@@ -6,9 +6,14 @@ that changed five times while a write was on its way is written once more, as it
 now). The hash ``{prefix}:lobby`` maps a room id to ``NODE_ID SP LEASE_TOKEN SP
 LOBBY_UPDATE``: the owner, its lease token (which tells the entries of a gone process
 from those of a later one under the same node id) and the room's summary as the lobby
-pushes it (a msgpack ``LobbyUpdate``). ``parse_entry`` reads one. A room that closed with nothing
-to recover is released: its claim goes (``NodeLease.release``), so its id and epoch
-are free.
+pushes it (a msgpack ``LobbyUpdate``); ``parse_entry`` reads one. A room that closed
+with nothing to recover is released: its claim goes (``NodeLease.release``), so its id
+and epoch are free.
+
+The registry also mirrors the other nodes' entries (``mirror``: it reads the hash every
+``MIRROR_PERIOD`` seconds), so the lobby lists every node's rooms (``rooms_elsewhere``),
+tells its watchers what changed elsewhere, and the bus finds a listed room's owner
+(``owner_of``).
 """
 
 from __future__ import annotations
@@ -19,18 +24,22 @@ import trio
 
 from gameserver.protocol.codec import decode_server_message, encode
 from gameserver.protocol.messages import LobbyUpdate, RoomSummary
+from gameserver.rooms.lobby import Lobby
 
 from .errors import RedisUnavailable, StaleOwner
 from .keys import KeyLayout
 from .leases import NodeLease
 from .redis_api import RedisAPI
 from .room_logs import StreamLogs
-from .scripts import LOBBY
+from .scripts import LOBBY, LOBBY_READ
 
 log = logging.getLogger(__name__)
 
 #: What is pending for a room: its summary to list, None to unlist, or ``RELEASED``.
 _RELEASED = "released"
+# How stale another node's room may be in this node's lobby; each read costs one
+# HGETALL of every listed room, so not much more often than this.
+MIRROR_PERIOD = 0.5
 
 
 def parse_entry(entry: bytes) -> tuple[str, str, RoomSummary]:
@@ -54,6 +63,8 @@ class LobbyRegistry:
         self.retry = retry
         self._pending: dict[str, RoomSummary | str | None] = {}
         self._wake = trio.Event()
+        #: room id -> (owner node, summary) of the rooms other nodes list.
+        self._elsewhere: dict[str, tuple[str, RoomSummary]] = {}
 
     # -- rooms.lobby.RoomDirectory ---------------------------------------------------------
 
@@ -66,6 +77,14 @@ class LobbyRegistry:
 
     def released(self, room_id: str) -> None:
         self._queue(room_id, _RELEASED)
+
+    def rooms_elsewhere(self) -> list[RoomSummary]:
+        return [summary for _node, summary in reversed(self._elsewhere.values())]
+
+    def owner_of(self, room_id: str) -> str | None:
+        """The node that lists ``room_id`` (as of the latest read), or None."""
+        found = self._elsewhere.get(room_id)
+        return None if found is None else found[0]
 
     def _queue(self, room_id: str, what: RoomSummary | str | None) -> None:
         self._pending[room_id] = what
@@ -87,6 +106,35 @@ class LobbyRegistry:
                     log.warning("lobby registry: Redis does not answer; retrying: %s", exc)
                     self._pending.setdefault(room_id, what)
                     await trio.sleep(self.retry)
+
+    async def mirror(self, lobby: Lobby) -> None:
+        """Read the other nodes' rooms every ``MIRROR_PERIOD`` seconds, forever, and
+        tell ``lobby`` what changed (for its watchers)."""
+        while True:
+            try:
+                flat = await self.api.run_script(LOBBY_READ, [self.keys.lobby], [])
+            except RedisUnavailable as exc:
+                log.warning("lobby registry: Redis does not answer; retrying: %s", exc)
+            else:
+                self._update(lobby, flat)
+            await trio.sleep(MIRROR_PERIOD)
+
+    def _update(self, lobby: Lobby, flat: list[bytes]) -> None:
+        found: dict[str, tuple[str, RoomSummary]] = {}
+        for room_id, entry in zip(flat[::2], flat[1::2]):
+            node, _token, summary = parse_entry(entry)
+            if node != self.lease.node_id:
+                found[room_id.decode()] = (node, summary)
+        old = self._elsewhere
+        self._elsewhere = found
+        listed = [
+            summary
+            for room_id, (_node, summary) in found.items()
+            if room_id not in old or old[room_id][1] != summary
+        ]
+        removed = [summary for room_id, (_node, summary) in old.items() if room_id not in found]
+        if listed or removed:
+            lobby.changed_elsewhere(listed, removed)
 
     async def _write(self, room_id: str, what: RoomSummary | str | None) -> None:
         if isinstance(what, RoomSummary):

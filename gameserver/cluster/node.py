@@ -8,10 +8,12 @@ keeps the lease alive for the block. The ``ClusterNode`` it yields gives the ser
   process resumes on any later one;
 - ``logs``: where rooms write their match logs (``room_logs.StreamLogs``);
 - ``registry``: the lobby's ``RoomDirectory`` (``lobby_registry.LobbyRegistry``);
-- ``take_over(host)``: rebuild the rooms of nodes that are gone (``takeover.py``).
-
-Clusters of one node only, for now: another live node on the same Redis is refused
-(``TopologyRefused``) until the bus between nodes exists.
+- ``take_over(host)``: rebuild the rooms of nodes that are gone (``takeover.py``);
+- ``attach(lobby, players)``: start the bus between nodes (``bus.py``) with both ends of
+  a room request from another node: this node's rooms serving players who are
+  elsewhere (``remote_members.py``), and this node's players reaching rooms elsewhere
+  (``rooms_elsewhere.py``, returned for ``GameService.elsewhere``); and the mirror of
+  the other nodes' listed rooms for the lobby.
 
 If the lease is lost (this process stalled longer than the lease), the block raises
 ``LeaseLost``: every room of this node may already be another node's, so the server
@@ -23,21 +25,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import attrs
 import trio
 
+from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.recovery import RecoveryHost
 
-from .errors import NodeIdInUse, TopologyRefused
+from .bus import Bus, Message
+from .errors import NodeIdInUse
 from .leases import NodeLease
 from .lobby_registry import LobbyRegistry
 from .match_stream import MatchStreams, check_durable
 from .redis_api import RedisAPI, open_redis
+from .remote_members import RemoteMembers
 from .room_logs import StreamLogs
-from .scripts import LIVE_NODES, SECRET
+from .rooms_elsewhere import KnownPlayers, RoomsElsewhere
+from .scripts import SECRET
 from .takeover import Takeover
 
 log = logging.getLogger(__name__)
@@ -64,15 +70,37 @@ class NodeSettings:
 class ClusterNode:
     """A registered node and the parts the server plugs in (see the module docstring)."""
 
+    api: RedisAPI
     lease: NodeLease
     secret: bytes
     logs: StreamLogs
     registry: LobbyRegistry
     takeover: Takeover
+    retry: float
+    nursery: trio.Nursery
 
     async def take_over(self, host: RecoveryHost) -> int:
         """Rebuild every orphaned room in ``host``'s lobby; return how many."""
         return await self.takeover.run_once(host)
+
+    async def attach(self, lobby: Lobby, players: KnownPlayers) -> RoomsElsewhere:
+        """Start the bus and the lobby mirror for ``lobby`` and ``players`` (the game
+        service's); return the service's ``RoomsElsewhere``. Requests sent to this node
+        from now on are served."""
+        handlers: dict[str, Callable[[Message], None]] = {}
+        bus = Bus(
+            self.api, self.lease.keys, self.lease.node_id,
+            lambda message: handlers[message[0]](message), retry=self.retry,
+        )  # fmt: skip
+        members = RemoteMembers(bus, lobby)
+        elsewhere = RoomsElsewhere(bus, lobby, players, self.registry)
+        handlers.update(
+            req=members.deliver, conn=members.deliver, out=elsewhere.deliver,
+            room=elsewhere.deliver,
+        )  # fmt: skip
+        await self.nursery.start(bus.run)
+        self.nursery.start_soon(self.registry.mirror, lobby)
+        return elsewhere
 
 
 async def _register(lease: NodeLease) -> None:
@@ -92,34 +120,23 @@ async def _shared_secret(api: RedisAPI, lease: NodeLease) -> bytes:
     return bytes.fromhex(value.decode() if isinstance(value, bytes) else str(value))
 
 
-async def _refuse_other_nodes(api: RedisAPI, lease: NodeLease) -> None:
-    reply = await api.run_script(LIVE_NODES, [lease.keys.nodes], [lease.keys.prefix])
-    others = sorted(
-        node for node in (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
-        if node != lease.node_id
-    )
-    if others:
-        raise TopologyRefused(
-            f"node {others[0]!r} is alive on this Redis; clusters of several nodes are "
-            "not supported yet (see docs/cluster.md)"
-        )
-
-
 @contextlib.asynccontextmanager
 async def open_node(settings: NodeSettings) -> AsyncIterator[ClusterNode]:
-    """Join the cluster for the block (see the module docstring). Raises ``NotDurable``,
-    ``TopologyRefused``, ``RedisUnavailable`` before yielding; ``LeaseLost`` after."""
+    """Join the cluster for the block (see the module docstring). Raises ``NotDurable``
+    or ``RedisUnavailable`` before yielding; ``LeaseLost`` after."""
     async with open_redis(settings.redis_url) as api:
         await check_durable(api)
         lease = NodeLease(api, settings.node_id, lease_time=settings.lease_time)
         await _register(lease)
-        await _refuse_other_nodes(api, lease)
         secret = await _shared_secret(api, lease)
         streams = MatchStreams(api, prefix=lease.keys.prefix)
         logs = StreamLogs(lease, streams, settings.replays_dir, retry=settings.retry)
         registry = LobbyRegistry(api, lease, logs, retry=settings.retry)
-        node = ClusterNode(lease, secret, logs, registry, Takeover(api, lease, streams, logs))
+        takeover = Takeover(api, lease, streams, logs)
         async with trio.open_nursery() as nursery:
+            node = ClusterNode(
+                api, lease, secret, logs, registry, takeover, settings.retry, nursery
+            )
             nursery.start_soon(lease.keep_alive)
             nursery.start_soon(registry.run)
             log.info("node %s joined the cluster", settings.node_id)

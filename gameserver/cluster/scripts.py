@@ -142,18 +142,6 @@ return {room[1] or '', tonumber(room[2] or '0'), room[3] or ''}
 """,
 )
 
-#: KEYS: nodes set. ARGV: prefix. -> the ids of the nodes whose lease is alive.
-LIVE_NODES = Script(
-    "live_nodes",
-    """
-local live = {}
-for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[1] .. ':node:' .. node) == 1 then table.insert(live, node) end
-end
-return live
-""",
-)
-
 #: KEYS: secret. ARGV: a new random secret. -> the cluster's secret (the first one set).
 SECRET = Script(
     "secret",
@@ -221,3 +209,6 @@ if #last == 0 then return '0-0' end
 return last[1][1]
 """,
 )
+
+#: KEYS: lobby hash. -> every entry, flat: room id, entry, room id, entry, ...
+LOBBY_READ = Script("lobby_read", "return redis.call('HGETALL', KEYS[1])")

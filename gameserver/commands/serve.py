@@ -20,7 +20,7 @@ from pathlib import Path
 import trio
 
 from gameserver.app import DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
-from gameserver.cluster.errors import ClusterError, ExtraMissing, LeaseLost, TopologyRefused
+from gameserver.cluster.errors import ClusterError, ExtraMissing, LeaseLost
 from gameserver.cluster.extra import require_extra
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
@@ -352,8 +352,6 @@ def run(args: argparse.Namespace) -> int:
         startup = _startup_error(exc)
         if startup is None:
             raise
-        if isinstance(startup, TopologyRefused):
-            raise FlagError("--redis", str(startup)) from None
         # An operator mistake (port taken, unwritable directory, Redis down or not
         # durable), or a node that lost its lease: one line, no traceback.
         print(f"gameserver: {_describe(startup)}", file=sys.stderr)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import trio
@@ -71,6 +71,9 @@ class RoomDirectory(Protocol):
 
     def released(self, room_id: str) -> None:
         """The room closed with no match left unfinished: nothing of it is to recover."""
+
+    def rooms_elsewhere(self) -> Sequence[RoomSummary]:
+        """The public rooms other processes list (newest first)."""
 
 
 def _new_invite_code() -> str:
@@ -150,7 +153,11 @@ class Lobby:
             for room in reversed(self.rooms.values())
             if self._listed_room(room) and (game is None or room.game.name == game)
         ]
-        return tuple(room.summary() for room in rooms)
+        here = tuple(room.summary() for room in rooms)
+        if self.directory is None:
+            return here
+        elsewhere = self.directory.rooms_elsewhere()
+        return here + tuple(s for s in elsewhere if game is None or s.game == game)
 
     # -- creating and joining -------------------------------------------------------------
 
@@ -368,13 +375,28 @@ class Lobby:
         self._watchers.pop(player.player_id, None)
 
     def _push(self, room: Room, message: LobbyUpdate) -> None:
+        self._push_summary(room.room_id, room.game.name, message)
+
+    def _push_summary(self, room_id: str, game_name: str, message: LobbyUpdate) -> None:
         if not self._watchers:
             return
         payload = payload_of(message)
-        key = f"lobby:{room.room_id}"
+        key = f"lobby:{room_id}"
         for player, game in self._watchers.values():
-            if game is None or game == room.game.name:
+            if game is None or game == game_name:
                 player.send(payload, key=key)
+
+    def changed_elsewhere(
+        self, listed: Sequence[RoomSummary], removed: Sequence[RoomSummary]
+    ) -> None:
+        """Rooms of other processes were listed or changed (``listed``) or unlisted
+        (``removed``, as they were last listed): tell lobby watchers."""
+        for summary in listed:
+            self._push_summary(summary.room_id, summary.game, LobbyUpdate(rooms=(summary,)))
+        for summary in removed:
+            self._push_summary(
+                summary.room_id, summary.game, LobbyUpdate(removed=(summary.room_id,))
+            )
 
     def room_changed(self, room: Room) -> None:
         """A room's summary changed: tell lobby watchers."""

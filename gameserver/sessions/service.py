@@ -60,6 +60,7 @@ from gameserver.rooms.lobby import Lobby
 from gameserver.sessions.account_requests import ACCOUNT_REQUESTS, AccountRequests
 from gameserver.sessions.account_sessions import AccountSessions, SessionUse, validate_label
 from gameserver.sessions.accounts import Accounts
+from gameserver.sessions.elsewhere import RoomsElsewhere
 from gameserver.sessions.matchmaker import Matchmaker
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
@@ -232,6 +233,8 @@ class GameService:
                 self.config.invite_failures, self.config.invite_failure_window
             ),
         )
+        self.elsewhere: RoomsElsewhere | None = None
+        """Rooms held by other nodes (cluster mode); None: every room is here."""
         self.matchmaker = Matchmaker(self.lobby, self.config.match_window)
         """Queues of rated quick matches."""
         nursery.start_soon(self.matchmaker.run)
@@ -416,6 +419,8 @@ class GameService:
             room = self.lobby.rooms.get(room_id)
             if room is not None and not room.closed:
                 room.submit(Detached(player))
+            elif room is None and self.elsewhere is not None:
+                self.elsewhere.connection(player, room_id, attached=False)
         if not player.rooms:
             self.players.discard(player)
 
@@ -448,6 +453,8 @@ class GameService:
                 self._answer_account_request, session, player, message, session.use,
                 self._account_requests,
             )
+            return None
+        if self.elsewhere is not None and self.elsewhere.forward(player, message):
             return None
         if isinstance(message, ListRooms):
             return RoomsResult(rooms=lobby.list_rooms(message.game))
@@ -669,6 +676,11 @@ class GameService:
         rooms = []
         for room_id in sorted(player.rooms):
             room = self.lobby.rooms.get(room_id)
+            if room is None and self.elsewhere is not None:
+                seat_index = self.elsewhere.seat(player, room_id)
+                if seat_index is not None:
+                    seats.append(SeatRef(room_id=room_id, seat=seat_index))
+                continue
             if room is None or room.closed:
                 continue
             rooms.append(room)
@@ -687,6 +699,9 @@ class GameService:
         session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:
             room.submit(Attached(player))
+        if self.elsewhere is not None:
+            for room_id in sorted(player.rooms - self.lobby.rooms.keys()):
+                self.elsewhere.connection(player, room_id, attached=True)
 
     def _logout(self, session: _Session, player: Player, request_id: int) -> None:
         """Revoke the player's tokens and leave the connection unauthenticated; the

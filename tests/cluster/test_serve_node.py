@@ -199,23 +199,6 @@ async def test_another_node_takes_over_after_the_lease_and_tokens_still_resume(
         assert await node.stop() == 0
 
 
-async def test_a_second_live_node_is_refused_with_one_line(
-    tmp_path: Path, redis_server: RedisServer
-) -> None:
-    node = await start_node(tmp_path / "a", redis_server.url, "node-a")
-    try:
-        result = await trio.run_process(
-            serve_args(tmp_path / "b", redis_server.url, "node-b"),
-            capture_stdout=True, capture_stderr=True, check=False,
-        )  # fmt: skip
-    finally:
-        assert await node.stop() == 0
-    assert result.returncode == 2, result
-    [line] = result.stderr.decode().splitlines()
-    assert line.startswith("gameserver serve: error: argument --redis: node 'node-a' is alive")
-    assert "not supported yet" in line
-
-
 def _redis_command(port: int, *words: str) -> bytes:
     command = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:

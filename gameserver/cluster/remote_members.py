@@ -1,0 +1,188 @@
+"""The owner's side of a room request from another node: players who are elsewhere.
+
+A player connected to node A who joins, watches or plays in a room of this node (B) is
+a ``RemoteMember`` here: a ``rooms.members.Member`` like a local player, whose ``send``
+puts the payload on the bus to A (which hands it to the player's connection) and whose
+``entered_room``/``left_room`` tell A, with the seat, so that A keeps the player's rooms
+(its hello lists the seat; its disconnect reaches the room). One ``RemoteMember`` per
+player id, for as long as it is in a room here: rooms find a member by identity.
+
+Bus messages served here (sent by ``rooms_elsewhere.py`` on the player's node)::
+
+    ["req", node, player_id, name, address, account_kind, request]   a client request
+    ["conn", node, player_id, room_id, attached]                    connection came/went
+
+and sent from here to the player's node::
+
+    ["out", player_id, key, payload]                   one message for the player
+    ["room", player_id, room_id, node, seat, entered]  membership (seat None: watching)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gameserver.protocol.codec import decode_client_message, encode
+from gameserver.protocol.errors import ErrorCode, RequestError
+from gameserver.protocol.messages import (
+    AccountKind,
+    Chat,
+    ClientMessage,
+    Error,
+    JoinRoom,
+    LeaveRoom,
+    Move,
+    Rematch,
+    Reply,
+    Resign,
+    Result,
+    Spectate,
+)
+from gameserver.rooms.commands import (
+    Attached,
+    ChatRequest,
+    Detached,
+    LeaveRequest,
+    MoveRequest,
+    RematchRequest,
+    ResignRequest,
+)
+from gameserver.rooms.lobby import Lobby
+from gameserver.rooms.members import Payload
+
+from .bus import Bus, Message
+
+log = logging.getLogger(__name__)
+
+
+class RemoteMember:
+    """A player whose connection is on another node (a ``Member`` of rooms here)."""
+
+    def __init__(
+        self,
+        members: RemoteMembers,
+        player_id: str,
+        name: str,
+        node: str,
+        address: str | None,
+        account_kind: AccountKind | None,
+    ) -> None:
+        self._members = members
+        self._player_id = player_id
+        self.name = name
+        #: The node the player's connection is on (the latest that sent its request).
+        self.node = node
+        self.address = address
+        self.account_kind = account_kind
+        self.connected = True
+        self.rooms: set[str] = set()
+
+    @property
+    def player_id(self) -> str:
+        return self._player_id
+
+    def send(self, payload: Payload, *, key: str | None = None) -> None:
+        self._members.bus.send(self.node, ["out", self._player_id, key, payload.data])
+
+    def entered_room(self, room_id: str) -> None:
+        self.rooms.add(room_id)
+        self._members.tell_room(self, room_id, entered=True)
+
+    def left_room(self, room_id: str) -> None:
+        self.rooms.discard(room_id)
+        self._members.tell_room(self, room_id, entered=False)
+
+
+class RemoteMembers:
+    """Serves the requests that other nodes forward to this node's rooms."""
+
+    def __init__(self, bus: Bus, lobby: Lobby) -> None:
+        self.bus = bus
+        self.lobby = lobby
+        self._members: dict[str, RemoteMember] = {}
+
+    def tell_room(self, member: RemoteMember, room_id: str, *, entered: bool) -> None:
+        """Tell the member's node that it entered or left ``room_id`` (and its seat)."""
+        seat = None
+        room = self.lobby.rooms.get(room_id)
+        if entered and room is not None:
+            found = room.seat_of(member)
+            seat = None if found is None else found.index
+        self.bus.send(
+            member.node,
+            ["room", member.player_id, room_id, self.bus.node_id, seat, entered],
+        )
+        if not member.rooms and self._members.get(member.player_id) is member:
+            del self._members[member.player_id]
+
+    def _member(
+        self, node: str, player_id: str, name: str, address: str | None, kind: str | None
+    ) -> RemoteMember:
+        member = self._members.get(player_id)
+        if member is None:
+            account_kind = None if kind is None else AccountKind(kind)
+            member = RemoteMember(self, player_id, name, node, address, account_kind)
+            self._members[player_id] = member
+        member.node, member.name, member.address = node, name, address
+        member.connected = True
+        return member
+
+    def deliver(self, message: Message) -> None:
+        """Serve one ``req`` or ``conn`` message from the bus."""
+        if message[0] == "req":
+            _kind, node, player_id, name, address, account_kind, data = message
+            member = self._member(node, player_id, name, address, account_kind)
+            self._serve(member, decode_client_message(data))
+        elif message[0] == "conn":
+            _kind, node, player_id, room_id, attached = message
+            self._connection(node, player_id, room_id, attached)
+
+    def _connection(self, node: str, player_id: str, room_id: str, attached: bool) -> None:
+        member = self._members.get(player_id)
+        room = self.lobby.rooms.get(room_id)
+        if member is None or room is None or room.closed or not room.is_member(member):
+            return
+        member.node = node
+        member.connected = attached
+        room.submit(Attached(member) if attached else Detached(member))
+
+    def _serve(self, member: RemoteMember, message: ClientMessage) -> None:
+        """Answer ``message`` as the player's own node would (or let the room answer)."""
+        reply: Any
+        try:
+            result = self._dispatch(member, message)
+        except RequestError as error:
+            error = error.with_request_id(message.id)
+            reply = Error(id=error.request_id, code=error.code.value, message=error.message)
+        else:
+            reply = None if result is None else Reply(id=message.id, result=result)
+        if reply is not None:
+            member.send(Payload(encode(reply)))
+        if not member.rooms and self._members.get(member.player_id) is member:
+            del self._members[member.player_id]  # in no room here: nothing to keep
+
+    def _dispatch(self, member: RemoteMember, message: ClientMessage) -> Result | None:
+        lobby = self.lobby
+        if isinstance(message, JoinRoom):
+            return lobby.join_room(member, message)
+        if isinstance(message, Spectate):
+            return lobby.spectate(member, message.room_id)
+        if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
+            room = lobby.room(message.room_id)
+            if not room.is_member(member):
+                raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
+            if isinstance(message, Move):
+                room.submit(MoveRequest(member, message.id, message.version, message.move))
+            elif isinstance(message, Chat):
+                room.submit(ChatRequest(member, message.id, message.text))
+            elif isinstance(message, Resign):
+                room.submit(ResignRequest(member, message.id))
+            elif isinstance(message, Rematch):
+                room.submit(RematchRequest(member, message.id))
+            else:
+                room.submit(LeaveRequest(member, message.id))
+            return None
+        raise RequestError(
+            ErrorCode.UNKNOWN_TYPE, f"{message.TYPE!r} is not served for another node"
+        )

@@ -1,0 +1,117 @@
+"""Two ``gameserver serve --redis`` nodes, one lobby: players on different nodes list,
+join, watch, play and chat in one room, whose owner's room task serves the players of
+the other node through the bus. Real redis-server, real nodes, real SDK clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import trio
+
+from gameserver.client import connect
+from gameserver.client.client import GameClient
+from gameserver.protocol.messages import ChatMessage, LobbyUpdate, MatchOver, State
+from gameserver.replays.records import Moved
+from gameserver.replays.simulate import resimulate
+
+from .conftest import RedisServer
+from .nodes import Node, load_log, start_node
+
+#: Columns alice (seat 0) and bob (seat 1) play in turn; alice wins on the 7th move.
+COLUMNS = (0, 1, 0, 1, 0, 1, 0)
+
+
+@asynccontextmanager
+async def two_nodes(tmp_path: Path, redis: RedisServer) -> AsyncIterator[tuple[Node, Node]]:
+    a = await start_node(tmp_path / "a", redis.url, "node-a")
+    try:
+        b = await start_node(tmp_path / "b", redis.url, "node-b")
+        try:
+            yield a, b
+        finally:
+            assert await b.stop() == 0
+    finally:
+        assert await a.stop() == 0
+
+
+async def _listed(client: GameClient, room_id: str) -> None:
+    """Wait until ``client``'s node lists ``room_id`` (the mirror reads every 0.5 s)."""
+    with trio.fail_after(10):
+        while room_id not in {room.room_id for room in await client.list_rooms()}:
+            await trio.sleep(0.05)
+
+
+async def _event(client: GameClient, kind: type, test=lambda event: True):  # type: ignore[no-untyped-def]
+    with trio.fail_after(20):
+        async for event in client.events():
+            if isinstance(event, kind) and test(event):
+                return event
+    raise AssertionError("events ended")
+
+
+async def test_players_on_two_nodes_play_watch_and_chat_in_one_room(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with (
+            connect(a.url, name="alice") as alice,
+            connect(b.url, name="bob") as bob,
+            connect(b.url, name="carol") as carol,
+        ):
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            await _listed(bob, room_id)
+            joined = await bob.join_room(room_id)  # served by node-a through the bus
+            assert joined.seat == 1 and joined.room.room_id == room_id
+            await carol.spectate(room_id)
+            version = 0
+            for index, column in enumerate(COLUMNS):
+                mover = (alice, bob)[index % 2]
+                version = await mover.move(room_id, {"column": column}, version=version)
+                if index == 2:
+                    await bob.chat(room_id, "good move")
+            assert version == 7
+            chat = await _event(alice, ChatMessage)
+            assert chat.text == "good move" and chat.name == "bob"
+            for client in (alice, bob, carol):
+                over = await _event(client, MatchOver)
+                assert over.outcome.winners == (0,)
+            assert carol.states[room_id].version == 7  # the spectator saw every move
+    loaded = await load_log(redis_server.url, f"{room_id}-1")
+    assert loaded.complete
+    assert [r.version for r in loaded.records if isinstance(r, Moved)] == list(range(1, 8))
+    resimulate(loaded)
+
+
+async def test_a_lobby_watcher_sees_the_rooms_of_the_other_node(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice, connect(b.url, name="bob") as bob:
+            assert await bob.watch_lobby() == []
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            update = await _event(bob, LobbyUpdate, lambda u: bool(u.rooms))
+            assert [room.room_id for room in update.rooms] == [room_id]
+            await alice.leave_room(room_id)  # the room empties and closes
+            update = await _event(bob, LobbyUpdate, lambda u: bool(u.removed))
+            assert update.removed == (room_id,)
+
+
+async def test_a_player_of_the_other_node_reconnects_and_gets_its_seat_back(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice:
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            async with connect(b.url, name="bob") as bob:
+                await _listed(bob, room_id)
+                await bob.join_room(room_id)
+                await alice.move(room_id, {"column": 0}, version=0)
+                token = bob.token
+            # bob's connection to node-b is gone: node-a's room learns it.
+            await _event(alice, State, lambda s: not s.seats[1].connected)
+            async with connect(b.url, name="bob", token=token) as bob:
+                assert bob.resumed and [(s.room_id, s.seat) for s in bob.seats] == [(room_id, 1)]
+                await _event(alice, State, lambda s: s.seats[1].connected)
+                assert await bob.move(room_id, {"column": 1}, version=1) == 2
