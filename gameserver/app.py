@@ -231,6 +231,7 @@ async def _serve(
                 recovered = await node.take_over(service)
                 if recovered:
                     log.info("took over %d unfinished matches", recovered)
+                node.watch_orphans(service)
         elif config.recover and config.replays_dir is not None:
             recovered = await recover_rooms(service, config.replays_dir)
             if recovered:

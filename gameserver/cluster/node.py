@@ -8,7 +8,8 @@ keeps the lease alive for the block. The ``ClusterNode`` it yields gives the ser
   process resumes on any later one;
 - ``logs``: where rooms write their match logs (``room_logs.StreamLogs``);
 - ``registry``: the lobby's ``RoomDirectory`` (``lobby_registry.LobbyRegistry``);
-- ``take_over(host)``: rebuild the rooms of nodes that are gone (``takeover.py``);
+- ``take_over(host)``: rebuild the rooms of nodes that are gone (``takeover.py``), at
+  start; ``watch_orphans(host)`` goes on doing it while the node runs;
 - ``attach(lobby, players)``: start the bus between nodes (``bus.py``) with both ends of
   a room request from another node: this node's rooms serving players who are
   elsewhere (``remote_members.py``), and this node's players reaching rooms elsewhere
@@ -82,6 +83,10 @@ class ClusterNode:
     async def take_over(self, host: RecoveryHost) -> int:
         """Rebuild every orphaned room in ``host``'s lobby; return how many."""
         return await self.takeover.run_once(host)
+
+    def watch_orphans(self, host: RecoveryHost) -> None:
+        """Take over the rooms of nodes that die from now on, every half lease time."""
+        self.nursery.start_soon(self.takeover.watch, host, self.lease.lease_time / 2)
 
     async def attach(self, lobby: Lobby, players: KnownPlayers) -> RoomsElsewhere:
         """Start the bus and the lobby mirror for ``lobby`` and ``players`` (the game

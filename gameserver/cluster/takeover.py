@@ -7,6 +7,13 @@ latest match log from Redis and hands it to today's crash recovery
 (``replays.recovery.recover`` re-simulates it; ``rooms.recovery.restore_room`` gives
 the room its ``Recover`` command). The players resume with the tokens they hold.
 
+Every node does this at start and then every half lease time while it runs
+(``watch``), so the rooms of a node that died (kill -9) or stalled past its lease
+(SIGSTOP) move to a survivor within about one and a half lease times; of several
+survivors exactly one claims each room. Players connected to the new owner who sit in
+the room are sent a snapshot at once; the others resume (with their tokens, on the new
+owner) within the grace period.
+
 A room whose log is missing (no match started) or complete has nothing to recover: it
 is released. A game that was over without its end record gets the end record
 (``rooms.recovery.finish_match``), as a crash recovery from files does.
@@ -20,6 +27,7 @@ import trio
 
 from gameserver.replays.errors import ReplayError
 from gameserver.replays.recovery import recover
+from gameserver.rooms.commands import Attached
 from gameserver.rooms.recovery import RecoveryHost, finish_match, restore_room
 
 from .errors import RoomHeld
@@ -79,7 +87,18 @@ class Takeover:
             except (ReplayError, ValueError) as exc:
                 # Kept claimed and not played: an operator looks at the log.
                 log.error("cannot take over room %s: %s", room_id, exc)
+            except Exception:
+                # One room that cannot be rebuilt must not keep the others down.
+                log.exception("cannot take over room %s", room_id)
         return count
+
+    async def watch(self, host: RecoveryHost, period: float) -> None:
+        """Take over orphaned rooms every ``period`` seconds, forever."""
+        while True:
+            await trio.sleep(period)
+            count = await self.run_once(host)
+            if count:
+                log.info("took over %d rooms of nodes that are gone", count)
 
     async def _rebuild(self, claim: Claim, host: RecoveryHost) -> int:
         """Play ``claim``'s room on from its log here (1), or release it (0)."""
@@ -104,6 +123,9 @@ class Takeover:
         room = restore_room(recovered, host, recorder)
         host.lobby.add_room(room)
         host.lobby.room_changed(room)  # listed again (in Redis too), as by its old owner
+        for seat in room.seats:
+            if seat.member is not None and seat.member.connected:
+                room.submit(Attached(seat.member))  # connected here: a snapshot now
         log.info("took over room %s (match %s) at epoch %d", room_id, match_id, claim.epoch)
         return 1
 

@@ -115,3 +115,50 @@ async def test_a_player_of_the_other_node_reconnects_and_gets_its_seat_back(
                 assert bob.resumed and [(s.room_id, s.seat) for s in bob.seats] == [(room_id, 1)]
                 await _event(alice, State, lambda s: s.seats[1].connected)
                 assert await bob.move(room_id, {"column": 1}, version=1) == 2
+
+
+async def test_kill_9_of_the_owner_mid_match_the_other_node_takes_over_and_both_finish(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """alice plays through node-a, which owns the room; bob through node-b. node-a is
+    killed: node-b claims the room while it runs, alice's
+    client reconnects to node-b (the balancer's job) and resumes; they finish, and every
+    move acknowledged before and after the kill is in the log once."""
+    a = await start_node(tmp_path / "a", redis_server.url, "node-a")
+    b = await start_node(tmp_path / "b", redis_server.url, "node-b")
+    try:
+        async with connect(a.url, name="alice") as alice, connect(b.url, name="bob") as bob:
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            await _listed(bob, room_id)
+            await bob.join_room(room_id)
+            acknowledged = []
+            for index in range(3):
+                mover = (alice, bob)[index % 2]
+                acknowledged.append(
+                    await mover.move(room_id, {"column": COLUMNS[index]}, version=index)
+                )
+            seen = {client.name: client.states[room_id] for client in (alice, bob)}
+            await a.kill_9()
+            alice.url = b.url  # alice's next connection goes to the survivor
+            # Once the room runs on node-b it sends a snapshot to both: bob is connected
+            # there, and alice is, whether she came back before or after the takeover.
+            with trio.fail_after(20):
+                while any(client.states[room_id] is seen[client.name] for client in (alice, bob)):
+                    await trio.sleep(0.05)
+            for seat, client in enumerate((alice, bob)):
+                state = client.states[room_id]
+                assert (state.seat, state.version, state.to_act) == (seat, 3, (1,))
+            version = 3
+            for index in range(3, 7):
+                mover = (alice, bob)[index % 2]
+                version = await mover.move(room_id, {"column": COLUMNS[index]}, version=version)
+                acknowledged.append(version)
+            assert (await _event(bob, MatchOver)).outcome.winners == (0,)
+    finally:
+        await a.stop()
+        assert await b.stop() == 0
+    loaded = await load_log(redis_server.url, f"{room_id}-1")
+    versions = [r.version for r in loaded.records if isinstance(r, Moved)]
+    assert versions == acknowledged == list(range(1, 8))  # every acknowledged move, once
+    assert loaded.complete
+    resimulate(loaded)
