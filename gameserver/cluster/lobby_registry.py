@@ -19,11 +19,12 @@ tells its watchers what changed elsewhere, and the bus finds a listed room's own
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import trio
 
 from gameserver.protocol.codec import decode_server_message, encode
-from gameserver.protocol.messages import LobbyUpdate, RoomSummary
+from gameserver.protocol.messages import LobbyUpdate, RoomStatus, RoomSummary, SeatKind
 from gameserver.rooms.lobby import Lobby
 
 from .errors import RedisUnavailable, StaleOwner
@@ -85,6 +86,25 @@ class LobbyRegistry:
         """The node that lists ``room_id`` (as of the latest read), or None."""
         found = self._elsewhere.get(room_id)
         return None if found is None else found[0]
+
+    def quick_room_elsewhere(
+        self, player_id: str, game: str, players: int, options: dict[str, Any]
+    ) -> str | None:
+        """The node of a waiting room of another node that a quick match of ``game``
+        for ``players`` (default ``options``) could join, as of the latest read."""
+        for node, summary in self._elsewhere.values():
+            if (
+                summary.status is RoomStatus.WAITING
+                and summary.game == game
+                and summary.players == players
+                and dict(summary.options) == options
+                and summary.clock is None
+                and not summary.rated
+                and any(seat.kind is SeatKind.OPEN for seat in summary.seats)
+                and all(seat.player_id != player_id for seat in summary.seats)
+            ):
+                return node
+        return None
 
     def _queue(self, room_id: str, what: RoomSummary | str | None) -> None:
         self._pending[room_id] = what

@@ -33,6 +33,7 @@ from gameserver.protocol.messages import (
     JoinRoom,
     LeaveRoom,
     Move,
+    QuickMatch,
     Rematch,
     Reply,
     Resign,
@@ -168,6 +169,8 @@ class RemoteMembers:
             return lobby.join_room(member, message)
         if isinstance(message, Spectate):
             return lobby.spectate(member, message.room_id)
+        if isinstance(message, QuickMatch) and not message.rated:
+            return lobby.quick_match(member, message)
         if isinstance(message, (LeaveRoom, Move, Chat, Resign, Rematch)):
             room = lobby.room(message.room_id)
             if not room.is_member(member):

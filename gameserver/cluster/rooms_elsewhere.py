@@ -2,7 +2,10 @@
 
 A request naming a room that this node does not hold goes on the bus to the node that
 does: the node it learnt from a membership message (the player's seat or watch there)
-or, for joining and watching a public room, the owner the lobby lists. The owner's room
+or, for joining and watching a public room, the owner the lobby lists. An unrated quick
+match that finds no room here goes to a node that lists a room it could join; that
+node's lobby seats the player (or opens a room there, if its room filled meanwhile), so
+a room is never over-filled. The owner's room
 answers the player through the bus (``["out", ...]`` messages, handed to the player's
 connection here) and tells this node when the player enters or leaves one of its rooms
 (``["room", ...]``), which keeps ``player.rooms`` right: the hello of a player who
@@ -15,12 +18,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from gameserver.protocol.codec import encode_client_message
+from gameserver.games.registry import get_game
+from gameserver.protocol.errors import RequestError
 from gameserver.protocol.messages import (
     Chat,
     ClientMessage,
     JoinRoom,
     LeaveRoom,
     Move,
+    QuickMatch,
     Rematch,
     Resign,
     Spectate,
@@ -57,13 +63,12 @@ class RoomsElsewhere:
 
     def forward(self, player: Member, message: ClientMessage) -> bool:
         """See ``sessions.elsewhere.RoomsElsewhere.forward``."""
-        if not isinstance(message, FORWARDED):
+        if isinstance(message, QuickMatch):
+            node = self._quick_match_node(player, message)
+        elif isinstance(message, FORWARDED):
+            node = self._room_node(player, message.room_id)
+        else:
             return False
-        room_id = message.room_id
-        if room_id is None or room_id in self.lobby.rooms:
-            return False
-        membership = self._memberships.get((player.player_id, room_id))
-        node = membership[0] if membership is not None else self.registry.owner_of(room_id)
         if node is None or node == self.bus.node_id:
             return False
         kind = None if player.account_kind is None else player.account_kind.value
@@ -73,6 +78,28 @@ class RoomsElsewhere:
             ["req", self.bus.node_id, player.player_id, player.name, player.address, kind, request],
         )
         return True
+
+    def _room_node(self, player: Member, room_id: str | None) -> str | None:
+        """The node holding ``room_id``, if it is not this one."""
+        if room_id is None or room_id in self.lobby.rooms:
+            return None
+        membership = self._memberships.get((player.player_id, room_id))
+        return membership[0] if membership is not None else self.registry.owner_of(room_id)
+
+    def _quick_match_node(self, player: Member, request: QuickMatch) -> str | None:
+        """Another node with a room for an unrated quick match that none here fits."""
+        if request.rated:
+            return None  # rated matches are paired by this node's matchmaker
+        try:
+            self.lobby.check_quick_match(request)
+        except RequestError:
+            return None  # refused here, with the reason
+        if self.lobby.quick_room(player, request) is not None:
+            return None
+        defaults = get_game(request.game).validate_options({})
+        return self.registry.quick_room_elsewhere(
+            player.player_id, request.game, request.players, defaults
+        )
 
     def seat(self, player: Member, room_id: str) -> int | None:
         """See ``sessions.elsewhere.RoomsElsewhere.seat``."""

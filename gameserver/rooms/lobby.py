@@ -326,20 +326,10 @@ class Lobby:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
         defaults = game.validate_options({})
         self.quota.check(player)
-        for room in self.rooms.values():
-            if (
-                not room.private
-                and not room.closed
-                and room.game is game
-                and room.players == request.players
-                and room.options == defaults
-                and room.clock_settings is None
-                and not room.rated
-                and room.open_seats > 0
-                and not room.is_member(player)
-            ):
-                seat = room.join(player)
-                return JoinResult(room=room.summary(), seat=seat)
+        room = self.quick_room(player, request)
+        if room is not None:
+            seat = room.join(player)
+            return JoinResult(room=room.summary(), seat=seat)
         if not self.accepting:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         self._check_room_limits(player)
@@ -352,6 +342,26 @@ class Lobby:
         )
         seat = room.join(player)
         return JoinResult(room=room.summary(), seat=seat)
+
+    def quick_room(self, player: Member, request: QuickMatch) -> Room | None:
+        """The oldest waiting public room here that ``quick_match`` would seat
+        ``player`` in (that game and size, default options, no clock, unrated), if any."""
+        game = get_game(request.game)
+        defaults = game.validate_options({})
+        for room in self.rooms.values():
+            if (
+                not room.private
+                and not room.closed
+                and room.game is game
+                and room.players == request.players
+                and room.options == defaults
+                and room.clock_settings is None
+                and not room.rated
+                and room.open_seats > 0
+                and not room.is_member(player)
+            ):
+                return room
+        return None
 
     def spectate(self, player: Member, room_id: str) -> JoinResult:
         """Let ``player`` watch a public room."""

@@ -162,3 +162,31 @@ async def test_kill_9_of_the_owner_mid_match_the_other_node_takes_over_and_both_
     assert versions == acknowledged == list(range(1, 8))  # every acknowledged move, once
     assert loaded.complete
     resimulate(loaded)
+
+
+async def test_quick_match_pairs_players_of_two_nodes_and_never_overfills(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice, connect(b.url, name="bob") as bob:
+            first = await alice.quick_match("connect4")
+            await _listed(bob, first.room.room_id)
+            second = await bob.quick_match("connect4")  # served by node-a's lobby
+            assert (second.room.room_id, second.seat) == (first.room.room_id, 1)
+            await _event(alice, State, lambda s: s.to_act == (0,))
+        # Twelve players, six per node, all at once: some rooms are shared across the
+        # nodes, none holds more than two players.
+        results: dict[str, list[int]] = {}
+        async with trio.open_nursery() as nursery:
+            for number in range(12):
+
+                async def play(number: int = number) -> None:
+                    url = (a.url, b.url)[number % 2]
+                    async with connect(url, name=f"p{number}") as client:
+                        joined = await client.quick_match("connect4")
+                        results.setdefault(joined.room.room_id, []).append(joined.seat)
+
+                nursery.start_soon(play)
+        assert sum(len(seats) for seats in results.values()) == 12
+        for seats in results.values():
+            assert sorted(seats) in ([0], [0, 1]), results
