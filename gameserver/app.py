@@ -31,6 +31,7 @@ import trio
 from gameserver.protocol.version import SUBPROTOCOL, WS_PATH
 from gameserver.ratings.ledger import catch_up
 from gameserver.rooms.recovery import recover_rooms
+from gameserver.sessions.elsewhere import PlayerRelays
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.revocations import Revocations
 from gameserver.sessions.service import GameService, ServiceConfig
@@ -226,7 +227,9 @@ async def _serve(
         )
         if node is not None:
             service.lobby.directory = node.registry
-            service.elsewhere = await node.attach(service.lobby, service.players)
+            service.elsewhere = await node.attach(
+                service.lobby, service.players, PlayerRelays()
+            )
             if config.recover:
                 recovered = await node.take_over(service)
                 if recovered:

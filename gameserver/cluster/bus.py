@@ -29,7 +29,7 @@ import trio
 from .errors import RedisUnavailable
 from .keys import KeyLayout
 from .redis_api import RedisAPI
-from .scripts import BUS_LAST_ID, BUS_SEND
+from .scripts import BUS_LAST_ID, BUS_SEND, LIVE_NODES
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ FIELD = b"m"
 
 #: One message: a list of msgpack values, the first naming its kind.
 Message = list[Any]
+# Not a node id (node ids never hold '*'): where ``broadcast`` queues.
+_EVERY_NODE = "*"
 
 
 class Bus:
@@ -76,6 +78,11 @@ class Bus:
         self._outgoing.setdefault(node_id, []).append(msgpack.packb(message))
         self._wake.set()
 
+    def broadcast(self, message: Message) -> None:
+        """Queue ``message`` for every node whose lease is alive when it is sent, this
+        one included."""
+        self.send(_EVERY_NODE, message)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Send and receive until cancelled; reports started once the receiver listens
         (messages sent to this node from then on are delivered)."""
@@ -91,8 +98,25 @@ class Bus:
             while self._outgoing:
                 node_id = next(iter(self._outgoing))
                 batch = self._outgoing.pop(node_id)
-                self._batches += 1
-                await self._add(node_id, self._batches, batch)
+                for node in await self._nodes(node_id):
+                    self._batches += 1
+                    await self._add(node, self._batches, batch)
+
+    async def _nodes(self, node_id: str) -> list[str]:
+        """``[node_id]``, or the live nodes for a broadcast."""
+        if node_id != _EVERY_NODE:
+            return [node_id]
+        while True:
+            try:
+                reply = await self.api.run_script(
+                    LIVE_NODES, [self.keys.nodes], [self.keys.prefix]
+                )
+            except RedisUnavailable as exc:
+                log.warning("bus: Redis does not answer; retrying: %s", exc)
+                await trio.sleep(self.retry)
+                continue
+            nodes = (n.decode() if isinstance(n, bytes) else str(n) for n in reply)
+            return sorted(nodes)
 
     async def _add(self, node_id: str, number: int, batch: list[bytes]) -> None:
         """Add batch ``number`` to ``node_id``'s stream, retrying the same batch (added

@@ -41,7 +41,7 @@ from .leases import NodeLease
 from .lobby_registry import LobbyRegistry
 from .match_stream import MatchStreams, check_durable
 from .redis_api import RedisAPI, open_redis
-from .remote_members import RemoteMembers
+from .remote_members import Relays, RemoteMembers
 from .room_logs import StreamLogs
 from .rooms_elsewhere import KnownPlayers, RoomsElsewhere
 from .scripts import SECRET
@@ -88,21 +88,26 @@ class ClusterNode:
         """Take over the rooms of nodes that die from now on, every half lease time."""
         self.nursery.start_soon(self.takeover.watch, host, self.lease.lease_time / 2)
 
-    async def attach(self, lobby: Lobby, players: KnownPlayers) -> RoomsElsewhere:
-        """Start the bus and the lobby mirror for ``lobby`` and ``players`` (the game
-        service's); return the service's ``RoomsElsewhere``. Requests sent to this node
-        from now on are served."""
+    async def attach(
+        self, lobby: Lobby, players: KnownPlayers, relays: Relays
+    ) -> RoomsElsewhere:
+        """Start the bus and the lobby mirror for ``lobby``, ``players`` and ``relays``
+        (the game service's); return the service's ``RoomsElsewhere``. Requests sent to
+        this node from now on are served."""
         handlers: dict[str, Callable[[Message], None]] = {}
         bus = Bus(
             self.api, self.lease.keys, self.lease.node_id,
             lambda message: handlers[message[0]](message), retry=self.retry,
         )  # fmt: skip
-        members = RemoteMembers(bus, lobby)
+        members = RemoteMembers(bus, lobby, players, relays)
         elsewhere = RoomsElsewhere(bus, lobby, players, self.registry)
         handlers.update(
-            req=members.deliver, conn=members.deliver, out=elsewhere.deliver,
-            room=elsewhere.deliver,
+            req=members.deliver, conn=members.deliver, here=members.deliver,
+            seek=members.deliver, out=elsewhere.deliver, room=elsewhere.deliver,
         )  # fmt: skip
+        self.takeover.seek = lambda player_ids: bus.broadcast(
+            ["seek", bus.node_id, player_ids]
+        )
         await self.nursery.start(bus.run)
         self.nursery.start_soon(self.registry.mirror, lobby)
         return elsewhere

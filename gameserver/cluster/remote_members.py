@@ -7,10 +7,20 @@ puts the payload on the bus to A (which hands it to the player's connection) and
 (its hello lists the seat; its disconnect reaches the room). One ``RemoteMember`` per
 player id, for as long as it is in a room here: rooms find a member by identity.
 
+A player of this node's own (a local ``Player``, seated while it was connected here,
+or by a takeover) who connects to another node is *relayed* there: told by that node's
+``here`` message, this node gives the player a relay connection (``Relays``, which
+``sessions.elsewhere.PlayerRelays`` implements) that puts everything sent to it on the
+bus to that node, and the room sends a snapshot. A node that took rooms over asks every
+node which of their players sit in them (``seek``); a node with such a player connected
+answers ``here``.
+
 Bus messages served here (sent by ``rooms_elsewhere.py`` on the player's node)::
 
     ["req", node, player_id, name, address, account_kind, request]   a client request
     ["conn", node, player_id, room_id, attached]                    connection came/went
+    ["here", node, player_id]            the player is connected to that node now
+    ["seek", node, [player_id, ...]]     which of these players are connected here?
 
 and sent from here to the player's node::
 
@@ -21,7 +31,8 @@ and sent from here to the player's node::
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
@@ -50,11 +61,26 @@ from gameserver.rooms.commands import (
     ResignRequest,
 )
 from gameserver.rooms.lobby import Lobby
-from gameserver.rooms.members import Payload
+from gameserver.rooms.members import Member, Payload
+from gameserver.rooms.room import Room
 
 from .bus import Bus, Message
+from .rooms_elsewhere import KnownPlayers
 
 log = logging.getLogger(__name__)
+
+
+class Relays(Protocol):
+    """Relay connections for players of this node (``sessions.elsewhere.PlayerRelays``)."""
+
+    def attach(self, member: Member, send: Callable[[Payload, str | None], None]) -> bool:
+        """Send what ``member`` is sent to ``send``; False if it is connected here."""
+
+    def detach(self, member: Member) -> bool:
+        """Stop relaying ``member``; False if it was not relayed."""
+
+    def relayed(self, member: Member) -> bool:
+        """True while ``member`` is relayed."""
 
 
 class RemoteMember:
@@ -98,9 +124,11 @@ class RemoteMember:
 class RemoteMembers:
     """Serves the requests that other nodes forward to this node's rooms."""
 
-    def __init__(self, bus: Bus, lobby: Lobby) -> None:
+    def __init__(self, bus: Bus, lobby: Lobby, players: KnownPlayers, relays: Relays) -> None:
         self.bus = bus
         self.lobby = lobby
+        self.players = players
+        self.relays = relays
         self._members: dict[str, RemoteMember] = {}
 
     def tell_room(self, member: RemoteMember, room_id: str, *, entered: bool) -> None:
@@ -119,8 +147,13 @@ class RemoteMembers:
 
     def _member(
         self, node: str, player_id: str, name: str, address: str | None, kind: str | None
-    ) -> RemoteMember:
+    ) -> Member:
+        """Who a request from ``node`` comes from: the player's ``RemoteMember``, or the
+        player of this node relayed there."""
         member = self._members.get(player_id)
+        player = self.players.get(player_id)
+        if member is None and player is not None and self.relays.relayed(player):
+            return player
         if member is None:
             account_kind = None if kind is None else AccountKind(kind)
             member = RemoteMember(self, player_id, name, node, address, account_kind)
@@ -138,17 +171,74 @@ class RemoteMembers:
         elif message[0] == "conn":
             _kind, node, player_id, room_id, attached = message
             self._connection(node, player_id, room_id, attached)
+        elif message[0] == "here":
+            _kind, node, player_id = message
+            self._here(node, player_id)
+        elif message[0] == "seek":
+            _kind, node, player_ids = message
+            for player_id in player_ids:
+                player = self.players.get(player_id)
+                if player is not None and player.connected and not self.relays.relayed(player):
+                    self.bus.send(node, ["here", self.bus.node_id, player_id])
 
     def _connection(self, node: str, player_id: str, room_id: str, attached: bool) -> None:
         member = self._members.get(player_id)
+        if member is None:
+            player = self.players.get(player_id)
+            if player is not None and not attached and self.relays.detach(player):
+                for held in self._rooms_of(player):
+                    held.submit(Detached(player))
+            return
         room = self.lobby.rooms.get(room_id)
-        if member is None or room is None or room.closed or not room.is_member(member):
+        if room is None or room.closed or not room.is_member(member):
             return
         member.node = node
         member.connected = attached
         room.submit(Attached(member) if attached else Detached(member))
 
-    def _serve(self, member: RemoteMember, message: ClientMessage) -> None:
+    def _rooms_of(self, member: Member) -> list[Room]:
+        """The open rooms of this node that ``member`` sits or watches in."""
+        found = []
+        for room_id in sorted(member.rooms):
+            room = self.lobby.rooms.get(room_id)
+            if room is not None and not room.closed and room.is_member(member):
+                found.append(room)
+        return found
+
+    def _here(self, node: str, player_id: str) -> None:
+        """The player is connected to ``node`` now: what this node's rooms send it goes
+        there, and they send it a snapshot. (A player seated here as a ``RemoteMember``
+        who connects to this very node goes on through the bus to itself: the seat holds
+        that member.)"""
+        member = self._members.get(player_id)
+        if member is not None:
+            member.node = node
+            member.connected = True
+            for room in self._rooms_of(member):
+                self.tell_room(member, room.room_id, entered=True)
+                room.submit(Attached(member))
+        player = self.players.get(player_id)
+        if node == self.bus.node_id or player is None:
+            return
+        if player.connected and not self.relays.relayed(player):
+            return  # unknown here, or connected here too (the newer hello wins there)
+        rooms = self._rooms_of(player)
+        if not rooms:
+            return
+        self.relays.detach(player)  # relayed to an earlier node before
+
+        def send(payload: Payload, key: str | None) -> None:
+            self.bus.send(node, ["out", player_id, key, payload.data])
+
+        if not self.relays.attach(player, send):
+            return
+        for room in rooms:
+            seat = room.seat_of(player)
+            index = None if seat is None else seat.index
+            self.bus.send(node, ["room", player_id, room.room_id, self.bus.node_id, index, True])
+            room.submit(Attached(player))
+
+    def _serve(self, member: Member, message: ClientMessage) -> None:
         """Answer ``message`` as the player's own node would (or let the room answer)."""
         reply: Any
         try:
@@ -163,7 +253,7 @@ class RemoteMembers:
         if not member.rooms and self._members.get(member.player_id) is member:
             del self._members[member.player_id]  # in no room here: nothing to keep
 
-    def _dispatch(self, member: RemoteMember, message: ClientMessage) -> Result | None:
+    def _dispatch(self, member: Member, message: ClientMessage) -> Result | None:
         lobby = self.lobby
         if isinstance(message, JoinRoom):
             return lobby.join_room(member, message)

@@ -69,7 +69,7 @@ class RoomsElsewhere:
             node = self._room_node(player, message.room_id)
         else:
             return False
-        if node is None or node == self.bus.node_id:
+        if node is None or (node == self.bus.node_id and not isinstance(message, FORWARDED)):
             return False
         kind = None if player.account_kind is None else player.account_kind.value
         request = encode_client_message(message)
@@ -80,11 +80,21 @@ class RoomsElsewhere:
         return True
 
     def _room_node(self, player: Member, room_id: str | None) -> str | None:
-        """The node holding ``room_id``, if it is not this one."""
-        if room_id is None or room_id in self.lobby.rooms:
+        """The node to send a request for ``room_id`` to, None to serve it here: the
+        node the player's membership was reported from (this one too, when the room
+        seats the player as a ``RemoteMember`` of an earlier connection; not a node the
+        room has moved away from to here), else the node listing it unless it is here."""
+        if room_id is None:
             return None
-        membership = self._memberships.get((player.player_id, room_id))
-        return membership[0] if membership is not None else self.registry.owner_of(room_id)
+        key = (player.player_id, room_id)
+        membership = self._memberships.get(key)
+        here = room_id in self.lobby.rooms
+        if membership is not None and here and membership[0] != self.bus.node_id:
+            del self._memberships[key]  # the room moved here (a takeover)
+            membership = None
+        if membership is not None:
+            return membership[0]
+        return None if here else self.registry.owner_of(room_id)
 
     def _quick_match_node(self, player: Member, request: QuickMatch) -> str | None:
         """Another node with a room for an unrated quick match that none here fits."""
@@ -113,6 +123,11 @@ class RoomsElsewhere:
             self.bus.send(
                 membership[0], ["conn", self.bus.node_id, player.player_id, room_id, attached]
             )
+
+    def arrived(self, player: Member) -> None:
+        """See ``sessions.elsewhere.RoomsElsewhere.arrived``: ask every node to send what
+        their rooms have for the player here."""
+        self.bus.broadcast(["here", self.bus.node_id, player.player_id])
 
     def deliver(self, message: Message) -> None:
         """Hand an ``out`` message to its player; apply a ``room`` message."""

@@ -212,3 +212,15 @@ return last[1][1]
 
 #: KEYS: lobby hash. -> every entry, flat: room id, entry, room id, entry, ...
 LOBBY_READ = Script("lobby_read", "return redis.call('HGETALL', KEYS[1])")
+
+#: KEYS: nodes set. ARGV: prefix. -> the ids of the nodes whose lease is alive.
+LIVE_NODES = Script(
+    "live_nodes",
+    """
+local live = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. ':node:' .. node) == 1 then table.insert(live, node) end
+end
+return live
+""",
+)

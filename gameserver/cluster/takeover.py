@@ -22,6 +22,7 @@ is released. A game that was over without its end record gets the end record
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import trio
 
@@ -57,6 +58,8 @@ class Takeover:
         self.lease = lease
         self.streams = streams
         self.logs = logs
+        #: Asks the other nodes which of these players are connected to them (the bus).
+        self.seek: Callable[[list[str]], None] | None = None
 
     async def run_once(self, host: RecoveryHost) -> int:
         """Take over every orphaned room now; return how many play on here.
@@ -123,9 +126,14 @@ class Takeover:
         room = restore_room(recovered, host, recorder)
         host.lobby.add_room(room)
         host.lobby.room_changed(room)  # listed again (in Redis too), as by its old owner
+        away = []
         for seat in room.seats:
             if seat.member is not None and seat.member.connected:
                 room.submit(Attached(seat.member))  # connected here: a snapshot now
+            elif seat.member is not None:
+                away.append(seat.member.player_id)
+        if away and self.seek is not None:
+            self.seek(away)  # those connected to other nodes are relayed from there
         log.info("took over room %s (match %s) at epoch %d", room_id, match_id, claim.epoch)
         return 1
 

@@ -702,6 +702,7 @@ class GameService:
         if self.elsewhere is not None:
             for room_id in sorted(player.rooms - self.lobby.rooms.keys()):
                 self.elsewhere.connection(player, room_id, attached=True)
+            self.elsewhere.arrived(player)
 
     def _logout(self, session: _Session, player: Player, request_id: int) -> None:
         """Revoke the player's tokens and leave the connection unauthenticated; the

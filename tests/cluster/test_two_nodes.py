@@ -190,3 +190,100 @@ async def test_quick_match_pairs_players_of_two_nodes_and_never_overfills(
         assert sum(len(seats) for seats in results.values()) == 12
         for seats in results.values():
             assert sorted(seats) in ([0], [0, 1]), results
+
+
+async def _new_state(client: GameClient, room_id: str, before: object) -> State:
+    """Wait for a state of ``room_id`` newer than ``before`` (another object)."""
+    with trio.fail_after(20):
+        while client.states.get(room_id) is before or room_id not in client.states:
+            await trio.sleep(0.05)
+    return client.states[room_id]
+
+
+async def test_a_player_resumes_on_the_other_node_and_plays_on(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """bob sits in node-a's room through node-a, then comes back through node-b: node-a
+    relays him there, and his requests go from node-b to the room."""
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice:
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            async with connect(a.url, name="bob") as bob:
+                await bob.join_room(room_id)
+                await alice.move(room_id, {"column": 0}, version=0)
+                token = bob.token
+            await _event(alice, State, lambda s: not s.seats[1].connected)
+            async with connect(b.url, name="bob", token=token) as bob:
+                assert bob.resumed
+                state = await _new_state(bob, room_id, None)
+                assert (state.seat, state.version, state.to_act) == (1, 1, (1,))
+                await _event(alice, State, lambda s: s.seats[1].connected)
+                version = 1
+                for index in range(1, 7):
+                    mover = (alice, bob)[index % 2]
+                    version = await mover.move(room_id, {"column": COLUMNS[index]}, version=version)
+                assert (await _event(bob, MatchOver)).outcome.winners == (0,)
+
+
+async def test_three_nodes_the_owner_dies_and_players_on_the_others_finish(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """alice (node-a) and bob (node-c) play in node-a's room; node-a is killed. A
+    survivor takes the room over and finds bob on node-c; alice comes back through
+    node-c. They finish through node-c, and the log holds every acknowledged move once."""
+    nodes = [await start_node(tmp_path / n, redis_server.url, f"node-{n}") for n in "abc"]
+    a, _b, c = nodes
+    try:
+        async with connect(a.url, name="alice") as alice, connect(c.url, name="bob") as bob:
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            await _listed(bob, room_id)
+            await bob.join_room(room_id)
+            acknowledged = [
+                await (alice, bob)[index % 2].move(
+                    room_id, {"column": COLUMNS[index]}, version=index
+                )
+                for index in range(3)
+            ]
+            seen = {client.name: client.states[room_id] for client in (alice, bob)}
+            await a.kill_9()
+            alice.url = c.url
+            for client in (alice, bob):
+                state = await _new_state(client, room_id, seen[client.name])
+                assert (state.version, state.to_act) == (3, (1,))
+            version = 3
+            for index in range(3, 7):
+                version = await (alice, bob)[index % 2].move(
+                    room_id, {"column": COLUMNS[index]}, version=version
+                )
+                acknowledged.append(version)
+            assert (await _event(bob, MatchOver)).outcome.winners == (0,)
+    finally:
+        for node in nodes:
+            await node.stop()
+    loaded = await load_log(redis_server.url, f"{room_id}-1")
+    versions = [r.version for r in loaded.records if isinstance(r, Moved)]
+    assert versions == acknowledged == list(range(1, 8))
+    assert loaded.complete
+    resimulate(loaded)
+
+
+async def test_a_player_seated_through_the_other_node_resumes_on_the_owner(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """bob sits in node-a's room through node-b (a RemoteMember there), then comes back
+    through node-a itself: his requests reach his seat through the bus to node-a."""
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice:
+            room_id = (await alice.create_room("connect4", players=2)).room.room_id
+            async with connect(b.url, name="bob") as bob:
+                await _listed(bob, room_id)
+                await bob.join_room(room_id)
+                await alice.move(room_id, {"column": 0}, version=0)
+                token = bob.token
+            await _event(alice, State, lambda s: not s.seats[1].connected)
+            async with connect(a.url, name="bob", token=token) as bob:
+                state = await _new_state(bob, room_id, None)
+                assert (state.seat, state.version) == (1, 1)
+                assert await bob.move(room_id, {"column": 1}, version=1) == 2
+                await bob.chat(room_id, "back")
+                assert (await _event(alice, ChatMessage)).text == "back"
