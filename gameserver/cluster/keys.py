@@ -17,6 +17,7 @@
     {prefix}:lobby              HASH    room id -> the listed public room: ``NODE_ID
                                         LEASE_TOKEN LOBBY_UPDATE`` (space-separated;
                                         the last a msgpack ``LobbyUpdate``)
+    {prefix}:invites            HASH    invite code -> ``NODE_ID ROOM_ID`` of a private room
     {prefix}:log:{match}        STREAM  the match log: entry ``0-1`` is the header, entry
                                         ``0-N`` the record at position N, field ``r`` the
                                         record's msgpack bytes (as in a ``.gsr`` frame)
@@ -95,6 +96,10 @@ class KeyLayout:
     @property
     def lobby(self) -> str:
         return f"{self.prefix}:lobby"
+
+    @property
+    def invites(self) -> str:
+        return f"{self.prefix}:invites"
 
     @property
     def log_pattern(self) -> str:

@@ -10,10 +10,14 @@ pushes it (a msgpack ``LobbyUpdate``); ``parse_entry`` reads one. A room that cl
 with nothing to recover is released: its claim goes (``NodeLease.release``), so its id
 and epoch are free.
 
-The registry also mirrors the other nodes' entries (``mirror``: it reads the hash every
-``MIRROR_PERIOD`` seconds), so the lobby lists every node's rooms (``rooms_elsewhere``),
-tells its watchers what changed elsewhere, and the bus finds a listed room's owner
-(``owner_of``).
+Invite codes of private rooms go to ``{prefix}:invites`` (code -> ``NODE_ID ROOM_ID``;
+a code another node's room holds is not taken over, and is logged: with 31^8 codes this
+is not expected to happen).
+
+The registry also mirrors the other nodes' entries (``mirror``: it reads both hashes
+every ``MIRROR_PERIOD`` seconds), so the lobby lists every node's rooms
+(``rooms_elsewhere``), tells its watchers what changed elsewhere, and the bus finds a
+listed room's owner (``owner_of``) and an invite code's node (``invite_node``).
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ from .keys import KeyLayout
 from .leases import NodeLease
 from .redis_api import RedisAPI
 from .room_logs import StreamLogs
-from .scripts import LOBBY, LOBBY_READ
+from .scripts import INVITE, LOBBY, LOBBY_READ
 
 log = logging.getLogger(__name__)
 
-#: What is pending for a room: its summary to list, None to unlist, or ``RELEASED``.
+#: What is pending for a room: its summary to list, None to unlist, or ``RELEASED``;
+#: for an invite code: the room id, or None to remove it.
 _RELEASED = "released"
+_ROOM, _INVITE = "room", "invite"
 # How stale another node's room may be in this node's lobby; each read costs one
 # HGETALL of every listed room, so not much more often than this.
 MIRROR_PERIOD = 0.5
@@ -62,10 +68,12 @@ class LobbyRegistry:
         self.logs = logs
         self.keys: KeyLayout = lease.keys
         self.retry = retry
-        self._pending: dict[str, RoomSummary | str | None] = {}
+        self._pending: dict[tuple[str, str], RoomSummary | str | None] = {}
         self._wake = trio.Event()
         #: room id -> (owner node, summary) of the rooms other nodes list.
         self._elsewhere: dict[str, tuple[str, RoomSummary]] = {}
+        #: invite code -> node of its room, every node's.
+        self._invites: dict[str, str] = {}
 
     # -- rooms.lobby.RoomDirectory ---------------------------------------------------------
 
@@ -73,14 +81,22 @@ class LobbyRegistry:
         self._queue(summary.room_id, summary)
 
     def unlisted(self, room_id: str) -> None:
-        if self._pending.get(room_id) != _RELEASED:
+        if self._pending.get((_ROOM, room_id)) != _RELEASED:
             self._queue(room_id, None)
 
     def released(self, room_id: str) -> None:
         self._queue(room_id, _RELEASED)
 
+    def invited(self, invite_code: str, room_id: str | None) -> None:
+        self._pending[(_INVITE, invite_code)] = room_id
+        self._wake.set()
+
     def rooms_elsewhere(self) -> list[RoomSummary]:
         return [summary for _node, summary in reversed(self._elsewhere.values())]
+
+    def invite_node(self, invite_code: str) -> str | None:
+        """The node of the room ``invite_code`` opens (as of the latest read), or None."""
+        return self._invites.get(invite_code.strip().upper())
 
     def owner_of(self, room_id: str) -> str | None:
         """The node that lists ``room_id`` (as of the latest read), or None."""
@@ -107,7 +123,7 @@ class LobbyRegistry:
         return None
 
     def _queue(self, room_id: str, what: RoomSummary | str | None) -> None:
-        self._pending[room_id] = what
+        self._pending[(_ROOM, room_id)] = what
         self._wake.set()
 
     # -- the writer --------------------------------------------------------------------------
@@ -118,13 +134,17 @@ class LobbyRegistry:
             await self._wake.wait()
             self._wake = trio.Event()
             while self._pending:
-                room_id = next(iter(self._pending))
-                what = self._pending.pop(room_id)
+                key = next(iter(self._pending))
+                what = self._pending.pop(key)
                 try:
-                    await self._write(room_id, what)
+                    if key[0] == _ROOM:
+                        await self._write(key[1], what)
+                    else:
+                        assert not isinstance(what, RoomSummary)
+                        await self._write_invite(key[1], what)
                 except RedisUnavailable as exc:
                     log.warning("lobby registry: Redis does not answer; retrying: %s", exc)
-                    self._pending.setdefault(room_id, what)
+                    self._pending.setdefault(key, what)
                     await trio.sleep(self.retry)
 
     async def mirror(self, lobby: Lobby) -> None:
@@ -133,10 +153,15 @@ class LobbyRegistry:
         while True:
             try:
                 flat = await self.api.run_script(LOBBY_READ, [self.keys.lobby], [])
+                invites = await self.api.run_script(LOBBY_READ, [self.keys.invites], [])
             except RedisUnavailable as exc:
                 log.warning("lobby registry: Redis does not answer; retrying: %s", exc)
             else:
                 self._update(lobby, flat)
+                self._invites = {
+                    code.decode(): entry.split(b" ", 1)[0].decode()
+                    for code, entry in zip(invites[::2], invites[1::2])
+                }
             await trio.sleep(MIRROR_PERIOD)
 
     def _update(self, lobby: Lobby, flat: list[bytes]) -> None:
@@ -155,6 +180,12 @@ class LobbyRegistry:
         removed = [summary for room_id, (_node, summary) in old.items() if room_id not in found]
         if listed or removed:
             lobby.changed_elsewhere(listed, removed)
+
+    async def _write_invite(self, code: str, room_id: str | None) -> None:
+        args = [code] if room_id is None else [code, f"{self.lease.node_id} {room_id}"]
+        reply = await self.api.run_script(INVITE, [self.keys.invites], args)
+        if reply[0] == b"taken":
+            log.error("invite code of room %s is another room's: joined on this node only", room_id)
 
     async def _write(self, room_id: str, what: RoomSummary | str | None) -> None:
         if isinstance(what, RoomSummary):

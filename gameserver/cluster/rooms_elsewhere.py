@@ -2,7 +2,8 @@
 
 A request naming a room that this node does not hold goes on the bus to the node that
 does: the node it learnt from a membership message (the player's seat or watch there)
-or, for joining and watching a public room, the owner the lobby lists. An unrated quick
+or, for joining and watching a public room, the owner the lobby lists; for joining by
+invite code, the node of the room the code opens. An unrated quick
 match that finds no room here goes to a node that lists a room it could join; that
 node's lobby seats the player (or opens a room there, if its room filled meanwhile), so
 a room is never over-filled. The owner's room
@@ -65,6 +66,10 @@ class RoomsElsewhere:
         """See ``sessions.elsewhere.RoomsElsewhere.forward``."""
         if isinstance(message, QuickMatch):
             node = self._quick_match_node(player, message)
+        elif isinstance(message, JoinRoom) and message.invite_code is not None:
+            node = self.registry.invite_node(message.invite_code)
+            if node == self.bus.node_id:
+                return False
         elif isinstance(message, FORWARDED):
             node = self._room_node(player, message.room_id)
         else:

@@ -224,3 +224,15 @@ end
 return live
 """,
 )
+
+#: KEYS: invites hash. ARGV: invite code, then the entry (or nothing: remove the code).
+#: -> {"ok"} or {"taken"} when another room already has the code
+INVITE = Script(
+    "invite",
+    """
+if #ARGV > 1 then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {'taken'} end
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+return {'ok'}
+""",
+)

@@ -72,6 +72,9 @@ class RoomDirectory(Protocol):
     def released(self, room_id: str) -> None:
         """The room closed with no match left unfinished: nothing of it is to recover."""
 
+    def invited(self, invite_code: str, room_id: str | None) -> None:
+        """``invite_code`` now opens ``room_id`` (None: no room any more)."""
+
     def rooms_elsewhere(self) -> Sequence[RoomSummary]:
         """The public rooms other processes list (newest first)."""
 
@@ -250,6 +253,8 @@ class Lobby:
         )
         self.add_room(room)
         self.quota.opened(room_id, creator)
+        if invite_code is not None and self.directory is not None:
+            self.directory.invited(invite_code, room_id)
         return room
 
     def add_room(self, room: Room) -> None:
@@ -435,6 +440,8 @@ class Lobby:
             self.quota.closed(room.room_id)
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
+            if self.directory is not None:
+                self.directory.invited(room.invite_code, None)
         self.room_changed(room)
         # A room stopped mid-match (shutdown, fenced) keeps its log to be recovered.
         if self.directory is not None and room.status is not RoomStatus.PLAYING:

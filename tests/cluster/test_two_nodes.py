@@ -12,12 +12,16 @@ import trio
 
 from gameserver.client import connect
 from gameserver.client.client import GameClient
+from gameserver.client.errors import RequestFailed
+from gameserver.cluster.redis_api import Script, open_redis
 from gameserver.protocol.messages import ChatMessage, LobbyUpdate, MatchOver, State
 from gameserver.replays.records import Moved
 from gameserver.replays.simulate import resimulate
 
 from .conftest import RedisServer
 from .nodes import Node, load_log, start_node
+
+INVITES = Script("test_invites", "return redis.call('HGETALL', KEYS[1])")
 
 #: Columns alice (seat 0) and bob (seat 1) play in turn; alice wins on the 7th move.
 COLUMNS = (0, 1, 0, 1, 0, 1, 0)
@@ -287,3 +291,30 @@ async def test_a_player_seated_through_the_other_node_resumes_on_the_owner(
                 assert await bob.move(room_id, {"column": 1}, version=1) == 2
                 await bob.chat(room_id, "back")
                 assert (await _event(alice, ChatMessage)).text == "back"
+
+
+async def test_an_invite_code_of_one_node_opens_its_private_room_on_the_other(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    async with two_nodes(tmp_path, redis_server) as (a, b):
+        async with connect(a.url, name="alice") as alice, connect(b.url, name="bob") as bob:
+            created = await alice.create_room("connect4", players=2, private=True)
+            code = created.invite_code
+            assert code is not None
+            with trio.fail_after(10):  # the mirror reads the codes every 0.5 s
+                while True:
+                    try:
+                        joined = await bob.join_room(invite_code=code.lower())
+                        break
+                    except RequestFailed as error:
+                        assert error.code == "room_not_found"
+                        await trio.sleep(0.2)
+            assert (joined.room.room_id, joined.seat) == (created.room.room_id, 1)
+            assert await alice.move(created.room.room_id, {"column": 3}, version=0) == 1
+            assert await bob.move(created.room.room_id, {"column": 3}, version=1) == 2
+            with trio.fail_after(10):  # gone from Redis once the room is
+                await alice.leave_room(created.room.room_id)
+                await bob.leave_room(created.room.room_id)
+                async with open_redis(redis_server.url) as api:
+                    while await api.run_script(INVITES, ["gs:invites"], []):
+                        await trio.sleep(0.05)
