@@ -94,6 +94,15 @@ class LobbyRegistry:
     def rooms_elsewhere(self) -> list[RoomSummary]:
         return [summary for _node, summary in reversed(self._elsewhere.values())]
 
+    def seats_elsewhere(self, player_id: str) -> dict[str, int]:
+        """The seats ``player_id`` holds in other nodes' listed rooms, by room id."""
+        return {
+            room_id: seat.seat
+            for room_id, (_node, summary) in self._elsewhere.items()
+            for seat in summary.seats
+            if seat.player_id == player_id and seat.kind is SeatKind.HUMAN
+        }
+
     def invite_node(self, invite_code: str) -> str | None:
         """The node of the room ``invite_code`` opens (as of the latest read), or None."""
         return self._invites.get(invite_code.strip().upper())

@@ -116,10 +116,15 @@ class RoomsElsewhere:
             player.player_id, request.game, request.players, defaults
         )
 
-    def seat(self, player: Member, room_id: str) -> int | None:
-        """See ``sessions.elsewhere.RoomsElsewhere.seat``."""
-        membership = self._memberships.get((player.player_id, room_id))
-        return None if membership is None else membership[1]
+    def seats(self, player: Member) -> dict[str, int]:
+        """See ``sessions.elsewhere.RoomsElsewhere.seats``: the seats reported by the
+        rooms' nodes, and those the lobby shows in other nodes' public rooms (a player
+        who comes back through another node is known there only that way)."""
+        found = self.registry.seats_elsewhere(player.player_id)
+        for (player_id, room_id), (_node, seat) in self._memberships.items():
+            if player_id == player.player_id and seat is not None:
+                found[room_id] = seat
+        return found
 
     def connection(self, player: Member, room_id: str, attached: bool) -> None:
         """See ``sessions.elsewhere.RoomsElsewhere.connection``."""

@@ -27,8 +27,9 @@ class RoomsElsewhere(Protocol):
         (the reply comes from there, through ``player.send``); False when no other node
         is known to hold it (serve it here)."""
 
-    def seat(self, player: Player, room_id: str) -> int | None:
-        """``player``'s seat in ``room_id``, held elsewhere (None: it watches)."""
+    def seats(self, player: Player) -> dict[str, int]:
+        """``player``'s seats in rooms held elsewhere, by room id, as far as this
+        process knows them."""
 
     def connection(self, player: Player, room_id: str, attached: bool) -> None:
         """``player``, a member of ``room_id`` held elsewhere, connected (``attached``)

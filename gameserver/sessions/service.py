@@ -676,17 +676,16 @@ class GameService:
         rooms = []
         for room_id in sorted(player.rooms):
             room = self.lobby.rooms.get(room_id)
-            if room is None and self.elsewhere is not None:
-                seat_index = self.elsewhere.seat(player, room_id)
-                if seat_index is not None:
-                    seats.append(SeatRef(room_id=room_id, seat=seat_index))
-                continue
             if room is None or room.closed:
                 continue
             rooms.append(room)
             seat = room.seat_of(player)
             if seat is not None:
                 seats.append(SeatRef(room_id=room_id, seat=seat.index))
+        if self.elsewhere is not None:
+            for room_id, index in sorted(self.elsewhere.seats(player).items()):
+                if room_id not in self.lobby.rooms:
+                    seats.append(SeatRef(room_id=room_id, seat=index))
         result = HelloResult(
             player_id=player.player_id,
             name=name,

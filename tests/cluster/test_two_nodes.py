@@ -217,8 +217,11 @@ async def test_a_player_resumes_on_the_other_node_and_plays_on(
                 await alice.move(room_id, {"column": 0}, version=0)
                 token = bob.token
             await _event(alice, State, lambda s: not s.seats[1].connected)
+            async with connect(b.url, name="carol") as carol:
+                await _listed(carol, room_id)  # node-b's mirror has read the room
             async with connect(b.url, name="bob", token=token) as bob:
-                assert bob.resumed
+                # node-b knows bob's seat from node-a's listing of the room.
+                assert bob.resumed and [(s.room_id, s.seat) for s in bob.seats] == [(room_id, 1)]
                 state = await _new_state(bob, room_id, None)
                 assert (state.seat, state.version, state.to_act) == (1, 1, (1,))
                 await _event(alice, State, lambda s: s.seats[1].connected)
