@@ -36,15 +36,15 @@ from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.recovery import RecoveryHost
 
 from .bus import Bus, Message
-from .errors import NodeIdInUse
+from .errors import NodeIdInUse, RedisUnavailable
 from .leases import NodeLease
 from .lobby_registry import LobbyRegistry
 from .match_stream import MatchStreams, check_durable
 from .redis_api import RedisAPI, open_redis
-from .remote_members import Relays, RemoteMembers
+from .remote_members import RemoteMembers
 from .room_logs import StreamLogs
-from .rooms_elsewhere import KnownPlayers, RoomsElsewhere
-from .scripts import SECRET
+from .rooms_elsewhere import KnownPlayers, Relays, RoomsElsewhere
+from .scripts import LIVE_NODES, SECRET
 from .takeover import Takeover
 
 log = logging.getLogger(__name__)
@@ -100,17 +100,37 @@ class ClusterNode:
             lambda message: handlers[message[0]](message), retry=self.retry,
         )  # fmt: skip
         members = RemoteMembers(bus, lobby, players, relays)
-        elsewhere = RoomsElsewhere(bus, lobby, players, self.registry)
+        elsewhere = RoomsElsewhere(
+            bus, lobby, players, self.registry, relays, self._live_nodes
+        )
         handlers.update(
             req=members.deliver, conn=members.deliver, here=members.deliver,
             seek=members.deliver, out=elsewhere.deliver, room=elsewhere.deliver,
+            ack=elsewhere.deliver,
         )  # fmt: skip
         self.takeover.seek = lambda player_ids: bus.broadcast(
             ["seek", bus.node_id, player_ids]
         )
         await self.nursery.start(bus.run)
         self.nursery.start_soon(self.registry.mirror, lobby)
+        self.nursery.start_soon(self._watch_nodes, elsewhere)
         return elsewhere
+
+    async def _live_nodes(self) -> set[str]:
+        """The ids of the nodes whose lease is alive (this one too)."""
+        keys = self.lease.keys
+        reply = await self.api.run_script(LIVE_NODES, [keys.nodes], [keys.prefix])
+        return {v.decode() if isinstance(v, bytes) else str(v) for v in reply}
+
+    async def _watch_nodes(self, elsewhere: RoomsElsewhere) -> None:
+        """Tell ``elsewhere`` which nodes are alive, every half lease time."""
+        while True:
+            await trio.sleep(self.lease.lease_time / 2)
+            try:
+                alive = await self._live_nodes()
+            except RedisUnavailable:
+                continue  # the lease's keep-alive says so already
+            elsewhere.nodes_alive(alive)
 
 
 async def _register(lease: NodeLease) -> None:

@@ -19,7 +19,8 @@ Bus messages served here (sent by ``rooms_elsewhere.py`` on the player's node)::
 
     ["req", node, player_id, name, address, account_kind, request]   a client request
     ["conn", node, player_id, room_id, attached]                    connection came/went
-    ["here", node, player_id]            the player is connected to that node now
+    ["here", node, player_id, number]    the player is connected to that node now;
+                                         answer ["ack", number, node] unless nil
     ["seek", node, [player_id, ...]]     which of these players are connected here?
 
 and sent from here to the player's node::
@@ -31,8 +32,7 @@ and sent from here to the player's node::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from gameserver.protocol.codec import decode_client_message, encode
 from gameserver.protocol.errors import ErrorCode, RequestError
@@ -65,22 +65,9 @@ from gameserver.rooms.members import Member, Payload
 from gameserver.rooms.room import Room
 
 from .bus import Bus, Message
-from .rooms_elsewhere import KnownPlayers
+from .rooms_elsewhere import KnownPlayers, Relays
 
 log = logging.getLogger(__name__)
-
-
-class Relays(Protocol):
-    """Relay connections for players of this node (``sessions.elsewhere.PlayerRelays``)."""
-
-    def attach(self, member: Member, send: Callable[[Payload, str | None], None]) -> bool:
-        """Send what ``member`` is sent to ``send``; False if it is connected here."""
-
-    def detach(self, member: Member) -> bool:
-        """Stop relaying ``member``; False if it was not relayed."""
-
-    def relayed(self, member: Member) -> bool:
-        """True while ``member`` is relayed."""
 
 
 class RemoteMember:
@@ -145,15 +132,24 @@ class RemoteMembers:
         if not member.rooms and self._members.get(member.player_id) is member:
             del self._members[member.player_id]
 
+    def _seated(self, node: str, player_id: str, request: ClientMessage) -> Member | None:
+        """The player of this node's own that the request's room holds (seated while
+        connected here, or by a takeover), relayed to ``node`` if it was not yet; None
+        when the room holds no such player."""
+        room_id = getattr(request, "room_id", None)
+        room = None if room_id is None else self.lobby.rooms.get(room_id)
+        player = self.players.get(player_id)
+        if room is None or player is None or not room.is_member(player):
+            return None
+        if not player.connected:
+            self._here(node, player_id)
+        return player
+
     def _member(
         self, node: str, player_id: str, name: str, address: str | None, kind: str | None
-    ) -> Member:
-        """Who a request from ``node`` comes from: the player's ``RemoteMember``, or the
-        player of this node relayed there."""
+    ) -> RemoteMember:
+        """The player's ``RemoteMember`` (made if it has none)."""
         member = self._members.get(player_id)
-        player = self.players.get(player_id)
-        if member is None and player is not None and self.relays.relayed(player):
-            return player
         if member is None:
             account_kind = None if kind is None else AccountKind(kind)
             member = RemoteMember(self, player_id, name, node, address, account_kind)
@@ -166,20 +162,25 @@ class RemoteMembers:
         """Serve one ``req`` or ``conn`` message from the bus."""
         if message[0] == "req":
             _kind, node, player_id, name, address, account_kind, data = message
-            member = self._member(node, player_id, name, address, account_kind)
-            self._serve(member, decode_client_message(data))
+            request = decode_client_message(data)
+            member = self._seated(node, player_id, request) or self._member(
+                node, player_id, name, address, account_kind
+            )
+            self._serve(member, request)
         elif message[0] == "conn":
             _kind, node, player_id, room_id, attached = message
             self._connection(node, player_id, room_id, attached)
         elif message[0] == "here":
-            _kind, node, player_id = message
+            _kind, node, player_id, number = message
             self._here(node, player_id)
+            if number is not None:
+                self.bus.send(node, ["ack", number, self.bus.node_id])
         elif message[0] == "seek":
             _kind, node, player_ids = message
             for player_id in player_ids:
                 player = self.players.get(player_id)
                 if player is not None and player.connected and not self.relays.relayed(player):
-                    self.bus.send(node, ["here", self.bus.node_id, player_id])
+                    self.bus.send(node, ["here", self.bus.node_id, player_id, None])
 
     def _connection(self, node: str, player_id: str, room_id: str, attached: bool) -> None:
         member = self._members.get(player_id)

@@ -16,7 +16,11 @@ reconnects here lists its seats elsewhere, and its connection's end reaches the 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+import trio
 
 from gameserver.protocol.codec import encode_client_message
 from gameserver.games.registry import get_game
@@ -36,7 +40,12 @@ from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.members import Member, Payload
 
 from .bus import Bus, Message
+from .errors import RedisUnavailable
 from .lobby_registry import LobbyRegistry
+
+# A hello waits this long at most for every node to say where the player sits; a node
+# that does not answer in time (Redis slow, the node dying) is not waited for.
+SETTLE_TIMEOUT = 2.0
 
 #: The requests that name one room and can be served by its owner.
 FORWARDED = (JoinRoom, Spectate, LeaveRoom, Move, Chat, Resign, Rematch)
@@ -49,18 +58,49 @@ class KnownPlayers(Protocol):
         """The player with ``player_id``, or None."""
 
 
+class Relays(Protocol):
+    """Relay connections for players of this node (``sessions.elsewhere.PlayerRelays``)."""
+
+    def attach(self, member: Member, send: Callable[[Payload, str | None], None]) -> bool:
+        """Send what ``member`` is sent to ``send``; False if it is connected here."""
+
+    def detach(self, member: Member) -> bool:
+        """Stop relaying ``member``; False if it was not relayed."""
+
+    def relayed(self, member: Member) -> bool:
+        """True while ``member`` is relayed."""
+
+    def reconnect(self, member: Member) -> None:
+        """Close ``member``'s own connection here: its client reconnects and resumes."""
+
+
 class RoomsElsewhere:
     """Forwards requests for rooms of other nodes and hands their answers back."""
 
     def __init__(
-        self, bus: Bus, lobby: Lobby, players: KnownPlayers, registry: LobbyRegistry
+        self,
+        bus: Bus,
+        lobby: Lobby,
+        players: KnownPlayers,
+        registry: LobbyRegistry,
+        relays: Relays,
+        live_nodes: Callable[[], Awaitable[set[str]]],
     ) -> None:
         self.bus = bus
         self.lobby = lobby
         self.players = players
         self.registry = registry
+        self.relays = relays
         #: (player id, room id) -> (owner node, seat or None) of memberships elsewhere.
         self._memberships: dict[tuple[str, str], tuple[str, int | None]] = {}
+        #: node -> the players who sent requests there (since it was last found gone).
+        self._sent: dict[str, set[str]] = {}
+        #: Nodes found gone (their lease ran out) and not back since.
+        self._gone: set[str] = set()
+        self._live_nodes = live_nodes
+        #: settle number -> (nodes that have not answered yet, set when none is left).
+        self._settling: dict[int, tuple[set[str], trio.Event]] = {}
+        self._settles = itertools.count(1)
 
     def forward(self, player: Member, message: ClientMessage) -> bool:
         """See ``sessions.elsewhere.RoomsElsewhere.forward``."""
@@ -76,6 +116,12 @@ class RoomsElsewhere:
             return False
         if node is None or (node == self.bus.node_id and not isinstance(message, FORWARDED)):
             return False
+        if node in self._gone:
+            # Its rooms are being taken over: the client comes back in a moment and
+            # finds them at their new owner.
+            self.relays.reconnect(player)
+            return True
+        self._sent.setdefault(node, set()).add(player.player_id)
         kind = None if player.account_kind is None else player.account_kind.value
         request = encode_client_message(message)
         self.bus.send(
@@ -134,10 +180,42 @@ class RoomsElsewhere:
                 membership[0], ["conn", self.bus.node_id, player.player_id, room_id, attached]
             )
 
+    def nodes_alive(self, alive: set[str]) -> None:
+        """The nodes whose lease is alive now: the players who sent requests to a node
+        that is gone reconnect (those requests will never be answered; the SDK sends
+        them again after resuming, and a move is applied at most once)."""
+        known = set(self._sent) | self._gone
+        self._gone = {node for node in known if node not in alive}
+        for node in self._gone:
+            for player_id in self._sent.pop(node, set()):
+                player = self.players.get(player_id)
+                if player is not None:
+                    self.relays.reconnect(player)
+
+    async def settle(self, player: Member) -> None:
+        """See ``sessions.elsewhere.RoomsElsewhere.settle``: tell every live node that
+        the player is here (``here``) and wait until each has answered (``ack``, after
+        the ``room`` messages of its rooms that hold the player), at most
+        ``SETTLE_TIMEOUT`` seconds."""
+        try:
+            nodes = await self._live_nodes()
+        except RedisUnavailable:
+            return  # the hello goes on with what this node knows
+        number = next(self._settles)
+        done = trio.Event()
+        self._settling[number] = (set(nodes), done)
+        for node in sorted(nodes):
+            self.bus.send(node, ["here", self.bus.node_id, player.player_id, number])
+        with trio.move_on_after(SETTLE_TIMEOUT):
+            await done.wait()
+        del self._settling[number]
+
     def arrived(self, player: Member) -> None:
-        """See ``sessions.elsewhere.RoomsElsewhere.arrived``: ask every node to send what
-        their rooms have for the player here."""
-        self.bus.broadcast(["here", self.bus.node_id, player.player_id])
+        """See ``sessions.elsewhere.RoomsElsewhere.arrived``: ``here`` to every node once
+        more, now that the player is connected (a node that took over a room of the
+        player while its hello settled asked for it (``seek``) too early, or will get
+        this after its takeover)."""
+        self.bus.broadcast(["here", self.bus.node_id, player.player_id, None])
 
     def deliver(self, message: Message) -> None:
         """Hand an ``out`` message to its player; apply a ``room`` message."""
@@ -149,6 +227,13 @@ class RoomsElsewhere:
         elif message[0] == "room":
             _kind, player_id, room_id, node, seat, entered = message
             self._membership(player_id, room_id, node, seat, entered)
+        elif message[0] == "ack":
+            _kind, number, node = message
+            settling = self._settling.get(number)
+            if settling is not None:
+                settling[0].discard(node)
+                if not settling[0]:
+                    settling[1].set()
 
     def _membership(
         self, player_id: str, room_id: str, node: str, seat: int | None, entered: bool

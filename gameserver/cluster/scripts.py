@@ -163,8 +163,9 @@ return {'ok'}
 )
 
 #: KEYS: lobby hash. ARGV: prefix. Removes the rooms listed by node processes whose
-#: lease is gone (expired, or taken by a later process under the same node id); a room
-#: of theirs that is taken over is listed again by its new owner.
+#: lease is gone (expired, or taken by a later process under the same node id) and that
+#: no node owns (never claimed: no match started). A claimed one stays listed until
+#: its new owner lists it again or releases it.
 #: -> the number of rooms removed
 LOBBY_PRUNE = Script(
     "lobby_prune",
@@ -173,7 +174,8 @@ local entries = redis.call('HGETALL', KEYS[1])
 local removed = 0
 for i = 1, #entries, 2 do
   local node, token = string.match(entries[i + 1], '^(%S+) (%S+) ')
-  if redis.call('GET', ARGV[1] .. ':node:' .. node) ~= token then
+  local owned = redis.call('HGET', ARGV[1] .. ':room:' .. entries[i], 'owner')
+  if not owned and redis.call('GET', ARGV[1] .. ':node:' .. node) ~= token then
     redis.call('HDEL', KEYS[1], entries[i])
     removed = removed + 1
   end

@@ -64,9 +64,10 @@ class Takeover:
     async def run_once(self, host: RecoveryHost) -> int:
         """Take over every orphaned room now; return how many play on here.
 
-        First forgets the lobby entries of gone nodes (rooms that never started a match
-        are not claimed, so nothing else would remove them); the rooms taken over are
-        listed again by their new owner.
+        First forgets the lobby entries of gone nodes' rooms that no node owns (they
+        never started a match, so nothing else would remove them); a room taken over is
+        listed again by its new owner, which overwrites its entry (no moment without
+        one: a player coming back through any node finds its seat there).
         """
         keys = self.lease.keys
         await until_answered(

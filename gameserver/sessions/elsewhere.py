@@ -17,6 +17,7 @@ from gameserver.protocol.messages import ClientMessage
 from gameserver.rooms.members import Member, Payload
 from gameserver.sessions.outbox import Outbox
 from gameserver.sessions.players import Client, Player
+from gameserver.ws.codes import CloseCode
 
 
 class RoomsElsewhere(Protocol):
@@ -35,8 +36,18 @@ class RoomsElsewhere(Protocol):
         """``player``, a member of ``room_id`` held elsewhere, connected (``attached``)
         or lost its connection."""
 
+    async def settle(self, player: Player) -> None:
+        """``player`` is resuming here: have every room elsewhere that holds it send to it
+        here, and learn its seats there (for the hello's reply), before returning."""
+
     def arrived(self, player: Player) -> None:
-        """``player`` said hello here: rooms elsewhere that hold it may send to it here."""
+        """``player`` is connected here now (after its hello's reply): rooms elsewhere
+        that hold it (one taken over while it said hello, too) send to it here."""
+
+
+# A room of the player's moved to another node (its node died): connect again (any code
+# but 1000 makes the SDK and the browser client reconnect and resume).
+CLOSE_ROOM_MOVED = (CloseCode.SERVICE_RESTART, "a room moved to another node; reconnect")
 
 
 class PlayerRelays:
@@ -75,3 +86,10 @@ class PlayerRelays:
         """True while ``member``'s connection here is a relay to another node."""
         client = self._relays.get(member.player_id)
         return client is not None and isinstance(member, Player) and member.client is client
+
+    def reconnect(self, member: Member) -> None:
+        """Close ``member``'s connection here (not a relay) so that its client connects
+        again, resumes and sends its pending requests again: a request of it went to a
+        node that died and will never be answered."""
+        if isinstance(member, Player) and member.client is not None and not self.relayed(member):
+            member.client.kick(*CLOSE_ROOM_MOVED)

@@ -557,8 +557,14 @@ class GameService:
         if player is None:
             player = self.players.add(Player(new_player_id(), name))
         use = self._issue(session, player.player_id, resuming, label, message.revoke_others)
-        if not message.revoke_others:
+        if not message.revoke_others and (self.elsewhere is None or not resumed):
             self._welcome(session, message.id, player, name, use, resumed)
+            return
+        if not message.revoke_others:
+            session.greeting = True
+            self._nursery.start_soon(
+                self._welcome_settled, session, message.id, player, name, use, resumed
+            )
             return
         session.greeting = True
         self._nursery.start_soon(
@@ -620,12 +626,28 @@ class GameService:
         if message.revoke_others:
             await self._welcome_when_written(session, message.id, player, name, use, True)
             return
+        if self.elsewhere is not None:
+            await self.elsewhere.settle(player)
         session.greeting = False
         if session.client.outbox.closed:
             if player.idle:
                 self.players.discard(player)
             return
         self._welcome(session, message.id, player, name, use, True)
+
+    async def _welcome_settled(
+        self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,
+        resumed: bool,
+    ) -> None:
+        """Cluster mode: let rooms elsewhere find the resuming player here, then welcome
+        it (its seats there are in the reply)."""
+        assert self.elsewhere is not None
+        await self.elsewhere.settle(player)
+        session.greeting = False
+        if not session.client.outbox.closed:
+            self._welcome(session, request_id, player, name, use, resumed)
+        elif player.idle:
+            self.players.discard(player)
 
     async def _welcome_when_written(
         self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,

@@ -63,9 +63,12 @@ async def start_node(
     directory: Path, redis_url: str, node_id: str | None, *extra: str, port: int = 0
 ) -> Node:
     """Start a node and return it once it listens (a hang guard of 30 s)."""
-    process = await trio.lowlevel.open_process(
-        serve_args(directory, redis_url, node_id, *extra, port=port), stdout=subprocess.PIPE
-    )
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "node.log", "ab") as log:  # read it when a test fails
+        process = await trio.lowlevel.open_process(
+            serve_args(directory, redis_url, node_id, *extra, port=port),
+            stdout=subprocess.PIPE, stderr=log,
+        )
     assert process.stdout is not None
     output = b""
     with trio.fail_after(30):
