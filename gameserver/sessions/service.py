@@ -705,8 +705,10 @@ class GameService:
             if seat is not None:
                 seats.append(SeatRef(room_id=room_id, seat=seat.index))
         if self.elsewhere is not None:
+            # A room here may seat the player as a member of another node's (cluster).
+            listed = {ref.room_id for ref in seats}
             for room_id, index in sorted(self.elsewhere.seats(player).items()):
-                if room_id not in self.lobby.rooms:
+                if room_id not in listed:
                     seats.append(SeatRef(room_id=room_id, seat=index))
         result = HelloResult(
             player_id=player.player_id,

@@ -289,6 +289,8 @@ async def test_a_player_seated_through_the_other_node_resumes_on_the_owner(
                 token = bob.token
             await _event(alice, State, lambda s: not s.seats[1].connected)
             async with connect(a.url, name="bob", token=token) as bob:
+                # The room here seats bob as node-b's member: the hello still lists it.
+                assert [(s.room_id, s.seat) for s in bob.seats] == [(room_id, 1)]
                 state = await _new_state(bob, room_id, None)
                 assert (state.seat, state.version) == (1, 1)
                 assert await bob.move(room_id, {"column": 1}, version=1) == 2
