@@ -7,16 +7,23 @@ protocol in ``gameserver.sessions``, the HTTP routes in ``gameserver.web``, the 
 Start a server in-process (tests, SDK examples) with::
 
     port = await nursery.start(run_server, ServerConfig(port=0, ...))
+
+With ``redis_url`` set the server is a node of a cluster (docs/cluster.md): match logs
+go to Redis streams, the token secret and the lobby's rooms are in Redis, and rooms of
+gone nodes are taken over at start. ``gameserver.cluster`` is imported only then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sqlite3
 import ssl
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import trio
@@ -24,6 +31,7 @@ import trio
 from gameserver.protocol.version import SERVER_PREFERENCE, WS_PATH
 from gameserver.ratings.ledger import catch_up
 from gameserver.rooms.recovery import recover_rooms
+from gameserver.sessions.elsewhere import PlayerRelays
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.revocations import Revocations
 from gameserver.sessions.service import GameService, ServiceConfig
@@ -44,6 +52,9 @@ from gameserver.web.static import DEFAULT_STATIC_DIR, check_static_dir
 from gameserver.web.tls import TLSFileError, load_tls
 from gameserver.ws.config import WebSocketServerConfig
 from gameserver.ws.server import serve_websocket
+
+if TYPE_CHECKING:
+    from gameserver.cluster.node import ClusterNode
 
 __all__ = ["DEFAULT_WS_MESSAGE_SIZE", "ServerConfig", "run_server"]
 
@@ -81,6 +92,12 @@ class ServerConfig:
     """PEM certificate chain; with ``keyfile`` the port serves ``https://`` and ``wss://``."""
     keyfile: Path | None = None
     """PEM private key of ``certfile``."""
+    redis_url: str | None = None
+    """Cluster mode: the Redis every node shares (None: a single process, no Redis)."""
+    node_id: str | None = None
+    """This node's id in the cluster (with ``redis_url``)."""
+    lease_time: float = 5.0
+    """Seconds a node counts as alive after its last heartbeat (with ``redis_url``)."""
 
     def __attrs_post_init__(self) -> None:
         if (self.certfile is None) != (self.keyfile is None):
@@ -113,18 +130,50 @@ async def run_server(
     """
     check_static_dir(config.static_dir)
     writable_directory(config.data_dir, "data directory")
-    try:
-        secret = load_or_create_secret(config.data_dir)
-    except (OSError, ValueError) as exc:
-        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-        raise StartupError(f"cannot read the token secret: {reason}") from None
     if config.replays_dir is not None:
         writable_directory(config.replays_dir, "replays directory")
-    service_config = attrs.evolve(
-        config.service,
-        rooms=attrs.evolve(config.service.rooms, replays_dir=config.replays_dir),
-        data_dir=config.data_dir,
+    async with _cluster_node(config) as node:
+        await _run_node(config, node, task_status)
+
+
+@contextlib.asynccontextmanager
+async def _cluster_node(config: ServerConfig) -> AsyncIterator[ClusterNode | None]:
+    """This server's node of the cluster for the block, or None without ``redis_url``."""
+    if config.redis_url is None:
+        yield None
+        return
+    from gameserver.cluster.node import NodeSettings, open_node
+
+    assert config.node_id is not None and config.replays_dir is not None
+    settings = NodeSettings(
+        redis_url=config.redis_url,
+        node_id=config.node_id,
+        lease_time=config.lease_time,
+        retry=config.service.rooms.storage_retry,
+        replays_dir=config.replays_dir,
     )
+    async with open_node(settings) as node:
+        yield node
+
+
+async def _run_node(
+    config: ServerConfig, node: ClusterNode | None, task_status: trio.TaskStatus[int]
+) -> None:
+    """The rest of ``run_server``, with the cluster's parts when ``node`` is given."""
+    if node is not None:
+        secret = node.secret
+    else:
+        try:
+            secret = load_or_create_secret(config.data_dir)
+        except (OSError, ValueError) as exc:
+            reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            raise StartupError(f"cannot read the token secret: {reason}") from None
+    rooms = attrs.evolve(
+        config.service.rooms,
+        replays_dir=config.replays_dir,
+        match_logs=None if node is None else node.logs,
+    )
+    service_config = attrs.evolve(config.service, rooms=rooms, data_dir=config.data_dir)
     try:
         revocations = Revocations.load(
             config.data_dir, ttl=service_config.token_ttl, now=time.time()
@@ -134,7 +183,7 @@ async def run_server(
     signer = TokenSigner(secret, ttl=service_config.token_ttl, revocations=revocations)
     store = await _open_player_store(config)
     try:
-        await _serve(config, service_config, signer, store, task_status)
+        await _serve(config, service_config, signer, store, node, task_status)
     finally:
         with trio.CancelScope(shield=True):
             await store.aclose()
@@ -161,6 +210,7 @@ async def _serve(
     service_config: ServiceConfig,
     signer: TokenSigner,
     store: AsyncPlayerStore,
+    node: ClusterNode | None,
     task_status: trio.TaskStatus[int],
 ) -> None:
     """Run the service and the listener until cancelled (the rest of ``run_server``)."""
@@ -175,7 +225,17 @@ async def _serve(
             "Players kept in memory: connected, or holding a seat or watching.",
             lambda: len(service.players),
         )
-        if config.recover and config.replays_dir is not None:
+        if node is not None:
+            service.lobby.directory = node.registry
+            service.elsewhere = await node.attach(
+                service.lobby, service.players, PlayerRelays()
+            )
+            if config.recover:
+                recovered = await node.take_over(service)
+                if recovered:
+                    log.info("took over %d unfinished matches", recovered)
+                node.watch_orphans(service)
+        elif config.recover and config.replays_dir is not None:
             recovered = await recover_rooms(service, config.replays_dir)
             if recovered:
                 log.info("recovered %d unfinished matches", recovered)

@@ -31,13 +31,15 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"ws", "games", "protocol", "replays", "rooms", "glicko2", "store", "ratings"}
     ),
     # Cluster mode: leases, fencing and match logs in Redis (the only Redis client user).
-    "cluster": frozenset({"games", "protocol", "replays"}),
+    "cluster": frozenset({"games", "protocol", "replays", "rooms"}),
     "startup": frozenset(),
     "web": frozenset(
         {"ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "glicko2", "store", "ratings"}
     ),
     "client": frozenset({"ws", "games", "protocol"}),
-    "app": frozenset({"ws", "protocol", "rooms", "sessions", "startup", "web", "store", "ratings"}),
+    "app": frozenset(
+        {"ws", "protocol", "rooms", "sessions", "startup", "web", "store", "ratings", "cluster"}
+    ),
     "commands": frozenset(
         {
             "ws", "games", "protocol", "replays", "rooms", "sessions", "startup", "web",

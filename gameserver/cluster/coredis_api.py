@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 
 import coredis
 import coredis.exceptions
+import coredis.response.types
 
 from .errors import ClusterError, RedisUnavailable
 from .redis_api import Arg, Reply, Script, StreamEntry
@@ -64,6 +65,13 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _entry(entry: coredis.response.types.StreamEntry) -> StreamEntry:
+    return StreamEntry(
+        id=_text(entry.identifier),
+        fields={_raw(name): _raw(value) for name, value in entry.field_values.items()},
+    )
+
+
 @contextlib.contextmanager
 def _answered(what: str) -> Iterator[None]:
     """Turn the client's exceptions into ours: no answer, or an error reply."""
@@ -93,13 +101,18 @@ class CoredisAPI:
     async def stream_range(self, key: str, first: str, count: int) -> list[StreamEntry]:
         with _answered(f"XRANGE {key}"):
             entries = await self.client.xrange(key, first, "+", count=count)
-        return [
-            StreamEntry(
-                id=_text(entry.identifier),
-                fields={_raw(name): _raw(value) for name, value in entry.field_values.items()},
+        return [_entry(entry) for entry in entries]
+
+    async def stream_read(
+        self, key: str, after: str, count: int, block: float
+    ) -> list[StreamEntry]:
+        with _answered(f"XREAD {key}"):
+            found = await self.client.xread(
+                {key: after}, count=count, block=max(1, round(block * 1000))
             )
-            for entry in entries
-        ]
+        if not found:
+            return []
+        return [_entry(entry) for entries in found.values() for entry in entries]
 
     async def scan(self, pattern: str) -> list[str]:
         with _answered("SCAN"):

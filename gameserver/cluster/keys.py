@@ -9,7 +9,15 @@
     {prefix}:room:{room}        HASH    ``owner`` (node id), ``token`` (the owner's session
                                         token when it claimed), ``epoch`` (1, 2, ...; never
                                         reset: a released room keeps it and the next claim
-                                        continues from it)
+                                        continues from it), ``log`` (the key of
+                                        its latest match log, set by its header)
+    {prefix}:node:{node}:bus    STREAM  messages to the node (``bus.py``), field ``m``
+    {prefix}:node:{node}:bus:seen HASH  sender -> number of its last batch added
+    {prefix}:secret             STRING  the secret every node signs session tokens with
+    {prefix}:lobby              HASH    room id -> the listed public room: ``NODE_ID
+                                        LEASE_TOKEN LOBBY_UPDATE`` (space-separated;
+                                        the last a msgpack ``LobbyUpdate``)
+    {prefix}:invites            HASH    invite code -> ``NODE_ID ROOM_ID`` of a private room
     {prefix}:log:{match}        STREAM  the match log: entry ``0-1`` is the header, entry
                                         ``0-N`` the record at position N, field ``r`` the
                                         record's msgpack bytes (as in a ``.gsr`` frame)
@@ -74,6 +82,24 @@ class KeyLayout:
 
     def log(self, match_id: str) -> str:
         return f"{self.prefix}:log:{_check_id('match', match_id)}"
+
+    def bus(self, node_id: str) -> str:
+        return f"{self.node(node_id)}:bus"
+
+    def bus_seen(self, node_id: str) -> str:
+        return f"{self.node(node_id)}:bus:seen"
+
+    @property
+    def secret(self) -> str:
+        return f"{self.prefix}:secret"
+
+    @property
+    def lobby(self) -> str:
+        return f"{self.prefix}:lobby"
+
+    @property
+    def invites(self) -> str:
+        return f"{self.prefix}:invites"
 
     @property
     def log_pattern(self) -> str:

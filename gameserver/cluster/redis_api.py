@@ -64,6 +64,14 @@ class RedisAPI(Protocol):
         """Up to ``count`` entries of stream ``key`` from id ``first`` on (``XRANGE``)."""
         ...
 
+    async def stream_read(
+        self, key: str, after: str, count: int, block: float
+    ) -> list[StreamEntry]:
+        """Up to ``count`` entries of stream ``key`` after id ``after`` (``$``: only
+        entries added from now on), waiting up to ``block`` seconds for the first one
+        (``XREAD BLOCK``); ``[]`` if none came."""
+        ...
+
     async def scan(self, pattern: str) -> list[str]:
         """Every key matching ``pattern`` (``SCAN MATCH``), in no particular order."""
         ...
@@ -122,6 +130,12 @@ class MeasuredRedis:
     async def stream_range(self, key: str, first: str, count: int) -> list[StreamEntry]:
         with self._timed("stream_range"):
             return await self.inner.stream_range(key, first, count)
+
+    async def stream_read(
+        self, key: str, after: str, count: int, block: float
+    ) -> list[StreamEntry]:
+        with self._timed("stream_read"):
+            return await self.inner.stream_read(key, after, count, block)
 
     async def scan(self, pattern: str) -> list[str]:
         with self._timed("scan"):

@@ -78,7 +78,8 @@ return {'ok'}
 )
 
 #: The fenced append. KEYS: room, appender's lease, stream. ARGV: node id, epoch,
-#: position of the first record, then one msgpack payload per record.
+#: position of the first record, then one msgpack payload per record. A header (at
+#: position 1) also sets the room's ``log`` to the stream: its current match.
 #: -> {"ok", length, 1 if they were already there else 0}
 #:  | {"stale", owner or "", epoch} | {"lost"} | {"conflict", length}
 #: A retry of an append whose reply was lost finds its own records and answers ok.
@@ -102,6 +103,7 @@ if length >= first then
   return {'ok', length, 1}
 end
 if length + 1 ~= first then return {'conflict', length} end
+if first == 1 then redis.call('HSET', KEYS[1], 'log', KEYS[3]) end
 for i = 1, count do
   redis.call('XADD', KEYS[3], '0-' .. (first + i - 1), 'r', ARGV[3 + i])
 end
@@ -128,5 +130,111 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return rooms
+""",
+)
+
+#: KEYS: room. -> {owner or "", epoch, key of the room's latest match log or ""}
+ROOM = Script(
+    "room",
+    """
+local room = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'log')
+return {room[1] or '', tonumber(room[2] or '0'), room[3] or ''}
+""",
+)
+
+#: KEYS: secret. ARGV: a new random secret. -> the cluster's secret (the first one set).
+SECRET = Script(
+    "secret",
+    """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {redis.call('GET', KEYS[1])}
+""",
+)
+
+#: KEYS: lobby hash. ARGV: room id, then the entry (or nothing: remove the room).
+#: -> {"ok"}
+LOBBY = Script(
+    "lobby",
+    """
+if #ARGV > 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+return {'ok'}
+""",
+)
+
+#: KEYS: lobby hash. ARGV: prefix. Removes the rooms listed by node processes whose
+#: lease is gone (expired, or taken by a later process under the same node id) and that
+#: no node owns (never claimed: no match started). A claimed one stays listed until
+#: its new owner lists it again or releases it.
+#: -> the number of rooms removed
+LOBBY_PRUNE = Script(
+    "lobby_prune",
+    """
+local entries = redis.call('HGETALL', KEYS[1])
+local removed = 0
+for i = 1, #entries, 2 do
+  local node, token = string.match(entries[i + 1], '^(%S+) (%S+) ')
+  local owned = redis.call('HGET', ARGV[1] .. ':room:' .. entries[i], 'owner')
+  if not owned and redis.call('GET', ARGV[1] .. ':node:' .. node) ~= token then
+    redis.call('HDEL', KEYS[1], entries[i])
+    removed = removed + 1
+  end
+end
+return removed
+""",
+)
+
+#: KEYS: a node's bus stream, the hash of the last batch seen from each sender. ARGV:
+#: how many messages the stream keeps, the sender, the batch's number (1, 2, ... per
+#: sender), then the messages. A batch already added (a retry whose first reply was
+#: lost) is not added again. -> {"ok", 1 if it was already there else 0}
+BUS_SEND = Script(
+    "bus_send",
+    """
+if tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') >= tonumber(ARGV[3]) then
+  return {'ok', 1}
+end
+for i = 4, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[i])
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return {'ok', 0}
+""",
+)
+
+#: KEYS: a node's bus stream. -> the id of its newest message ("0-0" when none).
+BUS_LAST_ID = Script(
+    "bus_last_id",
+    """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last == 0 then return '0-0' end
+return last[1][1]
+""",
+)
+
+#: KEYS: lobby hash. -> every entry, flat: room id, entry, room id, entry, ...
+LOBBY_READ = Script("lobby_read", "return redis.call('HGETALL', KEYS[1])")
+
+#: KEYS: nodes set. ARGV: prefix. -> the ids of the nodes whose lease is alive.
+LIVE_NODES = Script(
+    "live_nodes",
+    """
+local live = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. ':node:' .. node) == 1 then table.insert(live, node) end
+end
+return live
+""",
+)
+
+#: KEYS: invites hash. ARGV: invite code, then the entry (or nothing: remove the code).
+#: -> {"ok"} or {"taken"} when another room already has the code
+INVITE = Script(
+    "invite",
+    """
+if #ARGV > 1 then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {'taken'} end
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+return {'ok'}
 """,
 )

@@ -11,14 +11,16 @@ import argparse
 import functools
 import logging
 import resource
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
 import trio
 
 from gameserver.app import DEFAULT_WS_MESSAGE_SIZE, ServerConfig, run_server
-from gameserver.cluster.errors import ExtraMissing
+from gameserver.cluster.errors import ClusterError, ExtraMissing, LeaseLost
 from gameserver.cluster.extra import require_extra
 from gameserver.commands import flags
 from gameserver.commands.collector import freeze_long_lived, tune_collector
@@ -157,7 +159,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "redis://[:PASSWORD@]HOST:PORT/DB (needs pip install 'gameserver[cluster]')")
     add("--node-id", type=flags.node_id, metavar="ID",
         help="this node's id in the cluster (with --redis; default: the host name and "
-             "process id)")
+             "process id). A node restarted under the same id takes its rooms back at once")
+    add("--lease-time", type=flags.positive_float, default=None, metavar="SECONDS",
+        help="with --redis: seconds a node counts as alive after its last heartbeat; its "
+             "rooms are taken over once it is silent that long (default: 5.0)")
     add("--log-level", type=flags.log_level, default="INFO",
         help=f"one of {', '.join(flags.LOG_LEVELS)} (default: %(default)s)")
 
@@ -214,6 +219,9 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         max_headers=args.max_headers,
     )
     return ServerConfig(
+        redis_url=args.redis,
+        node_id=args.node_id or _default_node_id() if args.redis else None,
+        lease_time=args.lease_time or DEFAULT_LEASE_TIME,
         host=args.host,
         port=args.port,
         replays_dir=None if args.no_replays else args.replays,
@@ -228,6 +236,17 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         certfile=args.certfile,
         keyfile=args.keyfile,
     )
+
+
+# Long enough that a busy node's heartbeats (three per lease) never all miss; short
+# enough that its rooms are taken over within seconds of a crash.
+DEFAULT_LEASE_TIME = 5.0
+
+
+def _default_node_id() -> str:
+    """The host name (cut to fit a node id) and the process id."""
+    host = "".join(c if c.isalnum() or c in "_.-" else "-" for c in socket.gethostname())
+    return f"{host[:48] or 'node'}-{os.getpid()}"
 
 
 def raise_open_file_limit() -> tuple[int, int]:
@@ -264,9 +283,10 @@ async def serve(config: ServerConfig) -> None:
                 break
 
 
-def _startup_error(error: BaseException) -> StartupError | None:
-    """The ``StartupError`` behind ``error``, looking inside nurseries' exception groups."""
-    if isinstance(error, StartupError):
+def _startup_error(error: BaseException) -> StartupError | ClusterError | None:
+    """The ``StartupError`` or ``ClusterError`` behind ``error``, looking inside
+    nurseries' exception groups."""
+    if isinstance(error, (StartupError, ClusterError)):
         return error
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
@@ -277,16 +297,23 @@ def _startup_error(error: BaseException) -> StartupError | None:
 
 
 def _check_cluster_flags(args: argparse.Namespace) -> None:
-    """Cluster mode needs its extra; ``--node-id`` means nothing without ``--redis``."""
-    if args.node_id is not None and args.redis is None:
-        raise FlagError("--node-id", "only with --redis (a node id names a node of a cluster)")
-    if args.redis is not None:
-        try:
-            require_extra()
-        except ExtraMissing as exc:
-            raise FlagError("--redis", str(exc)) from None
-        # TODO(issue 17): the lead wires cluster mode into the app; until then, refuse.
-        raise FlagError("--redis", "cluster mode is not wired into the server yet")
+    """Cluster mode needs its extra and records every match; ``--node-id`` and
+    ``--lease-time`` mean nothing without ``--redis``."""
+    for flag, value in (("--node-id", args.node_id), ("--lease-time", args.lease_time)):
+        if value is not None and args.redis is None:
+            raise FlagError(flag, "only with --redis (it configures a node of a cluster)")
+    if args.redis is None:
+        return
+    try:
+        require_extra()
+    except ExtraMissing as exc:
+        raise FlagError("--redis", str(exc)) from None
+    if args.no_replays:
+        raise FlagError(
+            "--no-replays",
+            "not with --redis: in cluster mode every match is recorded (its log is how a "
+            "room survives its node)",
+        )
 
 
 def checked_config(args: argparse.Namespace) -> ServerConfig:
@@ -325,7 +352,14 @@ def run(args: argparse.Namespace) -> int:
         startup = _startup_error(exc)
         if startup is None:
             raise
-        # An operator mistake (port taken, unwritable directory), not a bug: no traceback.
-        print(f"gameserver: {startup}", file=sys.stderr)
+        # An operator mistake (port taken, unwritable directory, Redis down or not
+        # durable), or a node that lost its lease: one line, no traceback.
+        print(f"gameserver: {_describe(startup)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _describe(error: StartupError | ClusterError) -> str:
+    if isinstance(error, LeaseLost):
+        return f"{error}; stopping (its rooms are taken over from their logs)"
+    return str(error)

@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 class RecoveredMatch:
     """An unfinished match, re-simulated to where its log stops."""
 
-    path: Path
+    #: The log's file (None for a log read from elsewhere, e.g. a Redis stream).
+    path: Path | None
     #: The log as loaded (pass it to ``MatchRecorder.reopen``).
     loaded: LoadedMatch
     header: Header
@@ -90,7 +91,6 @@ class RecoveryResult(list[RecoveredMatch]):
 def recover(loaded: LoadedMatch) -> RecoveredMatch:
     """Rebuild one unfinished match; raise ``ReplayMismatch`` if its log does not replay."""
     sim = resimulate(loaded)
-    assert loaded.path is not None
     return RecoveredMatch(
         path=loaded.path,
         loaded=loaded,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from gameserver.replays.recorder import FsyncPolicy
+
+if TYPE_CHECKING:
+    from gameserver.rooms.journal import MatchLogs
 
 
 class AbandonPolicy(enum.Enum):
@@ -78,3 +82,6 @@ class RoomConfig:
     # a paused room is one small append (or one file creation), so 1 s costs nothing.
     storage_retry: float = 1.0
     """Seconds between a paused room's attempts to write its match log again."""
+    match_logs: MatchLogs | None = None
+    """Where match logs go when ``replays_dir`` is set; None: ``.gsr`` files in
+    ``replays_dir`` (cluster mode gives Redis streams)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import trio
@@ -57,6 +57,26 @@ class InviteGuard(Protocol):
 
     def add(self, key: str, now: float) -> bool:
         """Count one wrong guess of ``key`` at ``now``."""
+
+
+class RoomDirectory(Protocol):
+    """Told about this lobby's rooms for the world beyond this process (cluster mode
+    registers them in Redis). Never blocks; a slow directory catches up later."""
+
+    def listed(self, summary: RoomSummary) -> None:
+        """A public room is listed with ``summary`` (new or changed)."""
+
+    def unlisted(self, room_id: str) -> None:
+        """The room is no longer listed (private now, closed, or over)."""
+
+    def released(self, room_id: str) -> None:
+        """The room closed with no match left unfinished: nothing of it is to recover."""
+
+    def invited(self, invite_code: str, room_id: str | None) -> None:
+        """``invite_code`` now opens ``room_id`` (None: no room any more)."""
+
+    def rooms_elsewhere(self) -> Sequence[RoomSummary]:
+        """The public rooms other processes list (newest first)."""
 
 
 def _new_invite_code() -> str:
@@ -112,6 +132,8 @@ class Lobby:
         self.accepting = True
         #: Called when a recorded match ended (the service rates it; issue 18).
         self.on_match_finished: Callable[[Room, str], None] | None = None
+        #: Told about listed and released rooms (cluster mode); None: nobody.
+        self.directory: RoomDirectory | None = None
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -146,7 +168,11 @@ class Lobby:
             for room in reversed(self.rooms.values())
             if self._listed_room(room) and (game is None or room.game.name == game)
         ]
-        return tuple(room.summary() for room in rooms)
+        here = tuple(room.summary() for room in rooms)
+        if self.directory is None:
+            return here
+        elsewhere = self.directory.rooms_elsewhere()
+        return here + tuple(s for s in elsewhere if game is None or s.game == game)
 
     # -- creating and joining -------------------------------------------------------------
 
@@ -239,6 +265,8 @@ class Lobby:
         )
         self.add_room(room)
         self.quota.opened(room_id, creator)
+        if invite_code is not None and self.directory is not None:
+            self.directory.invited(invite_code, room_id)
         return room
 
     def add_room(self, room: Room) -> None:
@@ -315,20 +343,10 @@ class Lobby:
             raise RequestError(ErrorCode.INVALID_OPTIONS, str(exc)) from None
         defaults = game.validate_options({})
         self.quota.check(player)
-        for room in self.rooms.values():
-            if (
-                not room.private
-                and not room.closed
-                and room.game is game
-                and room.players == request.players
-                and room.options == defaults
-                and room.clock_settings is None
-                and not room.rated
-                and room.open_seats > 0
-                and not room.is_member(player)
-            ):
-                seat = room.join(player)
-                return JoinResult(room=room.summary(), seat=seat)
+        room = self.quick_room(player, request)
+        if room is not None:
+            seat = room.join(player)
+            return JoinResult(room=room.summary(), seat=seat)
         if not self.accepting:
             raise RequestError(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
         self._check_room_limits(player)
@@ -341,6 +359,26 @@ class Lobby:
         )
         seat = room.join(player)
         return JoinResult(room=room.summary(), seat=seat)
+
+    def quick_room(self, player: Member, request: QuickMatch) -> Room | None:
+        """The oldest waiting public room here that ``quick_match`` would seat
+        ``player`` in (that game and size, default options, no clock, unrated), if any."""
+        game = get_game(request.game)
+        defaults = game.validate_options({})
+        for room in self.rooms.values():
+            if (
+                not room.private
+                and not room.closed
+                and room.game is game
+                and room.players == request.players
+                and room.options == defaults
+                and room.clock_settings is None
+                and not room.rated
+                and room.open_seats > 0
+                and not room.is_member(player)
+            ):
+                return room
+        return None
 
     def spectate(self, player: Member, room_id: str) -> JoinResult:
         """Let ``player`` watch a public room."""
@@ -364,22 +402,43 @@ class Lobby:
         self._watchers.pop(player.player_id, None)
 
     def _push(self, room: Room, message: LobbyUpdate) -> None:
+        self._push_summary(room.room_id, room.game.name, message)
+
+    def _push_summary(self, room_id: str, game_name: str, message: LobbyUpdate) -> None:
         if not self._watchers:
             return
         payload = payload_of(message)
-        key = f"lobby:{room.room_id}"
+        key = f"lobby:{room_id}"
         for player, game in self._watchers.values():
-            if game is None or game == room.game.name:
+            if game is None or game == game_name:
                 player.send(payload, key=key)
+
+    def changed_elsewhere(
+        self, listed: Sequence[RoomSummary], removed: Sequence[RoomSummary]
+    ) -> None:
+        """Rooms of other processes were listed or changed (``listed``) or unlisted
+        (``removed``, as they were last listed): tell lobby watchers."""
+        for summary in listed:
+            self._push_summary(summary.room_id, summary.game, LobbyUpdate(rooms=(summary,)))
+        for summary in removed:
+            self._push_summary(
+                summary.room_id, summary.game, LobbyUpdate(removed=(summary.room_id,))
+            )
 
     def room_changed(self, room: Room) -> None:
         """A room's summary changed: tell lobby watchers."""
+        directory = self.directory
         if self._listed_room(room):
             self._listed.add(room.room_id)
-            self._push(room, LobbyUpdate(rooms=(room.summary(),)))
+            summary = room.summary()
+            self._push(room, LobbyUpdate(rooms=(summary,)))
+            if directory is not None:
+                directory.listed(summary)
         elif room.room_id in self._listed:
             self._listed.discard(room.room_id)
             self._push(room, LobbyUpdate(removed=(room.room_id,)))
+            if directory is not None:
+                directory.unlisted(room.room_id)
 
     def match_finished(self, room: Room, match_id: str) -> None:
         """A recorded match ended: hand it to ``on_match_finished`` (ratings)."""
@@ -393,7 +452,12 @@ class Lobby:
             self.quota.closed(room.room_id)
         if room.invite_code is not None and self._invites.get(room.invite_code) is room:
             del self._invites[room.invite_code]
+            if self.directory is not None:
+                self.directory.invited(room.invite_code, None)
         self.room_changed(room)
+        # A room stopped mid-match (shutdown, fenced) keeps its log to be recovered.
+        if self.directory is not None and room.status is not RoomStatus.PLAYING:
+            self.directory.released(room.room_id)
 
 
 def _check_rated(player: Member, bots: dict[int, str]) -> None:

@@ -14,6 +14,10 @@ A match that ended shortly before the restart (its end record less than
 ``finished_room_ttl`` old, or written by recovery itself) comes back as a finished room,
 as it would still be had the server not stopped: a player whose last answer or the
 result was lost in the stop resumes the seat and sees the result.
+
+``recover_rooms`` does this for the files of a replays directory; ``restore_room`` and
+``finish_match`` are the steps for one match whose log the caller has reopened (cluster
+mode reads it from a Redis stream).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from gameserver.replays.recovery import RecoveredMatch, find_recently_ended, fin
 from gameserver.games.base import Termination, state_hash
 from gameserver.games.strategy import get_strategy
 from gameserver.rooms.commands import Recover, RecoveredSeat
+from gameserver.rooms.journal import MatchLog
 from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member
@@ -64,14 +69,18 @@ def _clock(header: records.Header) -> ClockSettings | None:
     return None if clock.initial_ms is None and clock.per_move_ms is None else clock
 
 
-async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> records.Ended:
-    """The game had ended but the end record never reached the disk: write it now (and
-    return it)."""
-    assert recovered.outcome is not None
+async def _reopen(recovered: RecoveredMatch, service: RecoveryHost) -> AsyncMatchRecorder:
+    """The file log of ``recovered``, open for appending after its last whole record."""
     reopen = functools.partial(
         MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
     )
-    recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
+    return AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
+
+
+async def finish_match(recovered: RecoveredMatch, recorder: MatchLog) -> records.Ended:
+    """The game had ended but the end record never reached the log: write it now, to
+    ``recorder`` (``recovered``'s log, reopened), close it, and return the end record."""
+    assert recovered.outcome is not None
     at = recovered.last_at
     end = records.Ended.from_outcome(recovered.outcome, at=at, version=recovered.version)
     await recorder.append_many(
@@ -86,11 +95,14 @@ async def _finish(recovered: RecoveredMatch, service: RecoveryHost) -> records.E
     return end
 
 
-async def _restore(
-    recovered: RecoveredMatch, service: RecoveryHost, ended: records.Ended | None = None
+def restore_room(
+    recovered: RecoveredMatch, service: RecoveryHost, recorder: MatchLog | None,
+    ended: records.Ended | None = None,
 ) -> Room:
-    """The room of ``recovered``: playing on (its log reopened), or finished as after
-    ``ended`` (its log stays closed)."""
+    """The room of ``recovered``: playing on from its log (``recorder``, reopened), or
+    finished as after ``ended`` (``recorder`` None: its log stays closed); the caller
+    adds it to the lobby (``Lobby.add_room``)."""
+    assert (recorder is None) == (ended is not None), "a log to play on, or an end"
     header = recovered.header
     players = len(recovered.seats)
     room = Room(
@@ -120,12 +132,6 @@ async def _restore(
             seats.append(RecoveredSeat(occupant.name, member=member))
         else:
             seats.append(RecoveredSeat(occupant.name))  # nobody to hold it: it stays open
-    recorder: AsyncMatchRecorder | None = None
-    if ended is None:
-        reopen = functools.partial(
-            MatchRecorder.reopen, recovered.loaded, fsync=service.lobby.config.fsync
-        )
-        recorder = AsyncMatchRecorder(await trio.to_thread.run_sync(reopen))
     match = Match.resume(
         recovered.game,
         players,
@@ -173,12 +179,13 @@ async def recover_rooms(service: RecoveryHost, replays_dir: Path) -> int:
     for recovered in found:
         try:
             if recovered.outcome is not None:
-                ended_now.append((recovered, await _finish(recovered, service)))
+                ended = await finish_match(recovered, await _reopen(recovered, service))
+                ended_now.append((recovered, ended))
                 continue
             if recovered.header.room_id in service.lobby.rooms:
                 log.warning("skipping %s: room already recovered", recovered.path)
                 continue
-            room = await _restore(recovered, service)
+            room = restore_room(recovered, service, await _reopen(recovered, service))
         except Exception:
             log.exception("cannot recover %s", recovered.path)
             continue
@@ -209,7 +216,7 @@ async def _bring_back_finished(
         if recovered.header.room_id in service.lobby.rooms or not _someone_to_tell(recovered):
             continue
         try:
-            room = await _restore(recovered, service, end)
+            room = restore_room(recovered, service, None, end)
         except Exception:
             log.exception("cannot bring back the finished room of %s", recovered.path)
             continue

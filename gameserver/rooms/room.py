@@ -35,7 +35,6 @@ import trio
 from gameserver.games.base import AnyGame
 from gameserver.protocol.errors import ErrorCode, RequestError
 from gameserver.protocol.messages import ClockSettings, Error, RoomStatus, RoomSummary
-from gameserver.replays.async_recorder import AsyncMatchRecorder
 from gameserver.rooms.commands import (
     Attached,
     BotMoved,
@@ -56,7 +55,14 @@ from gameserver.rooms.config import RoomConfig
 from gameserver.rooms.core import RoomCore
 from gameserver.rooms.effects import BotTurn, Effects
 from gameserver.rooms.fanout import payload_of
-from gameserver.rooms.journal import Journal, StorageUnavailable
+from gameserver.rooms.journal import (
+    FileLogs,
+    Journal,
+    MatchLog,
+    MatchLogs,
+    StepDown,
+    StorageUnavailable,
+)
 from gameserver.rooms.match import Match
 from gameserver.rooms.members import Member, RoomMetrics
 from gameserver.rooms.seat_states import Seat
@@ -130,7 +136,7 @@ class Room:
         self._idle: trio.CancelScope | None = None
         # With no log to write, records need no waiting (see ``_must_wait``).
         self._recording = config.replays_dir is not None
-        self._journal = Journal(room_id)
+        self._journal = Journal(room_id, self._match_logs)
         self._stopped = False
 
     # -- what the lobby and the sessions read --------------------------------------------
@@ -224,7 +230,7 @@ class Room:
         self._deliver(effects)
         self.submit(Attached(member))
 
-    def recover(self, command: Recover, recorder: AsyncMatchRecorder | None) -> None:
+    def recover(self, command: Recover, recorder: MatchLog | None) -> None:
         """Continue a recovered match (before ``run``), appending to its reopened log."""
         effects = self.core.handle(command, trio.current_time())
         if recorder is not None:
@@ -259,6 +265,9 @@ class Room:
                         self._pending_requests -= 1
                     await self._feed(command)
             await self._feed(Closing())
+        except StepDown as exc:
+            # Fenced: another node owns the room now. Send nothing, just forget it.
+            log.warning("room %s: stepping down: %s", self.room_id, exc)
         finally:
             self._stopped = True
             self._metrics.storage_ok(self.room_id)
@@ -280,6 +289,8 @@ class Room:
             if effects is None:
                 effects = self.core.handle(command, trio.current_time())
             await self._carry_out(effects)
+        except StepDown:
+            raise
         except Exception:
             log.exception("room %s: carrying out %s failed", self.room_id, type(command).__name__)
             await self._crash()
@@ -346,12 +357,18 @@ class Room:
             move = await self._choose(effects.bot_turn)
             await self._feed(BotMoved(effects.bot_turn.seat, effects.bot_turn.version, move))
 
+    def _match_logs(self) -> MatchLogs:
+        """Where this room's match logs go (files in ``replays_dir`` unless configured)."""
+        config = self.config
+        if config.match_logs is not None:
+            return config.match_logs
+        assert config.replays_dir is not None
+        return FileLogs(config.replays_dir, config.fsync)
+
     async def _write(self, effects: Effects) -> None:
         """Create the new match's log, append the records, or probe a paused log."""
-        config = self.config
         if effects.open_log is not None:
-            assert config.replays_dir is not None
-            await self._journal.start(config.replays_dir, effects.open_log, config.fsync)
+            await self._journal.start(effects.open_log)
         elif effects.records:
             await self._journal.append(effects.records, self.core.current_hash)
         elif effects.probe:

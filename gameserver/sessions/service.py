@@ -65,6 +65,7 @@ from gameserver.rooms.lobby import Lobby
 from gameserver.sessions.account_requests import ACCOUNT_REQUESTS, AccountRequests
 from gameserver.sessions.account_sessions import AccountSessions, SessionUse, validate_label
 from gameserver.sessions.accounts import Accounts
+from gameserver.sessions.elsewhere import RoomsElsewhere
 from gameserver.sessions.matchmaker import Matchmaker
 from gameserver.sessions.metrics import Metrics
 from gameserver.sessions.names import MAX_NAME_LENGTH, validate_name
@@ -258,6 +259,8 @@ class GameService:
                 self.config.invite_failures, self.config.invite_failure_window
             ),
         )
+        self.elsewhere: RoomsElsewhere | None = None
+        """Rooms held by other nodes (cluster mode); None: every room is here."""
         self.matchmaker = Matchmaker(self.lobby, self.config.match_window)
         """Queues of rated quick matches."""
         nursery.start_soon(self.matchmaker.run)
@@ -456,6 +459,8 @@ class GameService:
             room = self.lobby.rooms.get(room_id)
             if room is not None and not room.closed:
                 room.submit(Detached(player))
+            elif room is None and self.elsewhere is not None:
+                self.elsewhere.connection(player, room_id, attached=False)
         if not player.rooms:
             self.players.discard(player)
 
@@ -495,6 +500,8 @@ class GameService:
                 self._answer_account_request, session, player, message, session.use,
                 self._account_requests,
             )
+            return None
+        if self.elsewhere is not None and self.elsewhere.forward(player, message):
             return None
         if isinstance(message, ListRooms):
             return RoomsResult(rooms=lobby.list_rooms(message.game))
@@ -582,8 +589,14 @@ class GameService:
         if player is None:
             player = self.players.add(Player(new_player_id(), name))
         use = self._issue(session, player.player_id, resuming, label, message.revoke_others)
-        if not message.revoke_others:
+        if not message.revoke_others and (self.elsewhere is None or not resumed):
             self._welcome(session, message.id, player, name, use, resumed)
+            return
+        if not message.revoke_others:
+            session.greeting = True
+            self._nursery.start_soon(
+                self._welcome_settled, session, message.id, player, name, use, resumed
+            )
             return
         session.greeting = True
         self._nursery.start_soon(
@@ -645,12 +658,28 @@ class GameService:
         if message.revoke_others:
             await self._welcome_when_written(session, message.id, player, name, use, True)
             return
+        if self.elsewhere is not None:
+            await self.elsewhere.settle(player)
         session.greeting = False
         if session.client.outbox.closed:
             if player.idle:
                 self.players.discard(player)
             return
         self._welcome(session, message.id, player, name, use, True)
+
+    async def _welcome_settled(
+        self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,
+        resumed: bool,
+    ) -> None:
+        """Cluster mode: let rooms elsewhere find the resuming player here, then welcome
+        it (its seats there are in the reply)."""
+        assert self.elsewhere is not None
+        await self.elsewhere.settle(player)
+        session.greeting = False
+        if not session.client.outbox.closed:
+            self._welcome(session, request_id, player, name, use, resumed)
+        elif player.idle:
+            self.players.discard(player)
 
     async def _welcome_when_written(
         self, session: _Session, request_id: int, player: Player, name: str, use: SessionUse,
@@ -707,6 +736,12 @@ class GameService:
             seat = room.seat_of(player)
             if seat is not None:
                 seats.append(SeatRef(room_id=room_id, seat=seat.index))
+        if self.elsewhere is not None:
+            # A room here may seat the player as a member of another node's (cluster).
+            listed = {ref.room_id for ref in seats}
+            for room_id, index in sorted(self.elsewhere.seats(player).items()):
+                if room_id not in listed:
+                    seats.append(SeatRef(room_id=room_id, seat=index))
         result = HelloResult(
             player_id=player.player_id,
             name=name,
@@ -719,6 +754,10 @@ class GameService:
         session.client.send(Payload(encode(Reply(id=request_id, result=result))))
         for room in rooms:
             room.submit(Attached(player))
+        if self.elsewhere is not None:
+            for room_id in sorted(player.rooms - self.lobby.rooms.keys()):
+                self.elsewhere.connection(player, room_id, attached=True)
+            self.elsewhere.arrived(player)
 
     def _logout(self, session: _Session, player: Player, request_id: int) -> None:
         """Revoke the player's tokens and leave the connection unauthenticated; the

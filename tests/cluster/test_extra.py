@@ -78,6 +78,9 @@ BAD_FLAGS = [
     (["--redis", "redis://127.0.0.1/0#m"], "--redis", "has a '#' part"),
     (["--redis", "redis://127.0.0.1/0", "--node-id", "a:b"], "--node-id", "is not a node id"),
     (["--node-id", "node-a"], "--node-id", "only with --redis"),
+    (["--lease-time", "2"], "--lease-time", "only with --redis"),
+    (["--redis", "redis://127.0.0.1/0", "--lease-time", "0"], "--lease-time", "is too small"),
+    (["--redis", "redis://127.0.0.1/0", "--no-replays"], "--no-replays", "not with --redis"),
 ]
 
 
