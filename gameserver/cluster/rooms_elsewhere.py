@@ -35,6 +35,7 @@ from gameserver.protocol.messages import (
     Rematch,
     Resign,
     Spectate,
+    Sync,
 )
 from gameserver.rooms.lobby import Lobby
 from gameserver.rooms.members import Member, Payload
@@ -48,7 +49,7 @@ from .lobby_registry import LobbyRegistry
 SETTLE_TIMEOUT = 2.0
 
 #: The requests that name one room and can be served by its owner.
-FORWARDED = (JoinRoom, Spectate, LeaveRoom, Move, Chat, Resign, Rematch)
+FORWARDED = (JoinRoom, Spectate, LeaveRoom, Move, Chat, Resign, Rematch, Sync)
 
 
 class KnownPlayers(Protocol):

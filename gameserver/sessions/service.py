@@ -477,6 +477,8 @@ class GameService:
         lobby = self.lobby
         to_room = _ROOM_COMMANDS.get(type(message))
         if to_room is not None:  # first: a move is what a server mostly serves
+            if self.elsewhere is not None and self.elsewhere.forward(player, message):
+                return None  # cluster mode: the room's owner is another node
             room = lobby.room(message.room_id)  # type: ignore[attr-defined]
             if not room.is_member(player):
                 raise RequestError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
