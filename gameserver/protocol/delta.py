@@ -149,7 +149,7 @@ def _diff_map(
 def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: list[Op]) -> None:
     n_old, n_new = len(old), len(new)
     if n_old == n_new:
-        changed = [i for i in range(n_new) if not _same(old[i], new[i])]
+        changed = _changed_indices(old, new)
         # Many changed elements cost more as paths than as one array.
         if len(changed) * 2 > n_new and n_new > 1:
             ops.append([*path, _plain(new)])
@@ -167,6 +167,33 @@ def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: li
         ops.append([*path, _plain(new)])
 
 
+def _changed_indices(old: Sequence[Any], new: Sequence[Any]) -> list[int]:
+    """The indices of two arrays of one length whose elements differ strictly (not
+    ``_same``), in order.
+
+    Elements unequal in value differ strictly too, and value comparison runs at C
+    speed; only the value-equal rest needs the strict check, done for all of them at
+    once by one msgpack comparison (element by element only when that fails).
+    """
+    changed: list[int] = []
+    equal: list[int] = []
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is type(b) and kind in _SCALARS:
+            if a != b:
+                changed.append(i)
+        elif a != b:
+            changed.append(i)
+        else:
+            equal.append(i)
+    if equal and not _same([old[i] for i in equal], [new[i] for i in equal]):
+        changed += [i for i in equal if not _same(old[i], new[i])]
+        changed.sort()
+    return changed
+
+
 def _same_run(old: Sequence[Any], new: Sequence[Any], at_old: int, at_new: int, n: int) -> bool:
     return _same(old[at_old : at_old + n], new[at_new : at_new + n])
 
@@ -178,11 +205,17 @@ _SCALARS = frozenset({str, int, bool, float, type(None), bytes})
 
 def _is_array(value: Any) -> bool:
     kind = type(value)
-    return kind is list or kind is tuple or isinstance(value, _ARRAYS)
+    if kind is list or kind is tuple:
+        return True
+    # Plain maps and scalars are no arrays; only other types need the generic check.
+    return kind is not dict and kind not in _SCALARS and isinstance(value, _ARRAYS)
 
 
 def _is_map(value: Any) -> bool:
-    return type(value) is dict or isinstance(value, Mapping)
+    kind = type(value)
+    if kind is dict:
+        return True
+    return kind is not list and kind not in _SCALARS and isinstance(value, Mapping)
 
 
 def _same(a: Any, b: Any) -> bool:
