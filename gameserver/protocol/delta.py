@@ -117,7 +117,9 @@ def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
         if old != new:
             ops.append([*path, new])
         return
-    if _same(old, new):  # an unchanged part, found without walking it
+    # An unchanged part, found without walking it; parts unequal in value are not
+    # strictly equal either, so only equal ones need the strict check.
+    if old == new and _same(old, new):
         return
     if _is_map(old) and _is_map(new):
         if old.keys() == new.keys() and set(map(type, old)) <= {str}:
