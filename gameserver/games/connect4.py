@@ -86,10 +86,21 @@ def run_through(
 
 
 def to_rows(columns: tuple[Column, ...]) -> list[list[int | None]]:
-    """Return the board as rows, top row first (the view's layout)."""
+    """Return the board as rows, top row first (the view's layout).
+
+    Equal rows are one shared list (``_ROWS``), in every view: never change a view in
+    place. A move changes one row, so successive views share the others and a diff of
+    two of them skips those by identity.
+    """
     # Pad each column to full height with None, then read the rows off top down.
     padded = [column + (None,) * (HEIGHT - len(column)) for column in columns]
-    return [list(row) for row in reversed(list(zip(*padded)))]
+    rows = _ROWS
+    return [rows.get(row) or rows.setdefault(row, list(row)) for row in reversed(list(zip(*padded)))]
+
+
+# Every row a view has shown, by its cells: at most 3 ** WIDTH of them (seat 0, seat 1
+# or empty in each cell), so the cache is bounded.
+_ROWS: dict[tuple[int | None, ...], list[int | None]] = {}
 
 
 def to_row_col(cell: tuple[int, int]) -> list[int]:
