@@ -97,28 +97,39 @@ class _Moment:
 
     def shared(self) -> dict[str, Any]:
         """The document parts every participant shares, in plain data (made once; the
-        previous moment's objects where the values are equal)."""
+        previous moment's objects where the values are equal, without making them
+        again)."""
         wire = self._wire
         if wire is not None:
             return wire
         before, self._previous = self._previous, None
-        old = None if before is None else before._wire
+        kept = {} if before is None else before.unchanged_wire(self)
         wire = self._wire = {
-            "clock": None if self.clock is None else record_to_wire(self.clock),
-            "outcome": None if self.outcome is None else record_to_wire(self.outcome),
-            "seats": [record_to_wire(seat) for seat in self.seats],
-            "to_act": sorted(self.to_act),
+            "clock": kept["clock"] if "clock" in kept else _wire_of(self.clock),
+            "outcome": kept["outcome"] if "outcome" in kept else _wire_of(self.outcome),
+            "seats": kept["seats"] if "seats" in kept else [record_to_wire(s) for s in self.seats],
+            "to_act": kept["to_act"] if "to_act" in kept else sorted(self.to_act),
         }
-        if old is not None and before is not None:
-            if before.seats == self.seats:
-                wire["seats"] = old["seats"]
-            if before.clock == self.clock:
-                wire["clock"] = old["clock"]
-            if before.outcome == self.outcome:
-                wire["outcome"] = old["outcome"]
-            if before.to_act == self.to_act:
-                wire["to_act"] = old["to_act"]
         return wire
+
+    def unchanged_wire(self, later: _Moment) -> dict[str, Any]:
+        """The wire parts of this moment (if made) whose values ``later`` still has: it
+        reuses them instead of making them again."""
+        wire = self._wire
+        if wire is None:
+            return {}
+        same = {
+            "clock": self.clock == later.clock,
+            "outcome": self.outcome == later.outcome,
+            "seats": self.seats == later.seats,
+            "to_act": self.to_act == later.to_act,
+        }
+        return {key: wire[key] for key, unchanged in same.items() if unchanged}
+
+
+def _wire_of(record: ClockState | OutcomeInfo | None) -> dict[str, Any] | None:
+    """A record of a moment in plain data (None stays None)."""
+    return None if record is None else record_to_wire(record)
 
 
 class Fanout:
