@@ -36,6 +36,7 @@ __all__ = [
     "DROP_FRONT",
     "DeltaError",
     "KEEP_FRONT",
+    "Memo",
     "Op",
     "apply",
     "diff",
@@ -58,6 +59,12 @@ ATOMIC_KEYS: frozenset[str] = frozenset({"clock"})
 
 #: One op, as sent on the wire (see the module docstring).
 Op = list[Any]
+
+#: The diffs already made of pairs of parts, by the parts' identities (each kept with
+#: its pair, so that the identities stay theirs): documents whose views share parts by
+#: reference (a game's view may return the same objects to every seat) diff each
+#: shared pair once. Good only while no part in it is changed in place.
+Memo = dict[tuple[int, int], tuple[Any, Any, list[Op]]]
 
 
 class DeltaError(ValueError):
@@ -92,11 +99,14 @@ def legal_moves_of(document: Mapping[str, Any], seat: int | None) -> list[Any] |
     return list(document["legal"])
 
 
-def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
+def diff(
+    base: Mapping[str, Any], new: Mapping[str, Any], memo: Memo | None = None
+) -> list[Op]:
     """The ops that turn document ``base`` into document ``new`` (empty when equal).
 
     Both must have exactly :data:`DOCUMENT_KEYS`; the values of ``ATOMIC_KEYS`` are
-    replaced whole.
+    replaced whole. ``memo``: one dict for the diffs of documents that may share parts,
+    e.g. every member's of one push (filled in here); the ops are the same without it.
     """
     ops: list[Op] = []
     for index, key in enumerate(DOCUMENT_KEYS):
@@ -104,9 +114,38 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
         if key in ATOMIC_KEYS:
             if not _same(old_value, new_value):
                 ops.append([index, _plain(new_value)])
+        elif memo is not None and key == "view":
+            _diff_view(old_value, new_value, [index], ops, memo)
         else:
             _diff_value(old_value, new_value, [index], ops)
     return ops
+
+
+def _diff_view(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -> None:
+    """``_diff_value`` of two views, each value of a map view looked up in ``memo`` by
+    identity (whole views differ by seat; their values are what seats may share)."""
+    if type(old) is not dict or type(new) is not dict or old.keys() != new.keys():
+        _diff_value(old, new, path, ops)
+        return
+    if not set(map(type, old)) <= {str}:
+        _diff_value(old, new, path, ops)
+        return
+    for index, key in enumerate(sorted(old)):
+        a, b = old[key], new[key]
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is type(b) and kind in _SCALARS:
+            if a != b:
+                ops.append([*path, index, b])
+            continue
+        pair = (id(a), id(b))
+        known = memo.get(pair)
+        if known is None:
+            relative: list[Op] = []
+            _diff_value(a, b, [], relative)
+            known = memo[pair] = (a, b, relative)
+        ops.extend([*path, index, *op] for op in known[2])
 
 
 def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
