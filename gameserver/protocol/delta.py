@@ -111,13 +111,17 @@ def diff(
     ops: list[Op] = []
     for index, key in enumerate(DOCUMENT_KEYS):
         old_value, new_value = base[key], new[key]
+        if old_value is new_value:  # a part both documents share (seats, often clock)
+            continue
         if key in ATOMIC_KEYS:
             if not _same(old_value, new_value):
                 ops.append([index, _plain(new_value)])
-        elif memo is not None and key == "view":
+        elif memo is None or key == "legal":  # a seat's own list: nothing to share
+            _diff_value(old_value, new_value, [index], ops)
+        elif key == "view":
             _diff_view(old_value, new_value, [index], ops, memo)
         else:
-            _diff_value(old_value, new_value, [index], ops)
+            _diff_remembered(old_value, new_value, [index], ops, memo)
     return ops
 
 
@@ -139,13 +143,18 @@ def _diff_view(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -
             if a != b:
                 ops.append([*path, index, b])
             continue
-        pair = (id(a), id(b))
-        known = memo.get(pair)
-        if known is None:
-            relative: list[Op] = []
-            _diff_value(a, b, [], relative)
-            known = memo[pair] = (a, b, relative)
-        ops.extend([*path, index, *op] for op in known[2])
+        _diff_remembered(a, b, [*path, index], ops, memo)
+
+
+def _diff_remembered(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -> None:
+    """``_diff_value`` of a pair of parts, made once per pair of objects (``memo``)."""
+    pair = (id(old), id(new))
+    known = memo.get(pair)
+    if known is None:
+        relative: list[Op] = []
+        _diff_value(old, new, [], relative)
+        known = memo[pair] = (old, new, relative)
+    ops.extend([*path, *op] for op in known[2])
 
 
 def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
