@@ -15,7 +15,10 @@ way the client decodes it. Once a member holds one, each push sends it a ``delta
 against it instead of a full ``state``: spectators that hold the same document share
 one payload, and the mover's delta answers its ``move`` (it carries the request id).
 Documents share their parts (seats, clock, to-act list) by reference; nothing in them
-is ever changed in place.
+is ever changed in place. When the game gives the seats' views of one
+position common objects (connect four's board, liar's dice's public parts), a push
+diffs each part its members' documents share once (``delta.Memo``, by identity): those
+view parts and the moment's parts.
 """
 
 from __future__ import annotations
