@@ -24,6 +24,8 @@ round compares them under the same load from elsewhere on the machine. Printed: 
 server's CPU per move, and its ratio to the first checkout's in the same round; then
 the medians. On a shared machine the load processes may not saturate the servers:
 moves/s then measure the load, and only the CPU ratios mean something.
+``--protocol 2``: the raw players speak protocol version 2 and follow their states by
+deltas (default 1: full states).
 """
 
 from __future__ import annotations
@@ -263,6 +265,8 @@ def main() -> int:
     parser.add_argument("--compare", nargs="+", metavar="CHECKOUT",
                         help="compare the servers of these checkouts (see the module docstring)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare")
+    parser.add_argument("--protocol", type=int, choices=[1, 2], default=1,
+                        help="protocol version the raw players speak (2: they follow deltas)")
     parser.add_argument("--drive", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--matches-list", nargs="+", type=int, default=SIZES)
     parser.add_argument("--per-bot", type=int, default=2, help="matches each bot plays")
@@ -280,17 +284,20 @@ def main() -> int:
     args = parser.parse_args()
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     if args.drive:
-        _drive(*args.drive, matches=args.matches_list[0], seconds=args.raw_seconds)
+        _drive(*args.drive, matches=args.matches_list[0], seconds=args.raw_seconds,
+               protocol=args.protocol)
         return 0
     if args.compare:
-        compare_checkouts(args.compare, args.rounds, args.matches_list[0], args.raw_seconds)
+        compare_checkouts(
+            args.compare, args.rounds, args.matches_list[0], args.raw_seconds, args.protocol
+        )
         return 0
     results: dict[int, dict[str, float]] = {}
     raw: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         rawws.raise_nofile(30000)
         for size in args.matches_list if args.raw_seconds > 0 else []:
-            raw[size] = run_raw(size, args.raw_seconds, Path(tmp))
+            raw[size] = run_raw(size, args.raw_seconds, Path(tmp), protocol=args.protocol)
             r = raw[size]
             print(
                 f"{size:5} raw matches at once: {r['moves_per_second']:,.0f} moves/s, "
@@ -300,7 +307,10 @@ def main() -> int:
             )
         paced = []
         for think in args.think_list:
-            r = run_raw(args.paced_matches, args.paced_seconds, Path(tmp), think=think)
+            r = run_raw(
+                args.paced_matches, args.paced_seconds, Path(tmp), think=think,
+                protocol=args.protocol,
+            )
             paced.append(r)
             print(
                 f"{args.paced_matches:5} paced matches, think {think:g} s: "
@@ -356,6 +366,7 @@ class _Seat:
     # ``seat`` is the player's index in the run (even: creates the room, odd: joins it).
     __slots__ = (
         "ws", "seat", "room_id", "pending", "sent_at", "version", "match", "done", "acted", "held",
+        "document", "index", "playing",
     )
 
     def __init__(self, ws: object) -> None:
@@ -369,6 +380,39 @@ class _Seat:
         self.done = False
         self.acted = (-1, -1)  # (match, version) of the state last moved on
         self.held: dict[str, Any] | None = None  # the first state, kept until play starts
+        # Protocol version 2: the document of the last full state, with deltas applied,
+        # and the seat index that state named.
+        self.document: dict[str, Any] | None = None
+        self.index: int | None = None
+        self.playing = 0  # the match number of that full state
+
+
+def _read_state(seat: _Seat, message: Any) -> dict[str, Any] | None:
+    """The ``state`` a server message brings ``seat`` (None: it brings none). A full
+    state starts the player's document; a delta (protocol version 2, a msgpack array)
+    is applied to it and read as the full state it stands for."""
+    from gameserver.protocol import delta
+
+    if isinstance(message, list):
+        if seat.document is None:
+            raise RuntimeError("a delta arrived before any full state")
+        room_id, _base, version, _cause, ops = message[:5]
+        document = seat.document = delta.apply(seat.document, ops)
+        return {
+            "type": "state", "room_id": room_id, "match": seat.playing, "version": version,
+            "seat": seat.index, "to_act": document["to_act"], "outcome": document["outcome"],
+            "legal_moves": delta.legal_moves_of(document, seat.index),
+        }
+    if message.get("type") == "error":
+        raise RuntimeError(f"refused: {message}")
+    if message.get("type") != "state":
+        return None
+    seat.index, seat.playing = message["seat"], message["match"]
+    seat.document = delta.document_of(
+        view=message["view"], to_act=message["to_act"], legal=message.get("legal_moves") or [],
+        seats=message["seats"], clock=message.get("clock"), outcome=message.get("outcome"),
+    )
+    return dict(message)
 
 
 def run_raw(
@@ -380,6 +424,7 @@ def run_raw(
     server: tuple[subprocess.Popen[str], int] | None = None,
     on_measure: Callable[[], None] | None = None,
     idle: float = 0.0,
+    protocol: int = 1,
 ) -> dict[str, float]:
     """``matches`` rooms of two raw-socket players each, moving when it is their turn
     (random legal moves, rematch at the end) for ``seconds``; one selector loop.
@@ -392,7 +437,7 @@ def run_raw(
     (process, port) is used instead of starting a recording server (the caller then stops
     it); ``on_measure`` is called when the measured period starts. ``sent_per_move`` is
     the bytes the server's TCP connections sent in the period (``rawws.tcp_bytes_sent``)
-    per move.
+    per move. ``protocol`` 2: the players speak version 2 and follow states by deltas.
     """
     import heapq
     import random
@@ -402,6 +447,8 @@ def run_raw(
 
     from rawws import RawWebSocket, request_frame
 
+    from gameserver.protocol.version import SUBPROTOCOLS
+
     process, port = server or _start_recording(tmp / f"replays-raw-{matches}", tmp)
     rng = random.Random(3)
     selector = selectors.DefaultSelector()
@@ -410,7 +457,7 @@ def run_raw(
     try:
         rss_before = rawws.rss_kib(process.pid)
         for index in range(2 * matches):
-            ws = RawWebSocket.connect(port)
+            ws = RawWebSocket.connect(port, subprotocol=SUBPROTOCOLS[protocol])
             seat = _Seat(ws)
             seat.seat = index
             seats.append(seat)
@@ -464,12 +511,10 @@ def run_raw(
                     ws.receive_available()
                     if ws.closed:
                         raise RuntimeError("the server closed a raw player")
-                    messages, ws.messages = [msgpack.unpackb(raw) for raw in ws.messages], []
+                    raws, ws.messages = ws.messages, []
+                    messages = [_read_state(seat, msgpack.unpackb(raw)) for raw in raws]
                 for message in messages:
-                    kind = message.get("type")
-                    if kind == "error":
-                        raise RuntimeError(f"refused: {message}")
-                    elif kind == "state":
+                    if message is not None:
                         now = time.perf_counter()
                         if seat.pending >= 0 and message["version"] >= seat.pending:
                             if cpu_before >= 0:  # every move completed in the window
@@ -543,15 +588,14 @@ def _seat_raw(seat: _Seat, seats: list[_Seat]) -> int:
     was_seated = seat.held is not None
     for raw in messages:
         message = msgpack.unpackb(raw)
-        kind = message.get("type")
-        if kind == "reply" and message.get("id") == 2 and seat.seat % 2 == 0:
+        if isinstance(message, dict) and message.get("type") == "reply" and message.get("id") == 2 and seat.seat % 2 == 0:
             room_id = message["result"]["room"]["room_id"]
             partner = seats[seat.seat + 1]
             partner.ws.send(request_frame({"type": "join_room", "id": 2, "room_id": room_id}))  # type: ignore[attr-defined]
-        elif kind == "error":
-            raise RuntimeError(f"refused: {message}")
-        elif kind == "state" and seat.held is None:
-            seat.held = message
+            continue
+        state = _read_state(seat, message)
+        if state is not None:  # the newest, to act on when play starts
+            seat.held = state
     return int(seat.held is not None and not was_seated)
 
 
@@ -593,16 +637,21 @@ class _Pid:
         self.pid = pid
 
 
-def _drive(pid: int, port: int, *, matches: int, seconds: float) -> None:
+def _drive(pid: int, port: int, *, matches: int, seconds: float, protocol: int) -> None:
     """The load process of one compared server: ``run_raw``, its result as JSON."""
     rawws.raise_nofile(30000)
     with tempfile.TemporaryDirectory() as tmp:
-        result = run_raw(matches, seconds, Path(tmp), server=(_Pid(pid), port))  # type: ignore[arg-type]
+        result = run_raw(
+            matches, seconds, Path(tmp), server=(_Pid(pid), port), protocol=protocol  # type: ignore[arg-type]
+        )
     print(json.dumps(result))
 
 
-def compare_checkouts(checkouts: list[str], rounds: int, matches: int, seconds: float) -> None:
-    """Print CPU per move of each checkout's server, round by round and as medians."""
+def compare_checkouts(
+    checkouts: list[str], rounds: int, matches: int, seconds: float, protocol: int
+) -> None:
+    """Print CPU per move of each checkout's server (its players speaking ``protocol``),
+    round by round and as medians."""
     roots = [Path(checkout).resolve() for checkout in checkouts]
     per_move: dict[Path, list[float]] = {root: [] for root in roots}
     ratios: dict[Path, list[float]] = {root: [] for root in roots}
@@ -613,7 +662,8 @@ def compare_checkouts(checkouts: list[str], rounds: int, matches: int, seconds: 
                 loads = [
                     subprocess.Popen(
                         [sys.executable, __file__, "--drive", str(process.pid), str(port),
-                         "--matches-list", str(matches), "--raw-seconds", str(seconds)],
+                         "--matches-list", str(matches), "--raw-seconds", str(seconds),
+                         "--protocol", str(protocol)],
                         stdout=subprocess.PIPE, text=True,
                     )
                     for process, port in servers

@@ -129,11 +129,11 @@ def profile_fanout(tmp: str, spectators: int, moves: int) -> tuple[pstats.Stats,
 
 
 def profile_gameload(
-    tmp: str, matches: int, seconds: float, record: bool = True
+    tmp: str, matches: int, seconds: float, record: bool = True, protocol: int = 1
 ) -> tuple[pstats.Stats, int, str]:
     """Profile ``matches`` instantly-moving matches for ``seconds`` (match logs recorded
-    unless ``record`` is False); return the stats, the moves made while profiling and a
-    line on them."""
+    unless ``record`` is False; players speaking ``protocol``); return the stats, the
+    moves made while profiling and a line on them."""
     from gameload import run_raw
 
     stats_path = os.path.join(tmp, "gameload.prof")
@@ -141,7 +141,7 @@ def profile_gameload(
     try:
         result = run_raw(
             matches, seconds, Path(tmp), server=(process, port),
-            on_measure=lambda: process.send_signal(signal.SIGUSR1),
+            on_measure=lambda: process.send_signal(signal.SIGUSR1), protocol=protocol,
         )
     finally:
         stop_profiled_server(process)
@@ -176,6 +176,8 @@ def main() -> int:
     parser.add_argument("--no-replays", action="store_true",
                         help="game load without match logs (as issue 16's CPU goal is measured)")
     parser.add_argument("--save", metavar="PATH", help="also write the game-load stats here")
+    parser.add_argument("--protocol", type=int, choices=[1, 2], default=1,
+                        help="protocol version of the game-load players (2: deltas)")
     args = parser.parse_args()
     if args.serve:
         serve_profiled(*args.serve)
@@ -193,12 +195,13 @@ def main() -> int:
             print_stats(stats, summary, args.top)
         if args.only in (None, "gameload"):
             stats, moves, summary = profile_gameload(
-                tmp, args.matches, args.seconds, record=not args.no_replays
+                tmp, args.matches, args.seconds, record=not args.no_replays,
+                protocol=args.protocol,
             )
             if args.save:
                 stats.dump_stats(args.save)
             defaults = (DEFAULTS["matches"], DEFAULTS["seconds"])
-            if (args.matches, args.seconds) == defaults and not args.no_replays:
+            if (args.matches, args.seconds) == defaults and not args.no_replays and args.protocol == 1:
                 update_docs(
                     report_gameload(stats, moves, args.matches, args.seconds),
                     GAMELOAD_START, GAMELOAD_END,

@@ -17,6 +17,7 @@ loses.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -85,15 +86,30 @@ def run_through(
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def to_rows(columns: tuple[Column, ...]) -> list[list[int | None]]:
-    """Return the board as rows, top row first (the view's layout)."""
+    """Return the board as rows, top row first (the view's layout).
+
+    Shared, never to be changed in place: the views of one position (every seat's and
+    the spectators') get one board, and equal rows are one list in every board
+    (``_ROWS``). A move changes one row, so a diff of successive views skips the others
+    by identity, and the diffs of the seats' views can be made once.
+    """
     # Pad each column to full height with None, then read the rows off top down.
     padded = [column + (None,) * (HEIGHT - len(column)) for column in columns]
-    return [list(row) for row in reversed(list(zip(*padded)))]
+    rows = _ROWS
+    return [rows.get(row) or rows.setdefault(row, list(row)) for row in reversed(list(zip(*padded)))]
 
 
+# Every row a view has shown, by its cells: at most 3 ** WIDTH of them (seat 0, seat 1
+# or empty in each cell), so the cache is bounded.
+_ROWS: dict[tuple[int | None, ...], list[int | None]] = {}
+
+
+@functools.lru_cache(maxsize=None)  # at most WIDTH * HEIGHT cells
 def to_row_col(cell: tuple[int, int]) -> list[int]:
-    """Map an internal (column, height) cell to the view's [row, col]."""
+    """Map an internal (column, height) cell to the view's [row, col] (shared: never
+    change it in place)."""
     col, height = cell
     return [HEIGHT - 1 - height, col]
 

@@ -156,6 +156,33 @@ def lowest_face(ones_wild: bool) -> int:
     return 2 if ones_wild else 1
 
 
+_PublicParts = tuple[
+    list[int], "list[int] | None", list[list[int]], "dict[str, Any] | None", list[int]
+]
+# The state whose public view parts were made last, and those parts.
+_last_public: tuple[LiarsDiceState | None, _PublicParts | None] = (None, None)
+
+
+def _public_parts(state: LiarsDiceState) -> _PublicParts:
+    """``counts``, ``bid``, ``bids``, ``last_round`` and ``eliminated`` of ``state``'s view.
+
+    Every seat's view of one state gets the same objects (never change a view in
+    place): a room asks for all of them in a row, and diffs the parts they share once.
+    """
+    global _last_public
+    last, parts = _last_public
+    if last is not state or parts is None:
+        parts = (
+            list(state.counts),
+            None if state.bid is None else list(state.bid),
+            [list(record) for record in state.bids],
+            None if state.last_round is None else round_data(state.last_round),
+            list(state.eliminated),
+        )
+        _last_public = (state, parts)
+    return parts
+
+
 class LiarsDice(Game[LiarsDiceState]):
     """The rules of liar's dice (see the module docstring)."""
 
@@ -245,19 +272,20 @@ class LiarsDice(Game[LiarsDiceState]):
              "eliminated": [seats, in the order they went out],
              "ones_wild": bool, "spot_on": bool}
         """
+        counts, bid, bids, last_round, eliminated = _public_parts(state)
         return {
             "you": seat,
             "players": len(state.counts),
             "dice": None if seat is None else list(held_dice(state, seat)),
-            "counts": list(state.counts),
+            "counts": counts,
             "total_dice": sum(state.counts),
             "turn": None if state.outcome is not None else state.turn,
             "round": state.round,
-            "bid": None if state.bid is None else list(state.bid),
+            "bid": bid,
             "bidder": state.bids[-1][0] if state.bids else None,
-            "bids": [list(record) for record in state.bids],
-            "last_round": None if state.last_round is None else round_data(state.last_round),
-            "eliminated": list(state.eliminated),
+            "bids": bids,
+            "last_round": last_round,
+            "eliminated": eliminated,
             "ones_wild": state.ones_wild,
             "spot_on": state.spot_on,
         }

@@ -36,6 +36,7 @@ __all__ = [
     "DROP_FRONT",
     "DeltaError",
     "KEEP_FRONT",
+    "Memo",
     "Op",
     "apply",
     "diff",
@@ -58,6 +59,12 @@ ATOMIC_KEYS: frozenset[str] = frozenset({"clock"})
 
 #: One op, as sent on the wire (see the module docstring).
 Op = list[Any]
+
+#: The diffs already made of pairs of parts, by the parts' identities (each kept with
+#: its pair, so that the identities stay theirs): documents whose views share parts by
+#: reference (a game's view may return the same objects to every seat) diff each
+#: shared pair once. Good only while no part in it is changed in place.
+Memo = dict[tuple[int, int], tuple[Any, Any, list[Op]]]
 
 
 class DeltaError(ValueError):
@@ -92,21 +99,62 @@ def legal_moves_of(document: Mapping[str, Any], seat: int | None) -> list[Any] |
     return list(document["legal"])
 
 
-def diff(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[Op]:
+def diff(
+    base: Mapping[str, Any], new: Mapping[str, Any], memo: Memo | None = None
+) -> list[Op]:
     """The ops that turn document ``base`` into document ``new`` (empty when equal).
 
     Both must have exactly :data:`DOCUMENT_KEYS`; the values of ``ATOMIC_KEYS`` are
-    replaced whole.
+    replaced whole. ``memo``: one dict for the diffs of documents that may share parts,
+    e.g. every member's of one push (filled in here); the ops are the same without it.
     """
     ops: list[Op] = []
     for index, key in enumerate(DOCUMENT_KEYS):
         old_value, new_value = base[key], new[key]
+        if old_value is new_value:  # a part both documents share (seats, often clock)
+            continue
         if key in ATOMIC_KEYS:
             if not _same(old_value, new_value):
                 ops.append([index, _plain(new_value)])
-        else:
+        elif memo is None or key == "legal":  # a seat's own list: nothing to share
             _diff_value(old_value, new_value, [index], ops)
+        elif key == "view":
+            _diff_view(old_value, new_value, [index], ops, memo)
+        else:
+            _diff_remembered(old_value, new_value, [index], ops, memo)
     return ops
+
+
+def _diff_view(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -> None:
+    """``_diff_value`` of two views, each value of a map view looked up in ``memo`` by
+    identity (whole views differ by seat; their values are what seats may share)."""
+    if type(old) is not dict or type(new) is not dict or old.keys() != new.keys():
+        _diff_value(old, new, path, ops)
+        return
+    if not set(map(type, old)) <= {str}:
+        _diff_value(old, new, path, ops)
+        return
+    for index, key in enumerate(sorted(old)):
+        a, b = old[key], new[key]
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is type(b) and kind in _SCALARS:
+            if a != b:
+                ops.append([*path, index, b])
+            continue
+        _diff_remembered(a, b, [*path, index], ops, memo)
+
+
+def _diff_remembered(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -> None:
+    """``_diff_value`` of a pair of parts, made once per pair of objects (``memo``)."""
+    pair = (id(old), id(new))
+    known = memo.get(pair)
+    if known is None:
+        relative: list[Op] = []
+        _diff_value(old, new, [], relative)
+        known = memo[pair] = (old, new, relative)
+    ops.extend([*path, *op] for op in known[2])
 
 
 def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
@@ -117,7 +165,9 @@ def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
         if old != new:
             ops.append([*path, new])
         return
-    if _same(old, new):  # an unchanged part, found without walking it
+    # An unchanged part, found without walking it; parts unequal in value are not
+    # strictly equal either, so only equal ones need the strict check.
+    if old == new and _same(old, new):
         return
     if _is_map(old) and _is_map(new):
         if old.keys() == new.keys() and set(map(type, old)) <= {str}:
@@ -149,7 +199,7 @@ def _diff_map(
 def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: list[Op]) -> None:
     n_old, n_new = len(old), len(new)
     if n_old == n_new:
-        changed = [i for i in range(n_new) if not _same(old[i], new[i])]
+        changed = _changed_indices(old, new)
         # Many changed elements cost more as paths than as one array.
         if len(changed) * 2 > n_new and n_new > 1:
             ops.append([*path, _plain(new)])
@@ -167,6 +217,33 @@ def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: li
         ops.append([*path, _plain(new)])
 
 
+def _changed_indices(old: Sequence[Any], new: Sequence[Any]) -> list[int]:
+    """The indices of two arrays of one length whose elements differ strictly (not
+    ``_same``), in order.
+
+    Elements unequal in value differ strictly too, and value comparison runs at C
+    speed; only the value-equal rest needs the strict check, done for all of them at
+    once by one msgpack comparison (element by element only when that fails).
+    """
+    changed: list[int] = []
+    equal: list[int] = []
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is type(b) and kind in _SCALARS:
+            if a != b:
+                changed.append(i)
+        elif a != b:
+            changed.append(i)
+        else:
+            equal.append(i)
+    if equal and not _same([old[i] for i in equal], [new[i] for i in equal]):
+        changed += [i for i in equal if not _same(old[i], new[i])]
+        changed.sort()
+    return changed
+
+
 def _same_run(old: Sequence[Any], new: Sequence[Any], at_old: int, at_new: int, n: int) -> bool:
     return _same(old[at_old : at_old + n], new[at_new : at_new + n])
 
@@ -178,11 +255,17 @@ _SCALARS = frozenset({str, int, bool, float, type(None), bytes})
 
 def _is_array(value: Any) -> bool:
     kind = type(value)
-    return kind is list or kind is tuple or isinstance(value, _ARRAYS)
+    if kind is list or kind is tuple:
+        return True
+    # Plain maps and scalars are no arrays; only other types need the generic check.
+    return kind is not dict and kind not in _SCALARS and isinstance(value, _ARRAYS)
 
 
 def _is_map(value: Any) -> bool:
-    return type(value) is dict or isinstance(value, Mapping)
+    kind = type(value)
+    if kind is dict:
+        return True
+    return kind is not list and kind not in _SCALARS and isinstance(value, Mapping)
 
 
 def _same(a: Any, b: Any) -> bool:

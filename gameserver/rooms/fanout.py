@@ -15,7 +15,10 @@ way the client decodes it. Once a member holds one, each push sends it a ``delta
 against it instead of a full ``state``: spectators that hold the same document share
 one payload, and the mover's delta answers its ``move`` (it carries the request id).
 Documents share their parts (seats, clock, to-act list) by reference; nothing in them
-is ever changed in place.
+is ever changed in place. When the game gives the seats' views of one
+position common objects (connect four's board, liar's dice's public parts), a push
+diffs each part its members' documents share once (``delta.Memo``, by identity): those
+view parts and the moment's parts.
 """
 
 from __future__ import annotations
@@ -97,28 +100,65 @@ class _Moment:
 
     def shared(self) -> dict[str, Any]:
         """The document parts every participant shares, in plain data (made once; the
-        previous moment's objects where the values are equal)."""
+        previous moment's objects where the values are equal, without making them
+        again)."""
         wire = self._wire
         if wire is not None:
             return wire
         before, self._previous = self._previous, None
-        old = None if before is None else before._wire
+        kept = {} if before is None else before.unchanged_wire(self)
         wire = self._wire = {
-            "clock": None if self.clock is None else record_to_wire(self.clock),
-            "outcome": None if self.outcome is None else record_to_wire(self.outcome),
-            "seats": [record_to_wire(seat) for seat in self.seats],
-            "to_act": sorted(self.to_act),
+            "clock": kept["clock"] if "clock" in kept else _wire_of(self.clock),
+            "outcome": kept["outcome"] if "outcome" in kept else _wire_of(self.outcome),
+            "seats": kept["seats"] if "seats" in kept else [record_to_wire(s) for s in self.seats],
+            "to_act": kept["to_act"] if "to_act" in kept else sorted(self.to_act),
         }
-        if old is not None and before is not None:
-            if before.seats == self.seats:
-                wire["seats"] = old["seats"]
-            if before.clock == self.clock:
-                wire["clock"] = old["clock"]
-            if before.outcome == self.outcome:
-                wire["outcome"] = old["outcome"]
-            if before.to_act == self.to_act:
-                wire["to_act"] = old["to_act"]
         return wire
+
+    def unchanged_wire(self, later: _Moment) -> dict[str, Any]:
+        """The wire parts of this moment (if made) whose values ``later`` still has: it
+        reuses them instead of making them again."""
+        wire = self._wire
+        if wire is None:
+            return {}
+        same = {
+            "clock": self.clock == later.clock,
+            "outcome": self.outcome == later.outcome,
+            "seats": self.seats == later.seats,
+            "to_act": self.to_act == later.to_act,
+        }
+        return {key: wire[key] for key, unchanged in same.items() if unchanged}
+
+
+def _wire_of(record: ClockState | OutcomeInfo | None) -> dict[str, Any] | None:
+    """A record of a moment in plain data (None stays None)."""
+    return None if record is None else record_to_wire(record)
+
+
+class _Push:
+    """What the deltas of one push share: one payload per distinct delta, and the diffs
+    of view parts made so far when the seats' views share parts."""
+
+    __slots__ = ("payloads", "memo")
+
+    def __init__(self, views: list[Any]) -> None:
+        #: One payload per distinct delta, by its bytes.
+        self.payloads: dict[bytes, Payload] = {}
+        #: For every diff of the push when ``views`` share parts (``delta.Memo``); None
+        #: otherwise, as remembering what no other view has would only cost.
+        self.memo: delta.Memo | None = {} if _share_parts(views) else None
+
+
+def _share_parts(views: list[Any]) -> bool:
+    """True when the first two of ``views`` hold one container object under one key (a
+    game may give every seat the same board): each diff of it is then made once."""
+    if len(views) < 2 or type(views[0]) is not dict or type(views[1]) is not dict:
+        return False
+    other = views[1]
+    return any(
+        type(value) in (list, dict, tuple) and other.get(key) is value
+        for key, value in views[0].items()
+    )
 
 
 class Fanout:
@@ -255,16 +295,16 @@ class Fanout:
         fresh: dict[Member, Held] = {}
         number, version = core.match_number, match.version
         state_key = f"state:{core.room_id}"
-        shared: dict[bytes, Payload] = {}
         answer: Payload | None = None
         send = core.out.sends.append
-        for seat in core.seats:
-            member = seat.member
-            if member is None or not member.connected or seat.newcomer:
-                continue
-            index = seat.index
+        targets = [
+            (seat.index, seat.member, match.view(seat.index))
+            for seat in core.seats
+            if seat.member is not None and seat.member.connected and not seat.newcomer
+        ]
+        push = _Push([view for _, _, view in targets])
+        for index, member, view in targets:
             legal = match.legal_moves(index) if index in moment.to_act else None
-            view = match.view(index)
             if member.protocol_version < 2:
                 send((member, payload_of(self._state(index, view, legal, moment)), state_key))
                 continue
@@ -275,17 +315,17 @@ class Fanout:
                 send((member, payload_of(self._state(index, view, legal, moment)), state_key))
                 continue
             request_id = reply_to[1] if reply_to is not None and reply_to[0] is member else None
-            sent = self._send_delta(member, before, document, cause, request_id, shared)
+            sent = self._send_delta(member, before, document, cause, request_id, push)
             if request_id is not None:
                 answer = sent
         if core.spectators:
-            self._push_public(moment, held, fresh, cause, shared)
+            self._push_public(moment, held, fresh, cause, push)
         self.held = fresh
         return answer
 
     def _push_public(
         self, moment: _Moment, held: dict[Member, Held], fresh: dict[Member, Held],
-        cause: list[Any] | None, shared: dict[bytes, Payload],
+        cause: list[Any] | None, push: _Push,
     ) -> None:
         """The spectators' part of a push: one full ``state`` payload for those who need
         one, one delta per distinct document held (normally one for all)."""
@@ -317,14 +357,14 @@ class Fanout:
                 if payload is not None:
                     send((member, payload, self._delta_key(before)))
                 continue
-            by_base[known] = self._send_delta(member, before, public.document, cause, None, shared)
+            by_base[known] = self._send_delta(member, before, public.document, cause, None, push)
 
     def _send_delta(
         self, member: Member, before: Held, document: dict[str, Any], cause: list[Any] | None,
-        request_id: int | None, shared: dict[bytes, Payload],
+        request_id: int | None, push: _Push,
     ) -> Payload | None:
         """Send ``member`` the delta from ``before`` to ``document``; identical deltas
-        share one payload. Returns the payload (None: nothing changed, nothing sent).
+        of one ``push`` share one payload. Returns the payload (None: nothing changed, nothing sent).
 
         Deltas that advance the version coalesce (key ``delta:<room>``: a client that
         is behind sees the gap in versions and asks for a full state). One that does not
@@ -334,7 +374,7 @@ class Fanout:
         match = core.match
         assert match is not None
         version = match.version
-        ops = delta.diff(before.document, document)
+        ops = delta.diff(before.document, document, push.memo)
         if not ops and version == before.version and request_id is None:
             return None
         data = encode_delta(
@@ -343,9 +383,10 @@ class Fanout:
                 ops=ops, id=request_id,
             )
         )
-        payload = shared.get(data)
+        payloads = push.payloads
+        payload = payloads.get(data)
         if payload is None:
-            payload = shared[data] = Payload(data)
+            payload = payloads[data] = Payload(data)
         key = None if request_id is not None else self._delta_key(before)
         core.out.sends.append((member, payload, key))
         return payload

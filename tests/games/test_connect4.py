@@ -144,3 +144,26 @@ def test_options_and_players() -> None:
         GAME.setup(2, RNG, {"width": 8})
     with pytest.raises(InvalidOptions, match="exactly 2"):
         GAME.setup(1, RNG, {})
+
+
+def test_successive_views_share_the_rows_a_move_left_unchanged() -> None:
+    # Room pushes diff successive views; rows shared by identity are skipped unwalked.
+    before = GAME.view(play([3, 3, 0]), 0)["board"]
+    after = GAME.view(play([3, 3, 0, 3]), 1)["board"]
+    changed = 5 - 2  # the third disc in column 3 lands in the third row from the bottom
+    for row in range(6):
+        assert (after[row] is before[row]) == (row != changed)
+    assert after[changed] == [None, None, None, 1, None, None, None]
+    assert before[changed] == [None] * 7
+    assert all(type(line) is list for line in after)
+
+
+def test_views_show_every_cell_of_a_whole_game() -> None:
+    state = GAME.setup(2, RNG, {})
+    for i, col in enumerate(DRAWN_GAME):
+        state = GAME.apply(state, i % 2, {"column": col}, RNG)
+        expected = [
+            [column[height] if height < len(column) else None for column in state.columns]
+            for height in reversed(range(6))
+        ]
+        assert GAME.view(state, None)["board"] == expected

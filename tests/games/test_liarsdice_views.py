@@ -77,3 +77,20 @@ def test_spectator_view_before_the_first_reveal_is_only_public_numbers() -> None
         "ones_wild": True,
         "spot_on": True,
     }
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_the_views_of_one_state_share_their_public_parts(data: st.DataObject) -> None:
+    # A room asks every seat's view of a state in a row and diffs shared parts once;
+    # the shared parts still show exactly the state, as plain lists.
+    script = data.draw(scripts("liarsdice"))
+    for state in run(script):
+        views = [GAME.view(state, seat) for seat in [*range(script.players), None]]
+        for key in ("counts", "bids", "eliminated"):
+            assert all(view[key] is views[0][key] for view in views)
+        assert views[0]["counts"] == list(state.counts)
+        assert views[0]["bids"] == [list(record) for record in state.bids]
+        assert views[0]["eliminated"] == list(state.eliminated)
+        if state.last_round is not None:
+            assert all(view["last_round"] is views[0]["last_round"] for view in views)

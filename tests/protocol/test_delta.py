@@ -16,6 +16,7 @@ from gameserver.protocol.delta import (
     DROP_FRONT,
     KEEP_FRONT,
     DeltaError,
+    Memo,
     apply,
     diff,
     document_of,
@@ -65,6 +66,33 @@ def test_applying_the_diff_gives_the_new_document_and_leaves_the_old_alone(
     result = apply(base, ops)
     assert strictly_equal(result, new)
     assert strictly_equal(base, before)
+
+
+@settings(max_examples=200)
+@given(documents, documents, st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=3))
+def test_documents_sharing_view_parts_get_the_same_ops_with_one_memo(
+    base: dict[str, Any], new: dict[str, Any], own: list[str]
+) -> None:
+    # Two seats whose views share every part but their own keys (as a push's seats do):
+    # the second diff takes the shared parts' ops from the memo, and no op changes.
+    def seat(document: dict[str, Any], number: int) -> dict[str, Any]:
+        view = document["view"]
+        if isinstance(view, dict):
+            view = {**view, **{key: [number, key] for key in own}}
+        return {**document, "view": view}
+
+    memo: Memo = {}
+    for number in (0, 1):
+        held, fresh = seat(base, number), seat(new, number)
+        assert diff(held, fresh, memo) == diff(held, fresh)
+    if isinstance(base["view"], dict) and isinstance(new["view"], dict):
+        shared = [
+            key for key in base["view"].keys() & new["view"].keys()
+            if key not in own and isinstance(base["view"][key], (list, dict))
+            and base["view"][key] is not new["view"][key]
+            and base["view"].keys() == new["view"].keys()
+        ]
+        assert len(memo) >= len(shared)
 
 
 @settings(max_examples=200)
