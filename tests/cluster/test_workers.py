@@ -142,3 +142,16 @@ def test_more_than_one_worker_without_redis_is_refused(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "--workers: more than 1 only with --redis" in err[0]
+
+
+def test_a_node_id_too_long_for_the_worker_suffix_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([
+        "serve", "--workers", "2", "--redis", "redis://127.0.0.1:1/0",
+        "--node-id", "n" * 63, "--data-dir", str(tmp_path),
+    ])  # fmt: skip
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--node-id: with --workers, each worker adds -wN" in err[0]
