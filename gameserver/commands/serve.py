@@ -2,7 +2,9 @@
 
 Every flag and its default is listed in docs/operations.md. SIGINT (Ctrl-C) and
 SIGTERM shut down cleanly: every connection is closed with 1001 and match logs are
-closed whole, so unfinished matches are recovered on the next start.
+closed whole, so unfinished matches are recovered on the next start. With
+``--workers N`` (N > 1, cluster mode) this process only supervises N workers sharing
+the port (``gameserver.commands.workers``).
 """
 
 from __future__ import annotations
@@ -308,8 +310,9 @@ def _startup_error(error: BaseException) -> StartupError | ClusterError | None:
 
 
 def _check_cluster_flags(args: argparse.Namespace) -> None:
-    """Cluster mode needs its extra and records every match; ``--node-id`` and
-    ``--lease-time`` mean nothing without ``--redis``."""
+    """Cluster mode needs its extra and records every match; ``--node-id``,
+    ``--lease-time`` and more than one of ``--workers`` mean nothing without ``--redis``;
+    ``--reuse-port`` needs a fixed port."""
     for flag, value in (("--node-id", args.node_id), ("--lease-time", args.lease_time)):
         if value is not None and args.redis is None:
             raise FlagError(flag, "only with --redis (it configures a node of a cluster)")
@@ -360,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    config = checked_config(args)
+    config = checked_config(args)  # the workers' flags are checked here, once
     if args.workers > 1:
         return _run_workers(args)
     before, after = raise_open_file_limit()
