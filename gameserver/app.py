@@ -98,6 +98,8 @@ class ServerConfig:
     """This node's id in the cluster (with ``redis_url``)."""
     lease_time: float = 5.0
     """Seconds a node counts as alive after its last heartbeat (with ``redis_url``)."""
+    reuse_port: bool = False
+    """Share ``port`` (not 0) with other processes: a worker of ``serve --workers``."""
 
     def __attrs_post_init__(self) -> None:
         if (self.certfile is None) != (self.keyfile is None):
@@ -256,6 +258,7 @@ async def _serve(
                     # The game handler always waits in receive(): one task per connection.
                     read_inline=True,
                     address_gate=service.refuse_for,
+                    reuse_port=config.reuse_port,
                 )
             )
         except* OSError as group:

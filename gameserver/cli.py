@@ -65,9 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     2 after a bad flag (one line on stderr), 0 after ``--help``."""
     parser = build_parser()
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse stops after --help and after a bad flag
         return stop.code if isinstance(stop.code, int) else 2
+    args._argv = argv  # serve --workers starts its workers with the same command line
     try:
         return int(args._run(args))
     except FlagError as error:

@@ -2,7 +2,9 @@
 
 Every flag and its default is listed in docs/operations.md. SIGINT (Ctrl-C) and
 SIGTERM shut down cleanly: every connection is closed with 1001 and match logs are
-closed whole, so unfinished matches are recovered on the next start.
+closed whole, so unfinished matches are recovered on the next start. With
+``--workers N`` (N > 1, cluster mode) this process only supervises N workers sharing
+the port (``gameserver.commands.workers``).
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--lease-time", type=flags.positive_float, default=None, metavar="SECONDS",
         help="with --redis: seconds a node counts as alive after its last heartbeat; its "
              "rooms are taken over once it is silent that long (default: 5.0)")
+    add("--workers", type=flags.positive_int, default=1, metavar="N",
+        help="with --redis: N processes, each a node of the cluster, share --port "
+             "(SO_REUSEPORT) so every core serves (default: %(default)s)")
+    # Set by --workers on the command line of each worker it starts.
+    add("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     add("--log-level", type=flags.log_level, default="INFO",
         help=f"one of {', '.join(flags.LOG_LEVELS)} (default: %(default)s)")
 
@@ -235,6 +242,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         ),
         certfile=args.certfile,
         keyfile=args.keyfile,
+        reuse_port=args.reuse_port,
     )
 
 
@@ -245,8 +253,13 @@ DEFAULT_LEASE_TIME = 5.0
 
 def _default_node_id() -> str:
     """The host name (cut to fit a node id) and the process id."""
+    return f"{_host_name()}-{os.getpid()}"
+
+
+def _host_name() -> str:
+    """The host name, cut to fit a node id with a suffix."""
     host = "".join(c if c.isalnum() or c in "_.-" else "-" for c in socket.gethostname())
-    return f"{host[:48] or 'node'}-{os.getpid()}"
+    return host[:48] or "node"
 
 
 def raise_open_file_limit() -> tuple[int, int]:
@@ -297,11 +310,19 @@ def _startup_error(error: BaseException) -> StartupError | ClusterError | None:
 
 
 def _check_cluster_flags(args: argparse.Namespace) -> None:
-    """Cluster mode needs its extra and records every match; ``--node-id`` and
-    ``--lease-time`` mean nothing without ``--redis``."""
+    """Cluster mode needs its extra and records every match; ``--node-id``,
+    ``--lease-time`` and more than one of ``--workers`` mean nothing without ``--redis``;
+    ``--reuse-port`` needs a fixed port."""
     for flag, value in (("--node-id", args.node_id), ("--lease-time", args.lease_time)):
         if value is not None and args.redis is None:
             raise FlagError(flag, "only with --redis (it configures a node of a cluster)")
+    if args.workers > 1 and args.redis is None:
+        raise FlagError(
+            "--workers", "more than 1 only with --redis (worker processes share rooms "
+            "and the lobby through Redis)",
+        )
+    if args.reuse_port and args.port == 0:
+        raise FlagError("--reuse-port", "needs a fixed --port (the processes share it)")
     if args.redis is None:
         return
     try:
@@ -342,7 +363,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    config = checked_config(args)
+    config = checked_config(args)  # the workers' flags are checked here, once
+    if args.workers > 1:
+        return _run_workers(args)
     before, after = raise_open_file_limit()
     if after != before:
         log.info("raised the open-file limit from %d to %d", before, after)
@@ -357,6 +380,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"gameserver: {_describe(startup)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_workers(args: argparse.Namespace) -> int:
+    """The parent of ``--workers N``: it starts and supervises N worker processes."""
+    from gameserver.commands.workers import plan_workers, run_workers
+
+    argv = getattr(args, "_argv", None) or sys.argv[1:]
+    return run_workers(plan_workers(args, argv, args.node_id or _host_name()))
 
 
 def _describe(error: StartupError | ClusterError) -> str:

@@ -33,6 +33,7 @@ from gameserver.ws.connection import Connection, Role
 from gameserver.ws.exceptions import ConnectionClosed, HandshakeError
 from gameserver.ws.http import HeadReader, HTTPRequest, HTTPResponse, parse_request_head
 from gameserver.ws.keepalive import SharedKeepalive
+from gameserver.ws.reuse_port import open_reuse_port_listeners
 from gameserver.ws.websocket import WebSocket, peer_address
 
 __all__ = ["Handler", "HTTPHandler", "WebSocketServer", "serve_websocket"]
@@ -299,6 +300,7 @@ async def serve_websocket(
     ssl_context: ssl.SSLContext | None = None,
     read_inline: bool = False,
     address_gate: AddressGate | None = None,
+    reuse_port: bool = False,
     task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn:
     """Listen on ``host``:``port`` and run ``handler(ws)`` for each WebSocket connection.
@@ -309,11 +311,15 @@ async def serve_websocket(
     ``origin_check`` may refuse origins (403); ``ssl_context`` serves ``wss://``;
     ``read_inline`` reads each connection in its handler's waits, not in a task of its
     own (see module doc); ``address_gate`` may refuse addresses for a while (429 with
-    ``Retry-After``, before the request is read).
+    ``Retry-After``, before the request is read); ``reuse_port`` shares a fixed
+    ``port`` with other processes (``SO_REUSEPORT``, see ``reuse_port.py``).
     Runs until cancelled; cancelling closes every connection with 1001.
     """
     config = config or WebSocketServerConfig()
-    socket_listeners = await trio.open_tcp_listeners(port, host=host)
+    if reuse_port:
+        socket_listeners = await open_reuse_port_listeners(port, host)
+    else:
+        socket_listeners = await trio.open_tcp_listeners(port, host=host)
     listeners: list[Listener] = list(socket_listeners)
     if ssl_context is not None:
         listeners = [
