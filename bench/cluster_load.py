@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import select
 import shutil
 import socket
 import statistics
@@ -33,7 +35,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -117,16 +123,182 @@ def measure(
     return result
 
 
+# --- failover: from kill -9 of a room's owner to the first move its new owner applies ---
+
+#: How often a player who resumed after the kill asks for its room's state (``sync``).
+SYNC_EVERY = 0.25
+
+
+class _Player:
+    """One raw-socket player of the failover run: its connection and what it last saw."""
+
+    def __init__(self, port: int) -> None:
+        self.ws = rawws.RawWebSocket.connect(port)
+        self.token = ""
+        self.state: dict[str, Any] | None = None
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.room_id = ""
+        self.syncing = False  # resumed after the kill: asks for the room's state until it comes
+        self.next_sync = 0.0
+
+    def send(self, message: dict[str, object]) -> None:
+        self.ws.send(rawws.request_frame(message))
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every message received since the last call (states kept, replies by id)."""
+        self.ws.receive_available()
+        raws, self.ws.messages = self.ws.messages, []
+        messages = [msgpack.unpackb(raw) for raw in raws]
+        for message in messages:
+            if message.get("type") == "reply":
+                self.replies[message["id"]] = message["result"]
+            elif message.get("type") == "error":
+                self.errors.append(message)
+            elif message.get("type") == "state":
+                self.state = message
+        return messages
+
+
+def _wait(players: list[_Player], done: Callable[[_Player], bool], what: str) -> None:
+    """Read every player's messages until ``done`` holds for each (a 60 s hang guard)."""
+    deadline = time.monotonic() + 60
+    waiting = list(players)
+    while waiting:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what} ({len(waiting)} players)")
+        readable, _, _ = select.select([p.ws.sock for p in waiting], [], [], 1.0)
+        for player in waiting:
+            if player.ws.sock in readable:
+                player.read()
+        waiting = [p for p in waiting if not done(p)]
+
+
+def failover(url: str, rooms: int, lease: float, tmp: Path) -> list[float]:
+    """Seconds from kill -9 of node A to the first move applied by node B, per room.
+
+    Every room is created and filled on A; its two players then reconnect to B and
+    resume there (tokens), so A owns the rooms and B holds the players. A is killed;
+    the player to act moves as soon as B's snapshot of the room arrives, and the room's
+    time is taken when the state of that move arrives (one round trip included)."""
+    node_a = _start_node(url, "failover-a", lease, tmp)
+    node_b = _start_node(url, "failover-b", lease, tmp)
+    players: list[_Player] = []
+    try:
+        players = [_Player(node_a[1]) for _ in range(2 * rooms)]
+        for index, player in enumerate(players):
+            player.send({"type": "hello", "id": 1, "name": f"fo{index}"})
+        for creator in players[::2]:
+            creator.send({"type": "create_room", "id": 2, "game": "connect4", "players": 2})
+        _wait(players[::2], lambda p: 2 in p.replies, "rooms created")
+        for creator, joiner in zip(players[::2], players[1::2]):
+            joiner.send({"type": "join_room", "id": 2, "room_id": creator.replies[2]["room"]["room_id"]})
+        _wait(players, lambda p: p.state is not None, "matches started")
+        for player in players:
+            _resume(player, node_b[1])
+        _wait(players, lambda p: 1 in p.replies, "resumed on B")
+        time.sleep(2 * lease)  # quiet: every relay in place, B's view of A settled
+        for player in players:
+            player.room_id = player.state["room_id"] if player.state else ""
+        at_kill = {p.state["room_id"]: p.state["version"] for p in players[::2] if p.state}
+        killed = time.perf_counter()
+        node_a[0].kill()
+        node_a[0].wait()
+        return _first_moves(players, at_kill, killed, node_b[1])
+    finally:
+        for player in players:
+            player.ws.close()
+        for process, _ in (node_a, node_b):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(30)
+
+
+def _start_node(url: str, node_id: str, lease: float, tmp: Path) -> tuple[subprocess.Popen[str], int]:
+    """A cluster node pinned to the server core. Unlike the load runs' servers it does
+    recover: with ``--no-recover`` a node never takes over orphaned rooms."""
+    command = [
+        sys.executable, "-m", "gameserver", "serve", "--port", "0", "--replays",
+        str(tmp / node_id), "--data-dir", str(tmp), "--log-level", "WARNING",
+        "--max-connections", "20000", "--max-connections-per-ip", "20000",
+        "--max-rooms-per-address", "0", *_UNLIMITED, "--redis", url, "--node-id", node_id,
+        "--lease-time", str(lease),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: (os.sched_setaffinity(0, {rawws.SERVER_CORE}), rawws.raise_nofile(30000)),
+    )
+    assert process.stdout is not None
+    found = re.search(r":(\d+)/\s*$", process.stdout.readline())
+    if not found:
+        process.kill()
+        raise RuntimeError(f"node {node_id} did not start")
+    return process, int(found.group(1))
+
+
+def _first_moves(
+    players: list[_Player], at_kill: dict[str, int], killed: float, port_b: int
+) -> list[float]:
+    """Move on every state that asks it; the time of each room's first new version.
+
+    A player whose request went to the dead node is disconnected by B (close code
+    1012); it reconnects to B and resumes, as the SDK does, and moves again."""
+    moved: dict[int, set[tuple[str, int]]] = {id(p): set() for p in players}
+    times: dict[str, float] = {}
+    deadline = time.monotonic() + 60
+    asks = 100
+    while len(times) < len(at_kill) and time.monotonic() < deadline:
+        readable, _, _ = select.select([p.ws.sock for p in players], [], [], SYNC_EVERY)
+        for player in players:
+            if player.syncing and 1 in player.replies and time.monotonic() >= player.next_sync:
+                player.next_sync = time.monotonic() + SYNC_EVERY
+                asks += 1  # until the new owner holds the room: room_not_found or no state
+                player.send({"type": "sync", "id": asks, "room_id": player.room_id})
+            if player.ws.sock not in readable:
+                continue
+            for message in player.read():
+                if message.get("type") != "state":
+                    continue
+                room, version = message["room_id"], message["version"]
+                player.syncing = False
+                if version > at_kill[room] and room not in times:
+                    times[room] = time.perf_counter() - killed
+                turn = (room, version)
+                if message.get("legal_moves") and message["seat"] in message["to_act"] and turn not in moved[id(player)]:
+                    moved[id(player)].add(turn)
+                    player.send({"type": "move", "id": 10 + version, "room_id": room,
+                                 "version": version, "move": message["legal_moves"][0]})  # fmt: skip
+            if player.ws.closed:
+                _resume(player, port_b)
+                player.syncing = True
+                player.next_sync = time.monotonic() + SYNC_EVERY
+                moved[id(player)].clear()
+    if len(times) < len(at_kill):
+        raise RuntimeError(f"only {len(times)} of {len(at_kill)} rooms moved after the kill")
+    return sorted(times.values())
+
+
+def _resume(player: _Player, port: int) -> None:
+    """Reconnect ``player`` to the node on ``port`` and resume it with its newest token."""
+    player.token = player.replies.get(1, {}).get("token", player.token)
+    player.ws.close()
+    player.ws = rawws.RawWebSocket.connect(port)
+    player.replies.clear()
+    player.send({"type": "hello", "id": 1, "name": "fo", "token": player.token})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--matches", type=int, default=100, help="concurrent matches")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per server")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--dir", type=Path, default=None, help="where logs and Redis write")
+    parser.add_argument("--failover-rooms", type=int, default=50, help="rooms in the failover run (0: none)")
+    parser.add_argument("--lease-time", type=float, default=1.0, help="the nodes' --lease-time in the failover run")
     parser.add_argument("--quick", action="store_true", help="one short round (a smoke run)")
     args = parser.parse_args()
     if args.quick:
-        args.matches, args.seconds, args.rounds = 10, 2.0, 1
+        args.matches, args.seconds, args.rounds, args.failover_rooms = 10, 2.0, 1, 5
     os.sched_setaffinity(0, {rawws.CLIENT_CORE})
     rawws.raise_nofile(30000)
     results: dict[str, list[dict[str, float]]] = {"single": [], "cluster": []}
@@ -152,10 +324,20 @@ def main() -> int:
                         f"p50 {result['p50']:.1f} ms p99 {result['p99']:.1f} ms",
                         flush=True,
                     )
+            if args.failover_rooms:
+                times = failover(url, args.failover_rooms, args.lease_time, tmp)
+                print(
+                    f"failover ({args.failover_rooms} rooms, --lease-time {args.lease_time}): "
+                    f"kill -9 to first move applied by the new owner p50 "
+                    f"{rawws.percentile(times, 50):.2f} s, p99 {rawws.percentile(times, 99):.2f} s, "
+                    f"min {times[0]:.2f} s, max {times[-1]:.2f} s",
+                    flush=True,
+                )
         finally:
             redis.kill()
             redis.wait()
-    print_summary(results)
+    if results["single"]:
+        print_summary(results)
     return 0
 
 
