@@ -66,6 +66,18 @@ def _redis_command(port: int, command: bytes) -> bytes:
         return conn.recv(256)
 
 
+def _commands_processed(port: int) -> int:
+    """Redis's ``total_commands_processed`` so far."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"INFO stats\r\n")
+        text = b""
+        while b"total_commands_processed:" not in text or not text.endswith(b"\r\n"):
+            text += conn.recv(65536)
+    found = re.search(rb"total_commands_processed:(\d+)", text)
+    assert found is not None
+    return int(found.group(1))
+
+
 def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
     """A durable ``redis-server`` pinned to the server core; the caller kills it."""
     executable = shutil.which("redis-server")
@@ -91,8 +103,8 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def measure(
-    kind: str, extra: tuple[str, ...], redis: subprocess.Popen[bytes], args: argparse.Namespace,
-    tmp: Path,
+    kind: str, extra: tuple[str, ...], redis: subprocess.Popen[bytes], port: int,
+    args: argparse.Namespace, tmp: Path,
 ) -> dict[str, float]:
     """One ``run_raw`` against a fresh server of ``kind``; adds Redis's CPU per move."""
     directory = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=tmp))
@@ -100,9 +112,11 @@ def measure(
         directory / "replays", directory, fsync="always", extra=(*_UNLIMITED, *extra)
     )
     redis_cpu: list[float] = []
+    commands: list[int] = []
 
     def read_redis() -> None:
         redis_cpu.append(rawws.cpu_seconds(redis.pid))
+        commands.append(_commands_processed(port))
 
     def on_measure() -> None:
         # run_raw measures for ``seconds`` from this call: read Redis at both ends.
@@ -119,6 +133,8 @@ def measure(
     time.sleep(0.2)  # the timer has fired by now (run_raw returned after the period)
     moves = result["moves_per_second"] * args.seconds
     result["redis_cpu_per_move_us"] = (redis_cpu[1] - redis_cpu[0]) / max(1, moves) * 1e6
+    # One of them is our own INFO call at the start of the period.
+    result["redis_calls_per_move"] = (commands[1] - commands[0] - 1) / max(1, moves)
     shutil.rmtree(directory, ignore_errors=True)
     return result
 
@@ -313,14 +329,15 @@ def main() -> int:
                     ("single", ()),
                     ("cluster", ("--redis", url, "--node-id", f"bench-{number}")),
                 ):
-                    result = measure(kind, extra, redis, args, tmp)
+                    result = measure(kind, extra, redis, port, args, tmp)
                     _redis_command(port, b"FLUSHALL")
                     results[kind].append(result)
                     print(
                         f"round {number} {kind:7}: {result['moves_per_second']:7.0f} moves/s, "
                         f"server {result['server_cpu_per_move_us']:5.0f} us/move "
                         f"(CPU {result['server_cpu']:.2f}), Redis "
-                        f"{result['redis_cpu_per_move_us']:4.0f} us/move, "
+                        f"{result['redis_cpu_per_move_us']:4.0f} us/move "
+                        f"({result['redis_calls_per_move']:.2f} calls/move), "
                         f"p50 {result['p50']:.1f} ms p99 {result['p99']:.1f} ms",
                         flush=True,
                     )
@@ -351,7 +368,8 @@ def print_summary(results: dict[str, list[dict[str, float]]]) -> None:
         print(
             f"median {kind:7}: {median['moves_per_second']:.0f} moves/s, server "
             f"{median['server_cpu_per_move_us']:.0f} us/move, Redis "
-            f"{median['redis_cpu_per_move_us']:.0f} us/move, p50 {median['p50']:.1f} ms, "
+            f"{median['redis_cpu_per_move_us']:.0f} us/move "
+            f"({median['redis_calls_per_move']:.2f} calls/move), p50 {median['p50']:.1f} ms, "
             f"p99 {median['p99']:.1f} ms"
         )
     single, cluster = results["single"], results["cluster"]
