@@ -66,16 +66,17 @@ def _redis_command(port: int, command: bytes) -> bytes:
         return conn.recv(256)
 
 
-def _commands_processed(port: int) -> int:
-    """Redis's ``total_commands_processed`` so far."""
+def _command_calls(port: int) -> dict[str, int]:
+    """Calls so far of each Redis command (``INFO commandstats``)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-        conn.sendall(b"INFO stats\r\n")
+        conn.sendall(b"INFO commandstats\r\n")
         text = b""
-        while b"total_commands_processed:" not in text or not text.endswith(b"\r\n"):
-            text += conn.recv(65536)
-    found = re.search(rb"total_commands_processed:(\d+)", text)
-    assert found is not None
-    return int(found.group(1))
+        while not text.endswith(b"\r\n\r\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            text += chunk
+    return {name.decode(): int(calls) for name, calls in re.findall(rb"cmdstat_([^:]+):calls=(\d+)", text)}
 
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -112,11 +113,11 @@ def measure(
         directory / "replays", directory, fsync="always", extra=(*_UNLIMITED, *extra)
     )
     redis_cpu: list[float] = []
-    commands: list[int] = []
+    commands: list[dict[str, int]] = []
 
     def read_redis() -> None:
         redis_cpu.append(rawws.cpu_seconds(redis.pid))
-        commands.append(_commands_processed(port))
+        commands.append(_command_calls(port))
 
     def on_measure() -> None:
         # run_raw measures for ``seconds`` from this call: read Redis at both ends.
@@ -133,8 +134,12 @@ def measure(
     time.sleep(0.2)  # the timer has fired by now (run_raw returned after the period)
     moves = result["moves_per_second"] * args.seconds
     result["redis_cpu_per_move_us"] = (redis_cpu[1] - redis_cpu[0]) / max(1, moves) * 1e6
-    # One of them is our own INFO call at the start of the period.
-    result["redis_calls_per_move"] = (commands[1] - commands[0] - 1) / max(1, moves)
+    calls = {name: n - commands[0].get(name, 0) for name, n in commands[1].items()}
+    calls["info"] = calls.get("info", 0) - 1  # ours, at the start of the period
+    result["redis_calls_per_move"] = sum(calls.values()) / max(1, moves)
+    for name, count in calls.items():
+        if count > 0:
+            result[f"calls_{name}"] = count / max(1, moves)
     shutil.rmtree(directory, ignore_errors=True)
     return result
 
@@ -332,13 +337,18 @@ def main() -> int:
                     result = measure(kind, extra, redis, port, args, tmp)
                     _redis_command(port, b"FLUSHALL")
                     results[kind].append(result)
+                    breakdown = ", ".join(
+                        f"{key[6:]} {value:.2f}" for key, value in sorted(result.items())
+                        if key.startswith("calls_")
+                    )
                     print(
                         f"round {number} {kind:7}: {result['moves_per_second']:7.0f} moves/s, "
                         f"server {result['server_cpu_per_move_us']:5.0f} us/move "
                         f"(CPU {result['server_cpu']:.2f}), Redis "
                         f"{result['redis_cpu_per_move_us']:4.0f} us/move "
                         f"({result['redis_calls_per_move']:.2f} calls/move), "
-                        f"p50 {result['p50']:.1f} ms p99 {result['p99']:.1f} ms",
+                        f"p50 {result['p50']:.1f} ms p99 {result['p99']:.1f} ms"
+                        + (f"\n    Redis calls per move: {breakdown}" if breakdown else ""),
                         flush=True,
                     )
             if args.failover_rooms:
@@ -358,10 +368,13 @@ def main() -> int:
     return 0
 
 
+_MEDIANS = ("moves_per_second", "server_cpu_per_move_us", "redis_cpu_per_move_us", "redis_calls_per_move", "p50", "p99")
+
+
 def print_summary(results: dict[str, list[dict[str, float]]]) -> None:
     """Medians per kind and the cluster/single ratios of CPU per move."""
     medians = {
-        kind: {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+        kind: {key: statistics.median(r.get(key, 0.0) for r in rows) for key in _MEDIANS}
         for kind, rows in results.items()
     }
     for kind, median in medians.items():
