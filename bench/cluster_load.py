@@ -146,8 +146,9 @@ def measure(
 
 # --- failover: from kill -9 of a room's owner to the first move its new owner applies ---
 
-#: How often a player who resumed after the kill asks for its room's state (``sync``).
-SYNC_EVERY = 0.25
+#: After this long without a state, a player who resumed after the kill asks for its
+#: room's state (``sync``): a fallback, the new owner sends a snapshot when it takes over.
+SYNC_EVERY = 2.0
 
 
 class _Player:
