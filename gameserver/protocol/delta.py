@@ -24,7 +24,8 @@ Ops apply in order, each to the result of the previous. Values compare strictly:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgpack
@@ -134,16 +135,7 @@ def _diff_view(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -
     if not set(map(type, old)) <= {str}:
         _diff_value(old, new, path, ops)
         return
-    for index, key in enumerate(sorted(old)):
-        a, b = old[key], new[key]
-        if a is b:
-            continue
-        kind = type(a)
-        if kind is type(b) and kind in _SCALARS:
-            if a != b:
-                ops.append([*path, index, b])
-            continue
-        _diff_remembered(a, b, [*path, index], ops, memo)
+    _diff_map(old, new, path, ops, functools.partial(_diff_remembered, memo=memo))
 
 
 def _diff_remembered(old: Any, new: Any, path: list[int], ops: list[Op], memo: Memo) -> None:
@@ -180,10 +172,11 @@ def _diff_value(old: Any, new: Any, path: list[int], ops: list[Op]) -> None:
 
 
 def _diff_map(
-    old: Mapping[str, Any], new: Mapping[str, Any], path: list[int], ops: list[Op]
+    old: Mapping[str, Any], new: Mapping[str, Any], path: list[int], ops: list[Op],
+    child: Callable[[Any, Any, list[int], list[Op]], None] = _diff_value,
 ) -> None:
     """Maps with the same keys: each changed value by its key's sorted index (scalars
-    inline, the common case of a view)."""
+    inline, the common case of a view; other values through ``child``)."""
     for index, key in enumerate(sorted(old)):
         a, b = old[key], new[key]
         if a is b:
@@ -193,7 +186,7 @@ def _diff_map(
             if a != b:
                 ops.append([*path, index, b])
             continue
-        _diff_value(a, b, [*path, index], ops)
+        child(a, b, [*path, index], ops)
 
 
 def _diff_array(old: Sequence[Any], new: Sequence[Any], path: list[int], ops: list[Op]) -> None:
